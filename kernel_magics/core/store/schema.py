@@ -1,0 +1,362 @@
+"""The relational schema, as SQLAlchemy Core tables.
+
+This module is what queries are written against. The migrations in ``migrations/versions``
+create exactly these tables (a test compares the migrated database with this metadata), and an
+empty store is built with ``metadata.create_all`` plus a stamp of the head revision, the
+pattern alembic documents for a database built from scratch.
+
+Times are UTC seconds since the epoch as floats: cheap to write, to compare and to index, the
+same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+RUN_ID = String(32)  # uuid4 hex
+HASH = String(64)  # blake3 hex digest
+
+# Run statuses. ``running`` is the only non-terminal one.
+RUNNING, FINISHED, FAILED, CRASHED, KILLED = "running", "finished", "failed", "crashed", "killed"
+RUN_STATUSES = (RUNNING, FINISHED, FAILED, CRASHED, KILLED)
+TERMINAL_STATUSES = (FINISHED, FAILED, CRASHED, KILLED)
+# Where a run came from.
+RUN_SOURCES = ("api", "cell", "papermill", "schedule", "sweep")
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("description", Text),
+    Column("created_at", Float, nullable=False),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("hash", HASH, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+notebook_versions = Table(
+    "notebook_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("path", Text, nullable=False),
+    Column("blob_hash", HASH, ForeignKey("blobs.hash"), nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("path", "blob_hash"),
+    Index(None, "path", "created_at"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", RUN_ID, primary_key=True),
+    Column("experiment_id", Integer, ForeignKey("experiments.id"), nullable=False),
+    Column("name", String(255)),
+    Column("status", String(16), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("parent_run_id", RUN_ID, ForeignKey("runs.id")),
+    Column("notebook_path", Text),
+    Column("notebook_version_id", Integer, ForeignKey("notebook_versions.id")),
+    Column("start_time", Float, nullable=False),
+    Column("end_time", Float),
+    Column("heartbeat_at", Float),
+    Column("pid", Integer),
+    Column("hostname", String(255)),
+    Column("user", String(255)),
+    Column("environment_hash", HASH, ForeignKey("blobs.hash")),
+    Column("error", Text),
+    Index(None, "experiment_id", "start_time"),
+    Index(None, "status"),
+    Index(None, "parent_run_id"),
+    Index(None, "notebook_version_id"),
+)
+
+params = Table(
+    "params",
+    metadata,
+    Column("run_id", RUN_ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("value", Text, nullable=False),
+    Index(None, "key", "value"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("run_id", RUN_ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("value", Text, nullable=False),
+    Index(None, "key", "value"),
+)
+
+# Every logged point. No primary key: points are append-only and (run, key, step) may repeat.
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("run_id", RUN_ID, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Column("value", Float, nullable=False),
+    Index(None, "run_id", "key", "step"),
+)
+
+# The last value of each metric of each run: what search, sort and tables read.
+latest_metrics = Table(
+    "latest_metrics",
+    metadata,
+    Column("run_id", RUN_ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("value", Float, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Index(None, "key", "value"),
+)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("run_id", RUN_ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("path", Text, primary_key=True),
+    Column("blob_hash", HASH, ForeignKey("blobs.hash"), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("media_type", String(255)),
+    Column("created_at", Float, nullable=False),
+    Index(None, "blob_hash"),
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+)
+
+dataset_versions = Table(
+    "dataset_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dataset_id", Integer, ForeignKey("datasets.id"), nullable=False),
+    Column("hash", HASH, nullable=False),
+    Column("size", BigInteger),
+    Column("rows", BigInteger),
+    Column("schema", Text),  # JSON: [{"name": ..., "dtype": ...}, ...]
+    Column("source", Text),  # the path or description it was read from
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("dataset_id", "hash"),
+)
+
+run_datasets = Table(
+    "run_datasets",
+    metadata,
+    Column("run_id", RUN_ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("dataset_version_id", Integer, ForeignKey("dataset_versions.id"), primary_key=True),
+    Column("role", String(32), primary_key=True),  # "input" (read) or "output" (written)
+)
+
+# --- model registry and serving (issue 6) -------------------------------------------------
+
+models = Table(
+    "models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("description", Text),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("run_id", RUN_ID, ForeignKey("runs.id", ondelete="SET NULL")),
+    Column("blob_hash", HASH, ForeignKey("blobs.hash"), nullable=False),
+    Column("flavor", String(64), nullable=False),  # e.g. "sklearn"
+    Column("format", String(32), nullable=False),  # "skops", "pickle", "cloudpickle"
+    Column("signature", Text),  # JSON
+    Column("profile", Text),  # JSON: training-data profile for drift monitoring
+    Column("description", Text),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("model_id", "version"),
+)
+
+model_version_tags = Table(
+    "model_version_tags",
+    metadata,
+    Column(
+        "model_version_id",
+        Integer,
+        ForeignKey("model_versions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(255), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+model_aliases = Table(
+    "model_aliases",
+    metadata,
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), primary_key=True),
+    Column("alias", String(255), primary_key=True),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id"), nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+model_alias_history = Table(
+    "model_alias_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("alias", String(255), nullable=False),
+    Column("from_version_id", Integer, ForeignKey("model_versions.id")),
+    Column("to_version_id", Integer, ForeignKey("model_versions.id")),
+    Column("changed_at", Float, nullable=False),
+    Column("reason", Text),
+    Index(None, "model_id", "alias", "changed_at"),
+)
+
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id"), nullable=False),
+    Column("alias", String(255)),  # the alias it serves, if deployed by alias
+    Column("host", String(255), nullable=False),
+    Column("port", Integer, nullable=False),
+    Column("pid", Integer),
+    Column("hostname", String(255)),
+    Column("status", String(16), nullable=False),  # starting, running, stopped, failed
+    Column("log_path", Text),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index(None, "model_id", "status"),
+)
+
+deployment_events = Table(
+    "deployment_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "deployment_id", Integer, ForeignKey("deployments.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("event", String(32), nullable=False),
+    Column("detail", Text),
+    Column("at", Float, nullable=False),
+    Index(None, "deployment_id", "at"),
+)
+
+prediction_log = Table(
+    "prediction_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "deployment_id", Integer, ForeignKey("deployments.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id")),
+    Column("at", Float, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("inputs", Text),  # JSON, sampled
+    Column("outputs", Text),  # JSON, sampled
+    Column("error", Text),
+    Index(None, "deployment_id", "at"),
+)
+
+# --- schedules (issue 7) --------------------------------------------------------------------
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("notebook_path", Text, nullable=False),
+    Column("cron", String(255), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("parameters", Text),  # JSON object
+    Column("experiment", String(255)),
+    Column("kernel", String(255)),
+    Column("timeout", Float),
+    Column("retries", Integer, nullable=False),
+    Column("retry_delay", Float, nullable=False),
+    Column("catchup", String(16), nullable=False),  # latest, all, none
+    Column("notify_command", Text),
+    Column("notify_webhook", Text),
+    Column("paused", Integer, nullable=False),
+    Column("start_at", Float, nullable=False),  # first slot considered (UTC epoch)
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+schedule_slots = Table(
+    "schedule_slots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("schedule_id", Integer, ForeignKey("schedules.id", ondelete="CASCADE"), nullable=False),
+    Column("slot_time", Float, nullable=False),  # UTC epoch of the cron fire time
+    # pending, running, retrying, finished, failed, crashed, killed, missed
+    Column("status", String(16), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("run_id", RUN_ID, ForeignKey("runs.id", ondelete="SET NULL")),
+    Column("lease_owner", String(255)),
+    Column("lease_expires_at", Float),
+    Column("next_attempt_at", Float),
+    Column("error", Text),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("schedule_id", "slot_time"),
+    Index(None, "status", "next_attempt_at"),
+)
+
+schedule_slot_runs = Table(
+    "schedule_slot_runs",
+    metadata,
+    Column(
+        "slot_id", Integer, ForeignKey("schedule_slots.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("attempt", Integer, primary_key=True),
+    Column("run_id", RUN_ID, ForeignKey("runs.id", ondelete="SET NULL")),
+    Column("status", String(16), nullable=False),
+    Column("error", Text),
+    Column("started_at", Float, nullable=False),
+    Column("ended_at", Float),
+)
+
+# A named lease: on SQLite one scheduler holds "scheduler" and the others stand by.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("owner", String(255), nullable=False),
+    Column("expires_at", Float, nullable=False),
+)

@@ -1,0 +1,340 @@
+"""Search runs with a small filter language, executed in SQL.
+
+Filters read like MLflow's::
+
+    metrics.acc > 0.9 and params.C = '0.1'
+    (tags.team = "vision" or status = 'failed') and metrics.`val loss` < 0.3
+    params.penalty in ('l1', 'l2') and name like 'sweep-%'
+
+Expressions are parsed by a lark grammar into SQLAlchemy clauses, so user text never reaches the
+SQL string. Each metric/param/tag condition becomes ``runs.id IN (SELECT run_id ... WHERE key =
+:k AND value <op> :v)``, which the ``(key, value)`` indexes answer without scanning every run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Float, and_, cast, func, not_, or_, select
+from sqlalchemy.sql import ColumnElement
+
+from ...errors import FilterSyntaxError
+from .schema import experiments, latest_metrics, params, runs, tags
+
+if TYPE_CHECKING:
+    from . import Store
+
+GRAMMAR = r"""
+?start: or_expr
+?or_expr: and_expr (_OR and_expr)*
+?and_expr: atom (_AND atom)*
+?atom: comparison | "(" or_expr ")"
+comparison: field OP value         -> compare
+          | field _NOT? _IN "(" value ("," value)* ")" -> in_list
+field: NAME ("." (NAME | QUOTED_NAME))?
+?value: SIGNED_NUMBER -> number
+      | STRING -> string
+order_list: order_item ("," order_item)*
+order_item: field DIRECTION?
+DIRECTION.2: /(?i:asc|desc)\b/
+OP: "<=" | ">=" | "!=" | "<>" | "==" | "=" | "<" | ">" | /(?i:not\s+ilike|not\s+like|ilike|like)\b/
+_AND.2: /(?i:and)\b/
+_OR.2: /(?i:or)\b/
+_NOT.2: /(?i:not)\b/
+_IN.2: /(?i:in)\b/
+NAME: /[A-Za-z_][A-Za-z0-9_\-:\/]*/
+QUOTED_NAME: /`[^`]+`/
+STRING: /'(?:[^'\\]|\\.)*'/ | /"(?:[^"\\]|\\.)*"/
+%import common.SIGNED_NUMBER
+%import common.WS
+%ignore WS
+"""
+
+#: Run columns a filter or an order-by may name directly (also as ``attributes.<name>``).
+ATTRIBUTES = {
+    "id": runs.c.id,
+    "run_id": runs.c.id,
+    "name": runs.c.name,
+    "status": runs.c.status,
+    "source": runs.c.source,
+    "start_time": runs.c.start_time,
+    "end_time": runs.c.end_time,
+    "parent_run_id": runs.c.parent_run_id,
+    "notebook_path": runs.c.notebook_path,
+    "user": runs.c.user,
+    "experiment": experiments.c.name,
+}
+ENTITIES = {"metrics": latest_metrics, "metric": latest_metrics, "params": params,
+            "param": params, "tags": tags, "tag": tags}  # fmt: skip
+
+
+@lru_cache(maxsize=2)
+def _parser(start: str):
+    from lark import Lark
+
+    return Lark(GRAMMAR, start=start, parser="lalr", maybe_placeholders=False)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A parsed field reference: ``entity`` is metrics/params/tags/attributes."""
+
+    entity: str
+    key: str
+
+
+def _parse(text: str, start: str):
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
+
+    try:
+        return _parser(start).parse(text)
+    except UnexpectedEOF as exc:
+        raise FilterSyntaxError("The expression ends too early", text, len(text)) from None
+    except UnexpectedCharacters as exc:
+        raise FilterSyntaxError(
+            f"Unexpected character {text[exc.pos_in_stream]!r} at position {exc.pos_in_stream}",
+            text, exc.pos_in_stream,
+        ) from None  # fmt: skip
+    except UnexpectedInput as exc:
+        pos = getattr(exc, "pos_in_stream", None) or 0
+        token = getattr(exc, "token", None)
+        what = f"Unexpected {str(token)!r}" if token is not None else "Unexpected input"
+        raise FilterSyntaxError(f"{what} at position {pos}", text, pos) from None
+
+
+def _field(tree, text: str) -> Field:
+    tokens = [str(t) for t in tree.children]
+    if len(tokens) == 1:
+        entity, key = "attributes", tokens[0]
+    else:
+        entity, key = tokens[0].lower(), tokens[1].strip("`")
+    if entity == "attributes" or entity == "attribute":
+        if key not in ATTRIBUTES:
+            raise FilterSyntaxError(
+                f"Unknown field {key!r}: use metrics.<name>, params.<name>, tags.<name> or one of "
+                f"{', '.join(sorted(ATTRIBUTES))}",
+                text, text.find(key),
+            )  # fmt: skip
+        return Field("attributes", key)
+    if entity not in ENTITIES:
+        raise FilterSyntaxError(
+            f"Unknown entity {entity!r}: use metrics., params., tags. or attributes.",
+            text, text.find(entity),
+        )  # fmt: skip
+    return Field(entity.rstrip("s") + "s", key)
+
+
+def _value(tree) -> Any:
+    token = str(tree.children[0])
+    if tree.data == "number":
+        number = float(token)
+        return (
+            int(number)
+            if number.is_integer() and "." not in token and "e" not in token.lower()
+            else number
+        )
+    body = token[1:-1]
+    return body.encode("utf-8").decode("unicode_escape") if "\\" in body else body
+
+
+def _apply(column, op: str, value: Any) -> ColumnElement:
+    op = " ".join(op.lower().split())
+    if op in ("=", "=="):
+        return column == value
+    if op in ("!=", "<>"):
+        return column != value
+    if op == "<":
+        return column < value
+    if op == "<=":
+        return column <= value
+    if op == ">":
+        return column > value
+    if op == ">=":
+        return column >= value
+    if op == "like":
+        return column.like(str(value))
+    if op == "ilike":
+        return column.ilike(str(value))
+    if op == "not like":
+        return not_(column.like(str(value)))
+    if op == "not ilike":
+        return not_(column.ilike(str(value)))
+    raise AssertionError(op)
+
+
+def _condition(field: Field, build) -> ColumnElement:
+    if field.entity == "attributes":
+        return build(ATTRIBUTES[field.key])
+    table = ENTITIES[field.entity]
+    value_col = table.c.value
+    return runs.c.id.in_(select(table.c.run_id).where(table.c.key == field.key, build(value_col)))
+
+
+def _numeric_for_params(field: Field, column, value):
+    # Params and tags are stored as text; compare numerically when the literal is a number.
+    if field.entity in ("params", "tags") and isinstance(value, (int, float)):
+        return cast(column, Float)
+    if field.entity == "metrics" and isinstance(value, str):
+        raise FilterSyntaxError(
+            f"metrics.{field.key} is a number; compare it to a number, not {value!r}"
+        )
+    return column
+
+
+def _to_clause(tree, text: str) -> ColumnElement:
+    kind = tree.data
+    if kind == "or_expr":
+        return or_(*(_to_clause(c, text) for c in tree.children))
+    if kind == "and_expr":
+        return and_(*(_to_clause(c, text) for c in tree.children))
+    if kind == "compare":
+        fld = _field(tree.children[0], text)
+        op, value = str(tree.children[1]), _value(tree.children[2])
+        return _condition(fld, lambda col: _apply(_numeric_for_params(fld, col, value), op, value))
+    if kind == "in_list":
+        fld = _field(tree.children[0], text)
+        negate = any(getattr(c, "type", None) == "_NOT" for c in tree.children)
+        values = [_value(c) for c in tree.children[1:] if hasattr(c, "data")]
+        clause = _condition(fld, lambda col: col.in_(values))
+        return not_(clause) if negate else clause
+    raise AssertionError(kind)
+
+
+def parse_filter(text: str | None) -> ColumnElement | None:
+    """Turn a filter expression into a SQLAlchemy clause over ``runs`` (None for no filter).
+
+    Raises
+    ------
+    FilterSyntaxError
+        With the position of the first mistake.
+    """
+    if text is None or not text.strip():
+        return None
+    return _to_clause(_parse(text, "start"), text)
+
+
+def parse_order_by(items: list[str] | str | None) -> list[tuple[Field, bool]]:
+    """Parse ``["metrics.acc DESC", "start_time"]`` into (field, descending) pairs."""
+    if not items:
+        return []
+    text = items if isinstance(items, str) else ", ".join(items)
+    tree = _parse(text, "order_list")
+    result = []
+    for item in tree.children:
+        fld = _field(item.children[0], text)
+        descending = len(item.children) > 1 and str(item.children[1]).lower() == "desc"
+        result.append((fld, descending))
+    return result
+
+
+@dataclass
+class RunPage:
+    """One page of search results: run ids in order and the total number that matched."""
+
+    run_ids: list[str]
+    total: int
+
+
+def search_runs(
+    store: Store,
+    *,
+    experiments_: list[str] | None = None,
+    filter: str | None = None,
+    order_by: list[str] | str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    count: bool = False,
+) -> RunPage:
+    """Find runs matching a filter, ordered, paginated; all in SQL.
+
+    Parameters
+    ----------
+    experiments_ : list of str, optional
+        Experiment names to search (all experiments when omitted).
+    filter : str, optional
+        A filter expression (see the module docstring).
+    order_by : list of str, optional
+        Sort keys, each ``field [ASC|DESC]``; newest first by default.
+    limit, offset : int
+        Pagination.
+    count : bool
+        Also count every match (one more query).
+    """
+    where = [clause] if (clause := parse_filter(filter)) is not None else []
+    query = select(runs.c.id).join(experiments, experiments.c.id == runs.c.experiment_id)
+    if experiments_:
+        query = query.where(experiments.c.name.in_(experiments_))
+    query = query.where(*where)
+    count_query = select(func.count()).select_from(query.subquery()) if count else None
+    orderings = []
+    for fld, descending in parse_order_by(order_by):
+        if fld.entity == "attributes":
+            col = ATTRIBUTES[fld.key]
+        else:
+            table = ENTITIES[fld.entity].alias()
+            query = query.outerjoin(
+                table, and_(table.c.run_id == runs.c.id, table.c.key == fld.key)
+            )
+            col = table.c.value
+        orderings.append(col.desc().nulls_last() if descending else col.asc().nulls_last())
+    orderings += [runs.c.start_time.desc(), runs.c.id]
+    query = query.order_by(*orderings).offset(offset or None)
+    if limit is not None:
+        query = query.limit(limit)
+    with store.db.read() as conn:
+        ids = list(conn.execute(query).scalars())
+        total = conn.execute(count_query).scalar() if count_query is not None else len(ids)
+    return RunPage(ids, total)
+
+
+def runs_frame(store: Store, run_ids: list[str]):
+    """Build the ``mlflow.search_runs``-style DataFrame for ``run_ids`` (in that order)."""
+    import pandas as pd
+
+    base_cols = ["run_id", "experiment", "name", "status", "source", "start_time", "end_time",
+                 "parent_run_id", "notebook_path"]  # fmt: skip
+    if not run_ids:
+        return pd.DataFrame(columns=base_cols)
+    base_rows, long_rows = [], []
+    with store.db.read() as conn:
+        for start in range(0, len(run_ids), 900):  # SQLite's bound-parameter limit
+            chunk = run_ids[start : start + 900]
+            base_rows += conn.execute(
+                select(
+                    runs.c.id.label("run_id"),
+                    experiments.c.name.label("experiment"),
+                    runs.c.name,
+                    runs.c.status,
+                    runs.c.source,
+                    runs.c.start_time,
+                    runs.c.end_time,
+                    runs.c.parent_run_id,
+                    runs.c.notebook_path,
+                )  # fmt: skip
+                .join(experiments, experiments.c.id == runs.c.experiment_id)
+                .where(runs.c.id.in_(chunk))
+            ).all()
+            for prefix, table in (("metrics", latest_metrics), ("params", params), ("tags", tags)):
+                long_rows += [
+                    (r[0], f"{prefix}.{r[1]}", r[2])
+                    for r in conn.execute(
+                        select(table.c.run_id, table.c.key, table.c.value).where(
+                            table.c.run_id.in_(chunk)
+                        )
+                    )
+                ]
+    frame = pd.DataFrame(base_rows, columns=base_cols).set_index("run_id")
+    if long_rows:
+        wide = pd.DataFrame(long_rows, columns=["run_id", "column", "value"]).pivot(
+            index="run_id", columns="column", values="value"
+        )
+        metric_cols = [c for c in wide.columns if c.startswith("metrics.")]
+        wide[metric_cols] = wide[metric_cols].astype("float64")
+        wide = wide[sorted(wide.columns, key=lambda c: (c.split(".")[0] != "params", c))]
+        frame = frame.join(wide)
+    frame = frame.reindex(run_ids).reset_index()
+    for col in ("start_time", "end_time"):
+        frame[col] = pd.to_datetime(frame[col], unit="s", utc=True)
+    return frame

@@ -1,0 +1,40 @@
+"""``INSERT ... ON CONFLICT DO UPDATE`` for SQLite and PostgreSQL (same syntax, two dialects)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Table
+
+
+def upsert(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict],
+    keys: Sequence[str],
+    update_columns: Sequence[str],
+    only_if_newer: str | None = None,
+) -> None:
+    """Insert ``rows``, updating ``update_columns`` where a row with the same ``keys`` exists.
+
+    Parameters
+    ----------
+    only_if_newer : str, optional
+        A column name: update only when the incoming value is >= the stored one.
+    """
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table)
+    where = None
+    if only_if_newer:
+        where = stmt.excluded[only_if_newer] >= table.c[only_if_newer]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={col: stmt.excluded[col] for col in update_columns},
+        where=where,
+    )
+    conn.execute(stmt, list(rows))

@@ -1,0 +1,79 @@
+"""Every error jupyter-mlops raises on purpose.
+
+All of them derive from :class:`KernelMagicsError`, so ``except KernelMagicsError`` catches
+exactly the problems we diagnosed, and each message names the problem and the fix.
+"""
+
+from __future__ import annotations
+
+
+class KernelMagicsError(Exception):
+    """Root of every error raised on purpose by jupyter-mlops."""
+
+
+class StoreError(KernelMagicsError):
+    """Raised when the store cannot be opened, located or migrated."""
+
+
+class NetworkFilesystemError(StoreError):
+    """Raised when a SQLite store would live on a network filesystem (nfs, cifs, sshfs...)."""
+
+
+class BlobIntegrityError(StoreError):
+    """Raised when a blob's content does not match its recorded hash (never used then)."""
+
+
+class BlobNotFoundError(StoreError):
+    """Raised when a blob referenced by the store is missing from the artifact store."""
+
+
+class NotFoundError(KernelMagicsError):
+    """Raised when a named thing (run, experiment, model, schedule...) does not exist."""
+
+
+class RunNotFoundError(NotFoundError):
+    """Raised when a run id matches no run."""
+
+
+class ExperimentNotFoundError(NotFoundError):
+    """Raised when an experiment name matches no experiment."""
+
+
+class ArtifactNotFoundError(NotFoundError):
+    """Raised when a run has no artifact at the requested path."""
+
+
+class ConflictError(KernelMagicsError):
+    """Raised when a change conflicts with the current state (e.g. ending a finished run)."""
+
+
+class ValidationError(KernelMagicsError, ValueError):
+    """Raised when user input is malformed; the message names the input and the fix."""
+
+
+class InvalidMetricError(ValidationError):
+    """Raised when a metric value is not a finite number or its key is not a string."""
+
+
+class InvalidParamError(ValidationError):
+    """Raised when a parameter or tag key/value cannot be stored."""
+
+
+class FilterSyntaxError(ValidationError):
+    """Raised when a run filter or order-by expression cannot be parsed (with the position)."""
+
+    def __init__(self, message: str, expression: str = "", position: int | None = None):
+        self.expression = expression
+        self.position = position
+        if position is not None and expression:
+            pointer = " " * position + "^"
+            message = f"{message}\n  {expression}\n  {pointer}"
+        super().__init__(message)
+
+
+class NoActiveRunError(KernelMagicsError):
+    """Raised when a logging call needs an active run and none was started."""
+
+
+class FileMissingError(ValidationError, FileNotFoundError):
+    """Raised when a file or directory given to a logging call does not exist."""
