@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -163,37 +164,39 @@ class Flusher:
             log.warning("jupyter-mlops could not write the last metrics", exc_info=True)
 
 
-_flushers: dict[int, Flusher] = {}
+_flushers: weakref.WeakSet[Flusher] = weakref.WeakSet()
 _lock = threading.Lock()
 
 
 def flusher_for(store: Store) -> Flusher:
-    """The process's flusher for ``store``."""
-    flusher = _flushers.get(id(store))
+    """The process's flusher for ``store`` (kept on the store object itself)."""
+    flusher = store.__dict__.get("_km_flusher")
     if flusher is None:
         with _lock:
-            flusher = _flushers.get(id(store))
+            flusher = store.__dict__.get("_km_flusher")
             if flusher is None:
-                flusher = _flushers[id(store)] = Flusher(store)
+                flusher = store.__dict__["_km_flusher"] = Flusher(store)
+                _flushers.add(flusher)
     return flusher
 
 
 def flush_all(wait_environment: float = 0.0) -> None:
     """Flush every flusher of this process now."""
-    for flusher in list(_flushers.values()):
+    for flusher in list(_flushers):
         flusher.flush(wait_environment=wait_environment)
 
 
 @atexit.register
-def _close_all() -> None:
-    for flusher in list(_flushers.values()):
+def close_all() -> None:
+    """Final flush of every flusher (at exit, and when stores are closed)."""
+    for flusher in list(_flushers):
         flusher.close()
 
 
 def _reset_after_fork() -> None:
     global _lock
     _lock = threading.Lock()
-    for flusher in _flushers.values():
+    for flusher in _flushers:
         flusher.points.clear()
         flusher.alive_runs.clear()
         flusher.needs_environment.clear()

@@ -71,7 +71,10 @@ class Store:
         return search_runs(self, **kwargs)
 
     def close(self) -> None:
-        """Release database connections."""
+        """Write what is still buffered for this store, then release database connections."""
+        flusher = self.__dict__.get("_km_flusher")  # set by kernel_magics.core.flusher
+        if flusher is not None:
+            flusher.close()
         self.db.dispose()
 
 

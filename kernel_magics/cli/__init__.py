@@ -1,0 +1,65 @@
+"""The ``mlops`` command: thin click commands over ``kernel_magics.core``.
+
+Subcommands live in one module per feature and are imported only when invoked (click's
+documented lazy-group pattern), so ``mlops info`` does not pay for papermill or FastAPI.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from .. import __version__
+
+# command name -> "module:attribute". Each feature module adds its commands here.
+COMMANDS = {
+    "info": "kernel_magics.cli.store_commands:info",
+    "experiments": "kernel_magics.cli.store_commands:experiments",
+    "runs": "kernel_magics.cli.runs_commands:runs",
+    "gc": "kernel_magics.cli.store_commands:gc",
+    "db": "kernel_magics.cli.store_commands:db",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mlops")
+def cli() -> None:
+    """jupyter-mlops: track experiments, run notebooks, register and deploy models.
+
+    The store is found from MLOPS_STORE_URI / MLOPS_HOME, else the nearest .mlops/ folder
+    above the working directory (see `mlops info`).
+    """
+
+
+def main() -> None:
+    """Entry point of the ``mlops`` console script: user errors print one clear line."""
+    from ..errors import KernelMagicsError
+
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        raise SystemExit(1) from None
+    except KernelMagicsError as exc:
+        click.secho(f"Error: {exc}", fg="red", err=True)
+        raise SystemExit(2) from None

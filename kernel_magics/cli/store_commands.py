@@ -1,0 +1,87 @@
+"""``mlops info``, ``mlops experiments``, ``mlops gc``, ``mlops db``."""
+
+from __future__ import annotations
+
+import click
+
+from .output import print_json, table, when
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def info(as_json: bool) -> None:
+    """Show where the store is, why it is there, and what it holds."""
+    from ..core.config import resolve_location
+    from ..core.store import open_store
+
+    location = resolve_location()
+    store = open_store(location)
+    experiments = store.experiments.list()
+    data = {
+        "store_uri": location.store_uri,
+        "artifacts_uri": location.artifacts_uri,
+        "home": str(location.home) if location.home else None,
+        "reason": location.reason,
+        "schema": store.schema_status,
+        "experiments": len(experiments),
+        "runs": sum(e.run_count for e in experiments),
+    }
+    if as_json:
+        print_json(data)
+        return
+    click.echo(f"Store:      {location.store_uri}")
+    click.echo(f"Artifacts:  {location.artifacts_uri}")
+    click.echo(f"Why:        {location.reason}")
+    click.echo(f"Holds:      {data['experiments']} experiments, {data['runs']} runs")
+
+
+@click.group()
+def experiments() -> None:
+    """List experiments."""
+
+
+@experiments.command("ls")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def experiments_ls(as_json: bool) -> None:
+    """List experiments with their run counts, most recently active first."""
+    from ..core.store import open_store
+
+    records = open_store().experiments.list()
+    if as_json:
+        print_json([r.to_dict() for r in records])
+        return
+    table(
+        "Experiments",
+        ["Name", "Runs", "Last run", "Created"],
+        [(r.name, r.run_count, when(r.last_run_at), when(r.created_at)) for r in records],
+    )
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Only list the blobs that would be deleted.")
+def gc(dry_run: bool) -> None:
+    """Delete artifact blobs that no run, notebook version or model references any more.
+
+    Blobs written in the last hour are kept, in case a process is about to reference them.
+    """
+    from ..core.store import open_store
+
+    removed = open_store().artifacts.collect_garbage(dry_run=dry_run)
+    verb = "Would delete" if dry_run else "Deleted"
+    click.echo(f"{verb} {len(removed)} unreferenced blob(s).")
+
+
+@click.group()
+def db() -> None:
+    """Manage the store's database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create the schema or apply pending migrations (safe to run any time)."""
+    from ..core.config import resolve_location
+    from ..core.store import Store
+    from ..core.store.migrate import HEAD_REVISION
+
+    store = Store(resolve_location())
+    click.echo(f"Schema {store.schema_status}; at revision {HEAD_REVISION}.")
