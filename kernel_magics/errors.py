@@ -77,3 +77,27 @@ class NoActiveRunError(KernelMagicsError):
 
 class FileMissingError(ValidationError, FileNotFoundError):
     """Raised when a file or directory given to a logging call does not exist."""
+
+
+class NotebookFormatError(ValidationError):
+    """Raised when a notebook file is not valid notebook JSON (or not a notebook at all)."""
+
+
+class ParametersCellError(ValidationError):
+    """Raised when parameters are given but the notebook has no usable ``parameters`` cell."""
+
+
+class UnknownParameterError(ValidationError):
+    """Raised when a run is given a parameter its notebook's ``parameters`` cell does not define."""
+
+
+class ParameterTypeError(ValidationError):
+    """Raised when a parameter value cannot be converted to the type of the notebook's default."""
+
+
+class KernelNotFoundError(ValidationError):
+    """Raised when a notebook names (or the user asks for) a Jupyter kernel that is not installed."""
+
+
+class ExecutorError(KernelMagicsError):
+    """Raised when a run executor (such as a Dask cluster) cannot be reached or used."""
