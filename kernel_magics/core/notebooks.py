@@ -63,7 +63,7 @@ class NotebookVersion:
     run_ids: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary."""
+        """Return a JSON-ready dictionary."""
         return asdict(self)
 
 
@@ -180,7 +180,7 @@ def get_notebook_version(store: Store, version_id: int) -> NotebookVersion:
 
 
 def count_notebook_versions(store: Store) -> int:
-    """Number of stored notebook versions (all notebooks)."""
+    """Return the number of stored notebook versions (all notebooks)."""
     with store.db.read() as conn:
         return int(conn.execute(select(func.count()).select_from(notebook_versions)).scalar())
 

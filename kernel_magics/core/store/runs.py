@@ -204,7 +204,8 @@ class RunRepository:
             cols = [metrics.c.step, metrics.c.timestamp, metrics.c.value]
             query = select(*cols).where(where).order_by(metrics.c.step, metrics.c.timestamp)
             if max_points and total > max_points:
-                stride = -(-total // max_points)
+                # One slot is kept for the last point, so at most max_points come back.
+                stride = -(-total // max(max_points - 1, 1))
                 ranked = (
                     select(
                         *cols,

@@ -1,0 +1,115 @@
+"""``KernelMagicsApp``: the Jupyter server extension that serves the side panel's REST API."""
+
+from __future__ import annotations
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Int, Unicode
+
+from .handlers import experiments, notebooks, runs, status
+
+#: The one place the server spells its REST namespace (``extension/src/api.ts`` mirrors it).
+API_NAMESPACE = "mlops/api"
+
+ID = r"(?P<{}>[^/]+)"
+
+
+def _route(pattern: str) -> str:
+    return rf"/{API_NAMESPACE}/{pattern}/?"
+
+
+class KernelMagicsApp(ExtensionApp):
+    """Serve runs, metrics, artifacts and notebook versions of the store to JupyterLab.
+
+    The store is opened in :meth:`initialize_settings` and put into ``web_app.settings`` under
+    ``km_store``; the handlers read it from there. Configure with ``c.KernelMagicsApp.<trait>``.
+    """
+
+    name = "kernel_magics"
+    load_other_extensions = True
+
+    db_url = Unicode(
+        "",
+        config=True,
+        help=(
+            "SQLAlchemy URL of the store's database, for example "
+            "sqlite:////home/me/.mlops/mlops.db or postgresql+psycopg://user@host/db. Empty (the "
+            "default) resolves the store the way the magics and the CLI do: MLOPS_STORE_URI / "
+            "MLOPS_HOME, then the nearest .mlops/ folder above the Jupyter root directory."
+        ),
+    )
+    artifacts_url = Unicode(
+        "",
+        config=True,
+        help=(
+            "Where blobs (artifacts, notebook versions) live: a local folder or an fsspec URL "
+            "such as s3://bucket/prefix. Empty (the default) uses MLOPS_ARTIFACTS_URI, else "
+            "<store home>/artifacts."
+        ),
+    )
+    max_page_size = Int(
+        500,
+        config=True,
+        help="The largest number of runs one request may list (limit=...). Default: 500 runs.",
+    )
+    max_metric_points = Int(
+        2000,
+        config=True,
+        help=(
+            "The most points one metric series returns; longer series are evenly thinned in "
+            "SQL, always keeping the last point. Default: 2000 points."
+        ),
+    )
+
+    def initialize_settings(self) -> None:
+        """Open the store and publish it (and the limits) to the handlers."""
+        from kernel_magics.core.config import resolve_location
+        from kernel_magics.core.store import open_store
+
+        root_dir = self.serverapp.root_dir if self.serverapp else None
+        location = resolve_location(cwd=root_dir)
+        if self.db_url or self.artifacts_url:
+            from dataclasses import replace
+
+            location = replace(
+                location,
+                store_uri=self.db_url or location.store_uri,
+                artifacts_uri=self.artifacts_url or location.artifacts_uri,
+                reason="KernelMagicsApp.db_url / artifacts_url are configured",
+            )
+        self.log.info("jupyter-mlops store: %s (%s)", location.store_uri, location.reason)
+        self.settings.update(
+            km_store=open_store(location),
+            km_max_page_size=self.max_page_size,
+            km_max_metric_points=self.max_metric_points,
+        )
+
+    def initialize_handlers(self) -> None:
+        """Register every route of the REST API (all of them under :data:`API_NAMESPACE`)."""
+        self.handlers.extend(
+            [
+                (_route("status"), status.StatusHandler),
+                (_route("experiments"), experiments.ExperimentsHandler),
+                (_route("runs"), runs.RunsHandler),
+                (_route(f"runs/{ID.format('run_id')}"), runs.RunItemHandler),
+                (_route(f"runs/{ID.format('run_id')}/metrics"), runs.RunMetricsHandler),
+                (
+                    _route(f"runs/{ID.format('run_id')}/metrics/(?P<key>.+?)"),
+                    runs.RunMetricItemHandler,
+                ),
+                (_route(f"runs/{ID.format('run_id')}/artifacts"), runs.RunArtifactsHandler),
+                (
+                    _route(f"runs/{ID.format('run_id')}/artifacts/(?P<path>.+?)"),
+                    runs.RunArtifactItemHandler,
+                ),
+                (_route("notebook_versions"), notebooks.NotebookVersionsHandler),
+                (
+                    _route(r"notebook_versions/(?P<version_id>\d+)"),
+                    notebooks.NotebookVersionItemHandler,
+                ),
+                (
+                    _route(r"notebook_versions/(?P<version_id>\d+)/restore"),
+                    notebooks.NotebookRestoreHandler,
+                ),
+                (_route("notebook_diffs"), notebooks.NotebookDiffHandler),
+            ]
+        )

@@ -1,0 +1,184 @@
+"""``/mlops/api/runs``: run lists (filter, sort, pages), run detail, metric series, artifacts."""
+
+from __future__ import annotations
+
+import json
+import os
+from urllib.parse import quote
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from kernel_magics.errors import KernelMagicsError, ValidationError
+
+from ..base import MlopsHandler
+from ..models import DescribeMetricQuery, ListRunsQuery, ListRunsResponse
+
+#: Media types a browser could execute if opened from the Jupyter origin.
+ACTIVE_TYPES = ("text/html", "image/svg+xml", "application/xhtml+xml", "text/xml",
+                "application/xml", "application/javascript", "text/javascript")  # fmt: skip
+
+
+def _literal(text: str) -> str:
+    """Quote ``text`` as a filter-language string."""
+    if "\\" not in text:
+        if "'" not in text:
+            return f"'{text}'"
+        if '"' not in text:
+            return f'"{text}"'
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def run_warnings(tags: dict[str, str]) -> list[str]:
+    """Warnings the magics left on a run as tags (``mlops.unordered``, ``mlops.warning.*``)."""
+    found = []
+    for key, value in sorted(tags.items()):
+        if key in ("unordered", "mlops.unordered"):
+            found.append(
+                value
+                if value and value not in ("1", "true", "True")
+                else "Cells ran out of order: the notebook version may not reproduce this run."
+            )
+        elif key.startswith("mlops.warning"):
+            found.append(value)
+    return found
+
+
+class RunsHandler(MlopsHandler):
+    """List runs: one experiment's or one notebook's, filtered, sorted, a page at a time."""
+
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        """Return a :class:`ListRunsResponse`."""
+        from kernel_magics.core.store.search import parse_filter
+        from kernel_magics.core.store.summaries import run_summaries
+
+        query = self.query_model(ListRunsQuery)
+        limit_max = self.settings.get("km_max_page_size", 500)
+        if query.limit > limit_max:
+            raise ValidationError(f"limit must be at most {limit_max}; page with offset instead.")
+        parse_filter(query.filter)  # report mistakes at the user's own positions
+        clauses = []
+        if query.notebook:
+            keys = ", ".join(_literal(k) for k in self.notebook_keys(query.notebook))
+            clauses.append(f"notebook_path in ({keys})")
+        if query.filter and query.filter.strip():
+            clauses.append(f"({query.filter})")
+        if query.experiment:
+            self.store.experiments.id_of(query.experiment)  # 404 for an unknown experiment
+        page = self.store.search_runs(
+            experiments_=[query.experiment] if query.experiment else None,
+            filter=" and ".join(clauses) or None,
+            order_by=query.order_by or None,
+            limit=query.limit,
+            offset=query.offset,
+            count=True,
+        )
+        rows = run_summaries(self.store, page.run_ids)
+        response = ListRunsResponse(
+            runs=rows,
+            total=page.total,
+            limit=query.limit,
+            offset=query.offset,
+            metric_keys=sorted({k for r in rows for k in r["metrics"]}),
+            param_keys=sorted({k for r in rows for k in r["params"]}),
+        )
+        self.write_json(response.model_dump())
+
+
+class RunItemHandler(MlopsHandler):
+    """One run with everything logged into it."""
+
+    @web.authenticated
+    @authorized
+    def get(self, run_id: str) -> None:
+        """Return the run, its notebook version, its environment and its warnings."""
+        from kernel_magics.core.notebooks import get_notebook_version
+
+        record = self.store.runs.get(run_id)
+        data = record.to_dict()
+        data["metric_keys"] = sorted(record.metrics)
+        data["warnings"] = run_warnings(record.tags)
+        data["notebook_version"] = None
+        if record.notebook_version_id is not None:
+            version = get_notebook_version(self.store, record.notebook_version_id).to_dict()
+            version["jupyter_path"] = self.jupyter_path(version["path"])
+            data["notebook_version"] = version
+        data["jupyter_path"] = self.jupyter_path(record.notebook_path)
+        data["environment"] = None
+        if record.environment_hash:
+            try:
+                raw = self.store.blobs.get_bytes(record.environment_hash)
+                data["environment"] = json.loads(raw)
+            except (KernelMagicsError, ValueError) as exc:
+                data["warnings"].append(f"The run's environment could not be read: {exc}")
+        self.write_json(data)
+
+
+class RunMetricsHandler(MlopsHandler):
+    """The names of the metrics a run logged."""
+
+    @web.authenticated
+    @authorized
+    def get(self, run_id: str) -> None:
+        """Return ``{"run_id", "keys"}``."""
+        run_id = self.store.runs.resolve_id(run_id)
+        self.store.runs.get(run_id)  # 404 for an unknown run
+        self.write_json({"run_id": run_id, "keys": self.store.runs.metric_keys(run_id)})
+
+
+class RunMetricItemHandler(MlopsHandler):
+    """One metric's series, evenly thinned when longer than ``max_points``."""
+
+    @web.authenticated
+    @authorized
+    def get(self, run_id: str, key: str) -> None:
+        """Return ``{"run_id", "key", "points": [{"step", "timestamp", "value"}], ...}``."""
+        query = self.query_model(DescribeMetricQuery)
+        limit = self.settings.get("km_max_metric_points", 2000)
+        max_points = min(query.max_points or limit, limit)
+        run_id = self.store.runs.resolve_id(run_id)
+        points = self.store.runs.metric_history(run_id, key, max_points=max_points)
+        if not points and key not in self.store.runs.metric_keys(run_id):
+            from kernel_magics.errors import NotFoundError
+
+            raise NotFoundError(f"Run {run_id[:8]} logged no metric {key!r}.")
+        self.write_json({"run_id": run_id, "key": key, "max_points": max_points, "points": points})
+
+
+class RunArtifactsHandler(MlopsHandler):
+    """The artifacts of a run (path, size, media type, hash)."""
+
+    @web.authenticated
+    @authorized
+    def get(self, run_id: str) -> None:
+        """Return ``{"run_id", "artifacts": [...]}``."""
+        run_id = self.store.runs.resolve_id(run_id)
+        self.store.runs.get(run_id)  # 404 for an unknown run
+        self.write_json({"run_id": run_id, "artifacts": self.store.artifacts.list(run_id)})
+
+
+class RunArtifactItemHandler(MlopsHandler):
+    """Download one artifact with its content type (hash-checked)."""
+
+    @web.authenticated
+    @authorized
+    def get(self, run_id: str, path: str) -> None:
+        """Send the artifact's bytes; ``?download=1`` asks the browser to save it."""
+        from kernel_magics.core.store.artifacts import normalize_artifact_path
+
+        clean = normalize_artifact_path(path)  # 400 for '..', absolute or empty paths
+        run_id = self.store.runs.resolve_id(run_id)
+        data, media_type = self.store.artifacts.read(run_id, clean)
+        media_type = media_type or "application/octet-stream"
+        self.set_header("X-Content-Type-Options", "nosniff")
+        # Artifacts are user content served from the Jupyter origin: never let one run script.
+        self.set_header("Content-Security-Policy", "sandbox; default-src 'none'; img-src data:; "
+                        "style-src 'unsafe-inline'")  # fmt: skip
+        name = quote(os.path.basename(clean), safe="")
+        attach = self.get_query_argument("download", "0") not in ("0", "", "false")
+        active = media_type.split(";")[0].strip().lower() in ACTIVE_TYPES
+        disposition = "attachment" if attach or active else "inline"
+        self.set_header("Content-Disposition", f"{disposition}; filename*=UTF-8''{name}")
+        self.finish(data, set_content_type=media_type)
