@@ -20,7 +20,9 @@ def find_bindir() -> Path | None:
     """The newest PostgreSQL server bin directory on this machine, or None."""
     if shutil.which("pg_ctl"):
         return Path(shutil.which("pg_ctl")).parent
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4])
+    )
     return Path(candidates[-1]).parent if candidates else None
 
 
@@ -51,9 +53,28 @@ class PostgresServer:
 
     def start(self) -> str:
         data = self.tmp / "data"
-        self._run(str(self.bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", self.user, "--no-sync")
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            self.user,
+            "--no-sync",
+        )
         opts = f"-h 127.0.0.1 -p {self.port} -k {self.tmp} -c fsync=off -c max_connections=200"
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(self.tmp / "log"), "-w", "start")
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            opts,
+            "-l",
+            str(self.tmp / "log"),
+            "-w",
+            "start",
+        )
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
@@ -66,12 +87,16 @@ class PostgresServer:
     def create_database(self, name: str) -> str:
         import psycopg
 
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user={self.user} dbname=postgres", autocommit=True) as conn:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user={self.user} dbname=postgres", autocommit=True
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
         try:
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.tmp / "data"), "-m", "immediate", "stop")
+            self._run(
+                str(self.bindir / "pg_ctl"), "-D", str(self.tmp / "data"), "-m", "immediate", "stop"
+            )
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)

@@ -324,6 +324,7 @@ schedule_slots = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("schedule_id", Integer, ForeignKey("schedules.id", ondelete="CASCADE"), nullable=False),
     Column("slot_time", Float, nullable=False),  # UTC epoch of the cron fire time
+    Column("trigger", String(16), nullable=False),  # cron, or manual (mlops schedule run-now)
     # pending, running, retrying, finished, failed, crashed, killed, missed
     Column("status", String(16), nullable=False),
     Column("attempt", Integer, nullable=False),

@@ -90,8 +90,8 @@ def _parse(text: str, start: str):
 
     try:
         return _parser(start).parse(text)
-    except UnexpectedEOF as exc:
-        raise FilterSyntaxError("The expression ends too early", text, len(text)) from None
+    except UnexpectedEOF:
+        raise FilterSyntaxError("The expression ends too early", text, len(text.rstrip())) from None
     except UnexpectedCharacters as exc:
         raise FilterSyntaxError(
             f"Unexpected character {text[exc.pos_in_stream]!r} at position {exc.pos_in_stream}",
@@ -100,6 +100,10 @@ def _parse(text: str, start: str):
     except UnexpectedInput as exc:
         pos = getattr(exc, "pos_in_stream", None) or 0
         token = getattr(exc, "token", None)
+        if token is not None and token.type == "$END":
+            raise FilterSyntaxError(
+                "The expression ends too early", text, len(text.rstrip())
+            ) from None
         what = f"Unexpected {str(token)!r}" if token is not None else "Unexpected input"
         raise FilterSyntaxError(f"{what} at position {pos}", text, pos) from None
 

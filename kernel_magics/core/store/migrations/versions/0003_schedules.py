@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("schedule_id", sa.Integer(), nullable=False),
         sa.Column("slot_time", sa.Float(), nullable=False),
+        sa.Column("trigger", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("run_id", sa.String(length=32), nullable=True),

@@ -1,0 +1,247 @@
+"""The tracking API against SQLite and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import kernel_magics as mlops
+from kernel_magics.errors import (
+    ConflictError,
+    FileMissingError,
+    FilterSyntaxError,
+    InvalidMetricError,
+    InvalidParamError,
+    NoActiveRunError,
+    RunNotFoundError,
+)
+
+
+def test_run_records_params_metrics_tags_and_ends_finished(any_store):
+    # Given / When
+    with mlops.start_run(
+        experiment="churn", name="base", params={"C": 0.1}, store=any_store
+    ) as run:
+        for step in range(5):
+            mlops.log_metric("loss", 1.0 / (step + 1))
+        mlops.log_metrics({"acc": 0.91, "f1": 0.8}, step=3)
+        mlops.log_param("penalty", "l2")
+        mlops.set_tags({"team": "growth"})
+    # Then
+    record = mlops.get_run(run.id, store=any_store)
+    assert record.status == "finished"
+    assert record.experiment == "churn" and record.name == "base"
+    assert record.params == {"C": "0.1", "penalty": "l2"}
+    assert record.metrics == {"loss": pytest.approx(0.2), "acc": 0.91, "f1": 0.8}
+    assert record.tags == {"team": "growth"}
+    history = any_store.runs.metric_history(run.id, "loss")
+    assert [p["step"] for p in history] == [0, 1, 2, 3, 4]
+    assert record.end_time >= record.start_time
+
+
+def test_exception_ends_failed_with_traceback(any_store):
+    with pytest.raises(ZeroDivisionError):
+        with mlops.start_run(store=any_store) as run:
+            mlops.log_metric("x", 1)
+            1 / 0  # noqa: B018
+    record = any_store.runs.get(run.id)
+    assert record.status == "failed"
+    assert "ZeroDivisionError" in record.error and "Traceback" in record.error
+    assert record.metrics == {"x": 1.0}
+
+
+def test_keyboard_interrupt_ends_killed(store):
+    with pytest.raises(KeyboardInterrupt):
+        with mlops.start_run(store=store) as run:
+            raise KeyboardInterrupt
+    assert store.runs.get(run.id).status == "killed"
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "abc", None, [1, 2]])
+def test_bad_metric_values_are_refused(store, value):
+    with mlops.start_run(store=store):
+        with pytest.raises(InvalidMetricError, match="Metric 'm'"):
+            mlops.log_metric("m", value)
+
+
+def test_numpy_and_bool_metric_values_are_accepted(store):
+    import numpy as np
+
+    with mlops.start_run(store=store) as run:
+        mlops.log_metric("a", np.float32(0.5))
+        mlops.log_metric("b", np.int64(3))
+        mlops.log_metric("c", True)
+    assert store.runs.get(run.id).metrics == {"a": 0.5, "b": 3.0, "c": 1.0}
+
+
+def test_params_are_immutable(store):
+    with mlops.start_run(params={"C": 1}, store=store):
+        mlops.log_param("C", 1)  # same value: fine
+        with pytest.raises(InvalidParamError, match="already '1'"):
+            mlops.log_param("C", 2)
+
+
+def test_logging_without_a_run_says_how_to_start_one(store):
+    with pytest.raises(NoActiveRunError, match="start_run"):
+        mlops.log_metric("x", 1)
+
+
+def test_second_active_run_is_a_conflict_unless_nested(store):
+    with mlops.start_run(store=store) as outer:
+        with pytest.raises(ConflictError, match="still active"):
+            mlops.start_run(store=store)
+        with mlops.start_run(nested=True, store=store) as inner:
+            pass
+    assert store.runs.get(inner.id).parent_run_id == outer.id
+
+
+def test_unknown_run_id(store):
+    with pytest.raises(RunNotFoundError):
+        mlops.get_run("0123456789abcdef0123456789abcdef", store=store)
+    with pytest.raises(RunNotFoundError, match="4\\+ hex"):
+        mlops.get_run("zz", store=store)
+
+
+def test_run_id_prefix_resolves(store):
+    with mlops.start_run(store=store) as run:
+        pass
+    assert mlops.get_run(run.id[:8], store=store).id == run.id
+
+
+def test_attach_through_environment(store, monkeypatch):
+    owner = mlops.start_run(experiment="e", store=store)
+    mlops.end_run  # noqa: B018
+    from kernel_magics.core import tracking
+
+    tracking._active.remove(owner)  # as if the run belonged to another process
+    monkeypatch.setenv("MLOPS_RUN_ID", owner.id)
+    mlops.log_metric("acc", 0.5)  # attaches, no start_run needed
+    attached = mlops.active_run()
+    assert attached.id == owner.id and not attached.owned
+    mlops.end_run()
+    record = store.runs.get(owner.id)
+    assert record.status == "running"  # the creator decides the status
+    assert record.metrics == {"acc": 0.5}
+    assert len(mlops.runs(store=store)) == 1  # no second run was created
+    store.runs.finish(owner.id, "finished")
+
+
+def test_artifacts_text_dict_figure_and_dedup(store, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "a.txt").write_text("same")
+    (tmp_path / "out" / "sub").mkdir()
+    (tmp_path / "out" / "sub" / "b.txt").write_text("same")
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3])
+    with mlops.start_run(store=store) as run:
+        mlops.log_artifacts(tmp_path / "out", "files")
+        mlops.log_text("hello", "notes.md")
+        mlops.log_dict({"a": 1}, "config.json")
+        mlops.log_dict({"a": 1}, "config.yaml")
+        mlops.log_figure(fig, "curve")
+        with pytest.raises(FileMissingError):
+            mlops.log_artifact(tmp_path / "missing.bin")
+    plt.close(fig)
+    paths = {a["path"]: a for a in store.artifacts.list(run.id)}
+    assert set(paths) == {
+        "files/a.txt",
+        "files/sub/b.txt",
+        "notes.md",
+        "config.json",
+        "config.yaml",
+        "curve.png",
+    }
+    assert paths["files/a.txt"]["blob_hash"] == paths["files/sub/b.txt"]["blob_hash"]
+    assert paths["curve.png"]["media_type"] == "image/png"
+    data, media = store.artifacts.read(run.id, "config.json")
+    assert json.loads(data) == {"a": 1} and media == "application/json"
+    assert store.artifacts.read(run.id, "curve.png")[0].startswith(b"\x89PNG")
+
+
+def test_datasets_are_versioned_by_content(store, tmp_path):
+    import pandas as pd
+
+    csv = tmp_path / "train.csv"
+    csv.write_text("a,b\n1,x\n2,y\n")
+    with mlops.start_run(store=store) as first:
+        info = mlops.log_dataset(csv)
+        mlops.log_dataset(pd.DataFrame({"a": [1, 2]}), name="frame")
+    assert info["name"] == "train" and info["rows"] == 2
+    assert info["schema"] == [{"name": "a", "dtype": "int64"}, {"name": "b", "dtype": "str"}]
+    csv.write_text("a,b\n1,x\n2,y\n3,z\n")
+    with mlops.start_run(store=store) as second:
+        changed = mlops.log_dataset(csv)
+    assert changed["new"] and changed["hash"] != info["hash"] and changed["rows"] == 3
+    versions = store.datasets.versions("train")
+    assert len(versions) == 2
+    assert [d["name"] for d in store.runs.get(first.id).datasets] == ["frame", "train"]
+    assert store.runs.get(second.id).datasets[0]["hash"] == changed["hash"]
+
+
+def test_environment_is_recorded(store):
+    from kernel_magics.core.flusher import flush_all
+
+    with mlops.start_run(store=store) as run:
+        pass
+    flush_all(wait_environment=30)
+    record = store.runs.get(run.id)
+    env = json.loads(store.blobs.get_bytes(record.environment_hash))
+    assert env["python"].count(".") == 2
+    assert "sqlalchemy" in env["packages"]
+
+
+def test_runs_frame_filter_and_order(any_store):
+    for c, acc in [(0.1, 0.95), (1.0, 0.85), (0.1, 0.99), (10.0, 0.5)]:
+        with mlops.start_run(experiment="grid", params={"C": c}, store=any_store):
+            mlops.log_metric("acc", acc)
+    with mlops.start_run(experiment="other", params={"C": 0.1}, store=any_store):
+        mlops.log_metric("acc", 1.0)
+
+    frame = mlops.runs(
+        experiment="grid",
+        filter="metrics.acc > 0.9 and params.C = '0.1'",
+        order_by=["metrics.acc DESC"],
+        store=any_store,
+    )
+    assert list(frame["metrics.acc"]) == [0.99, 0.95]
+    assert list(frame["params.C"]) == ["0.1", "0.1"]
+    assert set(frame["experiment"]) == {"grid"}
+
+    numeric = mlops.runs(filter="params.C >= 1 or status = 'failed'", store=any_store)
+    assert sorted(numeric["params.C"]) == ["1.0", "10.0"]
+    top = mlops.runs(order_by="metrics.acc DESC", limit=2, store=any_store)
+    assert list(top["metrics.acc"]) == [1.0, 0.99]
+    listed = mlops.runs(
+        filter="params.C in ('10.0', '1.0') and experiment like 'gr%'", store=any_store
+    )
+    assert len(listed) == 2
+    assert len(mlops.runs(filter="metrics.missing > 0", store=any_store)) == 0
+
+
+@pytest.mark.parametrize(
+    "expression, position",
+    [("metrics.acc >> 3", 13), ("metrics.acc > ", 13), ("bogus.acc = 1", 0), ("color = 'red'", 0),
+     ("metrics.acc = 'high'", None), ("params.C = 1 and", 16)],
+)  # fmt: skip
+def test_bad_filters_say_where(store, expression, position):
+    with pytest.raises(FilterSyntaxError) as info:
+        mlops.runs(filter=expression, store=store)
+    assert info.value.position == position
+
+
+def test_delete_run_and_garbage_collect(store, tmp_path):
+    with mlops.start_run(store=store) as parent:
+        mlops.log_text("parent only", "p.txt")
+        with mlops.start_run(nested=True, store=store) as child:
+            mlops.log_metric("x", 1)
+    removed = store.runs.delete(parent.id[:6])
+    assert set(removed) == {parent.id, child.id}
+    assert mlops.runs(store=store).empty
+    orphans = store.artifacts.collect_garbage(dry_run=True)
+    assert orphans == []  # younger than an hour: kept
