@@ -79,6 +79,14 @@ class FileMissingError(ValidationError, FileNotFoundError):
     """Raised when a file or directory given to a logging call does not exist."""
 
 
+class InvalidScheduleError(ValidationError):
+    """Raised when a schedule's cron expression, timezone, policy or options are malformed."""
+
+
+class ScheduleNotFoundError(NotFoundError):
+    """Raised when a schedule name or id matches no schedule."""
+
+
 class NotebookFormatError(ValidationError):
     """Raised when a notebook file is not valid notebook JSON (or not a notebook at all)."""
 
@@ -101,3 +109,34 @@ class KernelNotFoundError(ValidationError):
 
 class ExecutorError(KernelMagicsError):
     """Raised when a run executor (such as a Dask cluster) cannot be reached or used."""
+
+
+# --- model registry and serving (issue 6) -------------------------------------------------
+
+
+class ModelNotFoundError(NotFoundError):
+    """Raised when a model name, version (``churn/3``) or alias (``churn@prod``) is unknown."""
+
+
+class UnsafeModelError(ValidationError):
+    """Raised when loading or logging a model would run pickle without ``allow_pickle=True``."""
+
+
+class UntrustedTypesError(ValidationError):
+    """Raised when a skops model file holds types that are neither default-trusted nor listed."""
+
+
+class ModelLoadError(KernelMagicsError):
+    """Raised when a stored model cannot be deserialized or fails its smoke prediction."""
+
+
+class PromotionGateError(KernelMagicsError):
+    """Raised when a promotion gate condition cannot be evaluated (missing metric, bad syntax)."""
+
+
+class DeploymentError(KernelMagicsError):
+    """Raised when a model server fails to start, to become healthy or to stop."""
+
+
+class DeploymentNotFoundError(NotFoundError):
+    """Raised when a deployment id (or model name) matches no deployment."""

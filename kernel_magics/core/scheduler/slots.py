@@ -1,0 +1,318 @@
+"""Slots: one row per (schedule, fire time), claimed under a lease, run exactly once.
+
+The unique key ``(schedule_id, slot_time)`` means two schedulers that both notice a fire time
+insert one slot between them (``INSERT ... ON CONFLICT DO NOTHING``). A slot is then claimed by
+flipping it to ``running`` with the claimer as ``lease_owner`` and a ``lease_expires_at`` the
+owner keeps pushing forward. On PostgreSQL the claim reads candidates with
+``SELECT ... FOR UPDATE SKIP LOCKED`` so several schedulers share the work without waiting on
+each other; on SQLite every write is ``BEGIN IMMEDIATE`` (serialized) and only the holder of the
+``scheduler`` lease in :data:`leases` claims at all. A slot whose lease expired belongs to a
+scheduler that died: it ends ``crashed`` and is retried per the schedule's policy.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..store.db import Database
+from ..store.schema import leases, runs, schedule_slot_runs, schedule_slots, schedules, tags
+from .cron import fire_times
+from .store import ScheduleRecord, _record
+
+PENDING, RUNNING, RETRYING = "pending", "running", "retrying"
+FINISHED, FAILED, CRASHED, KILLED, MISSED = "finished", "failed", "crashed", "killed", "missed"
+SLOT_STATUSES = (PENDING, RUNNING, RETRYING, FINISHED, FAILED, CRASHED, KILLED, MISSED)
+TERMINAL = (FINISHED, FAILED, CRASHED, KILLED, MISSED)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A slot attempt this scheduler now owns (until its lease expires)."""
+
+    slot_id: int
+    slot_time: float
+    attempt: int
+    trigger: str
+    schedule: ScheduleRecord
+
+
+@dataclass(frozen=True)
+class SlotEnd:
+    """How an attempt ended and what the slot became (``retrying`` or a terminal status)."""
+
+    slot_id: int
+    slot_time: float
+    attempt: int
+    schedule: ScheduleRecord
+    attempt_status: str
+    slot_status: str
+    run_id: str | None
+    error: str | None
+
+    @property
+    def gave_up(self) -> bool:
+        """Whether the slot failed for good (the moment to notify)."""
+        return self.slot_status in (FAILED, CRASHED, KILLED)
+
+
+def _insert_ignore(conn: Connection, table, rows: list[dict], keys: list[str]) -> int:
+    if not rows:
+        return 0
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    result = conn.execute(insert(table).on_conflict_do_nothing(index_elements=keys), rows)
+    return max(result.rowcount, 0)
+
+
+class SlotRepository:
+    """Slot creation, claiming, leases, completion and crash detection."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    # -- creating slots ----------------------------------------------------------------------
+    def cursor(self, schedule: ScheduleRecord) -> float:
+        """The instant up to which cron slots of ``schedule`` exist (or its start)."""
+        with self.db.read() as conn:
+            last = conn.execute(
+                select(func.max(schedule_slots.c.slot_time)).where(
+                    schedule_slots.c.schedule_id == schedule.id,
+                    schedule_slots.c.trigger == "cron",
+                )
+            ).scalar()
+        return max(schedule.start_at, last or 0.0)
+
+    def materialize(self, schedule: ScheduleRecord, now: float, grace: float) -> int:
+        """Create the slots of every fire time up to ``now``; return how many were new.
+
+        Fire times more than ``grace`` seconds old were missed while no scheduler ran; the
+        catch-up policy decides which of those still run: ``all`` (every one), ``latest`` (the
+        most recent one) or ``none``. The others are recorded ``missed``, never dropped.
+        """
+        times = fire_times(schedule.cron, schedule.timezone, self.cursor(schedule), now)
+        if not times:
+            return 0
+        overdue = [t for t in times if now - t > grace]
+        run_overdue = {"all": set(overdue), "latest": set(overdue[-1:]), "none": set()}
+        runnable = run_overdue[schedule.catchup]
+        rows = []
+        for t in times:
+            missed = t in overdue and t not in runnable
+            rows.append({
+                "schedule_id": schedule.id, "slot_time": t, "trigger": "cron",
+                "status": MISSED if missed else PENDING, "attempt": 0,
+                "next_attempt_at": None if missed else t, "created_at": now, "updated_at": now,
+                "error": (f"Missed: no scheduler was running within {grace:g} s of this fire "
+                          f"time, and the catch-up policy is '{schedule.catchup}'.")
+                if missed else None,
+            })  # fmt: skip
+        with self.db.write() as conn:
+            return _insert_ignore(conn, schedule_slots, rows, ["schedule_id", "slot_time"])
+
+    def add_manual(self, schedule: ScheduleRecord, now: float) -> int:
+        """Create a slot that fires now (``run-now``); return its id."""
+        with self.db.write() as conn:
+            result = conn.execute(
+                schedule_slots.insert().values(
+                    schedule_id=schedule.id, slot_time=now, trigger="manual", status=PENDING,
+                    attempt=0, next_attempt_at=now, created_at=now, updated_at=now,
+                )
+            )  # fmt: skip
+            return int(result.inserted_primary_key[0])
+
+    # -- claiming ----------------------------------------------------------------------------
+    def claim(self, owner: str, now: float, lease: float, limit: int,
+              slot_id: int | None = None) -> list[Claim]:
+        """Take up to ``limit`` due slots (or the one ``slot_id``) for ``owner``."""  # fmt: skip
+        if limit <= 0:
+            return []
+        due = and_(
+            schedule_slots.c.status.in_((PENDING, RETRYING)),
+            schedule_slots.c.next_attempt_at <= now,
+        )
+        if slot_id is not None:
+            due = and_(due, schedule_slots.c.id == slot_id)
+        query = (
+            select(schedule_slots.c.id, schedule_slots.c.slot_time, schedule_slots.c.attempt,
+                   schedule_slots.c.trigger, schedules)
+            .join(schedules, schedules.c.id == schedule_slots.c.schedule_id)
+            .where(due, schedules.c.paused == 0)
+            .order_by(schedule_slots.c.next_attempt_at, schedule_slots.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=schedule_slots)
+        )  # fmt: skip
+        claims = []
+        with self.db.write() as conn:
+            for row in conn.execute(query).all():
+                data = dict(row._mapping)
+                slot = {k: data.pop(k) for k in ("slot_time", "attempt", "trigger")}
+                record = _record(_Row(data))
+                attempt = slot["attempt"] + 1
+                conn.execute(
+                    update(schedule_slots).where(schedule_slots.c.id == row[0]).values(
+                        status=RUNNING, attempt=attempt, lease_owner=owner,
+                        lease_expires_at=now + lease, next_attempt_at=None, updated_at=now,
+                    )
+                )  # fmt: skip
+                conn.execute(schedule_slot_runs.insert().values(
+                    slot_id=row[0], attempt=attempt, status=RUNNING, started_at=now))
+                claims.append(Claim(row[0], slot["slot_time"], attempt, slot["trigger"], record))
+        return claims
+
+    def renew(self, owner: str, now: float, lease: float) -> int:
+        """Extend the lease of every slot ``owner`` is running; return how many."""
+        with self.db.write() as conn:
+            return conn.execute(
+                update(schedule_slots)
+                .where(schedule_slots.c.lease_owner == owner, schedule_slots.c.status == RUNNING)
+                .values(lease_expires_at=now + lease)
+            ).rowcount
+
+    def link_run(self, claim: Claim, run_id: str) -> None:
+        """Record the run of an attempt as soon as it exists."""
+        with self.db.write() as conn:
+            conn.execute(update(schedule_slots).where(schedule_slots.c.id == claim.slot_id)
+                         .values(run_id=run_id))  # fmt: skip
+            conn.execute(update(schedule_slot_runs).where(
+                schedule_slot_runs.c.slot_id == claim.slot_id,
+                schedule_slot_runs.c.attempt == claim.attempt).values(run_id=run_id))
+
+    # -- ending ------------------------------------------------------------------------------
+    def complete(self, claim: Claim, owner: str, status: str, now: float, *,
+                 run_id: str | None = None, error: str | None = None,
+                 retry: bool = True) -> SlotEnd | None:
+        """End an attempt; return what the slot became, or None if the lease was lost."""  # fmt: skip
+        with self.db.write() as conn:
+            row = conn.execute(
+                select(schedule_slots.c.id, schedule_slots.c.run_id)
+                .where(schedule_slots.c.id == claim.slot_id, schedule_slots.c.status == RUNNING,
+                       schedule_slots.c.lease_owner == owner,
+                       schedule_slots.c.attempt == claim.attempt)
+                .with_for_update()
+            ).first()  # fmt: skip
+            if row is None:
+                return None
+            run_id = run_id or row.run_id
+            end = _end(claim.schedule, claim, status, run_id, error, retry)
+            _write_end(conn, end, now)
+        return end
+
+    def reap(self, now: float) -> list[SlotEnd]:
+        """End ``crashed`` every running attempt whose lease expired (its scheduler died)."""
+        query = (
+            select(schedule_slots.c.id, schedule_slots.c.slot_time, schedule_slots.c.attempt,
+                   schedule_slots.c.trigger, schedule_slots.c.run_id,
+                   schedule_slots.c.lease_owner, schedules)
+            .join(schedules, schedules.c.id == schedule_slots.c.schedule_id)
+            .where(schedule_slots.c.status == RUNNING, schedule_slots.c.lease_expires_at < now)
+            .with_for_update(skip_locked=True, of=schedule_slots)
+        )  # fmt: skip
+        ended = []
+        with self.db.write() as conn:
+            for row in conn.execute(query).all():
+                data = dict(row._mapping)
+                slot = {k: data.pop(k) for k in ("slot_time", "attempt", "trigger", "run_id",
+                                                 "lease_owner")}  # fmt: skip
+                record = _record(_Row(data))
+                claim = Claim(row[0], slot["slot_time"], slot["attempt"], slot["trigger"], record)
+                error = (f"The scheduler running this slot ({slot['lease_owner']}) stopped "
+                         "renewing its lease (killed, or its machine went down).")  # fmt: skip
+                end = _end(record, claim, CRASHED, slot["run_id"], error, True)
+                _write_end(conn, end, now)
+                _crash_runs(conn, claim, error, now)
+                ended.append(end)
+        return ended
+
+
+class _Row:
+    """Adapter so :func:`.store._record` reads a plain dict."""
+
+    def __init__(self, data: dict[str, Any]):
+        self._mapping = data
+
+
+def _end(schedule: ScheduleRecord, claim: Claim, status: str, run_id: str | None,
+         error: str | None, retry: bool) -> SlotEnd:  # fmt: skip
+    if status == FINISHED:
+        slot_status = FINISHED
+    elif retry and claim.attempt <= schedule.retries:
+        slot_status = RETRYING
+    else:
+        slot_status = status
+    return SlotEnd(claim.slot_id, claim.slot_time, claim.attempt, schedule, status, slot_status,
+                   run_id, error)  # fmt: skip
+
+
+def _write_end(conn: Connection, end: SlotEnd, now: float) -> None:
+    retry_at = now + end.schedule.retry_delay if end.slot_status == RETRYING else None
+    conn.execute(
+        update(schedule_slots).where(schedule_slots.c.id == end.slot_id).values(
+            status=end.slot_status, run_id=end.run_id, error=end.error, lease_owner=None,
+            lease_expires_at=None, next_attempt_at=retry_at, updated_at=now,
+        )
+    )  # fmt: skip
+    conn.execute(
+        update(schedule_slot_runs).where(
+            schedule_slot_runs.c.slot_id == end.slot_id,
+            schedule_slot_runs.c.attempt == end.attempt,
+        ).values(status=end.attempt_status, run_id=end.run_id, error=end.error, ended_at=now)
+    )
+
+
+def _crash_runs(conn: Connection, claim: Claim, error: str, now: float) -> None:
+    """End ``crashed`` the still-running tracked runs of a dead attempt."""
+    tagged = select(tags.c.run_id).where(tags.c.key == "mlops.slot_attempt",
+                                         tags.c.value == f"{claim.slot_id}:{claim.attempt}")
+    conn.execute(
+        update(runs).where(runs.c.id.in_(tagged), runs.c.status == "running")
+        .values(status=CRASHED, end_time=now, error=error)
+    )  # fmt: skip
+
+
+# -- the SQLite leader lease ---------------------------------------------------------------------
+
+
+def acquire_lease(db: Database, name: str, owner: str, now: float, ttl: float) -> bool:
+    """Take or renew the named lease for ``owner``; False while someone else holds it."""
+    try:
+        with db.write() as conn:
+            row = conn.execute(
+                select(leases).where(leases.c.name == name).with_for_update()
+            ).first()
+            if row is None:
+                conn.execute(leases.insert().values(name=name, owner=owner, expires_at=now + ttl))
+                return True
+            if row.owner != owner and row.expires_at >= now:
+                return False
+            conn.execute(update(leases).where(leases.c.name == name)
+                         .values(owner=owner, expires_at=now + ttl))  # fmt: skip
+            return True
+    except IntegrityError:  # another scheduler inserted it first
+        return False
+
+
+def release_lease(db: Database, name: str, owner: str) -> None:
+    """Give the lease up (a clean shutdown lets a standby take over at once)."""
+    with db.write() as conn:
+        conn.execute(update(leases).where(leases.c.name == name, leases.c.owner == owner)
+                     .values(expires_at=0.0))  # fmt: skip
+
+
+def lease_holder(db: Database, name: str) -> tuple[str, float] | None:
+    """``(owner, expires_at)`` of a lease, or None."""
+    with db.read() as conn:
+        row = conn.execute(select(leases.c.owner, leases.c.expires_at)
+                           .where(leases.c.name == name)).first()  # fmt: skip
+    return (row.owner, row.expires_at) if row else None
+
+
+def now_s() -> float:
+    """Wall-clock seconds (the default clock)."""
+    return time.time()

@@ -1,0 +1,238 @@
+"""Schedules: create, read, list, pause, resume, delete, and their slot history.
+
+A schedule is a notebook plus a cron expression in a timezone and the run options (parameters,
+experiment, timeout, retries, catch-up policy, notification). Its slots live in
+:mod:`.slots`; this module only reads them for ``history``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ...errors import ConflictError, InvalidScheduleError, ScheduleNotFoundError
+from ..store.db import Database
+from ..store.schema import schedule_slot_runs, schedule_slots, schedules
+
+CATCHUP_POLICIES = ("latest", "all", "none")
+
+
+@dataclass(frozen=True)
+class ScheduleRecord:
+    """One schedule as stored.
+
+    Attributes
+    ----------
+    id, name : int, str
+        Identity; ``name`` is unique in the store.
+    notebook_path : str
+        Absolute path of the notebook papermill executes.
+    cron, timezone : str
+        When it fires: a five-field cron expression read on the wall clock of ``timezone``.
+    parameters : dict
+        Papermill parameters injected into every run.
+    experiment, kernel : str or None
+        Where runs are logged, and the kernel name (the notebook's own when None).
+    timeout : float or None
+        Seconds a run may take before it is killed.
+    retries, retry_delay : int, float
+        Extra attempts after a failure, crash or timeout, and the seconds between them.
+    catchup : str
+        ``latest``, ``all`` or ``none``: what happens to slots missed while no scheduler ran.
+    notify_command, notify_webhook : str or None
+        Who hears about a slot that failed for good.
+    paused : bool
+        Paused schedules create no slots.
+    start_at, created_at, updated_at : float
+        UTC epoch seconds; slots are considered from ``start_at`` on.
+    """
+
+    id: int
+    name: str
+    notebook_path: str
+    cron: str
+    timezone: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    experiment: str | None = None
+    kernel: str | None = None
+    timeout: float | None = None
+    retries: int = 0
+    retry_delay: float = 60.0
+    catchup: str = "latest"
+    notify_command: str | None = None
+    notify_webhook: str | None = None
+    paused: bool = False
+    start_at: float = 0.0
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def _record(row: Any) -> ScheduleRecord:
+    data = dict(row._mapping)
+    data["parameters"] = json.loads(data["parameters"] or "{}")
+    data["paused"] = bool(data["paused"])
+    return ScheduleRecord(**data)
+
+
+class ScheduleRepository:
+    """Schedules in one store's database."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def create(
+        self,
+        *,
+        name: str,
+        notebook_path: str,
+        cron: str,
+        timezone: str,
+        parameters: dict[str, Any] | None = None,
+        experiment: str | None = None,
+        kernel: str | None = None,
+        timeout: float | None = None,
+        retries: int = 0,
+        retry_delay: float = 60.0,
+        catchup: str = "latest",
+        notify_command: str | None = None,
+        notify_webhook: str | None = None,
+        start_at: float | None = None,
+        now: float | None = None,
+    ) -> ScheduleRecord:
+        """Insert a schedule (arguments already validated); return it.
+
+        Raises
+        ------
+        ConflictError
+            When a schedule with this name exists.
+        """  # fmt: skip
+        now = time.time() if now is None else now
+        row = {
+            "name": name, "notebook_path": notebook_path, "cron": cron, "timezone": timezone,
+            "parameters": json.dumps(parameters or {}, sort_keys=True, default=str),
+            "experiment": experiment, "kernel": kernel, "timeout": timeout,
+            "retries": int(retries), "retry_delay": float(retry_delay), "catchup": catchup,
+            "notify_command": notify_command, "notify_webhook": notify_webhook, "paused": 0,
+            "start_at": now if start_at is None else start_at, "created_at": now,
+            "updated_at": now,
+        }  # fmt: skip
+        try:
+            with self.db.write() as conn:
+                conn.execute(schedules.insert(), row)
+        except IntegrityError:
+            raise ConflictError(
+                f"A schedule named {name!r} already exists. Pick another --name, or remove it "
+                f"first with `mlops schedule rm {name}`."
+            ) from None
+        return self.get(name)
+
+    def get(self, name_or_id: str | int) -> ScheduleRecord:
+        """Return a schedule by name (or numeric id).
+
+        Raises
+        ------
+        ScheduleNotFoundError
+            When nothing matches.
+        """
+        with self.db.read() as conn:
+            row = conn.execute(select(schedules).where(schedules.c.name == str(name_or_id))).first()
+            if row is None and str(name_or_id).isdigit():
+                row = conn.execute(
+                    select(schedules).where(schedules.c.id == int(name_or_id))
+                ).first()
+        if row is None:
+            names = [s.name for s in self.list()]
+            known = f" Known schedules: {', '.join(names)}." if names else " There are none yet."
+            raise ScheduleNotFoundError(f"No schedule named {name_or_id!r}.{known}")
+        return _record(row)
+
+    def list(self) -> list[ScheduleRecord]:
+        """Every schedule, by name."""
+        with self.db.read() as conn:
+            rows = conn.execute(select(schedules).order_by(schedules.c.name)).all()
+        return [_record(r) for r in rows]
+
+    def set_paused(self, name: str, paused: bool, now: float | None = None) -> ScheduleRecord:
+        """Pause or resume. Resuming starts from ``now``: fire times while paused are skipped."""
+        record = self.get(name)
+        now = time.time() if now is None else now
+        values: dict[str, Any] = {"paused": int(paused), "updated_at": now}
+        if not paused and record.paused:
+            values["start_at"] = max(record.start_at, now)
+        with self.db.write() as conn:
+            conn.execute(update(schedules).where(schedules.c.id == record.id).values(**values))
+        return self.get(record.id)
+
+    def delete(self, name: str) -> ScheduleRecord:
+        """Delete a schedule and its slot history (runs stay in the store)."""
+        record = self.get(name)
+        with self.db.write() as conn:
+            slot_ids = select(schedule_slots.c.id).where(schedule_slots.c.schedule_id == record.id)
+            conn.execute(
+                delete(schedule_slot_runs).where(schedule_slot_runs.c.slot_id.in_(slot_ids))
+            )
+            conn.execute(delete(schedule_slots).where(schedule_slots.c.schedule_id == record.id))
+            conn.execute(delete(schedules).where(schedules.c.id == record.id))
+        return record
+
+    def history(self, name: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest slots of a schedule, each with its attempts (oldest attempt first)."""
+        record = self.get(name)
+        with self.db.read() as conn:
+            slots = conn.execute(
+                select(schedule_slots)
+                .where(schedule_slots.c.schedule_id == record.id)
+                .order_by(schedule_slots.c.slot_time.desc())
+                .limit(limit)
+            ).all()
+            ids = [s.id for s in slots]
+            attempts = conn.execute(
+                select(schedule_slot_runs)
+                .where(schedule_slot_runs.c.slot_id.in_(ids))
+                .order_by(schedule_slot_runs.c.slot_id, schedule_slot_runs.c.attempt)
+            ).all() if ids else []  # fmt: skip
+        by_slot: dict[int, list[dict[str, Any]]] = {}
+        for a in attempts:
+            by_slot.setdefault(a.slot_id, []).append(dict(a._mapping))
+        return [dict(s._mapping, attempts=by_slot.get(s.id, [])) for s in slots]
+
+    def slot_counts(self) -> dict[int, dict[str, Any]]:
+        """Per schedule id: the latest slot time and status (for ``mlops schedule ls``)."""
+        with self.db.read() as conn:
+            latest = (
+                select(
+                    schedule_slots.c.schedule_id, func.max(schedule_slots.c.slot_time).label("t")
+                )
+                .group_by(schedule_slots.c.schedule_id)
+                .subquery()
+            )
+            rows = conn.execute(
+                select(schedule_slots.c.schedule_id, schedule_slots.c.slot_time,
+                       schedule_slots.c.status, schedule_slots.c.run_id)
+                .join(latest, (latest.c.schedule_id == schedule_slots.c.schedule_id)
+                      & (latest.c.t == schedule_slots.c.slot_time))
+            ).all()  # fmt: skip
+        return {r.schedule_id: {"slot_time": r.slot_time, "status": r.status, "run_id": r.run_id}
+                for r in rows}  # fmt: skip
+
+
+def check_policy(catchup: str) -> str:
+    """Validate a catch-up policy name."""
+    value = str(catchup).lower()
+    if value not in CATCHUP_POLICIES:
+        raise InvalidScheduleError(
+            f"Unknown catch-up policy {catchup!r}; use latest (run the most recent missed slot "
+            "once), all (run every missed slot) or none (record missed slots, run none)."
+        )
+    return value
