@@ -1,0 +1,102 @@
+# jupyter-mlops — `make lab` and `make test` do the whole set-up, idempotently.
+#
+# Set-up steps are file targets under .make/ that depend on what they install from, so a second
+# run only checks timestamps. System packages (Chromium, PostgreSQL) are installed with apt-get
+# when missing (as root, or through sudo).
+
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+STAMP := .make
+DEMO := .demo
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_ARGS ?=
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export YARN_ENABLE_PROGRESS_BARS := false
+export YARN_ENABLE_TELEMETRY := 0
+
+.PHONY: help lab test setup lint bench clean system python frontend
+
+help:
+	@echo "make lab    set everything up and open JupyterLab on the demo project"
+	@echo "make test   set everything up and run the whole test suite"
+	@echo "make lint   ruff + mypy (kernel_magics/core) + the front end's lint:check"
+	@echo "make bench  side-by-side benchmarks against MLflow and papermill"
+
+$(STAMP):
+	mkdir -p $(STAMP)
+
+# --- system packages: Chromium for the browser tests, PostgreSQL for the integration tests --------
+$(STAMP)/system: | $(STAMP)
+	missing=()
+	command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || missing+=(chromium)
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null || missing+=(postgresql)
+	command -v node >/dev/null || missing+=(nodejs npm)
+	if [ $${#missing[@]} -gt 0 ]; then
+		echo "Installing system packages: $${missing[*]}"
+		$(SUDO) apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends "$${missing[@]}" >/dev/null
+	fi
+	touch $@
+
+system: $(STAMP)/system
+
+# --- Python: the virtual environment with the package (editable) and the test/lab extras ---------
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP)/python-deps: pyproject.toml $(BIN)/python | $(STAMP)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q "jupyter-builder>=1.2" "jupyterlab>=4.2,<5"
+	touch $@
+
+# --- the front end: node packages, then the labextension build --------------------------------------
+$(STAMP)/node-modules: extension/package.json extension/yarn.lock $(STAMP)/python-deps $(STAMP)/system
+	(cd extension && ../$(BIN)/jlpm install)
+	touch $@
+
+$(STAMP)/python: $(STAMP)/python-deps $(STAMP)/node-modules $(shell find extension/src extension/style extension/schema -type f 2>/dev/null)
+	# The editable install runs the jupyter-builder hook, which builds the front end into
+	# kernel_magics/labextension and installs it into the venv's share/jupyter.
+	rm -rf kernel_magics/labextension
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(PIP) install -q -e ".[test,postgres,dask,s3,lab,dev]"
+	test -f kernel_magics/labextension/static/style.js || { echo "The front-end build did not run"; exit 1; }
+	touch $@
+
+python: $(STAMP)/python
+frontend: $(STAMP)/python
+
+setup: $(STAMP)/system $(STAMP)/python
+
+# --- the two commands -------------------------------------------------------------------------------
+lab: setup
+	mkdir -p $(DEMO)
+	[ -e $(DEMO)/demo.ipynb ] || cp binder/demo/demo.ipynb $(DEMO)/
+	for nb in templates/*.ipynb; do [ -e "$(DEMO)/$$(basename $$nb)" ] || cp "$$nb" $(DEMO)/; done
+	export MLOPS_HOME="$(CURDIR)/$(DEMO)/.mlops"
+	$(BIN)/mlops db upgrade
+	echo "Store: $$MLOPS_HOME"
+	exec $(BIN)/jupyter lab --notebook-dir=$(DEMO) $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
+
+test: setup
+	(cd extension && ../$(BIN)/jlpm test)
+	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check kernel_magics tests benchmarks
+	$(BIN)/ruff format --check kernel_magics tests benchmarks
+	$(BIN)/mypy
+	(cd extension && ../$(BIN)/jlpm lint:check)
+
+bench: setup
+	$(PIP) install -q -e ".[bench]"
+	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python "$$script"; done
+
+clean:
+	rm -rf $(STAMP) $(VENV) kernel_magics/labextension extension/node_modules extension/lib
