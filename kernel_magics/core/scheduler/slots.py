@@ -12,7 +12,6 @@ scheduler that died: it ends ``crashed`` and is retried per the schedule's polic
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..store.db import Database
 from ..store.schema import leases, runs, schedule_slot_runs, schedule_slots, schedules, tags
+from .catchup import plan
 from .cron import fire_times
 from .store import ScheduleRecord, _record
 
@@ -99,19 +99,15 @@ class SlotRepository:
         times = fire_times(schedule.cron, schedule.timezone, self.cursor(schedule), now)
         if not times:
             return 0
-        overdue = [t for t in times if now - t > grace]
-        run_overdue = {"all": set(overdue), "latest": set(overdue[-1:]), "none": set()}
-        runnable = run_overdue[schedule.catchup]
         rows = []
-        for t in times:
-            missed = t in overdue and t not in runnable
+        for t, runs_now in plan(times, now, grace, schedule.catchup):
             rows.append({
                 "schedule_id": schedule.id, "slot_time": t, "trigger": "cron",
-                "status": MISSED if missed else PENDING, "attempt": 0,
-                "next_attempt_at": None if missed else t, "created_at": now, "updated_at": now,
-                "error": (f"Missed: no scheduler was running within {grace:g} s of this fire "
-                          f"time, and the catch-up policy is '{schedule.catchup}'.")
-                if missed else None,
+                "status": PENDING if runs_now else MISSED, "attempt": 0,
+                "next_attempt_at": t if runs_now else None, "created_at": now, "updated_at": now,
+                "error": None if runs_now else (
+                    f"Missed: no scheduler was running within {grace:g} s of this fire time, "
+                    f"and the catch-up policy is '{schedule.catchup}'."),
             })  # fmt: skip
         with self.db.write() as conn:
             return _insert_ignore(conn, schedule_slots, rows, ["schedule_id", "slot_time"])
@@ -137,13 +133,14 @@ class SlotRepository:
             schedule_slots.c.status.in_((PENDING, RETRYING)),
             schedule_slots.c.next_attempt_at <= now,
         )
-        if slot_id is not None:
+        if slot_id is not None:  # run-now: runs even while the schedule is paused
             due = and_(due, schedule_slots.c.id == slot_id)
+        else:
+            due = and_(due, schedules.c.paused == 0)
         query = (
-            select(schedule_slots.c.id, schedule_slots.c.slot_time, schedule_slots.c.attempt,
-                   schedule_slots.c.trigger, schedules)
+            select(*_labelled("slot_time", "attempt", "trigger"), schedules)
             .join(schedules, schedules.c.id == schedule_slots.c.schedule_id)
-            .where(due, schedules.c.paused == 0)
+            .where(due)
             .order_by(schedule_slots.c.next_attempt_at, schedule_slots.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True, of=schedule_slots)
@@ -151,19 +148,17 @@ class SlotRepository:
         claims = []
         with self.db.write() as conn:
             for row in conn.execute(query).all():
-                data = dict(row._mapping)
-                slot = {k: data.pop(k) for k in ("slot_time", "attempt", "trigger")}
-                record = _record(_Row(data))
+                slot, record = _split(row)
                 attempt = slot["attempt"] + 1
                 conn.execute(
-                    update(schedule_slots).where(schedule_slots.c.id == row[0]).values(
+                    update(schedule_slots).where(schedule_slots.c.id == slot["id"]).values(
                         status=RUNNING, attempt=attempt, lease_owner=owner,
                         lease_expires_at=now + lease, next_attempt_at=None, updated_at=now,
                     )
                 )  # fmt: skip
                 conn.execute(schedule_slot_runs.insert().values(
-                    slot_id=row[0], attempt=attempt, status=RUNNING, started_at=now))
-                claims.append(Claim(row[0], slot["slot_time"], attempt, slot["trigger"], record))
+                    slot_id=slot["id"], attempt=attempt, status=RUNNING, started_at=now))
+                claims.append(Claim(slot["id"], slot["slot_time"], attempt, slot["trigger"], record))
         return claims
 
     def renew(self, owner: str, now: float, lease: float) -> int:
@@ -207,9 +202,8 @@ class SlotRepository:
     def reap(self, now: float) -> list[SlotEnd]:
         """End ``crashed`` every running attempt whose lease expired (its scheduler died)."""
         query = (
-            select(schedule_slots.c.id, schedule_slots.c.slot_time, schedule_slots.c.attempt,
-                   schedule_slots.c.trigger, schedule_slots.c.run_id,
-                   schedule_slots.c.lease_owner, schedules)
+            select(*_labelled("slot_time", "attempt", "trigger", "run_id", "lease_owner"),
+                   schedules)
             .join(schedules, schedules.c.id == schedule_slots.c.schedule_id)
             .where(schedule_slots.c.status == RUNNING, schedule_slots.c.lease_expires_at < now)
             .with_for_update(skip_locked=True, of=schedule_slots)
@@ -217,11 +211,8 @@ class SlotRepository:
         ended = []
         with self.db.write() as conn:
             for row in conn.execute(query).all():
-                data = dict(row._mapping)
-                slot = {k: data.pop(k) for k in ("slot_time", "attempt", "trigger", "run_id",
-                                                 "lease_owner")}  # fmt: skip
-                record = _record(_Row(data))
-                claim = Claim(row[0], slot["slot_time"], slot["attempt"], slot["trigger"], record)
+                slot, record = _split(row)
+                claim = Claim(slot["id"], slot["slot_time"], slot["attempt"], slot["trigger"], record)
                 error = (f"The scheduler running this slot ({slot['lease_owner']}) stopped "
                          "renewing its lease (killed, or its machine went down).")  # fmt: skip
                 end = _end(record, claim, CRASHED, slot["run_id"], error, True)
@@ -236,6 +227,17 @@ class _Row:
 
     def __init__(self, data: dict[str, Any]):
         self._mapping = data
+
+
+def _labelled(*names: str) -> list:
+    """Slot columns labelled ``slot__<name>`` so they never clash with the schedule's."""
+    return [schedule_slots.c[n].label(f"slot__{n}") for n in ("id", *names)]
+
+
+def _split(row: Any) -> tuple[dict[str, Any], ScheduleRecord]:
+    data = dict(row._mapping)
+    slot = {k[6:]: data.pop(k) for k in list(data) if k.startswith("slot__")}
+    return slot, _record(_Row(data))
 
 
 def _end(schedule: ScheduleRecord, claim: Claim, status: str, run_id: str | None,
@@ -312,7 +314,3 @@ def lease_holder(db: Database, name: str) -> tuple[str, float] | None:
                            .where(leases.c.name == name)).first()  # fmt: skip
     return (row.owner, row.expires_at) if row else None
 
-
-def now_s() -> float:
-    """Wall-clock seconds (the default clock)."""
-    return time.time()

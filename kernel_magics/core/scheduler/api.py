@@ -1,0 +1,218 @@
+"""The scheduling API: create, list, pause, resume, delete, run now, history.
+
+``import kernel_magics as mlops`` exposes these as ``mlops.schedule(...)``,
+``mlops.schedules()``, ``mlops.schedule_history(...)`` and so on; the CLI and the magic are
+thin layers over them. Everything is validated before anything is stored.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ...errors import InvalidScheduleError, ValidationError
+from .cron import next_fire_times, validate_cron, validate_timezone
+from .notify import check_command, check_webhook
+from .store import ScheduleRecord, ScheduleRepository, check_policy
+
+if TYPE_CHECKING:
+    from ..store import Store
+    from .slots import SlotEnd
+
+__all__ = [
+    "schedule", "schedules", "get_schedule", "pause_schedule", "resume_schedule",
+    "delete_schedule", "run_schedule_now", "schedule_history", "next_runs",
+]  # fmt: skip
+
+
+def _repo(store: Store | None) -> tuple[Store, ScheduleRepository]:
+    from ..store import open_store
+
+    store = store or open_store()
+    return store, ScheduleRepository(store.db)
+
+
+def _check_number(name: str, value: Any, minimum: float, integer: bool = False) -> Any:
+    if value is None:
+        return None
+    try:
+        number = int(value) if integer else float(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or number < minimum or (integer and float(value) != number):
+        kind = "a whole number" if integer else "a number"
+        raise InvalidScheduleError(f"{name} must be {kind} >= {minimum:g}, got {value!r}.")
+    return number
+
+
+def validate_notebook_parameters(path: Path, parameters: Mapping[str, Any] | None,
+                                 from_text: bool = False) -> dict[str, Any]:
+    """Check parameters against the notebook's ``parameters`` cell; return converted values.
+
+    Raises
+    ------
+    ValidationError
+        When the notebook is unreadable or a parameter is unknown or of the wrong type.
+    """  # fmt: skip
+    from ..runner.parameters import load_notebook, parse_parameters, validate_parameters
+
+    _, nb = load_notebook(path)
+    specs = parse_parameters(nb, path.name)
+    return validate_parameters(specs, dict(parameters or {}), path.name, from_text=from_text)
+
+
+def schedule(notebook: str | Path, cron: str, *, name: str | None = None,
+             timezone: str | None = None, parameters: Mapping[str, Any] | None = None,
+             parameters_from_text: bool = False, experiment: str | None = None,
+             kernel: str | None = None, timeout: float | None = None, retries: int = 0,
+             retry_delay: float = 60.0, catchup: str = "latest",
+             notify_command: str | None = None, notify_webhook: str | None = None,
+             store: Store | None = None, now: float | None = None) -> ScheduleRecord:
+    """Schedule a notebook: every fire time of ``cron`` becomes one tracked papermill run.
+
+    Parameters
+    ----------
+    notebook : path-like
+        The ``.ipynb`` to run (stored as an absolute path).
+    cron : str
+        Five-field cron expression (``"0 3 * * *"``) or an alias (``@daily``, ``@hourly``...).
+    name : str, optional
+        Unique schedule name; the notebook's file name without ``.ipynb`` by default.
+    timezone : str, optional
+        IANA timezone whose wall clock ``cron`` reads; the machine's timezone by default.
+    parameters : mapping, optional
+        Papermill parameters; checked against the notebook's ``parameters`` cell now.
+    parameters_from_text : bool
+        The values are command-line text to convert to the defaults' types (``-p C=0.1``).
+    experiment, kernel : str, optional
+        Experiment of the runs; kernel name (the notebook's own by default).
+    timeout : float, optional
+        Seconds a run may take; past it the run ends ``killed``.
+    retries, retry_delay : int, float
+        Extra attempts after a failed, killed or crashed attempt, and the seconds between.
+    catchup : str
+        ``latest`` (default), ``all`` or ``none``: what happens to slots missed while no
+        scheduler ran.
+    notify_command, notify_webhook : str, optional
+        Called with a JSON message when a slot fails for good.
+    store : Store, optional
+        The resolved default store when omitted.
+    now : float, optional
+        Creation time (UTC epoch); only later fire times create slots.
+
+    Returns
+    -------
+    ScheduleRecord
+        The stored schedule (``next_runs(record)`` gives its next fire times).
+
+    Raises
+    ------
+    InvalidScheduleError
+        For a bad cron expression, timezone, policy, number or notification target.
+    ValidationError
+        When the notebook is missing or a parameter does not match it.
+    ConflictError
+        When a schedule with that name exists.
+    """
+    path = Path(notebook).expanduser().resolve()
+    if path.suffix != ".ipynb" or not path.is_file():
+        raise ValidationError(
+            f"Cannot schedule {notebook}: "
+            + ("no such file." if not path.exists() else "not a .ipynb notebook.")
+            + " Give the path of a notebook, e.g. `mlops schedule add train.ipynb --cron '0 3 * * *'`."
+        )
+    cron = validate_cron(cron)
+    tz = validate_timezone(timezone)
+    values = validate_notebook_parameters(path, parameters, parameters_from_text)
+    store, repo = _repo(store)
+    name = (name or path.stem).strip()
+    if not name or len(name) > 255 or any(c.isspace() for c in name):
+        raise InvalidScheduleError(f"Schedule name {name!r} must be 1-255 characters, no spaces.")
+    return repo.create(
+        name=name, notebook_path=str(path), cron=cron, timezone=tz.key, parameters=values,
+        experiment=experiment, kernel=kernel,
+        timeout=_check_number("timeout", timeout, 1),
+        retries=_check_number("retries", retries, 0, integer=True),
+        retry_delay=_check_number("retry_delay", retry_delay, 0),
+        catchup=check_policy(catchup), notify_command=check_command(notify_command),
+        notify_webhook=check_webhook(notify_webhook), now=now,
+    )  # fmt: skip
+
+
+def next_runs(record: ScheduleRecord, count: int = 3, after: float | None = None) -> list:
+    """The next ``count`` fire times of a schedule (aware datetimes in its timezone)."""
+    return next_fire_times(record.cron, record.timezone, count,
+                           after=max(record.start_at, after if after is not None else time.time()))
+
+
+def schedules(store: Store | None = None) -> list[ScheduleRecord]:
+    """Every schedule of the store."""
+    return _repo(store)[1].list()
+
+
+def get_schedule(name: str, store: Store | None = None) -> ScheduleRecord:
+    """One schedule by name (:class:`~kernel_magics.errors.ScheduleNotFoundError` if none)."""
+    return _repo(store)[1].get(name)
+
+
+def pause_schedule(name: str, store: Store | None = None) -> ScheduleRecord:
+    """Stop creating slots; slots already running finish."""
+    return _repo(store)[1].set_paused(name, True)
+
+
+def resume_schedule(name: str, store: Store | None = None,
+                    now: float | None = None) -> ScheduleRecord:
+    """Start creating slots again from now on (fire times while paused are skipped)."""  # fmt: skip
+    return _repo(store)[1].set_paused(name, False, now=now)
+
+
+def delete_schedule(name: str, store: Store | None = None) -> ScheduleRecord:
+    """Delete a schedule and its slot history; its runs stay in the store."""
+    return _repo(store)[1].delete(name)
+
+
+def schedule_history(name: str, limit: int = 50, store: Store | None = None) -> list[dict]:
+    """The newest slots of a schedule with their attempts, newest first."""
+    return _repo(store)[1].history(name, limit)
+
+
+def run_schedule_now(name: str, store: Store | None = None, executor=None,
+                     lease: float = 60.0) -> SlotEnd | None:
+    """Fire a schedule once, now, in this process (a ``manual`` slot), and wait for it.
+
+    The slot is claimed like any other (so no scheduler runs it too) and its lease is renewed
+    while it runs. A failed attempt with retries left is retried later by a scheduler.
+
+    Returns
+    -------
+    SlotEnd or None
+        How the attempt ended (None if the lease was lost meanwhile).
+    """
+    from .daemon import Scheduler
+    from .slots import SlotRepository
+
+    store, repo = _repo(store)
+    record = repo.get(name)
+    scheduler = Scheduler(store, executor=executor, lease=lease, poll_interval=lease / 4)
+    slots = SlotRepository(store.db)
+    now = scheduler.clock.now()
+    slot_id = slots.add_manual(record, now)
+    claims = slots.claim(scheduler.owner, now, lease, 1, slot_id=slot_id)
+    if not claims:  # a scheduler took it in between: it runs there
+        return None
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(scheduler.poll_interval):
+            slots.renew(scheduler.owner, scheduler.clock.now(), lease)
+
+    renewer = threading.Thread(target=renew, daemon=True, name="mlops-run-now-lease")
+    renewer.start()
+    try:
+        return scheduler.execute_claim(claims[0])
+    finally:
+        done.set()
+        renewer.join()

@@ -1,0 +1,276 @@
+"""The scheduler loop: a pair ``BaseScheduler`` (the contract) / ``Scheduler`` (the default).
+
+Each :meth:`Scheduler.tick`:
+
+1. on SQLite, takes or renews the ``scheduler`` leader lease; without it the scheduler is a
+   standby and does nothing else (on PostgreSQL every scheduler works, sharing slots with
+   ``FOR UPDATE SKIP LOCKED``);
+2. renews the leases of the slots it is running;
+3. ends ``crashed`` the running slots whose lease expired (their scheduler died) and retries
+   them per policy;
+4. creates the slots of every fire time that has come (catch-up policy for missed ones);
+5. claims due slots up to ``max_workers`` and runs each on its own thread through the
+   executor; the end of an attempt is written only while this scheduler still owns the slot.
+
+Time comes from an injectable clock (see :mod:`.clock`), the work from an injectable executor
+(see :mod:`.executors`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ...errors import ValidationError
+from . import notify
+from .clock import SystemClock
+from .executors import BaseExecutor, Outcome, RunnerExecutor, SlotJob
+from .slots import FAILED, Claim, SlotEnd, SlotRepository, acquire_lease, release_lease
+from .store import ScheduleRepository
+
+if TYPE_CHECKING:
+    from ..config import StoreLocation
+    from ..store import Store
+
+log = logging.getLogger("kernel_magics.scheduler")
+LEADER_LEASE = "scheduler"
+
+
+@dataclass(frozen=True)
+class TickReport:
+    """What one tick did."""
+
+    role: str  # leader (SQLite), standby (SQLite), shared (PostgreSQL)
+    created: int = 0
+    claimed: int = 0
+    crashed: int = 0
+
+
+class BaseScheduler:
+    """The contract of a scheduler. Implement :meth:`tick`; keep :meth:`run` as is.
+
+    ``tick`` does one pass over the store and must return quickly (it starts work, it does not
+    wait for it). ``run`` calls it every ``poll_interval`` seconds of ``clock`` time until the
+    stop event is set, then :meth:`close`.
+    """
+
+    poll_interval: float = 5.0
+
+    def __init__(self, clock=None):
+        self.clock = clock or SystemClock()
+
+    def tick(self) -> TickReport:
+        """One pass: leases, crash detection, new slots, claims."""
+        raise NotImplementedError
+
+    def close(self, wait: float = 0.0) -> None:
+        """Stop claiming; wait up to ``wait`` seconds for running attempts."""
+
+    def run(self, stop: threading.Event) -> None:
+        """Tick until ``stop`` is set (errors are logged and the loop goes on)."""
+        try:
+            while not stop.is_set():
+                try:
+                    self.tick()
+                except Exception:  # a database hiccup must not kill the daemon
+                    log.exception("scheduler tick failed; retrying in %.1f s", self.poll_interval)
+                self.clock.sleep(self.poll_interval, stop)
+        finally:
+            self.close()
+
+
+class Scheduler(BaseScheduler):
+    """Run every schedule of a store, exactly once per slot, with any number of peers.
+
+    Parameters
+    ----------
+    store : Store
+        The store whose schedules are run.
+    executor : BaseExecutor, optional
+        Runs one attempt (:class:`RunnerExecutor`: papermill, by default).
+    clock : object, optional
+        ``now()`` and ``sleep(seconds, stop)``; real time by default.
+    poll_interval : float
+        Seconds between ticks (default 5).
+    lease : float
+        Seconds a slot (and, on SQLite, the leader role) stays owned without renewal; a dead
+        scheduler's work is taken over after at most ``lease + poll_interval`` (default 60).
+    grace : float
+        Seconds after a fire time during which its slot still counts as on time; older
+        fire times follow the catch-up policy (default 300).
+    max_workers : int
+        Attempts this scheduler runs at the same time (default 4).
+    owner : str, optional
+        This scheduler's identity in leases (``host:pid:random`` by default).
+    """
+
+    def __init__(self, store: Store, *, executor: BaseExecutor | None = None, clock=None,
+                 poll_interval: float = 5.0, lease: float = 60.0, grace: float = 300.0,
+                 max_workers: int = 4, owner: str | None = None):  # fmt: skip
+        super().__init__(clock)
+        if lease <= poll_interval:
+            raise ValidationError(
+                f"The lease ({lease:g} s) must be longer than the poll interval "
+                f"({poll_interval:g} s), or a live scheduler would lose its slots."
+            )
+        self.store = store
+        self.executor = executor or RunnerExecutor()
+        self.poll_interval, self.lease, self.grace = poll_interval, lease, grace
+        self.max_workers = max_workers
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.schedules = ScheduleRepository(store.db)
+        self.slots = SlotRepository(store.db)
+        self.role = "starting"
+        self._threads: set[threading.Thread] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    # -- one pass -------------------------------------------------------------------------------
+    def tick(self) -> TickReport:
+        """Leases, crash detection, new slots and claims (see the module docstring)."""
+        now = self.clock.now()
+        if self.store.db.is_sqlite:
+            leader = acquire_lease(self.store.db, LEADER_LEASE, self.owner, now, self.lease)
+            if not leader:
+                self._set_role("standby")
+                self._renew(now)
+                return TickReport("standby")
+            self._set_role("leader")
+        else:
+            self._set_role("shared")
+        self._renew(now)
+        crashed = self.slots.reap(now)
+        for end in crashed:
+            log.warning("schedule %s: slot %s crashed (%s) -> %s", end.schedule.name,
+                        end.slot_time, end.error, end.slot_status)  # fmt: skip
+            self._notify(end)
+        if self._closed:
+            return TickReport(self.role, crashed=len(crashed))
+        created = 0
+        for schedule in self.schedules.list():
+            if not schedule.paused:
+                created += self.slots.materialize(schedule, now, self.grace)
+        claims = self.slots.claim(self.owner, now, self.lease, self._free_workers())
+        for claim in claims:
+            self._start(claim)
+        return TickReport(self.role, created, len(claims), len(crashed))
+
+    def _set_role(self, role: str) -> None:
+        if role != self.role:
+            log.info("scheduler %s is now %s", self.owner, role)
+            self.role = role
+
+    def _renew(self, now: float) -> None:
+        with self._lock:
+            busy = bool(self._threads)
+        if busy:
+            self.slots.renew(self.owner, now, self.lease)
+
+    def _free_workers(self) -> int:
+        with self._lock:
+            self._threads = {t for t in self._threads if t.is_alive()}
+            return self.max_workers - len(self._threads)
+
+    # -- running attempts -------------------------------------------------------------------
+    def _start(self, claim: Claim) -> None:
+        thread = threading.Thread(target=self._execute, args=(claim,), daemon=True,
+                                  name=f"mlops-slot-{claim.slot_id}-{claim.attempt}")  # fmt: skip
+        with self._lock:
+            self._threads.add(thread)
+        thread.start()
+
+    def execute_claim(self, claim: Claim) -> SlotEnd | None:
+        """Run one claimed attempt here and now and record its end (``run-now`` uses it)."""
+        job = SlotJob(claim.schedule, claim.slot_id, claim.slot_time, claim.attempt,
+                      claim.trigger, self.store)  # fmt: skip
+        try:
+            outcome = self.executor.execute(job)
+        except ValidationError as exc:
+            outcome = Outcome(FAILED, error=str(exc), retry=False)
+        except Exception as exc:  # the executor's bug or environment: a failed attempt
+            log.exception("schedule %s: executor raised", claim.schedule.name)
+            outcome = Outcome(FAILED, error=f"{type(exc).__name__}: {exc}")
+        end = self.slots.complete(claim, self.owner, outcome.status, self.clock.now(),
+                                  run_id=outcome.run_id, error=outcome.error,
+                                  retry=outcome.retry)  # fmt: skip
+        if end is None:
+            log.warning("schedule %s: lost the lease of slot %s before it ended",
+                        claim.schedule.name, claim.slot_id)  # fmt: skip
+            return None
+        log.info("schedule %s: slot %s attempt %d %s -> %s", claim.schedule.name,
+                 job.slot_label, claim.attempt, outcome.status, end.slot_status)  # fmt: skip
+        self._notify(end)
+        return end
+
+    def _execute(self, claim: Claim) -> None:
+        try:
+            self.execute_claim(claim)
+        except Exception:  # the lease expires and a peer (or our next tick) retries it
+            log.exception("schedule %s: could not record the end of slot %s",
+                          claim.schedule.name, claim.slot_id)  # fmt: skip
+
+    def _notify(self, end: SlotEnd) -> None:
+        if end.gave_up:
+            notify.send(end)
+
+    # -- shutdown ---------------------------------------------------------------------------
+    def close(self, wait: float = 0.0) -> None:
+        """Stop claiming, wait up to ``wait`` s for running attempts, hand the lease over."""
+        self._closed = True
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(wait / max(len(threads), 1) if wait else 0.0)
+        if self.store.db.is_sqlite and not any(t.is_alive() for t in threads):
+            try:
+                release_lease(self.store.db, LEADER_LEASE, self.owner)
+            except Exception:  # the store may already be closed
+                log.debug("could not release the scheduler lease", exc_info=True)
+
+    def wait_idle(self, timeout: float | None = None) -> None:
+        """Wait until no attempt started by this scheduler is running (tests, run-now)."""
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout)
+
+
+def start_background_scheduler(location: StoreLocation | None = None,
+                               stop: threading.Event | None = None,
+                               **options) -> tuple[threading.Thread, threading.Event]:
+    """Run a :class:`Scheduler` on a daemon thread (the Jupyter server extension uses this).
+
+    Parameters
+    ----------
+    location : StoreLocation, optional
+        The store; the resolved default when omitted.
+    stop : threading.Event, optional
+        Set it to stop the scheduler; a new event when omitted.
+    **options
+        Passed to :class:`Scheduler` (``poll_interval``, ``lease``, ``max_workers``...).
+
+    Returns
+    -------
+    (threading.Thread, threading.Event)
+        The started thread and the event that stops it.
+    """
+    from ..store import open_store
+
+    stop = stop or threading.Event()
+
+    def main() -> None:
+        try:
+            scheduler = Scheduler(open_store(location), **options)
+        except Exception:
+            log.exception("the background scheduler could not start")
+            return
+        scheduler.run(stop)
+
+    thread = threading.Thread(target=main, name="mlops-scheduler", daemon=True)
+    thread.start()
+    return thread, stop

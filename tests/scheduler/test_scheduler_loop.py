@@ -1,0 +1,236 @@
+"""The scheduler loop with an injected clock and executor: no test waits real minutes."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from sched_helpers import RecordingExecutor, at, local
+
+from kernel_magics.core.scheduler import api
+from kernel_magics.core.scheduler.daemon import Scheduler
+from kernel_magics.core.scheduler.slots import SlotRepository
+from kernel_magics.errors import InvalidScheduleError, UnknownParameterError
+
+
+def make(store, notebook, clock, cron="0 * * * *", **kw):
+    return api.schedule(notebook, cron, timezone=kw.pop("timezone", "UTC"), store=store,
+                        now=clock.now(), **kw)
+
+
+def scheduler(store, clock, executor, **kw):
+    kw.setdefault("poll_interval", 5.0)
+    kw.setdefault("lease", 60.0)
+    kw.setdefault("grace", 300.0)
+    return Scheduler(store, executor=executor, clock=clock, **kw)
+
+
+def tick(s):
+    report = s.tick()
+    s.wait_idle(30)
+    return report
+
+
+def statuses(store, name):
+    return [(local(h["slot_time"], "UTC"), h["status"], h["attempt"])
+            for h in reversed(api.schedule_history(name, store=store))]
+
+
+def test_each_fire_time_runs_once(store, notebook, clock):
+    # Given an hourly schedule and a scheduler ticking every 5 minutes for 3 hours
+    make(store, notebook, clock)
+    ex = RecordingExecutor()
+    s = scheduler(store, clock, ex)
+    # When
+    for _ in range(36):
+        clock.advance(300)
+        tick(s)
+    # Then every hour fired exactly once, at its fire time, and finished
+    assert [local(t, "UTC") for _, t, _ in ex.fired] == [
+        "2026-01-05T01:00:00+00:00", "2026-01-05T02:00:00+00:00", "2026-01-05T03:00:00+00:00"]
+    assert [st for _, st, _ in statuses(store, "train")] == ["finished"] * 3
+    # and ticking again at the same time creates and runs nothing new
+    assert tick(s).created == 0 and len(ex.jobs) == 3
+
+
+@pytest.mark.parametrize("policy, expected", [
+    ("latest", ["missed", "missed", "finished", "finished"]),
+    ("all", ["finished", "finished", "finished", "finished"]),
+    ("none", ["missed", "missed", "missed", "finished"]),
+])
+def test_catchup_policies(store, notebook, clock, policy, expected):
+    # Given an hourly schedule and no scheduler for 3.5 hours (grace 5 minutes)
+    make(store, notebook, clock, catchup=policy)
+    ex = RecordingExecutor()
+    s = scheduler(store, clock, ex)
+    clock.advance(3.5 * 3600)
+    # When a scheduler starts, then runs on until the next fire time
+    tick(s)
+    clock.advance(1800)
+    tick(s)
+    # Then the policy decided which missed slots ran; the others are in the history as missed
+    history = statuses(store, "train")
+    assert [h[0][11:16] for h in history] == ["01:00", "02:00", "03:00", "04:00"]
+    assert [h[1] for h in history] == expected
+    missed = [h for h in api.schedule_history("train", store=store) if h["status"] == "missed"]
+    assert all(f"policy is '{policy}'" in h["error"] for h in missed)
+    assert len(ex.jobs) == expected.count("finished")
+
+
+def test_slot_within_grace_is_not_missed(store, notebook, clock):
+    make(store, notebook, clock, catchup="none")
+    ex = RecordingExecutor()
+    s = scheduler(store, clock, ex, grace=120)
+    clock.advance(3600 + 119)  # 1:59 after the fire time: still on time
+    tick(s)
+    assert [h[1] for h in statuses(store, "train")] == ["finished"]
+
+
+def test_pause_and_resume(store, notebook, clock):
+    make(store, notebook, clock)
+    ex = RecordingExecutor()
+    s = scheduler(store, clock, ex)
+    clock.advance(3600)
+    tick(s)  # 01:00 runs
+    api.pause_schedule("train", store=store)
+    for _ in range(4):  # 02:00..05:00 pass while paused
+        clock.advance(3600)
+        tick(s)
+    assert len(ex.jobs) == 1
+    clock.advance(1800)  # 05:30
+    api.resume_schedule("train", store=store, now=clock.now())
+    clock.advance(1800)  # 06:00
+    tick(s)
+    # Paused fire times are skipped on purpose (not missed, not caught up)
+    assert [h[0][11:16] for h in statuses(store, "train")] == ["01:00", "06:00"]
+    assert [local(t, "UTC")[11:16] for _, t, _ in ex.fired] == ["01:00", "06:00"]
+
+
+def test_retries_with_delay_then_notification(store, notebook, clock, tmp_path):
+    # Given a schedule with 2 retries 10 minutes apart and a notification command
+    out = tmp_path / "notified.json"
+    cmd = f"{sys.executable} -c \"import sys; open({str(out)!r}, 'w').write(sys.stdin.read())\""
+    make(store, notebook, clock, retries=2, retry_delay=600, notify_command=cmd)
+    ex = RecordingExecutor(["failed", "killed", "failed"], error="Cell 2 raised ValueError")
+    s = scheduler(store, clock, ex)
+    clock.advance(3600)
+    tick(s)
+    assert statuses(store, "train") == [("2026-01-05T01:00:00+00:00", "retrying", 1)]
+    clock.advance(300)
+    tick(s)  # the delay has not passed yet
+    assert len(ex.jobs) == 1 and not out.exists()
+    clock.advance(300)
+    tick(s)  # attempt 2 (killed: timeouts are retried too)
+    clock.advance(600)
+    tick(s)  # attempt 3 fails: out of retries
+    assert [j.attempt for j in ex.jobs] == [1, 2, 3]
+    assert statuses(store, "train") == [("2026-01-05T01:00:00+00:00", "failed", 3)]
+    attempts = api.schedule_history("train", store=store)[0]["attempts"]
+    assert [a["status"] for a in attempts] == ["failed", "killed", "failed"]
+    assert attempts[1]["started_at"] - attempts[0]["ended_at"] == 600
+    message = json.loads(out.read_text())
+    assert message["schedule"] == "train" and message["status"] == "failed"
+    assert message["attempt"] == 3 and message["error"] == "Cell 2 raised ValueError"
+    assert message["slot"] == "2026-01-05T01:00:00+00:00" and "run_id" in message
+
+
+def test_success_after_retry_does_not_notify(store, notebook, clock, tmp_path):
+    out = tmp_path / "notified.json"
+    cmd = f"{sys.executable} -c \"open({str(out)!r}, 'w').write('x')\""
+    make(store, notebook, clock, retries=1, retry_delay=0, notify_command=cmd)
+    ex = RecordingExecutor(["raise"])
+    s = scheduler(store, clock, ex)
+    clock.advance(3600)
+    tick(s)
+    attempts = api.schedule_history("train", store=store)[0]["attempts"]
+    assert attempts[0]["error"] == "RuntimeError: executor exploded"
+    clock.advance(5)
+    tick(s)
+    assert statuses(store, "train")[0][1:] == ("finished", 2)
+    assert not out.exists()
+
+
+def test_no_retry_when_notebook_stopped_matching(store, notebook, clock, tmp_path):
+    # Given a schedule with retries whose notebook later loses its parameter
+    from kernel_magics.core.scheduler.executors import RunnerExecutor
+    from sched_helpers import write_notebook
+
+    make(store, notebook, clock, parameters={"alpha": 0.1}, retries=3, retry_delay=0)
+    write_notebook(notebook, parameters_source="beta = 1\n")
+    s = scheduler(store, clock, RunnerExecutor())
+    clock.advance(3600)
+    tick(s)
+    # Then the slot failed at once with a readable reason, no traceback, no retry
+    slot = api.schedule_history("train", store=store)[0]
+    assert slot["status"] == "failed" and slot["attempt"] == 1
+    assert "no longer matches schedule 'train'" in slot["error"]
+    assert "has no parameter 'alpha'" in slot["error"] and "Traceback" not in slot["error"]
+
+
+def test_dead_scheduler_slot_crashes_then_retried_by_peer(store, notebook, clock):
+    # Given scheduler A claimed a slot and died (never ends it, never renews)
+    make(store, notebook, clock, retries=1, retry_delay=0)
+    slots = SlotRepository(store.db)
+    clock.advance(3600)
+    record = api.get_schedule("train", store=store)
+    slots.materialize(record, clock.now(), 300)
+    [claim] = slots.claim("dead-A", clock.now(), 60, 10)
+    ex = RecordingExecutor()
+    b = scheduler(store, clock, ex, owner="B")
+    # When B ticks before the lease expires it leaves the slot alone
+    clock.advance(30)
+    assert tick(b).crashed == 0 and ex.jobs == []
+    # After the lease expired B marks the attempt crashed and runs attempt 2
+    clock.advance(31)
+    assert tick(b).crashed == 1
+    clock.advance(5)
+    tick(b)
+    slot = api.schedule_history("train", store=store)[0]
+    assert [(a["status"], a["attempt"]) for a in slot["attempts"]] == [("crashed", 1),
+                                                                        ("finished", 2)]
+    assert "dead-A" in slot["attempts"][0]["error"]
+    # and a late end from A is refused (it lost the lease)
+    assert slots.complete(claim, "dead-A", "finished", clock.now()) is None
+
+
+def test_sqlite_second_scheduler_is_standby(store, notebook, clock):
+    make(store, notebook, clock)
+    ex_a, ex_b = RecordingExecutor(), RecordingExecutor()
+    a = scheduler(store, clock, ex_a, owner="A")
+    b = scheduler(store, clock, ex_b, owner="B")
+    for _ in range(3):
+        clock.advance(3600)
+        assert tick(a).role == "leader"
+        assert tick(b).role == "standby"
+    assert len(ex_a.jobs) == 3 and ex_b.jobs == []
+    # A dies: B takes over once A's lease has expired
+    clock.advance(61)
+    assert tick(b).role == "leader"
+    clock.advance(3600)
+    tick(b)
+    assert len(ex_b.jobs) == 1
+
+
+def test_bad_input_is_refused_before_anything_is_stored(store, notebook, clock):
+    with pytest.raises(InvalidScheduleError, match="expected 5 fields"):
+        make(store, notebook, clock, cron="0 3 * *")
+    with pytest.raises(InvalidScheduleError, match="Unknown timezone 'Europe/Berln'"):
+        make(store, notebook, clock, timezone="Europe/Berln")
+    with pytest.raises(UnknownParameterError, match="no parameter 'alpah'. Did you mean 'alpha'"):
+        make(store, notebook, clock, parameters={"alpah": 1.0})
+    with pytest.raises(InvalidScheduleError, match="catch-up policy 'some'"):
+        make(store, notebook, clock, catchup="some")
+    with pytest.raises(InvalidScheduleError, match="retries must be a whole number"):
+        make(store, notebook, clock, retries=-1)
+    with pytest.raises(InvalidScheduleError, match="not an http"):
+        make(store, notebook, clock, notify_webhook="ftp://x")
+    assert api.schedules(store=store) == []
+
+
+def test_parameters_from_text_are_converted(store, notebook, clock):
+    record = make(store, notebook, clock, parameters={"alpha": "0.25", "label": "b"},
+                  parameters_from_text=True)
+    assert record.parameters == {"alpha": 0.25, "label": "b"}
+    assert [t.isoformat() for t in api.next_runs(record, after=clock.now())] == [
+        "2026-01-05T01:00:00+00:00", "2026-01-05T02:00:00+00:00", "2026-01-05T03:00:00+00:00"]
