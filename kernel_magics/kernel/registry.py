@@ -1,0 +1,97 @@
+"""The table of ``%mlops`` subcommands: name -> handler, parser and one-line summary.
+
+Adding a subcommand (``%mlops deploy``, ``%mlops schedule`` ...) is one entry here plus a module
+of your own; magics.py does not change::
+
+    "deploy": Subcommand(
+        handler="kernel_magics.kernel.deploy_magics:handle_deploy",
+        parser="kernel_magics.kernel.deploy_magics:deploy_parser",
+        summary="Start a local model server for a registered model.",
+    ),
+
+* ``handler(magics, line)`` receives the :class:`~kernel_magics.kernel.magics.MlopsMagics`
+  instance (``magics.shell`` is the IPython shell) and the text after the subcommand name (for a
+  cell subcommand, ``handler(magics, line, cell)``). Its return value is the magic's value
+  (displayed like any expression). Raise :class:`~kernel_magics.errors.KernelMagicsError`
+  subclasses for user mistakes: the magic prints ``Error: ...`` without a traceback.
+* ``parser`` returns an :class:`argparse.ArgumentParser` (use
+  :class:`~kernel_magics.kernel.parsers.MagicArgumentParser`); ``%mlops help <name>`` prints its
+  help, and ``tests/kernel/test_docs.py`` fails when one of its flags is missing from README.md.
+* Modules are imported only when their subcommand is used, so ``%load_ext`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One ``%mlops`` subcommand.
+
+    Attributes
+    ----------
+    handler : str
+        ``"module:function"`` called as ``function(magics, line)`` (line magic) or
+        ``function(magics, line, cell)`` (cell magic).
+    parser : str
+        ``"module:function"`` returning the subcommand's argparse parser.
+    summary : str
+        One line for ``%mlops help``.
+    cell : bool
+        True for a ``%%mlops`` cell subcommand, False for a ``%mlops`` line subcommand.
+    """
+
+    handler: str
+    parser: str
+    summary: str
+    cell: bool = False
+
+    def load_handler(self) -> Callable[..., Any]:
+        """Import and return the handler function."""
+        return _load(self.handler)
+
+    def load_parser(self):
+        """Import the parser factory and return a fresh parser."""
+        return _load(self.parser)()
+
+
+def _load(target: str) -> Any:
+    module_name, attr = target.split(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+_P = "kernel_magics.kernel.parsers"
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "track": Subcommand(
+        "kernel_magics.kernel.track:handle_track", f"{_P}:track_parser",
+        "Run the cell as a tracked run (%%mlops track).", cell=True,
+    ),
+    "runs": Subcommand(
+        "kernel_magics.kernel.views:handle_runs", f"{_P}:runs_parser",
+        "A sortable, filterable table of runs (--df for a DataFrame).",
+    ),
+    "show": Subcommand(
+        "kernel_magics.kernel.views:handle_show", f"{_P}:show_parser",
+        "Params, metrics with plots, artifacts, environment, notebook version of a run.",
+    ),
+    "compare": Subcommand(
+        "kernel_magics.kernel.views:handle_compare", f"{_P}:compare_parser",
+        "Why runs differ: params, metrics, datasets, packages, code.",
+    ),
+    "log": Subcommand(
+        "kernel_magics.kernel.views:handle_log", f"{_P}:log_parser",
+        "Log key=value pairs to the active run.",
+    ),
+    "status": Subcommand(
+        "kernel_magics.kernel.views:handle_status", f"{_P}:status_parser",
+        "Where the store is, the active run, this notebook.",
+    ),
+    "help": Subcommand(
+        "kernel_magics.kernel.magics:handle_help", f"{_P}:help_parser",
+        "This help, or the full help of one subcommand.",
+    ),
+}  # fmt: skip

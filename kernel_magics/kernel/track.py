@@ -1,0 +1,276 @@
+"""``%%mlops track``: run a cell as a tracked run, exactly as it would run without the magic.
+
+The cell's code runs in the user namespace through IPython's own compiler (so tracebacks show
+the cell's lines and AST transformers apply); its last expression is the magic's return value,
+which IPython displays as ``Out[n]`` like any cell. An exception from the user's code propagates
+unchanged after the run is ended ``failed`` (``killed`` for KeyboardInterrupt).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import sys
+import traceback
+from typing import Any
+
+from ..core import capture
+from ..core.store.schema import FAILED, FINISHED, KILLED
+from ..errors import KernelMagicsError
+from .parsers import TrackCell, parse_track, split_line, track_parser, wants_help
+
+#: Tag names a tracked cell writes (also documented in README).
+TAG_ORDER = "mlops.execution_order"
+TAG_ORDER_REASON = "mlops.execution_order.reason"
+TAG_NOTEBOOK = "mlops.notebook"
+TAG_WARNINGS = "mlops.warnings"
+
+_version_cache: dict[tuple[str, str, int, int], int] = {}
+
+
+def handle_track(magics: Any, line: str, cell: str) -> Any:
+    """Run ``cell`` as a tracked run (the ``%%mlops track`` handler)."""
+    __tracebackhide__ = True  # noqa: F841
+    if wants_help(split_line(line)):
+        print(track_parser().format_help())
+        return None
+    args = parse_track(line)
+    return TrackedCell(magics.shell, magics.history, args, cell).run()
+
+
+def notebook_version_id(store: Any, path: str) -> int:
+    """Record the notebook file as a version, skipping the hash when the file did not change."""
+    from ..core.notebooks import record_notebook_version
+
+    stat = os.stat(path)
+    key = (store.location.store_uri, path, stat.st_mtime_ns, stat.st_size)
+    cached = _version_cache.get(key)
+    if cached is None:
+        cached = record_notebook_version(store, path)
+        if len(_version_cache) > 64:
+            _version_cache.clear()
+        _version_cache[key] = cached
+    return cached
+
+
+class TrackedCell:
+    """One execution of a ``%%mlops track`` cell.
+
+    Parameters
+    ----------
+    shell : InteractiveShell
+        The running shell.
+    history : CellHistory
+        The executions the kernel saw (the last one is this cell).
+    args : TrackCell
+        Parsed magic arguments.
+    cell : str
+        The cell body (IPython syntax).
+    """
+
+    def __init__(self, shell: Any, history: Any, args: TrackCell, cell: str):
+        self.shell = shell
+        self.history = history
+        self.args = args
+        self.cell = cell
+        self.warnings: list[str] = []
+        self.tracked_run: Any = None
+        self.order: capture.OrderReport | None = None
+
+    # -- before ---------------------------------------------------------------------------------
+    def _start(self, source: str):
+        from ..core import tracking
+        from ..core.store import open_store
+
+        store = open_store()
+        count = self.shell.displayhook.prompt_count
+        location = capture.locate_notebook(namespace=self.shell.user_ns)
+        cells = capture.notebook_code_cells(location.path) if location.path else None
+        self.order = capture.analyze_execution_order(self.history.cells(), cells)
+        tags = {
+            "mlops.cell.hash": capture.source_hash(self.cell),
+            "mlops.cell.execution_count": count,
+            TAG_ORDER: self.order.status,
+            TAG_ORDER_REASON: self.order.reason,
+            TAG_NOTEBOOK: location.path or f"unknown: {location.reason}",
+            **self.args.tags,
+        }
+        current = self.history.current()
+        if current is not None and current.cell_id:
+            tags["mlops.cell.id"] = current.cell_id
+        run = tracking.start_run(
+            self.args.experiment or location.stem, self.args.name or f"In[{count}]",
+            tags=tags, source="cell", notebook_path=location.path,
+            nested=bool(tracking._active), store=store,
+        )  # fmt: skip
+        self.tracked_run = run
+        run.log_text(self.cell, "cell/source.py")
+        executed = [c.to_dict() for c in self.order.cells]
+        run.log_dict({"execution_count": count, "executed_cells": executed}, "cell/history.json")
+        if location.path:
+            try:
+                version_id = notebook_version_id(store, location.path)
+                store.runs.set_fields(run.id, notebook_version_id=version_id)
+            except (OSError, KernelMagicsError) as exc:
+                self._warn(f"could not record the notebook version: {exc}")
+        return run
+
+    def _warn(self, message: str) -> None:
+        self.warnings.append(message)
+        print(f"mlops: {message}", file=sys.stderr)
+
+    # -- the cell itself ------------------------------------------------------------------------
+    def _execute(self, source: str) -> Any:
+        __tracebackhide__ = True  # noqa: F841
+        shell = self.shell
+        tree = shell.transform_ast(ast.parse(source))
+        last = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = ast.Expression(tree.body.pop().value)
+        filename = shell.compile.cache(source, shell.displayhook.prompt_count, raw_code=self.cell)
+        exec(shell.compile(tree, filename, "exec"), shell.user_global_ns, shell.user_ns)  # noqa: S102
+        if last is None:
+            return None
+        value = eval(shell.compile(last, filename, "eval"), shell.user_global_ns, shell.user_ns)  # noqa: S307
+        try:  # a trailing ';' silences the last expression, as in any cell
+            quiet = shell.displayhook.semicolon_at_end_of_expression(source)
+        except Exception:  # tokenize errors on odd sources: display, as IPython would
+            quiet = False
+        return None if quiet else value
+
+    def run(self) -> Any:
+        """Run the cell as a tracked run; return the value of its last expression."""
+        __tracebackhide__ = True  # noqa: F841
+        source = self.shell.transform_cell(self.cell)
+        run = self._start(source)
+        from ..core.cell_artifacts import open_figure_numbers
+
+        figures_before = open_figure_numbers() if self.args.figures else set()
+        live = self._live_plot(source)
+        autolog = self._autolog()
+        status, error, value = FINISHED, None, None
+        try:
+            value = self._execute(source)
+        except KeyboardInterrupt:
+            status, error = KILLED, "Interrupted (KeyboardInterrupt)."
+            raise
+        except BaseException as exc:
+            status = FAILED
+            error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            if isinstance(exc, KernelMagicsError):
+                from .magics import USER_CODE_MARK
+
+                setattr(exc, USER_CODE_MARK, True)
+            raise
+        finally:
+            self._finish(run, source, status, error, figures_before, live, autolog)
+        return value
+
+    # -- after ----------------------------------------------------------------------------------
+    def _live_plot(self, source: str):
+        if not self.args.live or not capture.calls_names(source, ("log_metric", "log_metrics")):
+            return None
+        if getattr(self.shell, "kernel", None) is None:
+            return None  # no front end to draw in (terminal IPython, tests without a kernel)
+        from .widgets.live_plot import LivePlot
+
+        plot = LivePlot(self.tracked_run.store, self.tracked_run.id)
+        plot.show()
+        return plot
+
+    def _autolog(self):
+        if not self.args.autolog:
+            return None
+        from ..core.autolog import SklearnAutolog
+
+        autolog = SklearnAutolog(self.tracked_run)
+        autolog.start()
+        return autolog
+
+    def _finish(self, run, source, status, error, figures_before, live, autolog) -> None:
+        from ..core import tracking
+
+        try:
+            if autolog is not None:
+                autolog.stop()
+                self.warnings += autolog.warnings
+            self._log_params(run, source)
+            self._log_values(run)
+            if self.args.figures:
+                self._log_figures(run, figures_before)
+            if self.warnings:
+                run.set_tag(TAG_WARNINGS, "\n".join(self.warnings))
+        except Exception as exc:  # capture must never hide the cell's own outcome
+            self._warn(f"could not capture everything: {exc}")
+        finally:
+            tracking.end_run(status, run=run, error=error)
+            if live is not None:
+                live.finish()
+            else:
+                self._final_plot(run)
+        if self.order.status == capture.UNORDERED:
+            print(
+                f"mlops: run {run.id[:8]} is marked unordered ({self.order.reason}); certify it "
+                f"with a clean rerun: mlops rerun {run.id[:8]}"
+            )
+
+    def _final_plot(self, run) -> None:
+        from .widgets.live_plot import final_figure_png
+
+        try:
+            png = final_figure_png(run.store, run.id)
+        except Exception as exc:  # a plot is a nicety; the run is stored either way
+            print(f"mlops: could not draw the metric plot: {exc}", file=sys.stderr)
+            return
+        if png is not None:
+            from IPython.display import Image, display
+
+            display(Image(png))
+
+    def _log_params(self, run, source: str) -> None:
+        metric_names = set(self.args.metrics)
+        values = {
+            k: v for k, v in capture.literal_assignments(source).items() if k not in metric_names
+        }
+        missing = []
+        for name in self.args.params:
+            if name in self.shell.user_ns:
+                values[name] = self.shell.user_ns[name]
+            else:
+                missing.append(name)
+        if missing:
+            self._warn(f"--param {', '.join(missing)}: no such variable after the cell")
+        if values:
+            try:
+                run.log_params(values)
+            except KernelMagicsError as exc:
+                self._warn(str(exc))
+
+    def _log_values(self, run) -> None:
+        from ..core.cell_artifacts import serialize_value
+
+        ns = self.shell.user_ns
+        for name in self.args.metrics:
+            if name not in ns:
+                self._warn(f"--metric {name}: no such variable after the cell")
+                continue
+            try:
+                run.log_metric(name, ns[name])
+            except KernelMagicsError as exc:
+                self._warn(f"--metric {name}: {exc}")
+        for name in self.args.artifacts:
+            if name not in ns:
+                self._warn(f"--artifact {name}: no such variable after the cell")
+                continue
+            try:
+                art = serialize_value(name, ns[name], allow_pickle=self.args.pickle)
+            except KernelMagicsError as exc:
+                self._warn(str(exc))
+                continue
+            run.log_bytes(art.data, f"artifacts/{art.path}", art.media_type)
+
+    def _log_figures(self, run, before: set[int]) -> None:
+        from ..core.cell_artifacts import drawn_figures, figure_png
+
+        for number, figure in drawn_figures(before):
+            run.log_bytes(figure_png(figure), f"figures/figure-{number}.png", "image/png")

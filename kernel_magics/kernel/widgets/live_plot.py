@@ -1,0 +1,156 @@
+"""The live metric plot of a tracked cell, and the static figure it leaves behind.
+
+``log_metric`` stays untouched (it only appends to the flusher's buffer). A timer thread reads
+the run's points back from the store, which the flusher writes every 0.5 s, thinned in SQL to at
+most :data:`MAX_POINTS` per metric, and redraws a matplotlib figure (Agg, no pyplot) into an
+``ipywidgets.Image``. The wait between redraws grows with the time a redraw takes, so drawing
+uses at most :data:`MAX_BUSY_SHARE` of the time. When the cell ends, the widget's output is
+replaced by a static PNG of the full curves, so the saved notebook renders on GitHub too.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from typing import Any
+
+#: Points per metric drawn (thinned evenly in SQL, the last point always kept).
+MAX_POINTS = 1000
+#: At most this many metrics are drawn (the first ones by name).
+MAX_PANELS = 6
+#: Seconds between redraws, at least (so "a few times a second" at most).
+MIN_INTERVAL_S = 0.5
+#: A redraw may use at most this share of wall time; the interval stretches to respect it.
+MAX_BUSY_SHARE = 0.02
+
+
+def read_series(store: Any, run_id: str, max_points: int = MAX_POINTS) -> dict[str, list[tuple]]:
+    """Return ``{metric: [(step, value), ...]}`` for the metrics with at least two points."""
+    series = {}
+    for key in store.runs.metric_keys(run_id)[:MAX_PANELS]:
+        points = store.runs.metric_history(run_id, key, max_points=max_points)
+        if len(points) >= 2:
+            series[key] = [(p["step"], p["value"]) for p in points]
+    return series
+
+
+def render_png(series: dict[str, list[tuple]], title: str = "") -> bytes:
+    """Draw one panel per metric (step on x) and return PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    count = max(1, len(series))
+    cols = 1 if count == 1 else 2
+    rows = -(-count // cols)
+    figure = Figure(figsize=(5.5 * cols if cols > 1 else 6.5, 2.6 * rows), dpi=80)
+    FigureCanvasAgg(figure)
+    for index, (key, points) in enumerate(series.items(), start=1):
+        axes = figure.add_subplot(rows, cols, index)
+        steps, values = zip(*points, strict=True)
+        axes.plot(steps, values, linewidth=1.2)
+        axes.set_title(f"{key} = {values[-1]:.4g}", fontsize=9)
+        axes.set_xlabel("step", fontsize=8)
+        axes.tick_params(labelsize=7)
+        axes.grid(alpha=0.3)
+    if title:
+        figure.suptitle(title, fontsize=9)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def final_figure_png(store: Any, run_id: str) -> bytes | None:
+    """The static figure of a run's curves (None when no metric has two points)."""
+    series = read_series(store, run_id)
+    if not series:
+        return None
+    return render_png(series, f"run {run_id[:8]}")
+
+
+class LivePlot:
+    """A widget that redraws a run's metric curves while the run logs them.
+
+    Parameters
+    ----------
+    store : Store
+        The store the run logs into.
+    run_id : str
+        The run to follow.
+    min_interval : float
+        Seconds between redraws at least.
+    """
+
+    def __init__(self, store: Any, run_id: str, min_interval: float = MIN_INTERVAL_S):
+        self.store = store
+        self.run_id = run_id
+        self.min_interval = min_interval
+        self.interval = min_interval
+        self.redraws = 0
+        self.widget: Any = None
+        self._handle: Any = None
+        self._signature: tuple = ()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def show(self, display: bool = True) -> None:
+        """Create the widget (hidden until there is a curve), display it, start the timer."""
+        import ipywidgets
+
+        self.widget = ipywidgets.Image(format="png", layout=ipywidgets.Layout(display="none"))
+        if display:
+            from IPython.display import display as show
+
+            self._handle = show(self.widget, display_id=True)
+        self._thread = threading.Thread(target=self._loop, name="mlops-live-plot", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.refresh()
+            except Exception:  # the store may be closing; the final figure still comes
+                self.interval = min(self.interval * 2, 10.0)
+
+    def refresh(self) -> bool:
+        """Redraw if new points arrived; return True when it redrew."""
+        started = time.perf_counter()
+        series = read_series(self.store, self.run_id, max_points=MAX_POINTS // 2)
+        signature = tuple((k, len(v), v[-1]) for k, v in series.items())
+        if not series or signature == self._signature:
+            return False
+        png = render_png(series, f"run {self.run_id[:8]} (live)")
+        self._signature = signature
+        if self.widget is not None:
+            self.widget.value = png
+            if self.widget.layout.display == "none":
+                self.widget.layout.display = ""
+        self.redraws += 1
+        spent = time.perf_counter() - started
+        self.interval = max(self.min_interval, spent / MAX_BUSY_SHARE)
+        return True
+
+    def stop(self) -> None:
+        """Stop the timer thread (waits for a redraw in progress)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def finish(self) -> bytes | None:
+        """Stop, then replace the widget's output by the static figure (or nothing)."""
+        self.stop()
+        png = None
+        try:
+            png = final_figure_png(self.store, self.run_id)
+        finally:
+            if self._handle is not None:
+                if png is not None:
+                    from IPython.display import Image
+
+                    self._handle.update(Image(png))
+                else:
+                    self._handle.update({"text/plain": ""}, raw=True)
+            if self.widget is not None:
+                self.widget.close()
+        return png

@@ -1,0 +1,19 @@
+"""Helpers shared by the magics tests."""
+
+from __future__ import annotations
+
+
+def run(sh, source: str):
+    """Run one cell as the notebook would (stored in history)."""
+    return sh.run_cell(source, store_history=True)
+
+
+def last_run(store=None):
+    """The newest run's record."""
+    from kernel_magics.core.compare import resolve_run
+    from kernel_magics.core.flusher import flusher_for
+    from kernel_magics.core.store import open_store
+
+    store = store or open_store()
+    flusher_for(store).flush()
+    return store.runs.get(resolve_run(store, "last"))
