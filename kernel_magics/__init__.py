@@ -24,6 +24,19 @@ _LAZY = {
         ],
         "kernel_magics.core.tracking",
     ),
+    **dict.fromkeys(
+        [
+            "log_model", "load_model", "get_model_version", "list_models", "list_model_versions",
+            "set_alias", "delete_alias", "alias_history", "delete_model", "model_lineage",
+            "set_model_version_tags",
+        ],
+        "kernel_magics.core.registry",
+    ),
+    "promote": "kernel_magics.core.promotion",
+    **dict.fromkeys(
+        ["deploy", "rollback", "stop_deployment", "list_deployments", "deployment_logs"],
+        "kernel_magics.core.serving.deployments",
+    ),
     "open_store": "kernel_magics.core.store",
     "resolve_location": "kernel_magics.core.config",
 }  # fmt: skip

@@ -19,6 +19,12 @@ COMMANDS = {
     "runs": "kernel_magics.cli.runs_commands:runs",
     "gc": "kernel_magics.cli.store_commands:gc",
     "db": "kernel_magics.cli.store_commands:db",
+    "models": "kernel_magics.cli.models_commands:models",
+    "promote": "kernel_magics.cli.models_commands:promote",
+    "serve": "kernel_magics.cli.models_commands:serve",
+    "deploy": "kernel_magics.cli.models_commands:deploy",
+    "deployments": "kernel_magics.cli.models_commands:deployments",
+    "rollback": "kernel_magics.cli.models_commands:rollback",
 }
 
 

@@ -1,0 +1,452 @@
+"""Model commands: `mlops models`, `promote`, `serve`, `deploy`, `deployments`, `rollback`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .output import console, print_json, table, when
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+# -- models -----------------------------------------------------------------------------------
+@click.group()
+def models() -> None:
+    """List, inspect, alias and delete registered models."""
+
+
+@models.command("ls")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def models_ls(as_json: bool) -> None:
+    """List registered models with their latest version and aliases."""
+    from ..core.registry import list_models
+
+    records = list_models()
+    if as_json:
+        print_json([r.to_dict() for r in records])
+        return
+    table(
+        None,
+        ["Model", "Versions", "Latest", "Aliases", "Updated"],
+        [
+            [
+                r.name,
+                r.version_count,
+                r.latest_version or "",
+                ", ".join(f"{a}=v{v}" for a, v in r.aliases.items()),
+                when(r.updated_at),
+            ]
+            for r in records
+        ],
+    )
+
+
+def _signature_rows(signature: dict | None) -> list[list[str]]:
+    if not signature:
+        return []
+    inputs = signature["inputs"]
+    if inputs["type"] == "tensor":
+        return [[f"tensor[{inputs['width']}]", inputs["dtype"]]]
+    return [[c["name"], c["type"]] for c in inputs["columns"]]
+
+
+@models.command("show")
+@click.argument("ref")
+@click.option("--profile", is_flag=True, help="Also print the training-data profile.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def models_show(ref: str, profile: bool, as_json: bool) -> None:
+    """Show a model (all versions) or one version: REF is churn, churn/3 or churn@production."""
+    from ..core.registry import (
+        alias_history,
+        get_model_version,
+        list_model_versions,
+        model_lineage,
+        parse_ref,
+    )
+
+    parsed = parse_ref(ref)
+    if parsed.version is None and parsed.alias is None:
+        versions = list_model_versions(parsed.name)
+        history = alias_history(parsed.name)
+        if as_json:
+            print_json(
+                {
+                    "versions": [v.to_dict() for v in versions],
+                    "alias_history": [h.to_dict() for h in history],
+                }
+            )
+            return
+        table(
+            f"{parsed.name}",
+            ["Version", "Aliases", "Flavor", "Format", "Run", "Created", "Description"],
+            [
+                [
+                    v.version,
+                    ", ".join(v.aliases),
+                    v.flavor,
+                    v.format,
+                    (v.run_id or "")[:8],
+                    when(v.created_at),
+                    v.description or "",
+                ]
+                for v in versions
+            ],
+        )
+        table(
+            "Alias history",
+            ["When", "Alias", "From", "To", "Reason"],
+            [
+                [
+                    when(h.changed_at),
+                    h.alias,
+                    h.from_version or "",
+                    h.to_version or "(deleted)",
+                    h.reason or "",
+                ]
+                for h in history
+            ],
+        )
+        return
+    version = get_model_version(ref)
+    lineage = model_lineage(version.ref)
+    if as_json:
+        print_json({**version.to_dict(with_profile=profile), "lineage": lineage})
+        return
+    out = console()
+    out.print(
+        f"[bold]{version.ref}[/bold]  aliases: {', '.join(version.aliases) or '-'}  "
+        f"flavor: {version.flavor}  format: {version.format}"
+    )
+    out.print(f"created {when(version.created_at)}  blob {version.blob_hash[:16]}")
+    if version.description:
+        out.print(version.description)
+    table("Signature (inputs)", ["Column", "Type"], _signature_rows(version.signature))
+    if version.tags:
+        table("Tags", ["Key", "Value"], sorted(version.tags.items()))
+    run = lineage["run"]
+    if run:
+        out.print(
+            f"[bold]Run[/bold] {run['id'][:8]} ({run['experiment']}/{run['name'] or ''}, "
+            f"{run['status']}) notebook: {run['notebook_path'] or '-'}"
+        )
+        table(
+            "Run metrics",
+            ["Metric", "Value"],
+            [[k, _fmt(v)] for k, v in sorted(run["metrics"].items())],
+        )
+    for ds in lineage["datasets"]:
+        out.print(f"dataset {ds['name']} ({ds['role']}) {ds['hash'][:12]} rows={ds['rows']}")
+    if lineage["notebook"]:
+        out.print(
+            f"notebook version {lineage['notebook'].get('id')} of {lineage['notebook'].get('path')}"
+        )
+    if profile and version.profile:
+        rows = []
+        for name, feat in version.profile["features"].items():
+            if feat["kind"] == "numeric":
+                q = feat.get("quantiles", {})
+                rows.append(
+                    [
+                        name,
+                        "numeric",
+                        feat["missing"],
+                        _fmt(feat.get("mean")),
+                        _fmt(q.get("0.05")),
+                        _fmt(q.get("0.5")),
+                        _fmt(q.get("0.95")),
+                    ]
+                )
+            else:
+                rows.append(
+                    [name, "categorical", feat["missing"], f"{feat['unique']} values", "", "", ""]
+                )
+        table(
+            f"Training profile ({version.profile['rows']} rows)",
+            ["Feature", "Kind", "Missing", "Mean", "p5", "p50", "p95"],
+            rows,
+        )
+
+
+@models.command("alias")
+@click.argument("name")
+@click.argument("alias")
+@click.argument("version", type=int, required=False)
+@click.option("--delete", is_flag=True, help="Remove the alias instead of moving it.")
+@click.option("--reason", help="Why (kept in the alias history).")
+def models_alias(name: str, alias: str, version: int | None, delete: bool, reason: str | None):
+    """Point NAME@ALIAS at VERSION (or --delete it). Every move is kept in the history."""
+    from ..core.registry import delete_alias, set_alias
+
+    if delete:
+        move = delete_alias(name, alias)
+        click.echo(f"Removed {name}@{alias} (was v{move.from_version}).")
+        return
+    if version is None:
+        raise click.UsageError("Give the VERSION to point the alias at, or --delete.")
+    move = set_alias(name, alias, version, reason=reason or "set by hand")
+    was = f" (was v{move.from_version})" if move.from_version else ""
+    click.echo(f"{name}@{alias} -> v{move.to_version}{was}.")
+
+
+@models.command("rm")
+@click.argument("ref")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+def models_rm(ref: str, yes: bool) -> None:
+    """Delete a version (churn/3) or a whole model (churn). Blobs stay until `mlops gc`."""
+    from ..core.registry import delete_model, parse_ref
+
+    parsed = parse_ref(ref)
+    if parsed.alias is not None:
+        raise click.UsageError("Delete by version (churn/3) or name (churn), not by alias.")
+    if not yes:
+        click.confirm(f"Delete {ref}?", abort=True)
+    versions = delete_model(ref)
+    click.echo(f"Deleted {parsed.name} version(s) {', '.join(map(str, versions)) or '-'}.")
+
+
+# -- promotion gate ---------------------------------------------------------------------------
+@click.command()
+@click.argument("name")
+@click.option("--version", "version", type=int, help="The candidate (latest when omitted).")
+@click.option("--to", "to", default="production", show_default=True, help="Alias to move.")
+@click.option(
+    "--require",
+    multiple=True,
+    help='Condition on the candidate\'s run, e.g. "metrics.accuracy >= 0.9" (repeatable).',
+)
+@click.option("--better-than", help="Alias the candidate must beat on --metric.")
+@click.option("--metric", help="Metric compared with --better-than.")
+@click.option(
+    "--maximize/--minimize",
+    default=True,
+    show_default=True,
+    help="Whether a higher --metric is better.",
+)
+@click.option(
+    "--min-delta",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="The candidate must win by at least this much.",
+)
+@click.option("--deploy", is_flag=True, help="Redeploy what the alias serves (zero downtime).")
+@click.option("--dry-run", is_flag=True, help="Evaluate the gate without moving the alias.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def promote(
+    name, version, to, require, better_than, metric, maximize, min_delta, deploy, dry_run, as_json
+) -> None:
+    """Move NAME@ALIAS to a version only if every condition holds (exit 1 otherwise)."""
+    from ..core.promotion import promote as run_gate
+
+    result = run_gate(
+        name,
+        version,
+        to=to,
+        require=list(require),
+        better_than=better_than,
+        metric=metric,
+        maximize=maximize,
+        min_delta=min_delta,
+        deploy=deploy,
+        dry_run=dry_run,
+    )
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        table(
+            f"Promotion gate: {name}/{result.candidate_version} -> {to}",
+            ["Condition", "Candidate", "Reference", "Result", "Detail"],
+            [
+                [
+                    c.condition,
+                    _fmt(c.candidate),
+                    _fmt(c.reference),
+                    "[green]pass[/green]" if c.passed else "[red]FAIL[/red]",
+                    c.detail,
+                ]
+                for c in result.checks
+            ],
+        )
+        if not result.passed:
+            click.secho(f"Gate failed: {name}@{to} was not moved.", fg="red", err=True)
+        elif dry_run:
+            click.echo(f"Gate passed (dry run): {name}@{to} was not moved.")
+        elif result.move is not None:
+            was = f" (was v{result.move.from_version})" if result.move.from_version else ""
+            click.secho(f"Gate passed: {name}@{to} -> v{result.move.to_version}{was}.", fg="green")
+        for dep in result.deployments:
+            click.echo(f"Deployment {dep['id']} serves v{dep['version']} at {dep['url']}.")
+    if not result.passed:
+        raise SystemExit(1)
+
+
+# -- serving ----------------------------------------------------------------------------------
+_serve_options = [
+    click.option(
+        "--host",
+        default="127.0.0.1",
+        show_default=True,
+        help="Interface to bind; 0.0.0.0 exposes the model to the network.",
+    ),
+    click.option(
+        "--allow-pickle",
+        is_flag=True,
+        help="Allow a version stored with pickle/cloudpickle (runs code from it).",
+    ),
+    click.option(
+        "--sample-rate",
+        type=click.FloatRange(0, 1),
+        default=0.1,
+        show_default=True,
+        help="Fraction of successful requests recorded in the prediction log.",
+    ),
+    click.option(
+        "--max-body-mb",
+        type=click.FloatRange(0.001),
+        default=10.0,
+        show_default=True,
+        help="Largest request body in MiB (bigger ones get 413).",
+    ),
+]
+
+
+def serve_options(func):
+    """Attach the options shared by ``serve`` and ``deploy``."""
+    for option in reversed(_serve_options):
+        func = option(func)
+    return func
+
+
+@click.command()
+@click.argument("ref")
+@click.option("--port", type=int, default=5005, show_default=True, help="Port to listen on.")
+@serve_options
+def serve(ref, port, host, allow_pickle, sample_rate, max_body_mb) -> None:
+    """Serve REF (churn@production, churn/3) in the foreground until Ctrl+C."""
+    from ..core.serving.worker import serve as run
+
+    run(
+        ref,
+        host=host,
+        port=port,
+        allow_pickle=allow_pickle,
+        sample_rate=sample_rate,
+        max_body=int(max_body_mb * 1024 * 1024),
+        on_started=lambda url: click.echo(f"Serving {ref} at {url} (Ctrl+C to stop)."),
+    )
+
+
+@click.command()
+@click.argument("ref")
+@click.option("--port", type=int, help="Port (the first free one from 5005 when omitted).")
+@serve_options
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def deploy(ref, port, host, allow_pickle, sample_rate, max_body_mb, as_json) -> None:
+    """Start a background server for REF; deploying a served alias again swaps it in place."""
+    from ..core.serving.deployments import deploy as run
+
+    dep = run(
+        ref,
+        host=host,
+        port=port,
+        allow_pickle=allow_pickle,
+        sample_rate=sample_rate,
+        max_body=int(max_body_mb * 1024 * 1024),
+    )
+    if as_json:
+        print_json(dep.to_dict())
+        return
+    click.echo(f"Deployment {dep.id}: {dep.ref} at {dep.url} (pid {dep.pid}).")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--alias", default="production", show_default=True, help="Alias to roll back.")
+@click.option("--to-version", type=int, help="Go to this version instead of the previous one.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def rollback(name, alias, to_version, as_json) -> None:
+    """Move NAME@ALIAS back to its previous version and redeploy it without downtime."""
+    from ..core.serving.deployments import rollback as run
+
+    result = run(name, alias, to_version=to_version)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    click.echo(f"{name}@{alias}: v{result.move.from_version} -> v{result.move.to_version}.")
+    for dep in result.deployments:
+        click.echo(f"Deployment {dep.id} serves v{dep.version} at {dep.url}.")
+
+
+@click.group()
+def deployments() -> None:
+    """List, stop and read the logs of model servers."""
+
+
+@deployments.command("ls")
+@click.option("-a", "--all", "all_", is_flag=True, help="Include stopped and failed ones.")
+@click.option("-m", "--model", help="Only deployments of this model.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def deployments_ls(all_: bool, model: str | None, as_json: bool) -> None:
+    """List deployments (running ones unless --all)."""
+    from ..core.serving.deployments import list_deployments
+
+    records = list_deployments(model, all=all_)
+    if as_json:
+        print_json([d.to_dict() for d in records])
+        return
+    table(
+        None,
+        ["Id", "Serves", "URL", "Status", "Pid", "Started"],
+        [[d.id, d.ref, d.url, d.status, d.pid or "", when(d.created_at)] for d in records],
+    )
+
+
+@deployments.command("stop")
+@click.argument("target")
+def deployments_stop(target: str) -> None:
+    """Stop deployment TARGET (an id, or every running server of churn / churn@production)."""
+    from ..core.serving.deployments import stop_deployment
+
+    for dep in stop_deployment(target):
+        click.echo(f"Deployment {dep.id} ({dep.ref}) is {dep.status}.")
+
+
+@deployments.command("logs")
+@click.argument("target")
+@click.option("-n", "--tail", type=int, help="Only the last N lines.")
+def deployments_logs(target: str, tail: int | None) -> None:
+    """Print the log of deployment TARGET (an id, or the running server of a model)."""
+    from ..core.serving.deployments import deployment_logs
+
+    click.echo(deployment_logs(target, tail), nl=False)
+
+
+@deployments.command("show")
+@click.argument("deployment_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def deployments_show(deployment_id: int, as_json: bool) -> None:
+    """Show one deployment with its events and live health."""
+    from ..core.serving.deployments import get_backend
+
+    backend = get_backend()
+    dep = backend.repo.get(deployment_id)
+    events = backend.repo.events(deployment_id)
+    health = backend.health(dep) if dep.status == "running" else None
+    if as_json:
+        print_json({**dep.to_dict(), "events": events, "health": health})
+        return
+    click.echo(f"Deployment {dep.id}: {dep.ref} at {dep.url}, {dep.status} (pid {dep.pid}).")
+    click.echo(f"health: {json.dumps(health) if health else 'no answer'}")
+    table(
+        "Events",
+        ["When", "Event", "Detail"],
+        [[when(e["at"]), e["event"], (e["detail"] or "")[:200]] for e in events],
+    )

@@ -1,0 +1,250 @@
+"""The model server's FastAPI application.
+
+Routes: ``POST /invocations`` (MLflow scoring payloads), ``POST /predict`` (a list of records),
+``GET /health``, ``GET /metadata``, ``GET /metrics`` (Prometheus). Client errors are JSON
+``{"error_code": ..., "message": ...}`` with 400 (malformed body), 413 (body over the limit),
+415 (not JSON) or 422 (valid JSON that does not match the signature); an unexpected failure of
+the model is a 500 whose message names the exception type only (the traceback goes to the log).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import generate_latest
+from starlette.concurrency import run_in_threadpool
+
+from .predlog import PredictionLogger
+from .scoring import INLINE_ROWS, RequestError, Scorer, parse_json
+
+log = logging.getLogger("kernel_magics.serving")
+
+DEFAULT_MAX_BODY = 10 * 1024 * 1024
+JSON = "application/json"
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class ServerMetrics:
+    """Prometheus counters and the latency histogram of one server (its own registry)."""
+
+    def __init__(self, model: str, version: int):
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "mlops_requests",
+            "Prediction requests by route and status code.",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "mlops_request_latency_seconds",
+            "Prediction request latency (body read to response).",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "mlops_request_errors",
+            "Failed prediction requests by kind.",
+            ["route", "kind"],
+            registry=self.registry,
+        )
+        self.rows = Counter("mlops_predicted_rows", "Rows predicted.", registry=self.registry)
+        self.dropped = Counter(
+            "mlops_prediction_log_dropped",
+            "Prediction-log samples dropped (queue full or store error).",
+            registry=self.registry,
+        )
+        info = Counter(
+            "mlops_model_info",
+            "The served model (value is always 0).",
+            ["model", "version"],
+            registry=self.registry,
+        )
+        info.labels(model, str(version))
+        self._ok = {r: self.requests.labels(r, "200") for r in ("invocations", "predict")}
+        self._lat = {r: self.latency.labels(r) for r in ("invocations", "predict")}
+
+    def ok(self, route: str, seconds: float, rows: int) -> None:
+        """Count one successful request."""
+        self._ok[route].inc()
+        self._lat[route].observe(seconds)
+        self.rows.inc(rows)
+
+    def failed(self, route: str, seconds: float, status: int, kind: str) -> None:
+        """Count one failed request."""
+        self.requests.labels(route, str(status)).inc()
+        self._lat[route].observe(seconds)
+        self.errors.labels(route, kind).inc()
+
+
+@dataclass
+class ServerState:
+    """What the routes share: the scorer, the metrics, the logger and the draining flag."""
+
+    scorer: Scorer
+    metrics: ServerMetrics
+    predlog: PredictionLogger | None = None
+    deployment_id: int | None = None
+    alias: str | None = None
+    max_body: int = DEFAULT_MAX_BODY
+    draining: bool = False
+    started_at: float = field(default_factory=time.time)
+
+
+def _json_response(body: bytes, status: int, state: ServerState) -> Response:
+    headers = {"connection": "close"} if state.draining else None
+    return Response(body, status_code=status, media_type=JSON, headers=headers)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    length = request.headers.get("content-length")
+    if length is not None:
+        if not length.isdigit():
+            raise RequestError(400, "Invalid Content-Length header.")
+        if int(length) > limit:
+            raise RequestError(
+                413,
+                f"The request body is {int(length)} bytes; the limit is "
+                f"{limit} bytes. Send smaller batches.",
+                "REQUEST_TOO_LARGE",
+            )
+        return await request.body()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestError(
+                413,
+                f"The request body exceeds the limit of {limit} bytes. Send smaller batches.",
+                "REQUEST_TOO_LARGE",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _check_content_type(request: Request) -> None:
+    ctype = request.headers.get("content-type", "")
+    if not ctype.startswith(JSON):
+        raise RequestError(
+            415, f"Content-Type must be {JSON} (got {ctype[:60]!r}).", "UNSUPPORTED_MEDIA_TYPE"
+        )
+
+
+async def _score(request: Request, state: ServerState, route: str) -> Response:
+    start = time.perf_counter()
+    scorer = state.scorer
+    rows = None
+    try:
+        _check_content_type(request)
+        payload = parse_json(await _read_body(request, state.max_body))
+        if route == "invocations":
+            rows = scorer.rows_from_invocations(payload)
+        else:
+            rows = scorer.rows_from_list(payload, "The /predict body")
+        if len(rows) <= INLINE_ROWS:
+            predictions = scorer.predict_rows(rows)
+        else:
+            predictions = await run_in_threadpool(scorer.predict_rows, rows)
+        body = scorer.encode(predictions)
+    except RequestError as exc:
+        elapsed = time.perf_counter() - start
+        state.metrics.failed(route, elapsed, exc.status, exc.code)
+        if state.predlog is not None:
+            state.predlog.record(elapsed * 1000, exc.status, error=exc.message)
+        return _json_response(exc.body(), exc.status, state)
+    except Exception as exc:  # the model itself failed: log it, tell the client what kind
+        elapsed = time.perf_counter() - start
+        log.exception("Prediction failed")
+        state.metrics.failed(route, elapsed, 500, type(exc).__name__)
+        message = f"The model failed to predict ({type(exc).__name__}); see the server log."
+        if state.predlog is not None:
+            state.predlog.record(elapsed * 1000, 500, error=message)
+        err = RequestError(500, message, "INTERNAL_ERROR")
+        return _json_response(err.body(), 500, state)
+    elapsed = time.perf_counter() - start
+    state.metrics.ok(route, elapsed, len(rows))
+    if state.predlog is not None and state.predlog.sampled():
+        state.predlog.record(elapsed * 1000, 200, scorer.columns, rows, predictions)
+    return _json_response(body, 200, state)
+
+
+def create_app(state: ServerState) -> FastAPI:
+    """Build the FastAPI application serving ``state.scorer``.
+
+    Parameters
+    ----------
+    state : ServerState
+        The scorer (model + signature), metrics, prediction logger and limits.
+
+    Returns
+    -------
+    FastAPI
+        An ASGI application (run it with uvicorn, or test it with Starlette's TestClient).
+    """
+    version = state.scorer.version
+    app = FastAPI(
+        title=f"{version.name} v{version.version} (jupyter-mlops model server)",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.mlops = state
+
+    @app.post(
+        "/invocations",
+        summary="Score an MLflow payload",
+        description="Body: {dataframe_split | dataframe_records | instances | inputs}.",
+    )
+    async def invocations(request: Request) -> Response:
+        return await _score(request, state, "invocations")
+
+    @app.post("/predict", summary="Score a list of records")
+    async def predict(request: Request) -> Response:
+        return await _score(request, state, "predict")
+
+    @app.get("/health", summary="Liveness and readiness")
+    async def health() -> Response:
+        body = {
+            "status": "draining" if state.draining else "ok",
+            "model": version.name,
+            "version": version.version,
+            "deployment_id": state.deployment_id,
+            "pid": os.getpid(),
+            "uptime_s": round(time.time() - state.started_at, 3),
+        }
+        import orjson
+
+        return _json_response(orjson.dumps(body), 200, state)
+
+    @app.get("/metadata", summary="The served model, version and signature")
+    async def metadata() -> dict[str, Any]:
+        return {
+            "model": version.name,
+            "version": version.version,
+            "alias": state.alias,
+            "flavor": version.flavor,
+            "format": version.format,
+            "run_id": version.run_id,
+            "blob_hash": version.blob_hash,
+            "created_at": version.created_at,
+            "description": version.description,
+            "signature": version.signature,
+            "deployment_id": state.deployment_id,
+            "input_mode": "array" if state.scorer.array_mode else "dataframe",
+        }
+
+    @app.get("/metrics", summary="Prometheus metrics")
+    async def metrics() -> Response:
+        if state.predlog is not None:
+            pending = state.predlog.dropped - state.metrics.dropped._value.get()
+            if pending > 0:
+                state.metrics.dropped.inc(pending)
+        return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,234 @@
+"""The default serving backend: model servers as background processes on this machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from ...errors import DeploymentError
+from ..registry import ModelVersionRecord
+from ..store import Store
+from .repository import (
+    FAILED,
+    HOSTNAME,
+    LIVE_STATUSES,
+    RUNNING,
+    STOPPED,
+    DeploymentRecord,
+    DeploymentRepository,
+    pid_alive,
+)
+
+START_TIMEOUT_S = 90.0
+STOP_TIMEOUT_S = 15.0
+LOG_TAIL_LINES = 20
+
+
+class BaseServingBackend:
+    """The contract of a serving backend (where and how model servers run).
+
+    Implementers override :meth:`start`, :meth:`stop`, :meth:`logs` and :meth:`health`; the
+    functions in :mod:`kernel_magics.core.serving.deployments` (deploy, rollback, redeploy)
+    call only these, and record every state change in the store through
+    :class:`~.repository.DeploymentRepository`, which implementers use too. ``start`` must
+    return only once the new server answers ``/health`` (or raise ``DeploymentError``); with
+    ``replacing`` set, it must serve the same address without a gap, and the caller stops the
+    replaced server afterwards.
+    """
+
+    name = "base"
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.repo = DeploymentRepository(store)
+
+    def start(
+        self,
+        version: ModelVersionRecord,
+        *,
+        alias: str | None,
+        host: str,
+        port: int,
+        options: dict[str, Any],
+        replacing: DeploymentRecord | None = None,
+    ) -> DeploymentRecord:
+        """Start a server for ``version`` and return its (running) record."""
+        raise NotImplementedError
+
+    def stop(
+        self, deployment: DeploymentRecord, *, drain: bool = False, reason: str = "stopped"
+    ) -> DeploymentRecord:
+        """Stop a server (``drain``: let open connections finish first)."""
+        raise NotImplementedError
+
+    def logs(self, deployment: DeploymentRecord, tail: int | None = None) -> str:
+        """Return the server's log output (the last ``tail`` lines when given)."""
+        raise NotImplementedError
+
+    def health(self, deployment: DeploymentRecord) -> dict[str, Any] | None:
+        """Return the server's ``/health`` answer, or None when it does not answer."""
+        raise NotImplementedError
+
+
+def http_json(url: str, timeout: float = 5.0) -> dict[str, Any] | None:
+    """GET ``url`` and decode its JSON body (None on any failure)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - our own server
+            return json.loads(resp.read())
+    except Exception:
+        return None
+
+
+def _our_server(pid: int) -> bool:
+    """Whether ``pid`` still runs one of our servers (guards against a recycled pid)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return pid_alive(pid)
+    return b"kernel_magics" in cmdline or b"serve" in cmdline
+
+
+class LocalServingBackend(BaseServingBackend):
+    """Each deployment is a detached ``python -m kernel_magics.core.serving`` process.
+
+    Its output goes to ``<store home>/deployments/<id>.log``; it survives the notebook kernel or
+    shell that started it, and reports readiness through an inherited pipe.
+    """
+
+    name = "local"
+
+    def _log_dir(self) -> Path:
+        home = self.store.location.home or Path.home() / ".mlops"
+        path = Path(home) / "deployments"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k != "MLOPS_RUN_ID"}
+        env["MLOPS_STORE_URI"] = self.store.location.store_uri
+        env["MLOPS_ARTIFACTS_URI"] = self.store.location.artifacts_uri
+        if self.store.location.home is not None:
+            env["MLOPS_HOME"] = str(self.store.location.home)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        return env
+
+    def start(self, version, *, alias, host, port, options, replacing=None):
+        """Spawn the server, wait for readiness and a healthy ``/health``; see the base class."""
+        dep_id = self.repo.create(version.id, alias, host, port)
+        log_path = self._log_dir() / f"{dep_id}.log"
+        self.repo.update(dep_id, "options", json.dumps(options), log_path=str(log_path))
+        read_fd, write_fd = os.pipe()
+        cmd = [
+            sys.executable,
+            "-m",
+            "kernel_magics.core.serving",
+            "--deployment-id",
+            str(dep_id),
+            "--ready-fd",
+            str(write_fd),
+            "--sample-rate",
+            str(options.get("sample_rate", 0.1)),
+            "--max-body",
+            str(options.get("max_body", 10 * 1024 * 1024)),
+        ]
+        if options.get("allow_pickle"):
+            cmd.append("--allow-pickle")
+        with open(log_path, "ab") as log_file:
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                pass_fds=(write_fd,),
+                start_new_session=True,
+                env=self._env(),
+            )
+        os.close(write_fd)
+        self.repo.update(dep_id, None, pid=proc.pid)
+        try:
+            info = self._wait_ready(read_fd, proc)
+        finally:
+            os.close(read_fd)
+        health = http_json(f"http://127.0.0.1:{info['health_port']}/health") if info else None
+        if not health or health.get("deployment_id") != dep_id:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+            tail = self._tail(log_path)
+            self.repo.update(dep_id, "failed", tail, status=FAILED)
+            raise DeploymentError(
+                f"The server for {version.ref} did not become healthy"
+                f"{f' (exit code {proc.returncode})' if proc.returncode is not None else ''}. "
+                f"Its log ({log_path}) ends with:\n{tail}"
+            )
+        self.repo.update(
+            dep_id, "started", f"pid {proc.pid}", only_if=LIVE_STATUSES, status=RUNNING
+        )
+        return self.repo.get(dep_id)
+
+    @staticmethod
+    def _wait_ready(read_fd: int, proc: subprocess.Popen) -> dict[str, Any] | None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        buffer = b""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([read_fd], [], [], 0.5)
+            if ready:
+                chunk = os.read(read_fd, 4096)
+                if not chunk:  # the child closed the pipe without a word: it died
+                    proc.wait(timeout=10)
+                    return None
+                buffer += chunk
+                if b"\n" in buffer:
+                    return json.loads(buffer.split(b"\n", 1)[0])
+            elif proc.poll() is not None:
+                return None
+        return None
+
+    def _tail(self, log_path: Path | str | None, lines: int = LOG_TAIL_LINES) -> str:
+        if not log_path or not Path(log_path).exists():
+            return "(no log)"
+        text = Path(log_path).read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.rstrip().splitlines()[-lines:]) or "(empty log)"
+
+    def stop(self, deployment, *, drain=False, reason="stopped"):
+        """Signal the server (SIGTERM to drain, SIGINT to stop) and wait for it to exit."""
+        if deployment.hostname not in (None, HOSTNAME):
+            raise DeploymentError(
+                f"Deployment {deployment.id} runs on {deployment.hostname}; stop it there."
+            )
+        pid = deployment.pid
+        if pid and pid_alive(pid) and _our_server(pid):
+            self.repo.update(
+                deployment.id, "stopping", reason, only_if=LIVE_STATUSES, status="stopping"
+            )
+            os.kill(pid, signal.SIGTERM if drain else signal.SIGINT)
+            deadline = time.monotonic() + STOP_TIMEOUT_S
+            while pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if pid_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+                reason += " (killed after it ignored the stop signal)"
+        self.repo.update(
+            deployment.id, "stopped", reason, only_if=(*LIVE_STATUSES, STOPPED), status=STOPPED
+        )
+        return self.repo.get(deployment.id)
+
+    def logs(self, deployment, tail=None):
+        """Return the deployment's log file (all of it, or the last ``tail`` lines)."""
+        if tail is not None:
+            return self._tail(deployment.log_path, tail)
+        if not deployment.log_path or not Path(deployment.log_path).exists():
+            return ""
+        return Path(deployment.log_path).read_text(encoding="utf-8", errors="replace")
+
+    def health(self, deployment):
+        """GET ``/health`` on the deployment's public address."""
+        return http_json(f"{deployment.url}/health", timeout=2.0)

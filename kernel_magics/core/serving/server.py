@@ -1,0 +1,176 @@
+"""Run the model server with uvicorn: sockets, readiness, graceful drain on SIGTERM.
+
+Zero-downtime replacement works at the socket level. Every server binds its public port with
+``SO_REUSEPORT``, so a new server can listen on the same port while the old one still serves.
+The controller health-checks the new server on a private loopback port, then sends the old one
+SIGTERM. The old server then *drains*: it closes its listening sockets at once (new connections
+reach only the new server), answers the requests still arriving on open keep-alive connections
+with ``Connection: close`` so clients reconnect to the new server, and exits when its last
+connection closes or after ``drain_seconds``. SIGINT (Ctrl+C, ``mlops deployments stop``) shuts
+down without the drain.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+from types import FrameType
+
+import uvicorn
+
+from .app import DEFAULT_MAX_BODY, ServerMetrics, ServerState, create_app
+from .scoring import Scorer
+
+log = logging.getLogger("kernel_magics.serving")
+DRAIN_SECONDS = 3.0
+
+
+def make_socket(host: str, port: int, reuse_port: bool = True) -> socket.socket:
+    """Return a listening TCP socket on ``host:port`` (``SO_REUSEPORT`` for hand-overs).
+
+    Raises
+    ------
+    OSError
+        When the address is in use by a process that did not set ``SO_REUSEPORT``.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn's server with a drain phase on SIGTERM (see the module docstring)."""
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        state: ServerState,
+        drain_seconds: float,
+        on_started: Callable[[], None] | None = None,
+    ):
+        super().__init__(config)
+        self.mlops_state = state
+        self.drain_seconds = drain_seconds
+        self.on_started = on_started
+        self._drain_requested = False
+        self._drain_deadline: float | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """Drain on the first SIGTERM, stop on SIGINT, force on a second signal."""
+        # Unlike uvicorn's handler, do not re-raise the signal after shutdown: the caller still
+        # has to record the deployment as stopped.
+        if sig == signal.SIGTERM and not self._drain_requested and not self.should_exit:
+            self._drain_requested = True
+        elif self.should_exit:
+            self.force_exit = True
+        else:
+            self.should_exit = True
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Start listening, then call ``on_started``."""
+        await super().startup(sockets=sockets)
+        if self.started and self.on_started is not None:
+            self.on_started()
+
+    async def on_tick(self, counter: int) -> bool:
+        """Run uvicorn's tick; while draining, end once no connection is left (or time is up)."""
+        if self._drain_requested and self._drain_deadline is None:
+            self.mlops_state.draining = True
+            for server in self.servers:
+                server.close()  # stop accepting; open connections keep being served
+            self._drain_deadline = time.monotonic() + self.drain_seconds
+            log.info("Draining: listeners closed, waiting for open connections")
+        if self._drain_deadline is not None:
+            if not self.server_state.connections or time.monotonic() >= self._drain_deadline:
+                return True
+        return await super().on_tick(counter)
+
+
+def build_state(
+    loaded,
+    *,
+    deployment_id: int | None = None,
+    alias: str | None = None,
+    store=None,
+    sample_rate: float = 0.1,
+    max_body: int = DEFAULT_MAX_BODY,
+) -> ServerState:
+    """Check the model can serve (signature + smoke prediction) and assemble the server state."""
+    from .predlog import PredictionLogger
+
+    scorer = Scorer(loaded)
+    predlog = None
+    if deployment_id is not None and store is not None:
+        predlog = PredictionLogger(store, deployment_id, loaded.version.id, sample_rate)
+    return ServerState(
+        scorer=scorer,
+        metrics=ServerMetrics(loaded.version.name, loaded.version.version),
+        predlog=predlog,
+        deployment_id=deployment_id,
+        alias=alias,
+        max_body=max_body,
+    )
+
+
+def run_server(
+    state: ServerState,
+    sockets: list[socket.socket],
+    *,
+    drain_seconds: float = DRAIN_SECONDS,
+    on_started: Callable[[], None] | None = None,
+) -> None:
+    """Serve ``state`` on ``sockets`` until SIGINT/SIGTERM (blocking).
+
+    Parameters
+    ----------
+    state : ServerState
+        What to serve.
+    sockets : list of socket.socket
+        Listening sockets (see :func:`make_socket`).
+    drain_seconds : float
+        The longest a SIGTERM drain waits for open connections.
+    on_started : callable, optional
+        Called once the sockets accept connections.
+    """
+    app = create_app(state)
+    config = uvicorn.Config(
+        app,
+        loop="uvloop",
+        http="httptools",
+        lifespan="off",
+        access_log=False,
+        log_level="warning",
+        timeout_keep_alive=30,
+        timeout_graceful_shutdown=10,
+    )
+    server = DrainingServer(config, state, drain_seconds, on_started)
+    try:
+        server.run(sockets=sockets)
+    finally:
+        if state.predlog is not None:
+            state.predlog.close()
+
+
+def notify_ready(ready_fd: int | None, **info) -> None:
+    """Tell the controller (through an inherited pipe) that the server accepts connections."""
+    if ready_fd is None:
+        return
+    try:
+        os.write(ready_fd, (json.dumps(info) + "\n").encode())
+    finally:
+        os.close(ready_fd)

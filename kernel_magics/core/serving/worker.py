@@ -1,0 +1,172 @@
+"""The server process: load a version, check it, listen, record its life in the store.
+
+``python -m kernel_magics.core.serving --deployment-id N`` is what the local backend spawns;
+:func:`serve` is ``mlops serve`` (the same server in the foreground).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import warnings
+from collections.abc import Callable
+
+from ...errors import DeploymentError, KernelMagicsError
+from ..store import Store, open_store
+from .repository import FAILED, LIVE_STATUSES, RUNNING, STOPPED, DeploymentRepository
+from .server import build_state, make_socket, notify_ready, run_server
+
+
+def _load_state(
+    store: Store,
+    ref: str,
+    *,
+    deployment_id: int | None,
+    alias: str | None,
+    allow_pickle: bool,
+    sample_rate: float,
+    max_body: int,
+):
+    """Load ``ref`` and build the server state, turning every failure into one clear error."""
+    from ..registry import load_model_version
+
+    loaded = load_model_version(ref, allow_pickle=allow_pickle, store=store)
+    try:
+        return build_state(
+            loaded,
+            deployment_id=deployment_id,
+            alias=alias,
+            store=store,
+            sample_rate=sample_rate,
+            max_body=max_body,
+        )
+    except ValueError as exc:  # no signature
+        raise DeploymentError(f"Cannot serve {loaded.version.ref}: {exc}") from exc
+    except Exception as exc:  # the smoke prediction on the stored example failed
+        raise DeploymentError(
+            f"Cannot serve {loaded.version.ref}: it fails to predict on its own input example "
+            f"({type(exc).__name__}: {exc})."
+        ) from exc
+
+
+def _server_warnings() -> None:
+    # The server validates column names and order itself before calling a model fitted on a
+    # DataFrame with a numpy array; sklearn's reminder about feature names is noise here.
+    warnings.filterwarnings("ignore", message="X does not have valid feature names")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+
+
+def run_deployment(
+    deployment_id: int,
+    ready_fd: int | None,
+    *,
+    allow_pickle: bool,
+    sample_rate: float,
+    max_body: int,
+) -> int:
+    """Serve a recorded deployment until signalled; return the process exit code."""
+    _server_warnings()
+    store = open_store()
+    repo = DeploymentRepository(store)
+    dep = repo.get(deployment_id)
+    repo.update(deployment_id, None, pid=os.getpid())
+    try:
+        state = _load_state(
+            store,
+            f"{dep.model}/{dep.version}",
+            deployment_id=deployment_id,
+            alias=dep.alias,
+            allow_pickle=allow_pickle,
+            sample_rate=sample_rate,
+            max_body=max_body,
+        )
+        public = make_socket(dep.host, dep.port)
+        private = make_socket("127.0.0.1", 0, reuse_port=False)
+    except (KernelMagicsError, OSError) as exc:
+        message = f"Error: cannot serve {dep.model}/{dep.version}: {exc}"
+        print(message, file=sys.stderr, flush=True)
+        repo.update(deployment_id, "failed", message, status=FAILED)
+        return 3
+    health_port = private.getsockname()[1]
+    print(
+        f"Serving {dep.model}/{dep.version} on http://{dep.host}:{dep.port} "
+        f"(pid {os.getpid()}, deployment {deployment_id})",
+        flush=True,
+    )
+    try:
+        run_server(
+            state,
+            [public, private],
+            on_started=lambda: notify_ready(ready_fd, pid=os.getpid(), health_port=health_port),
+        )
+    finally:
+        repo.update(
+            deployment_id,
+            "exited",
+            "the server process ended",
+            only_if=LIVE_STATUSES,
+            status=STOPPED,
+        )
+    return 0
+
+
+def serve(
+    ref: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 5005,
+    allow_pickle: bool = False,
+    sample_rate: float = 0.1,
+    max_body: int = 10 * 1024 * 1024,
+    store: Store | None = None,
+    on_started: Callable[[str], None] | None = None,
+) -> None:
+    """Serve ``ref`` in the foreground until Ctrl+C (recorded as a deployment meanwhile).
+
+    Raises
+    ------
+    DeploymentError
+        When the port is taken, or the model cannot be loaded or fails on its example.
+    ModelNotFoundError, UnsafeModelError, BlobIntegrityError, UntrustedTypesError
+        From loading the model, before anything listens.
+    """
+    from ..registry import parse_ref, registry
+    from .deployments import choose_port
+
+    _server_warnings()
+    store = store or open_store()
+    repo = DeploymentRepository(store)
+    parsed = parse_ref(ref)
+    version = registry(store).get_version(parsed)
+    choose_port(host, port, repo)
+    dep_id = repo.create(version.id, parsed.alias, host, port, pid=os.getpid())
+    try:
+        state = _load_state(
+            store,
+            version.ref,
+            deployment_id=dep_id,
+            alias=parsed.alias,
+            allow_pickle=allow_pickle,
+            sample_rate=sample_rate,
+            max_body=max_body,
+        )
+        public = make_socket(host, port)
+    except (KernelMagicsError, OSError) as exc:
+        repo.update(dep_id, "failed", str(exc), status=FAILED)
+        if isinstance(exc, OSError):
+            raise DeploymentError(f"Cannot listen on {host}:{port}: {exc.strerror}.") from exc
+        raise
+    url = f"http://{host}:{port}"
+
+    def started() -> None:
+        repo.update(dep_id, "started", f"pid {os.getpid()}", status=RUNNING)
+        if on_started is not None:
+            on_started(url)
+
+    try:
+        run_server(state, [public], on_started=started)
+    finally:
+        repo.update(
+            dep_id, "exited", "stopped in the foreground", only_if=LIVE_STATUSES, status=STOPPED
+        )
