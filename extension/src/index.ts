@@ -1,0 +1,132 @@
+/**
+ * jupyter-mlops front end: registers the side panel plugin (runs and notebook versions).
+ */
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import {
+  INotebookTracker,
+  NotebookActions,
+  NotebookPanel
+} from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+
+import { mlopsIcon } from './icons';
+import { MlopsPanel } from './panel/side-panel';
+import {
+  CommandIDs,
+  DEFAULT_SETTINGS,
+  IPanelSettings,
+  PANEL_ID,
+  PLUGIN_ID
+} from './tokens';
+
+function readSettings(
+  settings: ISettingRegistry.ISettings | null
+): IPanelSettings {
+  if (!settings) {
+    return DEFAULT_SETTINGS;
+  }
+  return {
+    ...DEFAULT_SETTINGS,
+    ...(settings.composite as unknown as IPanelSettings)
+  };
+}
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'The MLOps side panel: runs and notebook version history.',
+  autoStart: true,
+  optional: [
+    INotebookTracker,
+    ISettingRegistry,
+    ICommandPalette,
+    ILayoutRestorer
+  ],
+  activate: async (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker | null,
+    registry: ISettingRegistry | null,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null
+  ) => {
+    let settings: ISettingRegistry.ISettings | null = null;
+    if (registry) {
+      try {
+        settings = await registry.load(PLUGIN_ID);
+      } catch (error) {
+        console.error('jupyter-mlops: could not load settings', error);
+      }
+    }
+    const panel = new MlopsPanel({
+      openFile: path => void app.commands.execute('docmanager:open', { path }),
+      settings: readSettings(settings)
+    });
+    panel.id = PANEL_ID;
+    panel.title.icon = mlopsIcon;
+    panel.title.caption = 'MLOps: runs and notebook versions';
+    app.shell.add(panel, 'left', { rank: 650 });
+    restorer?.add(panel, PANEL_ID);
+    settings?.changed.connect(() => panel.configure(readSettings(settings)));
+
+    // Follow the active notebook, its renames and its saves.
+    const follow = (widget: NotebookPanel | null) => {
+      void panel.setNotebook(widget ? widget.context.path : null);
+    };
+    if (tracker) {
+      tracker.currentChanged.connect((_, widget) => follow(widget));
+      tracker.widgetAdded.connect((_, widget) => {
+        widget.context.pathChanged.connect(() => {
+          if (tracker.currentWidget === widget) {
+            follow(widget);
+          }
+        });
+        widget.context.saveState.connect((_, state) => {
+          if (state === 'completed') {
+            void panel.refresh();
+          }
+        });
+      });
+      // A tracked cell's run ends when the cell does: refresh right away.
+      NotebookActions.executed.connect(() => void panel.refresh());
+      follow(tracker.currentWidget);
+    } else {
+      follow(null);
+    }
+
+    app.commands.addCommand(CommandIDs.openPanel, {
+      label: 'Show the MLOps panel',
+      caption: 'Runs and notebook versions of the active notebook',
+      icon: mlopsIcon,
+      execute: () => app.shell.activateById(PANEL_ID)
+    });
+    app.commands.addCommand(CommandIDs.refresh, {
+      label: 'Refresh the MLOps panel',
+      execute: () => panel.refresh()
+    });
+    app.commands.addCommand(CommandIDs.showRuns, {
+      label: 'Show runs in the MLOps panel',
+      execute: () => {
+        app.shell.activateById(PANEL_ID);
+        panel.showTab('runs');
+      }
+    });
+    app.commands.addCommand(CommandIDs.showVersions, {
+      label: 'Show notebook versions in the MLOps panel',
+      execute: () => {
+        app.shell.activateById(PANEL_ID);
+        panel.showTab('versions');
+      }
+    });
+    if (palette) {
+      for (const command of Object.values(CommandIDs)) {
+        palette.addItem({ command, category: 'MLOps' });
+      }
+    }
+  }
+};
+
+export default plugin;

@@ -1,0 +1,186 @@
+/**
+ * The left-sidebar panel: follows the active notebook, shows its runs and its version history,
+ * and refreshes itself (polling with backoff, plus a poke when a cell finishes or the notebook
+ * is saved).
+ */
+import { Notification } from '@jupyterlab/apputils';
+import { ReactWidget } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
+import React from 'react';
+
+import { MlopsAPI, listExperiments } from '../api';
+import { RunScope, RunsModel } from '../runs/runs-model';
+import { DEFAULT_SETTINGS, IPanelSettings } from '../tokens';
+import { DiffSide, VersionsModel } from '../versions/versions-model';
+import { PanelView } from './panel-view';
+import { Poller } from './poller';
+
+/** Which view the panel shows. */
+export type PanelTab = 'runs' | 'versions';
+
+/** Options of {@link MlopsPanel}. */
+export interface IMlopsPanelOptions {
+  /** Open a file in JupyterLab (a restored notebook). */
+  openFile: (path: string) => void;
+  /** Initial settings. */
+  settings?: IPanelSettings;
+}
+
+/** The jupyter-mlops side panel widget. */
+export class MlopsPanel extends ReactWidget {
+  /** @param options callbacks and settings. */
+  constructor(options: IMlopsPanelOptions) {
+    super();
+    this.addClass('jp-mlops-panel');
+    this.openFile = options.openFile;
+    const settings = options.settings ?? DEFAULT_SETTINGS;
+    this.runs = new RunsModel(settings.pageSize);
+    this.versions = new VersionsModel();
+    this.runs.onChange = () => this.update();
+    this.versions.onChange = () => this.update();
+    this.poller = new Poller(() => this.poll(), {
+      interval: settings.refreshInterval * 1000,
+      maxInterval: settings.maxRefreshInterval * 1000
+    });
+  }
+
+  /** The runs view's model. */
+  readonly runs: RunsModel;
+  /** The versions view's model. */
+  readonly versions: VersionsModel;
+  /** The refresh timer. */
+  readonly poller: Poller;
+
+  /** The notebook the panel follows (Jupyter path), null when none is active. */
+  get notebookPath(): string | null {
+    return this.path;
+  }
+
+  /** Apply new settings. */
+  configure(settings: IPanelSettings): void {
+    this.poller.configure({
+      interval: settings.refreshInterval * 1000,
+      maxInterval: settings.maxRefreshInterval * 1000
+    });
+    if (settings.pageSize !== this.runs.state.pageSize) {
+      void this.runs.setPageSize(settings.pageSize).catch(() => undefined);
+    }
+  }
+
+  /** Follow another notebook (null when no notebook is active). */
+  async setNotebook(path: string | null): Promise<void> {
+    if (path === this.path) {
+      return;
+    }
+    this.path = path;
+    this.openRunId = null;
+    const scope: RunScope = path ? { kind: 'notebook', path } : { kind: 'all' };
+    await Promise.all([
+      this.runs.setScope(scope).catch(() => undefined),
+      this.versions.setPath(path).catch(() => undefined)
+    ]);
+  }
+
+  /** Switch views. */
+  showTab(tab: PanelTab): void {
+    this.tab = tab;
+    this.update();
+  }
+
+  /** Refresh now (a cell finished, the notebook was saved, the user asked). */
+  refresh(): Promise<void> {
+    return this.poller.poke();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.poller.start();
+    void this.loadExperiments();
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this.poller.stop();
+  }
+
+  dispose(): void {
+    this.poller.stop();
+    super.dispose();
+  }
+
+  private async poll(): Promise<boolean> {
+    const [runsChanged, versionsChanged] = await Promise.all([
+      this.runs.refresh(),
+      this.versions.refresh()
+    ]);
+    if (runsChanged || versionsChanged) {
+      this.refreshKey += 1;
+      this.update();
+    }
+    return runsChanged || versionsChanged;
+  }
+
+  private async loadExperiments(): Promise<void> {
+    try {
+      this.experiments = await listExperiments();
+      this.update();
+    } catch {
+      // The runs view shows the connection error already.
+    }
+  }
+
+  private async restore(versionId: number): Promise<void> {
+    try {
+      const path = await this.versions.restore(versionId);
+      Notification.success(`Restored v${versionId} as ${path}`, {
+        autoClose: 5000
+      });
+      this.openFile(path);
+    } catch (error) {
+      Notification.error(
+        `Could not restore v${versionId}: ${(error as Error).message}`
+      );
+    }
+  }
+
+  private async diff(a: DiffSide, b: DiffSide): Promise<void> {
+    this.tab = 'versions';
+    this.update();
+    await this.versions.compareSides(a, b).catch(() => undefined);
+  }
+
+  render(): JSX.Element {
+    return (
+      <PanelView
+        tab={this.tab}
+        notebookPath={this.path}
+        experiments={this.experiments}
+        runs={this.runs}
+        versions={this.versions}
+        openRunId={this.openRunId}
+        refreshKey={this.refreshKey}
+        onTab={tab => this.showTab(tab)}
+        onScope={scope => void this.runs.setScope(scope).catch(() => undefined)}
+        onOpenRun={id => {
+          this.openRunId = id;
+          this.tab = 'runs';
+          this.update();
+        }}
+        onCloseRun={() => {
+          this.openRunId = null;
+          this.update();
+        }}
+        onRestore={id => void this.restore(id)}
+        onDiff={(a, b) => void this.diff(a, b)}
+        onRefresh={() => void this.refresh()}
+      />
+    );
+  }
+
+  private readonly openFile: (path: string) => void;
+  private path: string | null = null;
+  private tab: PanelTab = 'runs';
+  private openRunId: string | null = null;
+  private refreshKey = 0;
+  private experiments: MlopsAPI.IExperiment[] = [];
+}

@@ -1,0 +1,232 @@
+/**
+ * A run's detail: params, metrics as charts, artifacts (images inline), environment, the
+ * notebook version it used, and any warning (such as cells run out of order).
+ */
+import React, { useEffect, useState } from 'react';
+
+import { MlopsAPI, getArtifactBlob, getMetric, getRun } from '../api';
+import { MetricChart } from './metric-chart';
+import { formatDuration, formatValue } from './runs-model';
+
+/** Props of {@link RunDetail}. */
+export interface IRunDetailProps {
+  /** The run to show. */
+  runId: string;
+  /** Changes whenever the panel refreshes, so a running run updates. */
+  refreshKey: number;
+  /** Back to the table. */
+  onClose: () => void;
+  /** Show the diff of this run's notebook version against the notebook now. */
+  onDiffVersion: (version: MlopsAPI.INotebookVersion) => void;
+}
+
+/** How many metric charts a detail view draws, and the points per chart. */
+const MAX_CHARTS = 8;
+const CHART_POINTS = 300;
+
+function isImage(artifact: MlopsAPI.IArtifact): boolean {
+  return /^image\/(png|jpeg|gif|webp|svg\+xml)$/.test(artifact.media_type);
+}
+
+function ArtifactView(props: {
+  runId: string;
+  artifact: MlopsAPI.IArtifact;
+}): JSX.Element {
+  const { artifact } = props;
+  const [url, setUrl] = useState<string | null>(null);
+  useEffect(() => {
+    let objectUrl: string | null = null;
+    if (isImage(artifact)) {
+      getArtifactBlob(props.runId, artifact.path)
+        .then(blob => setUrl((objectUrl = URL.createObjectURL(blob))))
+        .catch(() => setUrl(null));
+    }
+    return () => {
+      if (objectUrl) {
+        URL.revokeObjectURL(objectUrl);
+      }
+    };
+  }, [props.runId, artifact.path, artifact.blob_hash]);
+  const download = async () => {
+    const blob = await getArtifactBlob(props.runId, artifact.path);
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = artifact.path.split('/').pop() ?? 'artifact';
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  };
+  return (
+    <li className="jp-mlops-artifact">
+      <button className="jp-mlops-link" onClick={() => void download()}>
+        {artifact.path}
+      </button>{' '}
+      <span className="jp-mlops-muted">
+        {artifact.media_type} · {artifact.size} B
+      </span>
+      {url && (
+        <img
+          className="jp-mlops-artifact-image"
+          src={url}
+          alt={artifact.path}
+        />
+      )}
+    </li>
+  );
+}
+
+function KeyValues(props: {
+  values: Record<string, string | number>;
+}): JSX.Element {
+  const keys = Object.keys(props.values).sort();
+  if (!keys.length) {
+    return <p className="jp-mlops-muted">none</p>;
+  }
+  return (
+    <table className="jp-mlops-kv">
+      <tbody>
+        {keys.map(k => (
+          <tr key={k}>
+            <th>{k}</th>
+            <td>
+              {typeof props.values[k] === 'number'
+                ? formatValue(props.values[k] as number)
+                : props.values[k]}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The detail of one run, reloaded whenever `refreshKey` changes. */
+export function RunDetail(props: IRunDetailProps): JSX.Element {
+  const [run, setRun] = useState<MlopsAPI.IDescribeRun | null>(null);
+  const [series, setSeries] = useState<MlopsAPI.IMetricSeries[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let cancelled = false;
+    (async () => {
+      try {
+        const detail = await getRun(props.runId);
+        const charts = await Promise.all(
+          detail.metric_keys
+            .slice(0, MAX_CHARTS)
+            .map(key => getMetric(detail.id, key, CHART_POINTS))
+        );
+        if (!cancelled) {
+          setRun(detail);
+          setSeries(charts);
+          setError(null);
+        }
+      } catch (err) {
+        if (!cancelled) {
+          setError((err as Error).message);
+        }
+      }
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [props.runId, props.refreshKey]);
+
+  if (error) {
+    return (
+      <div className="jp-mlops-detail">
+        <button className="jp-mlops-button" onClick={props.onClose}>
+          ← Runs
+        </button>
+        <div className="jp-mlops-error">{error}</div>
+      </div>
+    );
+  }
+  if (!run) {
+    return <div className="jp-mlops-detail jp-mlops-muted">Loading run…</div>;
+  }
+  const env = run.environment as Record<string, any> | null;
+  return (
+    <div className="jp-mlops-detail" data-run-id={run.id}>
+      <div className="jp-mlops-detail-header">
+        <button className="jp-mlops-button" onClick={props.onClose}>
+          ← Runs
+        </button>
+        <span className={`jp-mlops-status jp-mlops-status-${run.status}`}>
+          {run.status}
+        </span>
+        <h3 className="jp-mlops-detail-title">
+          {run.name || run.id.slice(0, 8)}
+        </h3>
+      </div>
+      <p className="jp-mlops-muted">
+        {run.experiment} · {run.id} · started{' '}
+        {new Date(run.start_time * 1000).toLocaleString()}
+        {run.duration !== null && ` · ${formatDuration(run.duration)}`} ·{' '}
+        {run.source}
+      </p>
+      {run.warnings.map(w => (
+        <div key={w} className="jp-mlops-warning" role="alert">
+          ⚠ {w}
+        </div>
+      ))}
+      {run.error && (
+        <pre className="jp-mlops-error jp-mlops-traceback">{run.error}</pre>
+      )}
+      <h4>Parameters</h4>
+      <KeyValues values={run.params} />
+      <h4>Metrics</h4>
+      {series.length ? (
+        <div className="jp-mlops-charts">
+          {series.map(s => (
+            <MetricChart key={s.key} name={s.key} points={s.points} />
+          ))}
+        </div>
+      ) : (
+        <p className="jp-mlops-muted">none</p>
+      )}
+      <h4>Artifacts</h4>
+      {run.artifacts.length ? (
+        <ul className="jp-mlops-artifacts">
+          {run.artifacts.map(a => (
+            <ArtifactView key={a.path} runId={run.id} artifact={a} />
+          ))}
+        </ul>
+      ) : (
+        <p className="jp-mlops-muted">none</p>
+      )}
+      <h4>Notebook version</h4>
+      {run.notebook_version ? (
+        <p>
+          v{run.notebook_version.id} ·{' '}
+          <code>{run.notebook_version.short_hash}</code> ·{' '}
+          {run.notebook_version.jupyter_path ?? run.notebook_version.path}{' '}
+          <button
+            className="jp-mlops-button"
+            onClick={() => props.onDiffVersion(run.notebook_version!)}
+          >
+            Diff with the notebook now
+          </button>
+        </p>
+      ) : (
+        <p className="jp-mlops-muted">not recorded</p>
+      )}
+      {Object.keys(run.tags).length > 0 && (
+        <>
+          <h4>Tags</h4>
+          <KeyValues values={run.tags} />
+        </>
+      )}
+      <h4>Environment</h4>
+      {env ? (
+        <details className="jp-mlops-env">
+          <summary>
+            {String(env.python ?? env.python_version ?? 'Python')}{' '}
+            {env.platform ? `· ${String(env.platform)}` : ''}
+          </summary>
+          <pre className="jp-mlops-code">{JSON.stringify(env, null, 1)}</pre>
+        </details>
+      ) : (
+        <p className="jp-mlops-muted">not recorded</p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,114 @@
+/**
+ * A readable cell-by-cell diff: each aligned cell with its status, a line diff of its source,
+ * and its outputs before and after when they changed.
+ */
+import React from 'react';
+
+import { MlopsAPI } from '../api';
+import { DiffSide } from './versions-model';
+
+/** Props of {@link NotebookDiff}. */
+export interface INotebookDiffProps {
+  /** The diff. */
+  diff: MlopsAPI.INotebookDiff;
+  /** Older and newer side. */
+  sides: [DiffSide, DiffSide];
+  /** Close the diff. */
+  onClose: () => void;
+}
+
+function sideLabel(side: DiffSide): string {
+  return side === 'current' ? 'the notebook now' : `v${side}`;
+}
+
+function Outputs(props: {
+  label: string;
+  outputs: MlopsAPI.IOutputSummary[];
+}): JSX.Element {
+  return (
+    <div className="jp-mlops-diff-outputs">
+      <div className="jp-mlops-muted">{props.label}</div>
+      {props.outputs.length === 0 && (
+        <div className="jp-mlops-muted">(no output)</div>
+      )}
+      {props.outputs.map((o, i) => (
+        <pre key={i} className="jp-mlops-code">
+          {o.text || `[${o.output_type}]`}
+        </pre>
+      ))}
+    </div>
+  );
+}
+
+function CellDiff(props: { cell: MlopsAPI.ICellDiff }): JSX.Element {
+  const { cell } = props;
+  const lines =
+    cell.status === 'unchanged'
+      ? cell.source_b.split('\n').map(text => ({ op: ' ', text }))
+      : cell.source_diff;
+  const index = cell.b_index ?? cell.a_index;
+  return (
+    <div className={`jp-mlops-diff-cell jp-mlops-diff-${cell.status}`}>
+      <div className="jp-mlops-diff-cell-header">
+        <span className="jp-mlops-diff-badge">{cell.status}</span>
+        <span className="jp-mlops-muted">
+          {cell.cell_type} cell {index !== null ? index + 1 : ''}
+          {cell.status === 'changed' &&
+            ` · ${[
+              cell.source_changed && 'source',
+              cell.outputs_changed && 'outputs'
+            ]
+              .filter(Boolean)
+              .join(' and ')} changed`}
+        </span>
+      </div>
+      <pre className="jp-mlops-diff-source">
+        {lines.map((line, i) => (
+          <div
+            key={i}
+            className={
+              line.op === '+'
+                ? 'jp-mlops-line-added'
+                : line.op === '-'
+                  ? 'jp-mlops-line-removed'
+                  : 'jp-mlops-line'
+            }
+          >
+            {line.op} {line.text}
+          </div>
+        ))}
+      </pre>
+      {cell.outputs_changed && (
+        <div className="jp-mlops-diff-output-pair">
+          <Outputs label="outputs before" outputs={cell.outputs_a} />
+          <Outputs label="outputs after" outputs={cell.outputs_b} />
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** The whole diff with its summary line. */
+export function NotebookDiff(props: INotebookDiffProps): JSX.Element {
+  const { diff } = props;
+  const s = diff.summary;
+  return (
+    <div className="jp-mlops-diff">
+      <div className="jp-mlops-detail-header">
+        <button className="jp-mlops-button" onClick={props.onClose}>
+          ← Versions
+        </button>
+        <h3 className="jp-mlops-detail-title">
+          {sideLabel(props.sides[0])} → {sideLabel(props.sides[1])}
+        </h3>
+      </div>
+      <p className="jp-mlops-diff-summary">
+        {s.changed} changed · {s.added} added · {s.removed} removed ·{' '}
+        {s.unchanged} unchanged
+      </p>
+      {diff.cells.map((cell, i) => (
+        <CellDiff key={i} cell={cell} />
+      ))}
+    </div>
+  );
+}
