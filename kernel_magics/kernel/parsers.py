@@ -23,6 +23,12 @@ class MagicArgumentParser(argparse.ArgumentParser):
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, exit_on_error=False, **kwargs)
 
+    def parse_args(self, args=None, namespace=None):  # noqa: D102 - argparse API
+        try:
+            return super().parse_args(args, namespace)
+        except argparse.ArgumentError as exc:  # raised directly when exit_on_error is False
+            self.error(str(exc))
+
     def error(self, message: str):  # noqa: D102 - argparse hook
         name = self.prog.split()[-1]
         raise ValidationError(f"{self.prog}: {message}. See `%mlops help {name}`.")

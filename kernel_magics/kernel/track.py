@@ -228,7 +228,7 @@ class TrackedCell:
             display(Image(png))
 
     def _log_params(self, run, source: str) -> None:
-        metric_names = set(self.args.metrics)
+        metric_names = set(self.args.metrics) | set(self.args.artifacts)
         values = {
             k: v for k, v in capture.literal_assignments(source).items() if k not in metric_names
         }

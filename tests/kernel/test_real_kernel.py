@@ -1,0 +1,94 @@
+"""The magics in a real ipykernel: a notebook executed with nbclient, then the store checked."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from kernel_magics.core.store import open_store
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "notebooks" / "magics_track.ipynb"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def executed(tmp_path, monkeypatch):
+    """The fixture notebook, executed as Jupyter server would start its kernel."""
+    path = tmp_path / "magics_track.ipynb"
+    shutil.copy(FIXTURE, path)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(path))  # what the server puts in the kernel env
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()  # fmt: skip
+    nbformat.write(nb, path)
+    return path, nb
+
+
+def test_notebook_with_magics_fills_the_store(executed):
+    path, nb = executed
+    store = open_store()
+    from kernel_magics.core.store.search import search_runs
+
+    ids = search_runs(store, order_by=["start_time ASC"]).run_ids
+    assert len(ids) == 2
+    good, bad = (store.runs.get(i) for i in ids)
+    # the tracked cell
+    assert good.status == "finished" and good.source == "cell"
+    assert good.experiment == "magics_track"  # the notebook's name
+    assert good.notebook_path == str(path)
+    assert good.params == {"C": "0.5", "penalty": "l2"}  # not `weights`: it is an --artifact
+    assert good.metrics == {"acc": 0.875, "loss": pytest.approx(1 / 200)}
+    assert len(store.runs.metric_history(good.id, "loss")) == 200
+    paths = {a["path"] for a in good.artifacts}
+    assert {"figures/figure-1.png", "artifacts/weights.json", "cell/source.py"} <= paths
+    assert good.tags["mlops.execution_order"] == "in_order"
+    assert good.notebook_version_id is not None
+    assert good.environment_hash is not None
+    # the failing cell
+    assert bad.status == "failed" and "ValueError: boom" in bad.error
+    assert bad.notebook_version_id == good.notebook_version_id  # the file did not change
+    # the notebook's outputs: Out value, the inline figure, and the static metric plot left in
+    # place of the live widget (so the saved file renders without widgets)
+    outputs = nb.cells[2].outputs
+    results = [o for o in outputs if o.output_type == "execute_result"]
+    assert results and results[0].data["text/plain"] == "1.0"
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 2
+    assert not [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert nb.cells[3].outputs[-1].ename == "ValueError"
+    status = "".join(o.get("text", "") for o in nb.cells[4].outputs)
+    assert f"notebook:  {path}" in status
+
+
+def test_interrupted_cell_ends_killed(tmp_path, monkeypatch):
+    from jupyter_client.manager import start_new_kernel
+
+    monkeypatch.chdir(tmp_path)
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        kc.execute_interactive("%load_ext kernel_magics", timeout=60)
+        msg_id = kc.execute("%%mlops track --name sleepy\nimport time\ntime.sleep(60)")
+        store = open_store()
+        from kernel_magics.core.store.search import search_runs
+
+        deadline = time.monotonic() + 30
+        while not search_runs(store).run_ids and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        km.interrupt_kernel()
+        reply = kc.get_shell_msg(timeout=30)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert reply["content"]["status"] == "error"
+        assert reply["content"]["ename"] == "KeyboardInterrupt"
+        record = store.runs.get(search_runs(store).run_ids[0])
+        assert record.status == "killed" and record.name == "sleepy"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
