@@ -155,7 +155,8 @@ async def test_run_detail_with_prefix_warnings_and_notebook_version(jp_fetch, se
     version = seed.version("nb.ipynb", notebook_json("x = 1"))
     run_id = seed.run(
         "e", params={"C": 1}, metrics={"acc": 0.5}, version_id=version,
-        tags={"mlops.unordered": "Cell 3 ran before cell 2."},
+        tags={"mlops.execution_order": "unordered",
+              "mlops.execution_order.reason": "cell 3 ran before cell 2"},
     )  # fmt: skip
     # When
     data = await fetch_json(jp_fetch, "mlops", "api", "runs", run_id[:8])
@@ -163,7 +164,8 @@ async def test_run_detail_with_prefix_warnings_and_notebook_version(jp_fetch, se
     assert data["id"] == run_id
     assert data["params"] == {"C": "1"}
     assert data["metric_keys"] == ["acc"]
-    assert data["warnings"] == ["Cell 3 ran before cell 2."]
+    assert len(data["warnings"]) == 1
+    assert data["warnings"][0].startswith("Unordered: cell 3 ran before cell 2.")
     assert data["notebook_version"]["id"] == version
     assert data["notebook_version"]["jupyter_path"] == "nb.ipynb"
     assert data["notebook_version"]["run_ids"] == [run_id]
@@ -263,3 +265,9 @@ async def test_an_unexpected_error_is_a_500_without_traceback(jp_fetch, seed, st
     # Then
     assert "secret" not in json.dumps(body)
     assert "server log" in body["message"]
+
+
+async def test_an_in_order_run_has_no_warning(jp_fetch, seed):
+    run_id = seed.run("e", tags={"mlops.execution_order": "in_order", "mlops.warning.gpu": "slow"})
+    data = await fetch_json(jp_fetch, "mlops", "api", "runs", run_id)
+    assert data["warnings"] == ["slow"]

@@ -30,17 +30,20 @@ def _literal(text: str) -> str:
 
 
 def run_warnings(tags: dict[str, str]) -> list[str]:
-    """Warnings the magics left on a run as tags (``mlops.unordered``, ``mlops.warning.*``)."""
+    """Return the warnings the magics left on a run as tags.
+
+    ``mlops.execution_order = unordered`` (with ``mlops.execution_order.reason``) means the
+    cells ran out of order, so the stored notebook version may not reproduce the run; tags
+    named ``mlops.warning.*`` carry any other warning.
+    """
     found = []
-    for key, value in sorted(tags.items()):
-        if key in ("unordered", "mlops.unordered"):
-            found.append(
-                value
-                if value and value not in ("1", "true", "True")
-                else "Cells ran out of order: the notebook version may not reproduce this run."
-            )
-        elif key.startswith("mlops.warning"):
-            found.append(value)
+    if tags.get("mlops.execution_order") == "unordered":
+        reason = tags.get("mlops.execution_order.reason") or "cells ran out of order"
+        found.append(
+            f"Unordered: {reason}. The notebook version may not reproduce this run; "
+            "restart the kernel and run all cells to get a reproducible run."
+        )
+    found += [value for key, value in sorted(tags.items()) if key.startswith("mlops.warning.")]
     return found
 
 
