@@ -19,6 +19,7 @@ COMMANDS = {
     "runs": "kernel_magics.cli.runs_commands:runs",
     "gc": "kernel_magics.cli.store_commands:gc",
     "db": "kernel_magics.cli.store_commands:db",
+    "init": "kernel_magics.cli.init_commands:init",
     "models": "kernel_magics.cli.models_commands:models",
     "promote": "kernel_magics.cli.models_commands:promote",
     "serve": "kernel_magics.cli.models_commands:serve",
