@@ -48,7 +48,7 @@ def test_sixteen_processes_log_metrics_and_params(tmp_path, _isolated_store):
     assert conn.execute("SELECT count(*) FROM metrics").fetchone()[0] == 16 * 1000
     assert conn.execute("SELECT count(*) FROM params").fetchone()[0] == 16 * 1000
     per_run = conn.execute(
-        "SELECT count(DISTINCT step), max(step) FROM metrics GROUP BY run_id"
+        "SELECT count(DISTINCT step), max(step) FROM metrics GROUP BY series_id"
     ).fetchall()
     assert per_run == [(1000, 999)] * 16
     assert conn.execute("SELECT count(*) FROM runs WHERE status = 'finished'").fetchone()[0] == 16
@@ -91,7 +91,9 @@ def test_sigkill_loses_at_most_the_last_second(_isolated_store):
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     for run_id, killed_at in trials:
         rows = conn.execute(
-            "SELECT step, value FROM metrics WHERE run_id = ? ORDER BY step", (run_id,)
+            "SELECT m.step, m.value FROM metrics m JOIN latest_metrics s ON s.id = m.series_id "
+            "WHERE s.run_id = ? ORDER BY m.step",
+            (run_id,),
         ).fetchall()
         steps = [r[0] for r in rows]
         assert steps == list(range(len(steps))), "a gap: a flushed batch lost points"

@@ -10,9 +10,9 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
-from ...errors import ConflictError, InvalidParamError, RunNotFoundError, ValidationError
+from ...errors import InvalidParamError, RunNotFoundError, ValidationError
 from .db import Database
 from .records import RunRecord
 from .schema import (
@@ -176,13 +176,12 @@ class RunRepository:
         """
         if not points:
             return
-        names = ("run_id", "key", "step", "timestamp", "value")
-        conn.execute(metrics.insert(), [dict(zip(names, p, strict=True)) for p in points])
         latest: dict[tuple[str, str], tuple] = {}
         for point in points:  # in logging order, so the last one wins
             current = latest.get((point[0], point[1]))
             if current is None or point[2] >= current[2]:
                 latest[(point[0], point[1])] = point
+        names = ("run_id", "key", "step", "timestamp", "value")
         upsert(
             conn,
             latest_metrics,
@@ -190,6 +189,26 @@ class RunRepository:
             ["run_id", "key"],
             ["value", "step", "timestamp"],
             only_if_newer="step",
+        )
+        # Look the series ids up inside this transaction (never cached across transactions: a
+        # rolled-back insert's id could be handed to another series later).
+        run_ids = {run_id for run_id, _ in latest}
+        series = {
+            (r.run_id, r.key): r.id
+            for r in conn.execute(
+                select(latest_metrics.c.id, latest_metrics.c.run_id, latest_metrics.c.key).where(
+                    latest_metrics.c.run_id.in_(run_ids)
+                )
+            )
+        }
+        rows = [(series[(p[0], p[1])], p[2], p[3], p[4]) for p in points]
+        # The driver's executemany with plain tuples: the hot path, 3x faster than building a
+        # dict per point for SQLAlchemy's executemany.
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        conn.exec_driver_sql(
+            f"INSERT INTO metrics (series_id, step, timestamp, value) "
+            f"VALUES ({mark}, {mark}, {mark}, {mark})",
+            rows,
         )
 
     def metric_history(self, run_id: str, key: str, max_points: int | None = None) -> list[dict]:
@@ -199,7 +218,12 @@ class RunRepository:
         """
         with self.db.read() as conn:
             self._require_exists(conn, run_id)
-            where = and_(metrics.c.run_id == run_id, metrics.c.key == key)
+            series_id = conn.execute(
+                select(latest_metrics.c.id).where(
+                    latest_metrics.c.run_id == run_id, latest_metrics.c.key == key
+                )
+            ).scalar()
+            where = metrics.c.series_id == series_id
             total = conn.execute(select(func.count()).select_from(metrics).where(where)).scalar()
             cols = [metrics.c.step, metrics.c.timestamp, metrics.c.value]
             query = select(*cols).where(where).order_by(metrics.c.step, metrics.c.timestamp)
@@ -417,7 +441,9 @@ class RunRepository:
                     ).scalars()
                 )
                 ids.extend(frontier)
-            for table in (metrics, latest_metrics, params, tags, artifacts, run_datasets):
+            series = select(latest_metrics.c.id).where(latest_metrics.c.run_id.in_(ids))
+            conn.execute(delete(metrics).where(metrics.c.series_id.in_(series)))
+            for table in (latest_metrics, params, tags, artifacts, run_datasets):
                 conn.execute(delete(table).where(table.c.run_id.in_(ids)))
             conn.execute(
                 update(runs).where(runs.c.parent_run_id.in_(ids)).values(parent_run_id=None)

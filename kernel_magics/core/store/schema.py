@@ -115,28 +115,33 @@ tags = Table(
     Index(None, "key", "value"),
 )
 
-# Every logged point. No primary key: points are append-only and (run, key, step) may repeat.
-metrics = Table(
-    "metrics",
-    metadata,
-    Column("run_id", RUN_ID, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
-    Column("key", String(255), nullable=False),
-    Column("step", BigInteger, nullable=False),
-    Column("timestamp", Float, nullable=False),
-    Column("value", Float, nullable=False),
-    Index(None, "run_id", "key", "step"),
-)
-
-# The last value of each metric of each run: what search, sort and tables read.
+# One row per (run, metric key): the series' id and its latest value. Search, sort and tables
+# read this; the points themselves reference the series by its integer id.
 latest_metrics = Table(
     "latest_metrics",
     metadata,
-    Column("run_id", RUN_ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
-    Column("key", String(255), primary_key=True),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", RUN_ID, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(255), nullable=False),
     Column("value", Float, nullable=False),
     Column("step", BigInteger, nullable=False),
     Column("timestamp", Float, nullable=False),
+    UniqueConstraint("run_id", "key"),
     Index(None, "key", "value"),
+)
+
+# Every logged point, append-only; (series, step) may repeat. Keyed by the integer series id
+# rather than (run id, key) text, and without a foreign-key check per row: this is the hot
+# insert path (100,000 points per flush must stay well under a second). Points are deleted
+# with their series by RunRepository.delete.
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("series_id", Integer, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Column("value", Float, nullable=False),
+    Index(None, "series_id", "step"),
 )
 
 artifacts = Table(

@@ -138,6 +138,7 @@ def upgrade() -> None:
 
     op.create_table(
         "latest_metrics",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("run_id", sa.String(length=32), nullable=False),
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("value", sa.Float(), nullable=False),
@@ -146,7 +147,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["run_id"], ["runs.id"], name=op.f("fk_latest_metrics_run_id_runs"), ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_latest_metrics")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_latest_metrics")),
+        sa.UniqueConstraint("run_id", "key", name=op.f("uq_latest_metrics_run_id_key")),
     )
     with op.batch_alter_table("latest_metrics", schema=None) as batch_op:
         batch_op.create_index(
@@ -155,18 +157,14 @@ def upgrade() -> None:
 
     op.create_table(
         "metrics",
-        sa.Column("run_id", sa.String(length=32), nullable=False),
-        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("series_id", sa.Integer(), nullable=False),
         sa.Column("step", sa.BigInteger(), nullable=False),
         sa.Column("timestamp", sa.Float(), nullable=False),
         sa.Column("value", sa.Float(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.id"], name=op.f("fk_metrics_run_id_runs"), ondelete="CASCADE"
-        ),
     )
     with op.batch_alter_table("metrics", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_metrics_run_id_key_step"), ["run_id", "key", "step"], unique=False
+            batch_op.f("ix_metrics_series_id_step"), ["series_id", "step"], unique=False
         )
 
     op.create_table(
@@ -222,7 +220,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_params_key_value"))
     op.drop_table("params")
     with op.batch_alter_table("metrics", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_metrics_run_id_key_step"))
+        batch_op.drop_index(batch_op.f("ix_metrics_series_id_step"))
     op.drop_table("metrics")
     with op.batch_alter_table("latest_metrics", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_latest_metrics_key_value"))
