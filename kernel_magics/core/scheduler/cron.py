@@ -24,6 +24,7 @@ from ...errors import InvalidScheduleError
 UTC = dt.timezone.utc
 # Safety cap on how many fire times one enumeration returns (a minutely cron over a year).
 MAX_FIRE_TIMES = 100_000
+DST_SLACK_S = 3 * 3600.0
 ALIASES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 
 
@@ -99,6 +100,13 @@ def validate_timezone(name: str | None) -> ZoneInfo:
         ) from None
 
 
+def _near_transition(tz: ZoneInfo, wall: dt.datetime) -> bool:
+    """Whether the UTC offset changes within 3 hours either side of a wall time."""
+    window = dt.timedelta(hours=3)
+    before = (wall - window).replace(tzinfo=tz).utcoffset()
+    return before != (wall + window).replace(tzinfo=tz).utcoffset()
+
+
 def _hour_is_wildcard(expression: str) -> bool:
     if expression.startswith("@"):
         return expression == "@hourly"
@@ -153,21 +161,23 @@ def iter_fire_times(expression: str, timezone: str, after: float) -> Iterator[fl
     tz = validate_timezone(timezone)
     expression = validate_cron(expression)
     both = _hour_is_wildcard(expression)
-    # Start a little before ``after`` on the wall clock: around a fall-back transition the
-    # wall clock of ``after`` can be up to an hour (or two, in rare zones) "ahead" of a fire
-    # time that is still to come.
-    start = dt.datetime.fromtimestamp(after, tz).replace(tzinfo=None) - dt.timedelta(hours=3)
+    begin = dt.datetime.fromtimestamp(after, tz).replace(tzinfo=None, second=0, microsecond=0)
+    # Near a transition the wall clock of ``after`` can be "ahead" of a fire time still to
+    # come (clocks went back), so start earlier there; elsewhere start right at ``after``.
+    start = begin - dt.timedelta(hours=3) if _near_transition(tz, begin) else begin
     it = croniter(expression, start)
     last = after
     pending: list[float] = []
     while True:
         wall = it.get_next(dt.datetime)
-        for instant in _instants(tz, wall, both):
-            pending.append(instant)
+        instants = _instants(tz, wall, both)
+        pending.extend(instants)
         pending.sort()
-        # Wall times increase and UTC offsets are at most +14 h, so no later wall time can
-        # produce an instant before ``horizon``: everything up to it is final.
-        horizon = wall.replace(tzinfo=UTC).timestamp() - 14 * 3600
+        # A later wall time can only map to an earlier instant across a transition, and by
+        # less than the size of the jump (at most 2 h anywhere): until then, what is at or
+        # before the newest instant is final.
+        slack = DST_SLACK_S if _near_transition(tz, wall) else 0.0
+        horizon = min(instants) - slack
         while pending and pending[0] <= horizon:
             instant = pending.pop(0)
             if instant > last:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from ...errors import ValidationError
 from . import notify
 from .clock import SystemClock
+from .cron import iter_fire_times
 from .executors import BaseExecutor, Outcome, RunnerExecutor, SlotJob
 from .slots import FAILED, Claim, SlotEnd, SlotRepository, acquire_lease, release_lease
 from .store import ScheduleRepository
@@ -71,8 +72,12 @@ class BaseScheduler:
     def close(self, wait: float = 0.0) -> None:
         """Stop claiming; wait up to ``wait`` seconds for running attempts."""
 
-    def run(self, stop: threading.Event) -> None:
-        """Tick until ``stop`` is set (errors are logged and the loop goes on)."""
+    def run(self, stop: threading.Event, drain: float = 0.0) -> None:
+        """Tick until ``stop`` is set (errors are logged and the loop goes on).
+
+        Then :meth:`close`, waiting up to ``drain`` seconds for running attempts; attempts
+        still running after that are taken over by a peer when their lease expires.
+        """
         try:
             while not stop.is_set():
                 try:
@@ -81,7 +86,7 @@ class BaseScheduler:
                     log.exception("scheduler tick failed; retrying in %.1f s", self.poll_interval)
                 self.clock.sleep(self.poll_interval, stop)
         finally:
-            self.close()
+            self.close(wait=drain)
 
 
 class Scheduler(BaseScheduler):
@@ -129,6 +134,7 @@ class Scheduler(BaseScheduler):
         self._threads: set[threading.Thread] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self._next_due: dict[tuple[int, float], float] = {}
 
     # -- one pass -------------------------------------------------------------------------------
     def tick(self) -> TickReport:
@@ -154,11 +160,23 @@ class Scheduler(BaseScheduler):
         created = 0
         for schedule in self.schedules.list():
             if not schedule.paused:
-                created += self.slots.materialize(schedule, now, self.grace)
+                created += self._materialize(schedule, now)
         claims = self.slots.claim(self.owner, now, self.lease, self._free_workers())
         for claim in claims:
             self._start(claim)
         return TickReport(self.role, created, len(claims), len(crashed))
+
+    def _materialize(self, schedule, now: float) -> int:
+        # Until its next fire time a schedule has nothing new: skip the queries (the key
+        # includes updated_at, so pause/resume or an edit invalidates the entry).
+        key = (schedule.id, schedule.updated_at)
+        if self._next_due.get(key, -1.0) > now:
+            return 0
+        created = self.slots.materialize(schedule, now, self.grace)
+        upcoming = next(iter_fire_times(schedule.cron, schedule.timezone, now), float("inf"))
+        self._next_due = {k: v for k, v in self._next_due.items() if k[0] != schedule.id}
+        self._next_due[key] = upcoming
+        return created
 
     def _set_role(self, role: str) -> None:
         if role != self.role:
