@@ -53,6 +53,9 @@ class Flusher:
         self._last_heartbeat = 0.0
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
+        #: Hash of this process's environment blob once it is stored and registered; new runs
+        #: then reference it directly instead of waiting for a flush to link it.
+        self.environment_hash: str | None = None
 
     def ensure_running(self) -> None:
         """Start the background thread if it is not running (again, after a fork)."""
@@ -122,6 +125,8 @@ class Flusher:
                 raise
             if heartbeat:
                 self._last_heartbeat = now
+            if env_hash is not None:
+                self.environment_hash = env_hash.hash
             return len(batch)
 
     def _environment_blob(self, wait: float):

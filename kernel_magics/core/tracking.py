@@ -310,12 +310,14 @@ def start_run(
         if nested and _active and parent_run_id is None:
             parent_run_id = _active[-1].id
         experiment_id = store.experiments.get_or_create(experiment)
+        flusher = flusher_for(store)
         run_id = store.runs.create(
             experiment_id, name=name, source=source, parent_run_id=parent_run_id,
             notebook_path=notebook_path, params=params, tags=tags,
+            environment_hash=flusher.environment_hash,
         )  # fmt: skip
         run = Run(store, run_id)
-        run._flusher.add_run(run_id, environment=True)
+        flusher.add_run(run_id, environment=flusher.environment_hash is None)
         _install_sigterm_handler()
     _active.append(run)
     return run

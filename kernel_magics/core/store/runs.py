@@ -89,6 +89,7 @@ class RunRepository:
         tags: Mapping[str, Any] | None = None,
         pid: int | None = None,
         start_time: float | None = None,
+        environment_hash: str | None = None,
     ) -> str:
         """Insert a ``running`` run with its initial params and tags; return its id."""
         if source not in RUN_SOURCES:
@@ -110,6 +111,7 @@ class RunRepository:
             "pid": os.getpid() if pid is None else pid,
             "hostname": HOSTNAME,
             "user": _user(),
+            "environment_hash": environment_hash,
         }
         with self.db.write() as conn:
             conn.execute(runs.insert(), row)
