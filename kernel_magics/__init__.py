@@ -37,6 +37,13 @@ _LAZY = {
         ["deploy", "rollback", "stop_deployment", "list_deployments", "deployment_logs"],
         "kernel_magics.core.serving.deployments",
     ),
+    **dict.fromkeys(
+        [
+            "schedule", "schedules", "get_schedule", "pause_schedule", "resume_schedule",
+            "delete_schedule", "run_schedule_now", "schedule_history",
+        ],
+        "kernel_magics.core.scheduler.api",
+    ),
     "open_store": "kernel_magics.core.store",
     "resolve_location": "kernel_magics.core.config",
 }  # fmt: skip

@@ -26,6 +26,8 @@ COMMANDS = {
     "deploy": "kernel_magics.cli.models_commands:deploy",
     "deployments": "kernel_magics.cli.models_commands:deployments",
     "rollback": "kernel_magics.cli.models_commands:rollback",
+    "schedule": "kernel_magics.cli.schedule_commands:schedule",
+    "scheduler": "kernel_magics.cli.schedule_commands:scheduler",
 }
 
 

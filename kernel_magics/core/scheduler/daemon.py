@@ -31,7 +31,17 @@ from . import notify
 from .clock import SystemClock
 from .cron import iter_fire_times
 from .executors import BaseExecutor, Outcome, RunnerExecutor, SlotJob
-from .slots import FAILED, Claim, SlotEnd, SlotRepository, acquire_lease, release_lease
+from .slots import (
+    FAILED,
+    Claim,
+    SlotEnd,
+    SlotRepository,
+    acquire_lease,
+    drop_lease,
+    lease_holder,
+    live_leases,
+    release_lease,
+)
 from .store import ScheduleRepository
 
 if TYPE_CHECKING:
@@ -40,6 +50,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kernel_magics.scheduler")
 LEADER_LEASE = "scheduler"
+HEARTBEAT_PREFIX = "heartbeat/"
 
 
 @dataclass(frozen=True)
@@ -140,6 +151,8 @@ class Scheduler(BaseScheduler):
     def tick(self) -> TickReport:
         """Leases, crash detection, new slots and claims (see the module docstring)."""
         now = self.clock.now()
+        # Every scheduler says it is alive (``mlops schedule ls`` shows who runs the store).
+        acquire_lease(self.store.db, HEARTBEAT_PREFIX + self.owner, self.owner, now, self.lease)
         if self.store.db.is_sqlite:
             leader = acquire_lease(self.store.db, LEADER_LEASE, self.owner, now, self.lease)
             if not leader:
@@ -244,11 +257,12 @@ class Scheduler(BaseScheduler):
             threads = list(self._threads)
         for thread in threads:
             thread.join(wait / max(len(threads), 1) if wait else 0.0)
-        if self.store.db.is_sqlite and not any(t.is_alive() for t in threads):
-            try:
+        try:
+            drop_lease(self.store.db, HEARTBEAT_PREFIX + self.owner, self.owner)
+            if self.store.db.is_sqlite and not any(t.is_alive() for t in threads):
                 release_lease(self.store.db, LEADER_LEASE, self.owner)
-            except Exception:  # the store may already be closed
-                log.debug("could not release the scheduler lease", exc_info=True)
+        except Exception:  # the store may already be closed
+            log.debug("could not release the scheduler leases", exc_info=True)
 
     def wait_idle(self, timeout: float | None = None) -> None:
         """Wait until no attempt started by this scheduler is running (tests, run-now)."""
@@ -256,6 +270,27 @@ class Scheduler(BaseScheduler):
             threads = list(self._threads)
         for thread in threads:
             thread.join(timeout)
+
+
+def running_schedulers(store: Store, now: float | None = None) -> list[dict]:
+    """The schedulers alive on a store: ``[{"owner", "role", "expires_at"}]``.
+
+    On SQLite the holder of the leader lease is ``leader`` and the others ``standby``; on
+    PostgreSQL every scheduler works (``shared``).
+    """
+    import time
+
+    now = time.time() if now is None else now
+    alive = live_leases(store.db, HEARTBEAT_PREFIX, now)
+    leader = None
+    if store.db.is_sqlite:
+        held = lease_holder(store.db, LEADER_LEASE)
+        leader = held[0] if held and held[1] >= now else None
+    out = []
+    for owner, expires in alive:
+        role = "shared" if not store.db.is_sqlite else ("leader" if owner == leader else "standby")
+        out.append({"owner": owner, "role": role, "expires_at": expires})
+    return out
 
 
 def start_background_scheduler(location: StoreLocation | None = None,

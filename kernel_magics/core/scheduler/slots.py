@@ -307,6 +307,25 @@ def release_lease(db: Database, name: str, owner: str) -> None:
                      .values(expires_at=0.0))  # fmt: skip
 
 
+def drop_lease(db: Database, name: str, owner: str) -> None:
+    """Delete a lease row ``owner`` holds (a scheduler's heartbeat on clean shutdown)."""
+    from sqlalchemy import delete
+
+    with db.write() as conn:
+        conn.execute(delete(leases).where(leases.c.name == name, leases.c.owner == owner))
+
+
+def live_leases(db: Database, prefix: str, now: float) -> list[tuple[str, float]]:
+    """``(owner, expires_at)`` of the unexpired leases whose name starts with ``prefix``."""
+    with db.read() as conn:
+        rows = conn.execute(
+            select(leases.c.owner, leases.c.expires_at)
+            .where(leases.c.name.startswith(prefix, autoescape=True), leases.c.expires_at >= now)
+            .order_by(leases.c.owner)
+        ).all()
+    return [(r.owner, r.expires_at) for r in rows]
+
+
 def lease_holder(db: Database, name: str) -> tuple[str, float] | None:
     """``(owner, expires_at)`` of a lease, or None."""
     with db.read() as conn:
