@@ -83,8 +83,10 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
         values: dict[str, Any] = {}
         for name in self.request.query_arguments:
             raw = self.get_query_arguments(name)
+            if name.isdigit() and raw == [""]:
+                continue  # the cache buster ServerConnection.makeRequest appends to GETs
             values[name] = raw if len(raw) > 1 else raw[0]
-        return model.model_validate(values)  # unknown arguments are refused, not ignored
+        return model.model_validate(values)  # other unknown arguments are refused
 
     def body_model(self, model: type[Model]) -> Model:
         """Validate the JSON body against a pydantic model (400 on bad input)."""

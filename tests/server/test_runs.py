@@ -271,3 +271,15 @@ async def test_an_in_order_run_has_no_warning(jp_fetch, seed):
     run_id = seed.run("e", tags={"mlops.execution_order": "in_order", "mlops.warning.gpu": "slow"})
     data = await fetch_json(jp_fetch, "mlops", "api", "runs", run_id)
     assert data["warnings"] == ["slow"]
+
+
+async def test_jupyterlab_cache_buster_is_accepted(
+    jp_fetch, seed, http_server_client, jp_auth_header, jp_base_url
+):
+    # Given a GET as ServerConnection.makeRequest sends it (a bare timestamp argument)
+    run_id = seed.run("e")
+    url = f"{jp_base_url}mlops/api/runs?limit=5&1795412019837"
+    # When
+    response = await http_server_client.fetch(url, headers=jp_auth_header)
+    # Then
+    assert [r["id"] for r in json.loads(response.body)["runs"]] == [run_id]
