@@ -17,6 +17,8 @@ DEMO := .demo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
+# The venv's tools first: jlpm (from jupyter-builder), jupyter, mlops.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export YARN_ENABLE_PROGRESS_BARS := false
 export YARN_ENABLE_TELEMETRY := 0
@@ -58,19 +60,25 @@ $(STAMP)/python-deps: pyproject.toml $(BIN)/python | $(STAMP)
 
 # --- the front end: node packages, then the labextension build --------------------------------------
 $(STAMP)/node-modules: extension/package.json extension/yarn.lock $(STAMP)/python-deps $(STAMP)/system
-	(cd extension && ../$(BIN)/jlpm install)
+	(cd extension && jlpm install)
 	touch $@
 
-$(STAMP)/python: $(STAMP)/python-deps $(STAMP)/node-modules $(shell find extension/src extension/style extension/schema -type f 2>/dev/null)
-	# The editable install runs the jupyter-builder hook, which builds the front end into
-	# kernel_magics/labextension and installs it into the venv's share/jupyter.
-	rm -rf kernel_magics/labextension
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(PIP) install -q -e ".[test,postgres,dask,s3,lab,dev]"
-	test -f kernel_magics/labextension/static/style.js || { echo "The front-end build did not run"; exit 1; }
+FRONTEND_SOURCES := $(shell find extension/src extension/style extension/schema -type f 2>/dev/null) \
+	extension/tsconfig.json
+
+$(STAMP)/frontend: $(STAMP)/node-modules $(FRONTEND_SOURCES)
+	(cd extension && jlpm build)
+	touch $@
+
+$(STAMP)/python: $(STAMP)/python-deps $(STAMP)/frontend
+	# The front end is already built into kernel_magics/labextension, so the jupyter-builder
+	# hook skips (skip-if-exists) and the editable install copies it into the venv's share/jupyter.
+	$(PIP) install -q -e ".[test,postgres,dask,s3,lab,dev]"
+	test -f $(VENV)/share/jupyter/labextensions/jupyter-mlops/package.json || { echo "The labextension was not installed"; exit 1; }
 	touch $@
 
 python: $(STAMP)/python
-frontend: $(STAMP)/python
+frontend: $(STAMP)/frontend
 
 setup: $(STAMP)/system $(STAMP)/python
 
@@ -85,14 +93,14 @@ lab: setup
 	exec $(BIN)/jupyter lab --notebook-dir=$(DEMO) $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
 test: setup
-	(cd extension && ../$(BIN)/jlpm test)
+	(cd extension && jlpm test)
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check kernel_magics tests benchmarks
 	$(BIN)/ruff format --check kernel_magics tests benchmarks
 	$(BIN)/mypy
-	(cd extension && ../$(BIN)/jlpm lint:check)
+	(cd extension && jlpm lint:check)
 
 bench: setup
 	$(PIP) install -q -e ".[bench]"
