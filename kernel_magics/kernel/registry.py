@@ -90,6 +90,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "kernel_magics.kernel.views:handle_status", f"{_P}:status_parser",
         "Where the store is, the active run, this notebook.",
     ),
+    "schedule": Subcommand(
+        "kernel_magics.kernel.schedule_magics:handle_schedule",
+        "kernel_magics.kernel.schedule_magics:schedule_parser",
+        "Run this notebook on a cron schedule (retries, timeout, catch-up).",
+    ),
     "help": Subcommand(
         "kernel_magics.kernel.magics:handle_help", f"{_P}:help_parser",
         "This help, or the full help of one subcommand.",
