@@ -181,7 +181,8 @@ class BlobStore:
     def list_hashes(self) -> set[str]:
         """Every blob hash present in the store (for garbage collection)."""
         if self.is_local:
-            base = self.local_path("00").parent.parent
+            assert self._local_root is not None
+            base = self._local_root / "blobs"
             if not base.exists():
                 return set()
             return {
