@@ -61,7 +61,7 @@ class RunResult:
         return self.status == "finished"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary."""
+        """Return a JSON-ready dictionary."""
         return asdict(self)
 
 
@@ -90,7 +90,7 @@ class SweepResult:
     best_value: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary."""
+        """Return a JSON-ready dictionary."""
         return asdict(self)
 
 
