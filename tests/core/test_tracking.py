@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from kernel_magics.core.store.blobs import hash_bytes
+
 import kernel_magics as mlops
 from kernel_magics.errors import (
     ConflictError,
@@ -245,3 +247,13 @@ def test_delete_run_and_garbage_collect(store, tmp_path):
     assert mlops.runs(store=store).empty
     orphans = store.artifacts.collect_garbage(dry_run=True)
     assert orphans == []  # younger than an hour: kept
+    from sqlalchemy import update
+
+    from kernel_magics.core.store.schema import blobs
+
+    with store.db.write() as conn:
+        conn.execute(update(blobs).values(created_at=0))
+    text_hash = hash_bytes(b"parent only")
+    removed_blobs = store.artifacts.collect_garbage()
+    assert text_hash in removed_blobs
+    assert text_hash not in store.blobs.list_hashes()
