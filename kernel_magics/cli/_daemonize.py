@@ -43,8 +43,10 @@ def _stop(pid_file: Path) -> None:
             click.echo(f"Stopped the scheduler (pid {pid}).")
             return
         time.sleep(0.1)
-    raise ConflictError(f"The scheduler (pid {pid}) did not stop within 60 s; kill it with "
-                        f"`kill -9 {pid}` (its slots are then retried by the next scheduler).")
+    raise ConflictError(
+        f"The scheduler (pid {pid}) did not stop within 60 s; kill it with "
+        f"`kill -9 {pid}` (its slots are then retried by the next scheduler)."
+    )
 
 
 def _daemonize(pid_file: Path, log_file: Path) -> bool:
@@ -56,8 +58,10 @@ def _daemonize(pid_file: Path, log_file: Path) -> bool:
             pid = ready.read().strip()
         if not pid:
             raise ConflictError(f"The scheduler daemon failed to start; see {log_file}.")
-        click.echo(f"Scheduler started in the background (pid {pid}). Log: {log_file}. "
-                   f"Stop it with `mlops scheduler --stop --pid-file {pid_file}`.")
+        click.echo(
+            f"Scheduler started in the background (pid {pid}). Log: {log_file}. "
+            f"Stop it with `mlops scheduler --stop --pid-file {pid_file}`."
+        )
         return False
     os.close(read_end)
     os.setsid()
@@ -74,8 +78,15 @@ def _daemonize(pid_file: Path, log_file: Path) -> bool:
     return True
 
 
-def run_scheduler_process(*, daemon: bool, pid_file: str | None, log_file: str | None,
-                          stop: bool, options: dict[str, Any], verbose: bool) -> None:
+def run_scheduler_process(
+    *,
+    daemon: bool,
+    pid_file: str | None,
+    log_file: str | None,
+    stop: bool,
+    options: dict[str, Any],
+    verbose: bool,
+) -> None:
     """Run the scheduler in this process (or detached), until SIGTERM/SIGINT."""  # fmt: skip
     from ..core.config import resolve_location
     from ..core.scheduler.daemon import Scheduler
@@ -107,7 +118,8 @@ def run_scheduler_process(*, daemon: bool, pid_file: str | None, log_file: str |
         signal.signal(signum, lambda *_: stop_event.set())
     scheduler = Scheduler(open_store(location), **options)
     logging.getLogger("kernel_magics.scheduler").info(
-        "scheduler %s started on %s", scheduler.owner, location.store_uri.split("@")[-1])
+        "scheduler %s started on %s", scheduler.owner, location.store_uri.split("@")[-1]
+    )
     if not daemon:
         click.echo(f"Scheduler {scheduler.owner} running on {location.store_uri.split('@')[-1]}; "
                    "Ctrl-C to stop.", err=True)  # fmt: skip

@@ -1,4 +1,4 @@
-"""``mlops schedule add / ls / show / pause / resume / rm / run-now / history`` and ``mlops scheduler``."""
+"""``mlops schedule add/ls/show/pause/resume/rm/run-now/history`` and ``mlops scheduler``."""
 
 from __future__ import annotations
 
@@ -33,26 +33,63 @@ def schedule() -> None:
 
 @schedule.command("add")
 @click.argument("notebook", type=click.Path(dir_okay=False))
-@click.option("--cron", required=True, help='Five-field cron expression, e.g. "0 3 * * *", or @daily.')
+@click.option(
+    "--cron", required=True, help='Five-field cron expression, e.g. "0 3 * * *", or @daily.'
+)
 @click.option("--timezone", "-z", help="IANA timezone the cron reads (default: this machine's).")
-@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Notebook parameter (repeatable), converted to the type of its default.")
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Notebook parameter (repeatable), converted to the type of its default.",
+)
 @click.option("--name", help="Schedule name (default: the notebook's file name).")
 @click.option("--experiment", "-e", help="Experiment of the runs.")
 @click.option("--kernel", help="Kernel name (default: the notebook's).")
 @click.option("--timeout", type=float, help="Seconds a run may take before it is killed.")
-@click.option("--retries", type=int, default=0, show_default=True,
-              help="Extra attempts after a failed, killed or crashed attempt.")
-@click.option("--retry-delay", type=float, default=60.0, show_default=True,
-              help="Seconds between attempts.")
-@click.option("--catchup", type=click.Choice(["latest", "all", "none"]), default="latest",
-              show_default=True, help="Which fire times missed while no scheduler ran still run.")
-@click.option("--notify-command", help="Command run with a JSON message on stdin when a slot fails for good.")
-@click.option("--notify-webhook", help="URL that receives the JSON message (POST) when a slot fails for good.")
+@click.option(
+    "--retries",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Extra attempts after a failed, killed or crashed attempt.",
+)
+@click.option(
+    "--retry-delay", type=float, default=60.0, show_default=True, help="Seconds between attempts."
+)
+@click.option(
+    "--catchup",
+    type=click.Choice(["latest", "all", "none"]),
+    default="latest",
+    show_default=True,
+    help="Which fire times missed while no scheduler ran still run.",
+)
+@click.option(
+    "--notify-command", help="Command run with a JSON message on stdin when a slot fails for good."
+)
+@click.option(
+    "--notify-webhook", help="URL that receives the JSON message (POST) when a slot fails for good."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def schedule_add(notebook, cron, timezone, params, name, experiment, kernel, timeout, retries,
-                 retry_delay, catchup, notify_command, notify_webhook, as_json) -> None:
-    """Schedule NOTEBOOK; prints the next three fire times."""  # fmt: skip
+def schedule_add(
+    notebook,
+    cron,
+    timezone,
+    params,
+    name,
+    experiment,
+    kernel,
+    timeout,
+    retries,
+    retry_delay,
+    catchup,
+    notify_command,
+    notify_webhook,
+    as_json,
+) -> None:
+    """Schedule NOTEBOOK; prints the next three fire times."""
     from ..core.runner.parameters import parse_assignments
     from ..core.scheduler import api
 
@@ -208,7 +245,9 @@ def schedule_run_now(name) -> None:
 
 @schedule.command("history")
 @click.argument("name")
-@click.option("-n", "--limit", type=int, default=20, show_default=True, help="At most this many slots.")
+@click.option(
+    "-n", "--limit", type=int, default=20, show_default=True, help="At most this many slots."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def schedule_history(name, limit, as_json) -> None:
     """Slots of NAME, newest first: status, attempts, run, error (missed slots included)."""
@@ -227,26 +266,53 @@ def schedule_history(name, limit, as_json) -> None:
 
 @click.command("scheduler")
 @click.option("--daemon", is_flag=True, help="Detach and run in the background.")
-@click.option("--pid-file", type=click.Path(dir_okay=False),
-              help="Where the daemon writes its pid (default: <store home>/scheduler.pid).")
-@click.option("--log-file", type=click.Path(dir_okay=False),
-              help="Where the daemon logs (default: <store home>/scheduler.log).")
+@click.option(
+    "--pid-file",
+    type=click.Path(dir_okay=False),
+    help="Where the daemon writes its pid (default: <store home>/scheduler.pid).",
+)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False),
+    help="Where the daemon logs (default: <store home>/scheduler.log).",
+)
 @click.option("--stop", is_flag=True, help="Stop the daemon named by --pid-file, then exit.")
-@click.option("--poll-interval", type=float, default=5.0, show_default=True,
-              help="Seconds between passes over the schedules.")
-@click.option("--lease", type=float, default=60.0, show_default=True,
-              help="Seconds without renewal after which a dead scheduler's slots are taken over.")
-@click.option("--grace", type=float, default=300.0, show_default=True,
-              help="Seconds after a fire time during which its slot still counts as on time.")
-@click.option("--max-workers", type=int, default=4, show_default=True,
-              help="Runs this scheduler executes at the same time.")
+@click.option(
+    "--poll-interval",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Seconds between passes over the schedules.",
+)
+@click.option(
+    "--lease",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds without renewal after which a dead scheduler's slots are taken over.",
+)
+@click.option(
+    "--grace",
+    type=float,
+    default=300.0,
+    show_default=True,
+    help="Seconds after a fire time during which its slot still counts as on time.",
+)
+@click.option(
+    "--max-workers",
+    type=int,
+    default=4,
+    show_default=True,
+    help="Runs this scheduler executes at the same time.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every slot, not just problems.")
-def scheduler(daemon, pid_file, log_file, stop, poll_interval, lease, grace, max_workers,
-              verbose) -> None:
+def scheduler(
+    daemon, pid_file, log_file, stop, poll_interval, lease, grace, max_workers, verbose
+) -> None:
     """Fire the store's schedules until stopped (Ctrl-C or SIGTERM).
 
     Any number of schedulers may run against one store: each slot still runs once.
-    """  # fmt: skip
+    """
     from ._daemonize import run_scheduler_process
 
     run_scheduler_process(

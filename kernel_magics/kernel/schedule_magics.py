@@ -14,20 +14,30 @@ from .parsers import MagicArgumentParser, split_line, wants_help
 
 
 def schedule_parser() -> MagicArgumentParser:
-    """The parser of ``%mlops schedule``."""
-    p = MagicArgumentParser(prog="%mlops schedule",
-                            description="Run this notebook (as saved) on a cron schedule.")
+    """Build the parser of ``%mlops schedule``."""
+    p = MagicArgumentParser(
+        prog="%mlops schedule", description="Run this notebook (as saved) on a cron schedule."
+    )
     p.add_argument("cron", help='Five-field cron expression in quotes, e.g. "0 3 * * *".')
-    p.add_argument("-p", "--param", action="append", metavar="name=value",
-                   help="Notebook parameter (repeatable), converted to its default's type.")
+    p.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        metavar="name=value",
+        help="Notebook parameter (repeatable), converted to its default's type.",
+    )
     p.add_argument("--timezone", "-z", help="IANA timezone of the cron (default: the machine's).")
     p.add_argument("--name", help="Schedule name (default: the notebook's file name).")
     p.add_argument("--experiment", "-e", help="Experiment of the runs.")
     p.add_argument("--timeout", type=float, help="Seconds a run may take before it is killed.")
     p.add_argument("--retries", type=int, default=0, help="Extra attempts after a failure.")
     p.add_argument("--retry-delay", type=float, default=60.0, help="Seconds between attempts.")
-    p.add_argument("--catchup", choices=["latest", "all", "none"], default="latest",
-                   help="Which fire times missed while no scheduler ran still run.")
+    p.add_argument(
+        "--catchup",
+        choices=["latest", "all", "none"],
+        default="latest",
+        help="Which fire times missed while no scheduler ran still run.",
+    )
     p.add_argument("--notify-command", help="Command given a JSON message when a slot fails.")
     p.add_argument("--notify-webhook", help="URL POSTed a JSON message when a slot fails.")
     p.add_argument("--notebook", help="Schedule this notebook instead of the current one.")

@@ -7,17 +7,23 @@ import threading
 from zoneinfo import ZoneInfo
 
 import nbformat
+
 from kernel_magics.core.scheduler.executors import BaseExecutor, Outcome
 
 
-def write_notebook(path, parameters_source: str = "alpha = 0.5\nlabel = 'x'\n",
-                   body: str = "print(alpha)\n"):
+def write_notebook(
+    path, parameters_source: str = "alpha = 0.5\nlabel = 'x'\n", body: str = "print(alpha)\n"
+):
     """A notebook with a ``parameters`` cell and one code cell."""
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell(parameters_source)
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell(body)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, str(path))
     return path
 
@@ -48,8 +54,7 @@ class RecordingExecutor(BaseExecutor):
             status = self.statuses.pop(0) if self.statuses else "finished"
         if status == "raise":
             raise RuntimeError("executor exploded")
-        return Outcome(status, error=None if status == "finished" else self.error,
-                       retry=self.retry)
+        return Outcome(status, error=None if status == "finished" else self.error, retry=self.retry)
 
     @property
     def fired(self):

@@ -26,9 +26,16 @@ class LoggingExecutor(BaseExecutor):
         self.owner, self.clock, self.work = owner, clock, work
 
     def write(self, event: str, job) -> None:
-        line = json.dumps({"event": event, "owner": self.owner, "slot": job.slot_id,
-                           "attempt": job.attempt, "slot_time": job.slot_time,
-                           "t": self.clock.now()})
+        line = json.dumps(
+            {
+                "event": event,
+                "owner": self.owner,
+                "slot": job.slot_id,
+                "attempt": job.attempt,
+                "slot_time": job.slot_time,
+                "t": self.clock.now(),
+            }
+        )
         os.write(self.fd, (line + "\n").encode())
 
     def execute(self, job):
@@ -49,8 +56,16 @@ def main() -> None:
     clock = ScaledClock(args.start, args.speed, origin=args.origin)
     store = open_store()
     executor = LoggingExecutor(args.log, args.owner, clock, args.work)
-    scheduler = Scheduler(store, executor=executor, clock=clock, poll_interval=args.poll,
-                          lease=args.lease, grace=args.grace, max_workers=4, owner=args.owner)
+    scheduler = Scheduler(
+        store,
+        executor=executor,
+        clock=clock,
+        poll_interval=args.poll,
+        lease=args.lease,
+        grace=args.grace,
+        max_workers=4,
+        owner=args.owner,
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     roles = []
@@ -60,9 +75,20 @@ def main() -> None:
         report = original_tick()
         if not roles or roles[-1] != report.role:
             roles.append(report.role)
-            os.write(executor.fd, (json.dumps({"event": "role", "owner": args.owner,
-                                               "role": report.role, "t": clock.now()})
-                                   + "\n").encode())
+            os.write(
+                executor.fd,
+                (
+                    json.dumps(
+                        {
+                            "event": "role",
+                            "owner": args.owner,
+                            "role": report.role,
+                            "t": clock.now(),
+                        }
+                    )
+                    + "\n"
+                ).encode(),
+            )
         return report
 
     scheduler.tick = tick

@@ -25,15 +25,38 @@ def mlops(*args, ok=True):
 
 
 def test_cli_add_prints_next_runs_and_lifecycle(notebook):
-    out = mlops("schedule", "add", str(notebook), "--cron", "0 3 * * *", "-z", "Europe/Berlin",
-                "-p", "alpha=0.2", "--retries", "2", "--retry-delay", "30", "--name", "nightly",
-                "--catchup", "none", "--timeout", "600").output
+    out = mlops(
+        "schedule",
+        "add",
+        str(notebook),
+        "--cron",
+        "0 3 * * *",
+        "-z",
+        "Europe/Berlin",
+        "-p",
+        "alpha=0.2",
+        "--retries",
+        "2",
+        "--retry-delay",
+        "30",
+        "--name",
+        "nightly",
+        "--catchup",
+        "none",
+        "--timeout",
+        "600",
+    ).output
     assert "Scheduled 'nightly'" in out and "(Europe/Berlin)" in out
     runs = [line for line in out.splitlines() if line.startswith("  20")]
     assert len(runs) == 3 and all(" 03:00 CE" in line for line in runs)
     record = api.get_schedule("nightly")
-    assert (record.parameters, record.retries, record.retry_delay, record.catchup,
-            record.timeout) == ({"alpha": 0.2}, 2, 30.0, "none", 600.0)
+    assert (
+        record.parameters,
+        record.retries,
+        record.retry_delay,
+        record.catchup,
+        record.timeout,
+    ) == ({"alpha": 0.2}, 2, 30.0, "none", 600.0)
     listed = json.loads(mlops("schedule", "ls", "--json").output)
     assert [s["name"] for s in listed] == ["nightly"] and listed[0]["next_run"]
     shown = json.loads(mlops("schedule", "show", "nightly", "--json").output)
@@ -46,13 +69,16 @@ def test_cli_add_prints_next_runs_and_lifecycle(notebook):
     assert api.schedules() == []
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--cron", "0 3 * *"], "expected 5 fields"),
-    (["--cron", "0 3 * * *", "-z", "Mars/Olympus"], "Unknown timezone 'Mars/Olympus'"),
-    (["--cron", "0 3 * * *", "-p", "alpha=abc"], "alpha"),
-    (["--cron", "0 3 * * *", "-p", "gamma=1"], "has no parameter 'gamma'"),
-    (["--cron", "0 3 * * *", "--notify-webhook", "file:///etc/passwd"], "not an http(s) URL"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--cron", "0 3 * *"], "expected 5 fields"),
+        (["--cron", "0 3 * * *", "-z", "Mars/Olympus"], "Unknown timezone 'Mars/Olympus'"),
+        (["--cron", "0 3 * * *", "-p", "alpha=abc"], "alpha"),
+        (["--cron", "0 3 * * *", "-p", "gamma=1"], "has no parameter 'gamma'"),
+        (["--cron", "0 3 * * *", "--notify-webhook", "file:///etc/passwd"], "not an http(s) URL"),
+    ],
+)
 def test_cli_bad_input_is_one_clear_error(notebook, args, message, monkeypatch, capsys):
     from kernel_magics.cli import main
 
@@ -75,9 +101,21 @@ def test_cli_unknown_schedule_names_known_ones(notebook):
 def test_scheduler_daemon_starts_registers_and_stops(tmp_path, notebook):
     env = dict(os.environ)
     pid_file, log_file = tmp_path / "s.pid", tmp_path / "s.log"
-    cmd = [sys.executable, "-c", "from kernel_magics.cli import main; main()", "scheduler",
-           "--daemon", "--pid-file", str(pid_file), "--log-file", str(log_file),
-           "--poll-interval", "0.2", "--lease", "2"]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from kernel_magics.cli import main; main()",
+        "scheduler",
+        "--daemon",
+        "--pid-file",
+        str(pid_file),
+        "--log-file",
+        str(log_file),
+        "--poll-interval",
+        "0.2",
+        "--lease",
+        "2",
+    ]
     started = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
     assert started.returncode == 0, started.stderr
     pid = int(pid_file.read_text())
@@ -93,8 +131,13 @@ def test_scheduler_daemon_starts_registers_and_stops(tmp_path, notebook):
         again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
         assert again.returncode == 2 and "already running" in again.stderr
     finally:
-        stopped = subprocess.run(cmd[:3] + ["scheduler", "--stop", "--pid-file", str(pid_file)],
-                                 capture_output=True, text=True, env=env, timeout=90)
+        stopped = subprocess.run(
+            cmd[:3] + ["scheduler", "--stop", "--pid-file", str(pid_file)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=90,
+        )
     assert stopped.returncode == 0 and "Stopped" in stopped.stdout, stopped.stderr
     assert not pid_file.exists()
     assert running_schedulers(open_store()) == []  # it removed its heartbeat on the way out

@@ -6,7 +6,7 @@ import json
 import sys
 
 import pytest
-from sched_helpers import RecordingExecutor, at, local
+from sched_helpers import RecordingExecutor, local
 
 from kernel_magics.core.scheduler import api
 from kernel_magics.core.scheduler.daemon import Scheduler
@@ -15,8 +15,9 @@ from kernel_magics.errors import InvalidScheduleError, UnknownParameterError
 
 
 def make(store, notebook, clock, cron="0 * * * *", **kw):
-    return api.schedule(notebook, cron, timezone=kw.pop("timezone", "UTC"), store=store,
-                        now=clock.now(), **kw)
+    return api.schedule(
+        notebook, cron, timezone=kw.pop("timezone", "UTC"), store=store, now=clock.now(), **kw
+    )
 
 
 def scheduler(store, clock, executor, **kw):
@@ -33,8 +34,10 @@ def tick(s):
 
 
 def statuses(store, name):
-    return [(local(h["slot_time"], "UTC"), h["status"], h["attempt"])
-            for h in reversed(api.schedule_history(name, store=store))]
+    return [
+        (local(h["slot_time"], "UTC"), h["status"], h["attempt"])
+        for h in reversed(api.schedule_history(name, store=store))
+    ]
 
 
 def test_each_fire_time_runs_once(store, notebook, clock):
@@ -48,17 +51,23 @@ def test_each_fire_time_runs_once(store, notebook, clock):
         tick(s)
     # Then every hour fired exactly once, at its fire time, and finished
     assert [local(t, "UTC") for _, t, _ in ex.fired] == [
-        "2026-01-05T01:00:00+00:00", "2026-01-05T02:00:00+00:00", "2026-01-05T03:00:00+00:00"]
+        "2026-01-05T01:00:00+00:00",
+        "2026-01-05T02:00:00+00:00",
+        "2026-01-05T03:00:00+00:00",
+    ]
     assert [st for _, st, _ in statuses(store, "train")] == ["finished"] * 3
     # and ticking again at the same time creates and runs nothing new
     assert tick(s).created == 0 and len(ex.jobs) == 3
 
 
-@pytest.mark.parametrize("policy, expected", [
-    ("latest", ["missed", "missed", "finished", "finished"]),
-    ("all", ["finished", "finished", "finished", "finished"]),
-    ("none", ["missed", "missed", "missed", "finished"]),
-])
+@pytest.mark.parametrize(
+    "policy, expected",
+    [
+        ("latest", ["missed", "missed", "finished", "finished"]),
+        ("all", ["finished", "finished", "finished", "finished"]),
+        ("none", ["missed", "missed", "missed", "finished"]),
+    ],
+)
 def test_catchup_policies(store, notebook, clock, policy, expected):
     # Given an hourly schedule and no scheduler for 3.5 hours (grace 5 minutes)
     make(store, notebook, clock, catchup=policy)
@@ -153,8 +162,9 @@ def test_success_after_retry_does_not_notify(store, notebook, clock, tmp_path):
 
 def test_no_retry_when_notebook_stopped_matching(store, notebook, clock, tmp_path):
     # Given a schedule with retries whose notebook later loses its parameter
-    from kernel_magics.core.scheduler.executors import RunnerExecutor
     from sched_helpers import write_notebook
+
+    from kernel_magics.core.scheduler.executors import RunnerExecutor
 
     make(store, notebook, clock, parameters={"alpha": 0.1}, retries=3, retry_delay=0)
     write_notebook(notebook, parameters_source="beta = 1\n")
@@ -187,8 +197,10 @@ def test_dead_scheduler_slot_crashes_then_retried_by_peer(store, notebook, clock
     clock.advance(5)
     tick(b)
     slot = api.schedule_history("train", store=store)[0]
-    assert [(a["status"], a["attempt"]) for a in slot["attempts"]] == [("crashed", 1),
-                                                                        ("finished", 2)]
+    assert [(a["status"], a["attempt"]) for a in slot["attempts"]] == [
+        ("crashed", 1),
+        ("finished", 2),
+    ]
     assert "dead-A" in slot["attempts"][0]["error"]
     # and a late end from A is refused (it lost the lease)
     assert slots.complete(claim, "dead-A", "finished", clock.now()) is None
@@ -229,8 +241,16 @@ def test_bad_input_is_refused_before_anything_is_stored(store, notebook, clock):
 
 
 def test_parameters_from_text_are_converted(store, notebook, clock):
-    record = make(store, notebook, clock, parameters={"alpha": "0.25", "label": "b"},
-                  parameters_from_text=True)
+    record = make(
+        store,
+        notebook,
+        clock,
+        parameters={"alpha": "0.25", "label": "b"},
+        parameters_from_text=True,
+    )
     assert record.parameters == {"alpha": 0.25, "label": "b"}
     assert [t.isoformat() for t in api.next_runs(record, after=clock.now())] == [
-        "2026-01-05T01:00:00+00:00", "2026-01-05T02:00:00+00:00", "2026-01-05T03:00:00+00:00"]
+        "2026-01-05T01:00:00+00:00",
+        "2026-01-05T02:00:00+00:00",
+        "2026-01-05T03:00:00+00:00",
+    ]

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,9 @@ from kernel_magics.core.store import close_stores, open_store
 WORKER = Path(__file__).with_name("sched_worker.py")
 SPEED = 120.0  # one scheduled minute every half real second
 POLL, LEASE, GRACE, WORK = 10.0, 120.0, 300.0, 10.0  # scheduled seconds
+# A tick itself takes time, and a loaded 2-core machine stalls processes: allow a quarter of a
+# real second (30 scheduled seconds) on top of lease + poll interval.
+STALL = 0.25 * SPEED
 
 
 class Cluster:
@@ -42,10 +45,28 @@ class Cluster:
     def spawn(self, name: str) -> str:
         self.counter += 1
         owner = f"{name}-{self.counter}"
-        args = [sys.executable, str(WORKER), "--log", str(self.log), "--owner", owner,
-                "--start", repr(self.clock.start), "--origin", repr(self.clock.origin),
-                "--speed", repr(SPEED), "--poll", repr(POLL), "--lease", repr(LEASE),
-                "--grace", repr(GRACE), "--work", repr(WORK)]
+        args = [
+            sys.executable,
+            str(WORKER),
+            "--log",
+            str(self.log),
+            "--owner",
+            owner,
+            "--start",
+            repr(self.clock.start),
+            "--origin",
+            repr(self.clock.origin),
+            "--speed",
+            repr(SPEED),
+            "--poll",
+            repr(POLL),
+            "--lease",
+            repr(LEASE),
+            "--grace",
+            repr(GRACE),
+            "--work",
+            repr(WORK),
+        ]
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, env=dict(os.environ))
         assert proc.stdout.readline().strip() == b"ready"
         self.procs[name] = proc
@@ -70,8 +91,16 @@ class Cluster:
 def make_schedules(tmp_path, count: int, start: float) -> None:
     notebook = write_notebook(tmp_path / "job.ipynb")
     for i in range(count):
-        api.schedule(notebook, "* * * * *", name=f"job{i}", timezone="UTC", retries=5,
-                     retry_delay=0, catchup="all", now=start)
+        api.schedule(
+            notebook,
+            "* * * * *",
+            name=f"job{i}",
+            timezone="UTC",
+            retries=5,
+            retry_delay=0,
+            catchup="all",
+            now=start,
+        )
 
 
 def slot_report(store, until: float) -> list[dict]:
@@ -149,12 +178,13 @@ def test_three_schedulers_on_postgres_one_killed_repeatedly(tmp_path, pg_url, mo
     assert len(cluster.kills) >= 5
     taken, restarted = takeover_delays(cluster, slots)
     assert reruns == len(taken) >= 1
-    # and each lost attempt was taken over within lease + poll interval (plus a process
-    # stall allowance of one poll interval on a loaded 2-core machine)
-    assert max(taken) <= LEASE + 2 * POLL, sorted(taken)[-5:]
-    print(f"\n{len(slots)} slots, {len(cluster.kills)} kills, {reruns} recovered attempts, "
-          f"takeover max {max(taken):.0f} s (lease {LEASE:g} + poll {POLL:g}), retry started "
-          f"max {max(restarted):.0f} s after the kill")
+    # and each lost attempt was taken over within lease + poll interval (+ stall allowance)
+    assert max(taken) <= LEASE + POLL + STALL, sorted(taken)[-5:]
+    print(
+        f"\n{len(slots)} slots, {len(cluster.kills)} kills, {reruns} recovered attempts, "
+        f"takeover max {max(taken):.0f} s (lease {LEASE:g} + poll {POLL:g}), retry started "
+        f"max {max(restarted):.0f} s after the kill"
+    )
     # The work was shared: every process ran attempts
     owners_seen = {e["owner"][0] for e in cluster.events() if e["event"] == "start"}
     assert owners_seen == {"a", "b", "c"}
@@ -195,6 +225,9 @@ def test_two_schedulers_on_sqlite_one_standby(tmp_path):
     roles = [(e["owner"], e["role"]) for e in events if e["event"] == "role"]
     assert (second, "standby") in roles and (leader, "leader") in roles
     assert (standby, "standby") in roles and (standby, "leader") not in roles
-    took_over = min(e["t"] for e in events if e["event"] == "role" and e["owner"] == leader
-                    and e["role"] == "leader")
-    assert took_over - kill_t <= LEASE + 2 * POLL
+    took_over = min(
+        e["t"]
+        for e in events
+        if e["event"] == "role" and e["owner"] == leader and e["role"] == "leader"
+    )
+    assert took_over - kill_t <= LEASE + POLL + STALL

@@ -48,15 +48,16 @@ def _check_number(name: str, value: Any, minimum: float, integer: bool = False) 
     return number
 
 
-def validate_notebook_parameters(path: Path, parameters: Mapping[str, Any] | None,
-                                 from_text: bool = False) -> dict[str, Any]:
+def validate_notebook_parameters(
+    path: Path, parameters: Mapping[str, Any] | None, from_text: bool = False
+) -> dict[str, Any]:
     """Check parameters against the notebook's ``parameters`` cell; return converted values.
 
     Raises
     ------
     ValidationError
         When the notebook is unreadable or a parameter is unknown or of the wrong type.
-    """  # fmt: skip
+    """
     from ..runner.parameters import load_notebook, parse_parameters, validate_parameters
 
     _, nb = load_notebook(path)
@@ -64,13 +65,25 @@ def validate_notebook_parameters(path: Path, parameters: Mapping[str, Any] | Non
     return validate_parameters(specs, dict(parameters or {}), path.name, from_text=from_text)
 
 
-def schedule(notebook: str | Path, cron: str, *, name: str | None = None,
-             timezone: str | None = None, parameters: Mapping[str, Any] | None = None,
-             parameters_from_text: bool = False, experiment: str | None = None,
-             kernel: str | None = None, timeout: float | None = None, retries: int = 0,
-             retry_delay: float = 60.0, catchup: str = "latest",
-             notify_command: str | None = None, notify_webhook: str | None = None,
-             store: Store | None = None, now: float | None = None) -> ScheduleRecord:
+def schedule(
+    notebook: str | Path,
+    cron: str,
+    *,
+    name: str | None = None,
+    timezone: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    parameters_from_text: bool = False,
+    experiment: str | None = None,
+    kernel: str | None = None,
+    timeout: float | None = None,
+    retries: int = 0,
+    retry_delay: float = 60.0,
+    catchup: str = "latest",
+    notify_command: str | None = None,
+    notify_webhook: str | None = None,
+    store: Store | None = None,
+    now: float | None = None,
+) -> ScheduleRecord:
     """Schedule a notebook: every fire time of ``cron`` becomes one tracked papermill run.
 
     Parameters
@@ -122,7 +135,8 @@ def schedule(notebook: str | Path, cron: str, *, name: str | None = None,
         raise ValidationError(
             f"Cannot schedule {notebook}: "
             + ("no such file." if not path.exists() else "not a .ipynb notebook.")
-            + " Give the path of a notebook, e.g. `mlops schedule add train.ipynb --cron '0 3 * * *'`."
+            + " Give the path of a notebook, e.g. "
+            "`mlops schedule add train.ipynb --cron '0 3 * * *'`."
         )
     cron = validate_cron(cron)
     tz = validate_timezone(timezone)
@@ -143,9 +157,13 @@ def schedule(notebook: str | Path, cron: str, *, name: str | None = None,
 
 
 def next_runs(record: ScheduleRecord, count: int = 3, after: float | None = None) -> list:
-    """The next ``count`` fire times of a schedule (aware datetimes in its timezone)."""
-    return next_fire_times(record.cron, record.timezone, count,
-                           after=max(record.start_at, after if after is not None else time.time()))
+    """Return the next ``count`` fire times of a schedule (aware datetimes in its timezone)."""
+    return next_fire_times(
+        record.cron,
+        record.timezone,
+        count,
+        after=max(record.start_at, after if after is not None else time.time()),
+    )
 
 
 def schedules(store: Store | None = None) -> list[ScheduleRecord]:
@@ -163,9 +181,10 @@ def pause_schedule(name: str, store: Store | None = None) -> ScheduleRecord:
     return _repo(store)[1].set_paused(name, True)
 
 
-def resume_schedule(name: str, store: Store | None = None,
-                    now: float | None = None) -> ScheduleRecord:
-    """Start creating slots again from now on (fire times while paused are skipped)."""  # fmt: skip
+def resume_schedule(
+    name: str, store: Store | None = None, now: float | None = None
+) -> ScheduleRecord:
+    """Start creating slots again from now on (fire times while paused are skipped)."""
     return _repo(store)[1].set_paused(name, False, now=now)
 
 
@@ -175,12 +194,13 @@ def delete_schedule(name: str, store: Store | None = None) -> ScheduleRecord:
 
 
 def schedule_history(name: str, limit: int = 50, store: Store | None = None) -> list[dict]:
-    """The newest slots of a schedule with their attempts, newest first."""
+    """Return the newest slots of a schedule with their attempts, newest first."""
     return _repo(store)[1].history(name, limit)
 
 
-def run_schedule_now(name: str, store: Store | None = None, executor=None,
-                     lease: float = 60.0) -> SlotEnd | None:
+def run_schedule_now(
+    name: str, store: Store | None = None, executor=None, lease: float = 60.0
+) -> SlotEnd | None:
     """Fire a schedule once, now, in this process (a ``manual`` slot), and wait for it.
 
     The slot is claimed like any other (so no scheduler runs it too) and its lease is renewed

@@ -63,7 +63,7 @@ class ManualClock(SystemClock):
         self._lock = threading.Lock()
 
     def now(self) -> float:
-        """The current manual time."""
+        """Return the current manual time."""
         with self._lock:
             return self._now
 

@@ -59,7 +59,7 @@ def validate_cron(expression: str) -> str:
 
 
 def local_timezone_name() -> str:
-    """The machine's IANA timezone name (``TZ``, ``/etc/timezone``, ``/etc/localtime``), else UTC."""
+    """Return the machine's IANA timezone (``TZ``, ``/etc/timezone``, ``/etc/localtime``)."""
     name = os.environ.get("TZ", "").lstrip(":")
     if not name:
         try:
@@ -115,7 +115,7 @@ def _hour_is_wildcard(expression: str) -> bool:
 
 
 def _jump_instant(tz: ZoneInfo, wall: dt.datetime) -> float:
-    """The UTC instant at which the clocks jumped over the non-existent ``wall`` time."""
+    """Return the UTC instant at which the clocks jumped over the non-existent ``wall`` time."""
     lo = wall.replace(tzinfo=tz, fold=1).timestamp()  # offset after the jump: earlier instant
     hi = wall.replace(tzinfo=tz, fold=0).timestamp()  # offset before the jump: later instant
     lo, hi = min(lo, hi), max(lo, hi)
@@ -186,7 +186,7 @@ def iter_fire_times(expression: str, timezone: str, after: float) -> Iterator[fl
 
 
 def fire_times(expression: str, timezone: str, after: float, until: float) -> list[float]:
-    """The UTC fire times in ``(after, until]`` (at most :data:`MAX_FIRE_TIMES`)."""
+    """Return the UTC fire times in ``(after, until]`` (at most :data:`MAX_FIRE_TIMES`)."""
     out: list[float] = []
     for instant in iter_fire_times(expression, timezone, after):
         if instant > until or len(out) >= MAX_FIRE_TIMES:
@@ -196,7 +196,7 @@ def fire_times(expression: str, timezone: str, after: float, until: float) -> li
 
 
 def next_fire_times(expression: str, timezone: str, count: int = 3, after: float | None = None):
-    """The next ``count`` fire times as timezone-aware datetimes in the schedule's zone."""
+    """Return the next ``count`` fire times as timezone-aware datetimes in the schedule's zone."""
     import time
 
     tz = validate_timezone(timezone)

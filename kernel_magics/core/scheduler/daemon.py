@@ -273,7 +273,7 @@ class Scheduler(BaseScheduler):
 
 
 def running_schedulers(store: Store, now: float | None = None) -> list[dict]:
-    """The schedulers alive on a store: ``[{"owner", "role", "expires_at"}]``.
+    """List the schedulers alive on a store: ``[{"owner", "role", "expires_at"}]``.
 
     On SQLite the holder of the leader lease is ``leader`` and the others ``standby``; on
     PostgreSQL every scheduler works (``shared``).
@@ -293,9 +293,9 @@ def running_schedulers(store: Store, now: float | None = None) -> list[dict]:
     return out
 
 
-def start_background_scheduler(location: StoreLocation | None = None,
-                               stop: threading.Event | None = None,
-                               **options) -> tuple[threading.Thread, threading.Event]:
+def start_background_scheduler(
+    location: StoreLocation | None = None, stop: threading.Event | None = None, **options
+) -> tuple[threading.Thread, threading.Event]:
     """Run a :class:`Scheduler` on a daemon thread (the Jupyter server extension uses this).
 
     Parameters

@@ -46,7 +46,9 @@ class SlotJob:
     @property
     def slot_label(self) -> str:
         """The fire time in the schedule's timezone, ISO 8601."""
-        return dt.datetime.fromtimestamp(self.slot_time, ZoneInfo(self.schedule.timezone)).isoformat()
+        return dt.datetime.fromtimestamp(
+            self.slot_time, ZoneInfo(self.schedule.timezone)
+        ).isoformat()
 
     @property
     def tags(self) -> dict[str, str]:
@@ -100,10 +102,15 @@ class BaseExecutor:
 class RunnerExecutor(BaseExecutor):
     """Execute the schedule's notebook with papermill as a tracked run (source ``schedule``)."""
 
-    def execute(self, job: SlotJob) -> Outcome:
-        """Run the notebook; a notebook that no longer matches the schedule fails readably."""
+    def __init__(self):
+        # Import here, on the thread that builds the scheduler, not concurrently on first use.
         from ..runner import run_notebook
 
+        self._run_notebook = run_notebook
+
+    def execute(self, job: SlotJob) -> Outcome:
+        """Run the notebook; a notebook that no longer matches the schedule fails readably."""
+        run_notebook = self._run_notebook
         schedule = job.schedule
         path = Path(schedule.notebook_path)
         if not path.is_file():

@@ -56,7 +56,7 @@ def check_webhook(url: str | None) -> str | None:
 
 
 def message(end: Any) -> dict[str, Any]:
-    """The JSON-ready notification for a :class:`~.slots.SlotEnd`."""
+    """Build the JSON-ready notification for a :class:`~.slots.SlotEnd`."""
     schedule = end.schedule
     slot = dt.datetime.fromtimestamp(end.slot_time, ZoneInfo(schedule.timezone))
     return {

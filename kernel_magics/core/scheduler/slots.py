@@ -64,10 +64,11 @@ def _insert_ignore(conn: Connection, table, rows: list[dict], keys: list[str]) -
     if not rows:
         return 0
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects import postgresql as dialect
     else:
-        from sqlalchemy.dialects.sqlite import insert
-    result = conn.execute(insert(table).on_conflict_do_nothing(index_elements=keys), rows)
+        from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
+    stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=keys)
+    result = conn.execute(stmt, rows)
     return max(result.rowcount, 0)
 
 
@@ -79,7 +80,7 @@ class SlotRepository:
 
     # -- creating slots ----------------------------------------------------------------------
     def cursor(self, schedule: ScheduleRecord) -> float:
-        """The instant up to which cron slots of ``schedule`` exist (or its start)."""
+        """Return the instant up to which cron slots of ``schedule`` exist (or its start)."""
         with self.db.read() as conn:
             last = conn.execute(
                 select(func.max(schedule_slots.c.slot_time)).where(
@@ -121,12 +122,15 @@ class SlotRepository:
                     attempt=0, next_attempt_at=now, created_at=now, updated_at=now,
                 )
             )  # fmt: skip
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
 
     # -- claiming ----------------------------------------------------------------------------
-    def claim(self, owner: str, now: float, lease: float, limit: int,
-              slot_id: int | None = None) -> list[Claim]:
-        """Take up to ``limit`` due slots (or the one ``slot_id``) for ``owner``."""  # fmt: skip
+    def claim(
+        self, owner: str, now: float, lease: float, limit: int, slot_id: int | None = None
+    ) -> list[Claim]:
+        """Take up to ``limit`` due slots (or the one ``slot_id``) for ``owner``."""
         if limit <= 0:
             return []
         due = and_(
@@ -156,9 +160,14 @@ class SlotRepository:
                         lease_expires_at=now + lease, next_attempt_at=None, updated_at=now,
                     )
                 )  # fmt: skip
-                conn.execute(schedule_slot_runs.insert().values(
-                    slot_id=slot["id"], attempt=attempt, status=RUNNING, started_at=now))
-                claims.append(Claim(slot["id"], slot["slot_time"], attempt, slot["trigger"], record))
+                conn.execute(
+                    schedule_slot_runs.insert().values(
+                        slot_id=slot["id"], attempt=attempt, status=RUNNING, started_at=now
+                    )
+                )
+                claims.append(
+                    Claim(slot["id"], slot["slot_time"], attempt, slot["trigger"], record)
+                )
         return claims
 
     def renew(self, owner: str, now: float, lease: float) -> int:
@@ -175,15 +184,28 @@ class SlotRepository:
         with self.db.write() as conn:
             conn.execute(update(schedule_slots).where(schedule_slots.c.id == claim.slot_id)
                          .values(run_id=run_id))  # fmt: skip
-            conn.execute(update(schedule_slot_runs).where(
-                schedule_slot_runs.c.slot_id == claim.slot_id,
-                schedule_slot_runs.c.attempt == claim.attempt).values(run_id=run_id))
+            conn.execute(
+                update(schedule_slot_runs)
+                .where(
+                    schedule_slot_runs.c.slot_id == claim.slot_id,
+                    schedule_slot_runs.c.attempt == claim.attempt,
+                )
+                .values(run_id=run_id)
+            )
 
     # -- ending ------------------------------------------------------------------------------
-    def complete(self, claim: Claim, owner: str, status: str, now: float, *,
-                 run_id: str | None = None, error: str | None = None,
-                 retry: bool = True) -> SlotEnd | None:
-        """End an attempt; return what the slot became, or None if the lease was lost."""  # fmt: skip
+    def complete(
+        self,
+        claim: Claim,
+        owner: str,
+        status: str,
+        now: float,
+        *,
+        run_id: str | None = None,
+        error: str | None = None,
+        retry: bool = True,
+    ) -> SlotEnd | None:
+        """End an attempt; return what the slot became, or None if the lease was lost."""
         with self.db.write() as conn:
             row = conn.execute(
                 select(schedule_slots.c.id, schedule_slots.c.run_id)
@@ -212,7 +234,9 @@ class SlotRepository:
         with self.db.write() as conn:
             for row in conn.execute(query).all():
                 slot, record = _split(row)
-                claim = Claim(slot["id"], slot["slot_time"], slot["attempt"], slot["trigger"], record)
+                claim = Claim(
+                    slot["id"], slot["slot_time"], slot["attempt"], slot["trigger"], record
+                )
                 error = (f"The scheduler running this slot ({slot['lease_owner']}) stopped "
                          "renewing its lease (killed, or its machine went down).")  # fmt: skip
                 end = _end(record, claim, CRASHED, slot["run_id"], error, True)
@@ -261,17 +285,20 @@ def _write_end(conn: Connection, end: SlotEnd, now: float) -> None:
         )
     )  # fmt: skip
     conn.execute(
-        update(schedule_slot_runs).where(
+        update(schedule_slot_runs)
+        .where(
             schedule_slot_runs.c.slot_id == end.slot_id,
             schedule_slot_runs.c.attempt == end.attempt,
-        ).values(status=end.attempt_status, run_id=end.run_id, error=end.error, ended_at=now)
+        )
+        .values(status=end.attempt_status, run_id=end.run_id, error=end.error, ended_at=now)
     )
 
 
 def _crash_runs(conn: Connection, claim: Claim, error: str, now: float) -> None:
     """End ``crashed`` the still-running tracked runs of a dead attempt."""
-    tagged = select(tags.c.run_id).where(tags.c.key == "mlops.slot_attempt",
-                                         tags.c.value == f"{claim.slot_id}:{claim.attempt}")
+    tagged = select(tags.c.run_id).where(
+        tags.c.key == "mlops.slot_attempt", tags.c.value == f"{claim.slot_id}:{claim.attempt}"
+    )
     conn.execute(
         update(runs).where(runs.c.id.in_(tagged), runs.c.status == "running")
         .values(status=CRASHED, end_time=now, error=error)
@@ -332,4 +359,3 @@ def lease_holder(db: Database, name: str) -> tuple[str, float] | None:
         row = conn.execute(select(leases.c.owner, leases.c.expires_at)
                            .where(leases.c.name == name)).first()  # fmt: skip
     return (row.owner, row.expires_at) if row else None
-

@@ -7,6 +7,7 @@ experiment, timeout, retries, catch-up policy, notification). Its slots live in
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
 from dataclasses import dataclass, field
@@ -72,7 +73,7 @@ class ScheduleRecord:
     updated_at: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
+        """Return a JSON-ready dict."""
         from dataclasses import asdict
 
         return asdict(self)
@@ -116,7 +117,7 @@ class ScheduleRepository:
         ------
         ConflictError
             When a schedule with this name exists.
-        """  # fmt: skip
+        """
         now = time.time() if now is None else now
         row = {
             "name": name, "notebook_path": notebook_path, "cron": cron, "timezone": timezone,
@@ -186,8 +187,8 @@ class ScheduleRepository:
             conn.execute(delete(schedules).where(schedules.c.id == record.id))
         return record
 
-    def history(self, name: str, limit: int = 50) -> list[dict[str, Any]]:
-        """The newest slots of a schedule, each with its attempts (oldest attempt first)."""
+    def history(self, name: str, limit: int = 50) -> builtins.list[dict[str, Any]]:
+        """Return the newest slots of a schedule, each with its attempts (oldest attempt first)."""
         record = self.get(name)
         with self.db.read() as conn:
             slots = conn.execute(
