@@ -142,9 +142,12 @@ class Scorer:
     ----------
     loaded : LoadedModel
         The model and its version record (which must have a signature).
+    feature_name_warnings_filtered : bool
+        True when the process already ignores sklearn's "X does not have valid feature names"
+        warning (the server does), which saves a ``catch_warnings`` per prediction.
     """
 
-    def __init__(self, loaded: LoadedModel):
+    def __init__(self, loaded: LoadedModel, feature_name_warnings_filtered: bool = False):
         signature = loaded.version.signature
         if not signature or "inputs" not in signature:
             raise ValueError(
@@ -176,6 +179,7 @@ class Scorer:
         self.numeric = all(k in NUMERIC_TYPES or k == "boolean" for k in kinds)
         self._predict = loaded.model.predict
         self._quiet = hasattr(loaded.model, "feature_names_in_")
+        self._filtered = feature_name_warnings_filtered
         self.array_mode = self.tensor or (self.numeric and self._accepts_array())
         self.smoke_test()
 
@@ -195,7 +199,7 @@ class Scorer:
         return np.array(rows, dtype=self.dtype if self.tensor else np.float64)
 
     def _call(self, data: Any) -> Any:
-        if self._quiet and not hasattr(data, "columns"):
+        if self._quiet and not self._filtered and not hasattr(data, "columns"):
             # The model was fitted on a DataFrame; the columns are already checked and ordered,
             # so sklearn's "X does not have valid feature names" warning says nothing here.
             with warnings.catch_warnings():

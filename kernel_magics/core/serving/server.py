@@ -109,11 +109,12 @@ def build_state(
     store=None,
     sample_rate: float = 0.1,
     max_body: int = DEFAULT_MAX_BODY,
+    feature_name_warnings_filtered: bool = False,
 ) -> ServerState:
     """Check the model can serve (signature + smoke prediction) and assemble the server state."""
     from .predlog import PredictionLogger
 
-    scorer = Scorer(loaded)
+    scorer = Scorer(loaded, feature_name_warnings_filtered=feature_name_warnings_filtered)
     predlog = None
     if deployment_id is not None and store is not None:
         predlog = PredictionLogger(store, deployment_id, loaded.version.id, sample_rate)

@@ -40,6 +40,7 @@ def _load_state(
             store=store,
             sample_rate=sample_rate,
             max_body=max_body,
+            feature_name_warnings_filtered=True,  # see _server_warnings
         )
     except ValueError as exc:  # no signature
         raise DeploymentError(f"Cannot serve {loaded.version.ref}: {exc}") from exc

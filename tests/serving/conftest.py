@@ -1,0 +1,41 @@
+"""Registered models for the serving tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def churn_frame(rows: int = 200, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "tenure": rng.integers(0, 72, rows),
+            "charges": rng.normal(70.0, 20.0, rows),
+            "support_calls": rng.integers(0, 10, rows),
+        }
+    )
+    target = ((frame["support_calls"] > 4) | (frame["tenure"] < 6)).astype(int)
+    return frame, target
+
+
+@pytest.fixture
+def churn_versions(store):
+    """churn/1 (logistic regression, production) and churn/2 (a tree) with their runs."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.tree import DecisionTreeClassifier
+
+    import kernel_magics as mlops
+
+    frame, target = churn_frame()
+    mlops.log_model(
+        LogisticRegression(max_iter=500).fit(frame, target),
+        "churn",
+        input_example=frame,
+        alias="production",
+    )
+    mlops.log_model(
+        DecisionTreeClassifier(max_depth=3).fit(frame, target), "churn", input_example=frame
+    )
+    return frame
