@@ -6,7 +6,7 @@ import json
 import sys
 
 import pytest
-from sched_helpers import RecordingExecutor, local
+from sched_helpers import RecordingExecutor, at, local
 
 from kernel_magics.core.scheduler import api
 from kernel_magics.core.scheduler.daemon import Scheduler
@@ -254,3 +254,28 @@ def test_parameters_from_text_are_converted(store, notebook, clock):
         "2026-01-05T02:00:00+00:00",
         "2026-01-05T03:00:00+00:00",
     ]
+
+
+def test_background_scheduler_thread_fires_and_stops(store, notebook):
+    # The Jupyter server extension runs the scheduler this way while JupyterLab is open
+    import time
+
+    from kernel_magics.core.scheduler.clock import ScaledClock
+    from kernel_magics.core.scheduler.daemon import running_schedulers, start_background_scheduler
+
+    clock = ScaledClock(at("2026-01-05T00:00:00"), speed=600)  # ten minutes per real second
+    api.schedule(notebook, "* * * * *", timezone="UTC", store=store, now=clock.now())
+    ex = RecordingExecutor()
+    thread, stop = start_background_scheduler(
+        store.location, clock=clock, executor=ex, poll_interval=5, lease=30
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline and len(ex.jobs) < 3:
+        time.sleep(0.05)
+    assert [a["role"] for a in running_schedulers(store, now=clock.now())] == ["leader"]
+    stop.set()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert len(ex.jobs) >= 3
+    assert [t % 60 for _, t, _ in ex.fired] == [0.0] * len(ex.jobs)
+    assert running_schedulers(store, now=clock.now()) == []
