@@ -95,6 +95,26 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "kernel_magics.kernel.schedule_magics:schedule_parser",
         "Run this notebook on a cron schedule (retries, timeout, catch-up).",
     ),
+    "models": Subcommand(
+        "kernel_magics.kernel.deploy_magics:handle_models",
+        "kernel_magics.kernel.deploy_magics:models_parser",
+        "Registered models, a model's versions and alias history, or one version.",
+    ),
+    "deploy": Subcommand(
+        "kernel_magics.kernel.deploy_magics:handle_deploy",
+        "kernel_magics.kernel.deploy_magics:deploy_parser",
+        "Start (or --stop) a local model server for churn@production.",
+    ),
+    "deployments": Subcommand(
+        "kernel_magics.kernel.deploy_magics:handle_deployments",
+        "kernel_magics.kernel.deploy_magics:deployments_parser",
+        "Model servers: what they serve, where, status.",
+    ),
+    "rollback": Subcommand(
+        "kernel_magics.kernel.deploy_magics:handle_rollback",
+        "kernel_magics.kernel.deploy_magics:rollback_parser",
+        "Move an alias back to its previous version and redeploy it.",
+    ),
     "help": Subcommand(
         "kernel_magics.kernel.magics:handle_help", f"{_P}:help_parser",
         "This help, or the full help of one subcommand.",
