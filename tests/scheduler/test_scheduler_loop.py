@@ -279,3 +279,16 @@ def test_background_scheduler_thread_fires_and_stops(store, notebook):
     assert len(ex.jobs) >= 3
     assert [t % 60 for _, t, _ in ex.fired] == [0.0] * len(ex.jobs)
     assert running_schedulers(store, now=clock.now()) == []
+
+
+def test_heartbeats_of_long_dead_schedulers_are_pruned(store, clock):
+    from kernel_magics.core.scheduler.daemon import HEARTBEAT_PREFIX, running_schedulers
+    from kernel_magics.core.scheduler.slots import acquire_lease, lease_holder
+
+    db = store.db
+    acquire_lease(db, HEARTBEAT_PREFIX + "old", "old", clock.now() - 2 * 86400, 60)
+    acquire_lease(db, HEARTBEAT_PREFIX + "recent", "recent", clock.now() - 3600, 60)
+    scheduler(store, clock, RecordingExecutor(), owner="me").tick()
+    assert lease_holder(db, HEARTBEAT_PREFIX + "old") is None
+    assert lease_holder(db, HEARTBEAT_PREFIX + "recent") is not None  # shown dead, kept a day
+    assert [s["owner"] for s in running_schedulers(store, now=clock.now())] == ["me"]

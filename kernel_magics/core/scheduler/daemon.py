@@ -40,6 +40,7 @@ from .slots import (
     drop_lease,
     lease_holder,
     live_leases,
+    prune_leases,
     release_lease,
 )
 from .store import ScheduleRepository
@@ -146,13 +147,18 @@ class Scheduler(BaseScheduler):
         self._lock = threading.Lock()
         self._closed = False
         self._next_due: dict[tuple[int, float], float] = {}
+        self._ticks = 0
 
     # -- one pass -------------------------------------------------------------------------------
     def tick(self) -> TickReport:
         """Leases, crash detection, new slots and claims (see the module docstring)."""
         now = self.clock.now()
-        # Every scheduler says it is alive (``mlops schedule ls`` shows who runs the store).
+        # Every scheduler says it is alive (``mlops schedule ls`` shows who runs the store);
+        # now and then the heartbeats of schedulers dead for a day are deleted.
         acquire_lease(self.store.db, HEARTBEAT_PREFIX + self.owner, self.owner, now, self.lease)
+        self._ticks += 1
+        if self._ticks % 500 == 1:
+            prune_leases(self.store.db, HEARTBEAT_PREFIX, now - 86400)
         if self.store.db.is_sqlite:
             leader = acquire_lease(self.store.db, LEADER_LEASE, self.owner, now, self.lease)
             if not leader:

@@ -342,6 +342,18 @@ def drop_lease(db: Database, name: str, owner: str) -> None:
         conn.execute(delete(leases).where(leases.c.name == name, leases.c.owner == owner))
 
 
+def prune_leases(db: Database, prefix: str, before: float) -> int:
+    """Delete the leases named ``prefix...`` that expired before ``before`` (dead schedulers)."""
+    from sqlalchemy import delete
+
+    with db.write() as conn:
+        return conn.execute(
+            delete(leases).where(
+                leases.c.name.startswith(prefix, autoescape=True), leases.c.expires_at < before
+            )
+        ).rowcount
+
+
 def live_leases(db: Database, prefix: str, now: float) -> list[tuple[str, float]]:
     """``(owner, expires_at)`` of the unexpired leases whose name starts with ``prefix``."""
     with db.read() as conn:
