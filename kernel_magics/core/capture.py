@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 #: Environment variables that name the notebook a kernel serves, in order of trust.
@@ -235,10 +235,8 @@ class ExecutedCell:
     position: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (the source is replaced by its hash)."""
-        data = asdict(self)
-        data["source_hash"] = source_hash(data.pop("source"))
-        return data
+        """Compact JSON-ready form: execution count, notebook cell position and id."""
+        return {"n": self.execution_count, "cell": self.position, "id": self.cell_id}
 
 
 @dataclass

@@ -15,6 +15,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .environment import environment_future, environment_json
@@ -56,6 +57,10 @@ class Flusher:
         #: Hash of this process's environment blob once it is stored and registered; new runs
         #: then reference it directly instead of waiting for a flush to link it.
         self.environment_hash: str | None = None
+        #: Called with each batch of points once written (on the flusher's thread); the live
+        #: plot of %%mlops track follows a run this way, so log_metric itself is untouched.
+        #: A listener must be quick and must not raise.
+        self.listeners: list[Callable[[list[tuple[str, str, int, float, float]]], None]] = []
 
     def ensure_running(self) -> None:
         """Start the background thread if it is not running (again, after a fork)."""
@@ -127,6 +132,11 @@ class Flusher:
                 self._last_heartbeat = now
             if env_hash is not None:
                 self.environment_hash = env_hash.hash
+            for listener in list(self.listeners) if batch else ():
+                try:
+                    listener(batch)
+                except Exception:  # a view must never stop metrics from being written
+                    log.warning("jupyter-mlops metric listener failed", exc_info=True)
             return len(batch)
 
     def _environment_blob(self, wait: float):

@@ -9,6 +9,7 @@ before anything runs.
 from __future__ import annotations
 
 import argparse
+import functools
 import shlex
 from dataclasses import dataclass, field
 
@@ -131,9 +132,14 @@ def track_parser() -> MagicArgumentParser:
     return p  # fmt: skip
 
 
+@functools.lru_cache(maxsize=1)
+def _cached_track_parser() -> MagicArgumentParser:
+    return track_parser()
+
+
 def parse_track(line: str) -> TrackCell:
-    """Parse the arguments of ``%%mlops track``."""
-    ns = track_parser().parse_args(split_line(line))
+    """Parse the arguments of ``%%mlops track`` (on every tracked cell, so the parser is reused)."""
+    ns = _cached_track_parser().parse_args(split_line(line))
     return TrackCell(
         experiment=ns.experiment, name=ns.name, params=_names(ns.param, "--param"),
         metrics=_names(ns.metric, "--metric"), artifacts=_names(ns.artifact, "--artifact"),

@@ -17,6 +17,7 @@ from typing import Any
 from ..core import capture
 from ..core.store.schema import FAILED, FINISHED, KILLED
 from ..errors import KernelMagicsError
+from . import cell_writer
 from .parsers import TrackCell, parse_track, split_line, track_parser, wants_help
 
 #: Tag names a tracked cell writes (also documented in README).
@@ -24,8 +25,10 @@ TAG_ORDER = "mlops.execution_order"
 TAG_ORDER_REASON = "mlops.execution_order.reason"
 TAG_NOTEBOOK = "mlops.notebook"
 TAG_WARNINGS = "mlops.warnings"
+TAG_NOTEBOOK_ERROR = "mlops.notebook.error"
 
 _version_cache: dict[tuple[str, str, int, int], int] = {}
+_cells_cache: dict[tuple[str, int, int], list[tuple[str | None, str]]] = {}
 
 
 def handle_track(magics: Any, line: str, cell: str) -> Any:
@@ -51,6 +54,29 @@ def notebook_version_id(store: Any, path: str) -> int:
             _version_cache.clear()
         _version_cache[key] = cached
     return cached
+
+
+def _store_context(run: Any, cell: str, history: dict, notebook_path: str | None) -> None:
+    """Store the cell's source, the execution history and the notebook version (background)."""
+    run.log_text(cell, "cell/source.py")
+    run.log_dict(history, "cell/history.json")
+    if notebook_path:
+        try:
+            version_id = notebook_version_id(run.store, notebook_path)
+            run.store.runs.set_fields(run.id, notebook_version_id=version_id)
+        except (OSError, KernelMagicsError) as exc:
+            run.set_tag(TAG_NOTEBOOK_ERROR, f"could not record the notebook version: {exc}")
+
+
+def _notebook_cells(path: str) -> list[tuple[str | None, str]]:
+    stat = os.stat(path)
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    cells = _cells_cache.get(key)
+    if cells is None:
+        cells = capture.notebook_code_cells(path)
+        _cells_cache.clear()
+        _cells_cache[key] = cells
+    return cells
 
 
 class TrackedCell:
@@ -85,7 +111,7 @@ class TrackedCell:
         store = open_store()
         count = self.shell.displayhook.prompt_count
         location = capture.locate_notebook(namespace=self.shell.user_ns)
-        cells = capture.notebook_code_cells(location.path) if location.path else None
+        cells = _notebook_cells(location.path) if location.path else None
         self.order = capture.analyze_execution_order(self.history.cells(), cells)
         tags = {
             "mlops.cell.hash": capture.source_hash(self.cell),
@@ -104,15 +130,11 @@ class TrackedCell:
             nested=bool(tracking._active), store=store,
         )  # fmt: skip
         self.tracked_run = run
-        run.log_text(self.cell, "cell/source.py")
-        executed = [c.to_dict() for c in self.order.cells]
-        run.log_dict({"execution_count": count, "executed_cells": executed}, "cell/history.json")
-        if location.path:
-            try:
-                version_id = notebook_version_id(store, location.path)
-                store.runs.set_fields(run.id, notebook_version_id=version_id)
-            except (OSError, KernelMagicsError) as exc:
-                self._warn(f"could not record the notebook version: {exc}")
+        history = {
+            "execution_count": count,
+            "executed_cells": [c.to_dict() for c in self.order.cells],
+        }
+        cell_writer.submit(_store_context, run, self.cell, history, location.path)
         return run
 
     def _warn(self, message: str) -> None:
@@ -215,6 +237,8 @@ class TrackedCell:
             )
 
     def _final_plot(self, run) -> None:
+        if not any(step > 0 for step in run._steps.values()):
+            return  # no metric has two points: nothing to draw, no query
         from .widgets.live_plot import final_figure_png
 
         try:

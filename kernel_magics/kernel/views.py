@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import parsers
+from . import cell_writer, parsers
 
 
 def _help(line: str, parser_factory) -> bool:
@@ -26,6 +26,7 @@ def handle_runs(magics: Any, line: str) -> Any:
     from ..core import tracking
     from ..core.store import open_store
 
+    cell_writer.drain()
     store = open_store()
     if args.df:
         return tracking.runs(args.experiment, filter=args.filter, limit=args.limit, store=store)
@@ -54,6 +55,7 @@ def handle_show(magics: Any, line: str) -> Any:
     from ..core.store import open_store
     from .reports import show_report
 
+    cell_writer.drain()
     store = open_store()
     flusher_for(store).flush()
     details = run_details(store, args.run)
@@ -70,6 +72,7 @@ def handle_compare(magics: Any, line: str) -> Any:
     from ..core.store import open_store
     from .reports import compare_report
 
+    cell_writer.drain()
     store = open_store()
     flusher_for(store).flush()
     return compare_report(compare_runs(store, args.runs))

@@ -28,10 +28,13 @@ def test_series_are_thinned_in_sql(store):
 
 
 def test_refresh_redraws_only_when_points_arrive(store):
-    run = _run_with_points(store, 50)
+    run = tracking.start_run(experiment="live", store=store)
     plot = LivePlot(store, run.id, min_interval=3600)  # the timer never fires in this test
     plot.show(display=False)
-    assert plot.widget.layout.display == "none"
+    assert plot.refresh() is False and plot.widget.layout.display == "none"
+    for i in range(50):
+        run.log_metric("loss", 1.0 / (i + 1), step=i)
+    run.flush()  # the flusher hands the written batch to the plot
     assert plot.refresh() is True
     assert bytes(plot.widget.value).startswith(b"\x89PNG") and plot.widget.layout.display == ""
     assert plot.refresh() is False  # nothing new
@@ -44,6 +47,27 @@ def test_refresh_redraws_only_when_points_arrive(store):
     tracking.end_run(run=run)
     assert plot.finish().startswith(b"\x89PNG")
     assert not plot._thread.is_alive()
+    assert plot._on_batch not in plot._flusher.listeners
+
+
+def test_points_kept_in_memory_are_thinned(store):
+    run = tracking.start_run(experiment="live", store=store)
+    other = tracking.start_run(experiment="live", store=store, nested=True)
+    plot = LivePlot(store, run.id, min_interval=3600)
+    for i in range(100_000):
+        run.log_metric("loss", 1.0 / (i + 1), step=i)
+        if i % 10_000 == 0:
+            other.log_metric("noise", 1.0)
+            run.flush()
+    run.flush()
+    points = plot._series["loss"]
+    assert live_plot.MAX_POINTS <= len(points) <= 2 * live_plot.MAX_POINTS
+    assert points[-1] == (99_999, 1.0 / 100_000)
+    assert [p[0] for p in points] == sorted(p[0] for p in points)
+    assert list(plot._series) == ["loss"]  # the other run's points are not ours
+    plot.stop()
+    tracking.end_run(run=other)
+    tracking.end_run(run=run)
 
 
 def test_timer_thread_redraws_while_the_run_logs(store):
@@ -72,11 +96,13 @@ def test_no_curve_no_figure(store):
 
 def test_live_plot_in_a_shell_leaves_a_static_png(shell, store):
     # Given: a displayed live plot (InteractiveShell has no widget front end; display_id works)
-    run = _run_with_points(store, 20)
+    run = tracking.start_run(experiment="live", store=store)
     plot = LivePlot(store, run.id, min_interval=3600)
     outputs = []
     shell.display_pub.publish = lambda data, **kw: outputs.append((data, kw))
     plot.show()
+    for i in range(20):
+        run.log_metric("loss", 1.0 / (i + 1), step=i)
     tracking.end_run(run=run)
     # When
     png = plot.finish()

@@ -1,11 +1,13 @@
 """The live metric plot of a tracked cell, and the static figure it leaves behind.
 
-``log_metric`` stays untouched (it only appends to the flusher's buffer). A timer thread reads
-the run's points back from the store, which the flusher writes every 0.5 s, thinned in SQL to at
-most :data:`MAX_POINTS` per metric, and redraws a matplotlib figure (Agg, no pyplot) into an
-``ipywidgets.Image``. The wait between redraws grows with the time a redraw takes, so drawing
-uses at most :data:`MAX_BUSY_SHARE` of the time. When the cell ends, the widget's output is
-replaced by a static PNG of the full curves, so the saved notebook renders on GitHub too.
+``log_metric`` stays untouched (it only appends to the flusher's buffer). The plot registers a
+listener with the run's flusher, which hands it each batch of points after writing it (every
+0.5 s); the listener keeps the run's points in memory, halving them whenever a metric passes
+``2 * MAX_POINTS``, and only marks the plot dirty. A timer thread redraws a matplotlib figure (Agg,
+no pyplot) into an ``ipywidgets.Image`` when it is dirty; the wait between redraws grows with the
+time a redraw takes, so drawing uses at most :data:`MAX_BUSY_SHARE` of the time. When the cell
+ends, the widget's output is replaced by a static PNG of the full curves read from the store, so
+the saved notebook renders on GitHub too.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def render_png(series: dict[str, list[tuple]], title: str = "") -> bytes:
     count = max(1, len(series))
     cols = 1 if count == 1 else 2
     rows = -(-count // cols)
-    figure = Figure(figsize=(5.5 * cols if cols > 1 else 6.5, 2.6 * rows), dpi=80)
+    figure = Figure(figsize=(5.5 * cols if cols > 1 else 6.5, 2.6 * rows), dpi=72)
     FigureCanvasAgg(figure)
     for index, (key, points) in enumerate(series.items(), start=1):
         axes = figure.add_subplot(rows, cols, index)
@@ -83,6 +85,8 @@ class LivePlot:
     """
 
     def __init__(self, store: Any, run_id: str, min_interval: float = MIN_INTERVAL_S):
+        from ...core.flusher import flusher_for
+
         self.store = store
         self.run_id = run_id
         self.min_interval = min_interval
@@ -90,13 +94,40 @@ class LivePlot:
         self.redraws = 0
         self.widget: Any = None
         self._handle: Any = None
-        self._signature: tuple = ()
+        self._series: dict[str, list[tuple[int, float]]] = {}
+        self._dirty = False
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._flusher = flusher_for(store)
+        self._flusher.listeners.append(self._on_batch)
+
+    def _on_batch(self, batch: list[tuple[str, str, int, float, float]]) -> None:
+        # On the flusher's thread: keep this run's points, thinned; no drawing, no I/O.
+        run_id, series = self.run_id, self._series
+        with self._lock:
+            for point in batch:
+                if point[0] == run_id:
+                    points = series.get(point[1])
+                    if points is None:
+                        if len(series) >= MAX_PANELS:
+                            continue
+                        points = series[point[1]] = []
+                    points.append((point[2], point[4]))
+                    self._dirty = True
+            for key, points in series.items():
+                while len(points) > 2 * MAX_POINTS:
+                    points = points[-2::-2][::-1] + [points[-1]]
+                series[key] = points
 
     def show(self, display: bool = True) -> None:
         """Create the widget (hidden until there is a curve), display it, start the timer."""
         import ipywidgets
+
+        # Import matplotlib here, once per kernel, rather than in the timer thread where the
+        # import would hold the GIL (and the import lock) while the user's loop runs.
+        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
 
         self.widget = ipywidgets.Image(format="png", layout=ipywidgets.Layout(display="none"))
         if display:
@@ -114,14 +145,20 @@ class LivePlot:
                 self.interval = min(self.interval * 2, 10.0)
 
     def refresh(self) -> bool:
-        """Redraw if new points arrived; return True when it redrew."""
-        started = time.perf_counter()
-        series = read_series(self.store, self.run_id, max_points=MAX_POINTS // 2)
-        signature = tuple((k, len(v), v[-1]) for k, v in series.items())
-        if not series or signature == self._signature:
+        """Redraw if new points arrived; return True when it redrew.
+
+        The next wait is stretched so that drawing takes at most :data:`MAX_BUSY_SHARE` of the
+        wall time.
+        """
+        with self._lock:
+            if not self._dirty:
+                return False
+            self._dirty = False
+            series = {k: list(v) for k, v in self._series.items() if len(v) >= 2}
+        if not series:
             return False
+        started = time.perf_counter()
         png = render_png(series, f"run {self.run_id[:8]} (live)")
-        self._signature = signature
         if self.widget is not None:
             self.widget.value = png
             if self.widget.layout.display == "none":
@@ -134,6 +171,8 @@ class LivePlot:
     def stop(self) -> None:
         """Stop the timer thread (waits for a redraw in progress)."""
         self._stop.set()
+        if self._on_batch in self._flusher.listeners:
+            self._flusher.listeners.remove(self._on_batch)
         if self._thread is not None:
             self._thread.join(timeout=30)
 
