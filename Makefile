@@ -86,6 +86,7 @@ setup: $(STAMP)/system $(STAMP)/python
 lab: setup
 	mkdir -p $(DEMO)
 	[ -e $(DEMO)/demo.ipynb ] || cp binder/demo/demo.ipynb $(DEMO)/
+	shopt -s nullglob
 	for nb in templates/*.ipynb; do [ -e "$(DEMO)/$$(basename $$nb)" ] || cp "$$nb" $(DEMO)/; done
 	export MLOPS_HOME="$(CURDIR)/$(DEMO)/.mlops"
 	$(BIN)/mlops db upgrade
