@@ -168,6 +168,7 @@ async def test_run_detail_with_prefix_warnings_and_notebook_version(jp_fetch, se
     assert data["warnings"][0].startswith("Unordered: cell 3 ran before cell 2.")
     assert data["notebook_version"]["id"] == version
     assert data["notebook_version"]["jupyter_path"] == "nb.ipynb"
+    assert len(data["notebook_version"]["short_hash"]) == 10
     assert data["notebook_version"]["run_ids"] == [run_id]
 
 

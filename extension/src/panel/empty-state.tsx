@@ -27,7 +27,7 @@ export function EmptyState(props: IEmptyStateProps): JSX.Element {
           </p>
           <pre className="jp-mlops-code">
             {
-              '%load_ext kernel_magics\n\n%%mlops track --experiment demo\nC = 0.1\nmlops.log_metric("acc", 0.93)'
+              '%load_ext kernel_magics\n\n%%mlops track --experiment demo\nimport kernel_magics as mlops\nC = 0.1\nmlops.log_metric("acc", 0.93)'
             }
           </pre>
           <p>The run appears here as soon as the cell finishes.</p>

@@ -107,6 +107,7 @@ class RunItemHandler(MlopsHandler):
         if record.notebook_version_id is not None:
             version = get_notebook_version(self.store, record.notebook_version_id).to_dict()
             version["jupyter_path"] = self.jupyter_path(version["path"])
+            version["short_hash"] = version["blob_hash"][:10]
             data["notebook_version"] = version
         data["jupyter_path"] = self.jupyter_path(record.notebook_path)
         data["environment"] = None

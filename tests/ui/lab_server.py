@@ -1,0 +1,153 @@
+"""Start a real ``jupyter lab`` for the browser tests, isolated in a temporary folder.
+
+The lab serves the freshly built front end (``kernel_magics/labextension``, linked through
+``JUPYTER_PATH`` so the installed copy is not touched), enables the ``kernel_magics`` server
+extension on the command line, and keeps its own settings, workspaces and store (``MLOPS_HOME``).
+Also usable by hand: ``python tests/ui/lab_server.py`` prints the URL and waits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+LABEXTENSION = REPO / "kernel_magics" / "labextension"
+NOTEBOOKS = Path(__file__).parent / "notebooks"
+CHROMIUM = os.environ.get("MLOPS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+#: No news toast, no update check: they would cover the screenshots.
+OVERRIDES = {
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+    "jupyter-mlops:plugin": {"refreshInterval": 1, "maxRefreshInterval": 4},
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LabServer:
+    """A ``jupyter lab`` process on 127.0.0.1 with its own folders.
+
+    Parameters
+    ----------
+    base : Path
+        An empty folder to hold the root, the store, settings and logs.
+    """
+
+    def __init__(self, base: Path):
+        self.base = base
+        self.root = base / "root"
+        self.home = base / ".mlops"
+        self.port = _free_port()
+        self.token = "mlops-ui-test"
+        self.process: subprocess.Popen | None = None
+        self.log_path = base / "lab.log"
+
+    @property
+    def url(self) -> str:
+        """The lab's base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def _prepare(self) -> dict[str, str]:
+        if not (LABEXTENSION / "package.json").exists():
+            raise RuntimeError(
+                f"{LABEXTENSION} is missing: build the front end first "
+                "(cd extension && jlpm install && jlpm build)."
+            )
+        self.root.mkdir(parents=True)
+        for notebook in NOTEBOOKS.glob("*.ipynb"):
+            shutil.copy(notebook, self.root / notebook.name)
+        data = self.base / "data"
+        (data / "labextensions").mkdir(parents=True)
+        (data / "labextensions" / "jupyter-mlops").symlink_to(LABEXTENSION)
+        settings = self.base / "app-settings"
+        settings.mkdir()
+        (settings / "overrides.json").write_text(json.dumps(OVERRIDES))
+        env = {**os.environ, "MLOPS_HOME": str(self.home), "JUPYTER_PATH": str(data),
+               "JUPYTER_CONFIG_DIR": str(self.base / "config"),
+               "JUPYTER_RUNTIME_DIR": str(self.base / "runtime")}  # fmt: skip
+        for var in ("MLOPS_STORE_URI", "MLOPS_ARTIFACTS_URI", "MLOPS_RUN_ID"):
+            env.pop(var, None)
+        return env
+
+    def start(self, timeout: float = 60) -> LabServer:
+        """Start the lab and wait until it answers."""
+        env = self._prepare()
+        bindir = Path(sys.executable).parent
+        args = [
+            str(bindir / "jupyter-lab"), "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
+            f"--ServerApp.root_dir={self.root}", f"--IdentityProvider.token={self.token}",
+            "--ServerApp.jpserver_extensions={'kernel_magics': True}",
+            f"--LabApp.app_settings_dir={self.base / 'app-settings'}",
+            f"--LabApp.user_settings_dir={self.base / 'user-settings'}",
+            f"--LabApp.workspaces_dir={self.base / 'workspaces'}",
+        ]  # fmt: skip
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            args.append("--allow-root")
+        env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
+        log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self._log = log
+        deadline = time.time() + timeout
+        request = urllib.request.Request(
+            f"{self.url}/mlops/api/status", headers={"Authorization": f"token {self.token}"}
+        )
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"jupyter lab exited early:\n{self.log_path.read_text()[-3000:]}"
+                )
+            try:
+                with urllib.request.urlopen(request, timeout=2) as response:
+                    json.loads(response.read())
+                return self
+            except OSError:
+                if time.time() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"jupyter lab did not answer in {timeout} s") from None
+                time.sleep(0.3)
+
+    def stop(self) -> None:
+        """Stop the lab process (the one this object started)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def api(self, path: str) -> dict:
+        """GET a ``/mlops/api`` route and decode it."""
+        request = urllib.request.Request(
+            f"{self.url}/mlops/api/{path}", headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        server = LabServer(Path(tmp)).start()
+        print(f"{server.url}/lab?token={server.token}  (Ctrl+C to stop)")
+        try:
+            server.process.wait()
+        except KeyboardInterrupt:
+            server.stop()
