@@ -48,7 +48,8 @@ class Flusher:
         self.points: deque[tuple[str, str, int, float, float]] = deque()
         self.alive_runs: dict[str, int] = {}  # run id -> number of holders in this process
         self.needs_environment: set[str] = set()
-        self._flush_lock = threading.Lock()
+        # Re-entrant: the SIGTERM handler may flush while the main thread is mid-flush.
+        self._flush_lock = threading.RLock()
         self._wake = threading.Event()
         self._stopped = False
         self._last_heartbeat = 0.0
@@ -66,7 +67,7 @@ class Flusher:
         """Start the background thread if it is not running (again, after a fork)."""
         if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
             if self._pid != os.getpid():
-                self._flush_lock = threading.Lock()
+                self._flush_lock = threading.RLock()
                 self._pid = os.getpid()
             self._stopped = False
             self._thread = threading.Thread(target=self._loop, name="mlops-flusher", daemon=True)
