@@ -34,6 +34,10 @@ _LAZY = {
     ),
     "promote": "kernel_magics.core.promotion",
     **dict.fromkeys(
+        ["run_notebook", "sweep_notebook", "rerun", "RunResult", "SweepResult"],
+        "kernel_magics.core.runner",
+    ),
+    **dict.fromkeys(
         ["deploy", "rollback", "stop_deployment", "list_deployments", "deployment_logs"],
         "kernel_magics.core.serving.deployments",
     ),

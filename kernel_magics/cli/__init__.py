@@ -28,6 +28,9 @@ COMMANDS = {
     "rollback": "kernel_magics.cli.models_commands:rollback",
     "schedule": "kernel_magics.cli.schedule_commands:schedule",
     "scheduler": "kernel_magics.cli.schedule_commands:scheduler",
+    "run": "kernel_magics.cli.run_commands:run",
+    "rerun": "kernel_magics.cli.run_commands:rerun",
+    "templates": "kernel_magics.cli.run_commands:templates",
 }
 
 

@@ -108,6 +108,7 @@ def run_notebook(
     parent_run_id: str | None = None,
     progress: bool = False,
     store: Store | None = None,
+    executor: str | None = None,
 ) -> RunResult:
     """Execute a notebook with papermill as one tracked run.
 
@@ -140,6 +141,8 @@ def run_notebook(
         Show a progress bar of cells done.
     store : Store, optional
         Where to record the run; the resolved default store when omitted.
+    executor : str, optional
+        ``"local"`` (default: this process) or ``"dask://HOST:PORT"`` (a Dask worker).
 
     Returns
     -------
@@ -160,7 +163,7 @@ def run_notebook(
     return run_one(
         path, parameters, experiment=experiment, name=name, timeout=timeout, kernel=kernel,
         output_dir=output_dir, source=source, tags=tags, parent_run_id=parent_run_id,
-        progress=progress, store=store,
+        progress=progress, store=store, executor=executor,
     )  # fmt: skip
 
 

@@ -305,6 +305,7 @@ def execute_plan(
     Never raises for a failing notebook; the result carries the status. Setting ``cancel``
     interrupts the notebook and ends the run ``killed``.
     """
+    import nbformat
     import papermill
     from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
@@ -321,7 +322,7 @@ def execute_plan(
     output_path = base.with_suffix(".ipynb")
     stdout_path, stderr_path = Path(f"{base}.stdout.log"), Path(f"{base}.stderr.log")
     status, error, failed_cell = FINISHED, None, None
-    nb = parse_notebook_bytes(plan.notebook, plan.stem)
+    nb = nbformat.from_dict(parse_notebook_bytes(plan.notebook, plan.stem))
     executed = None
     watchdog = _Watchdog(km, plan.timeout, cancel)
     try:

@@ -12,6 +12,7 @@ import atexit
 import logging
 import os
 import threading
+import uuid
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
@@ -47,6 +48,44 @@ def _wait_for_shutdowns() -> None:
     # Kernels being stopped when the process exits would be left running otherwise.
     for thread in list(_stopping):
         thread.join(timeout=10)
+    if _ipc_root is not None and not _stopping:
+        import shutil
+
+        shutil.rmtree(_ipc_root, ignore_errors=True)
+
+
+_warmed = False
+
+
+def warm_imports() -> None:
+    """Import papermill and nbformat on a thread while kernels boot (seconds on a cold disk)."""
+    global _warmed
+    if _warmed:
+        return
+    _warmed = True
+
+    def work() -> None:
+        try:
+            import nbformat  # noqa: F401
+
+            from . import engine  # noqa: F401  (imports papermill and nbclient)
+        except Exception:  # the run imports them again and reports the error
+            log.debug("warm-up import failed", exc_info=True)
+
+    threading.Thread(target=work, name="mlops-warm-imports", daemon=True).start()
+
+
+_ipc_root: str | None = None
+
+
+def _ipc_dir() -> str:
+    """Return a folder only this user can enter, for kernel sockets (short: paths < 108)."""
+    global _ipc_root
+    if _ipc_root is None or not os.path.isdir(_ipc_root):
+        import tempfile
+
+        _ipc_root = tempfile.mkdtemp(prefix="mlops-k-")  # mode 0700
+    return _ipc_root
 
 
 def check_kernel(name: str) -> None:
@@ -79,7 +118,9 @@ def start_kernel(name: str, env: Mapping[str, str], cwd: str):
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
-    km = AsyncKernelManager(kernel_name=name)
+    # IPC (unix sockets in a private folder) instead of TCP: no port is open to other users.
+    km = AsyncKernelManager(kernel_name=name, transport="ipc")
+    km.ip = os.path.join(_ipc_dir(), f"k-{uuid.uuid4().hex[:12]}")
     extra = [HISTORY_ARG] if km.ipykernel else []
     run_sync(km.start_kernel)(env={**os.environ, **env}, cwd=cwd, extra_arguments=extra)
     return km
@@ -155,6 +196,7 @@ class KernelPool:
         """Launch the first ``size`` kernels (in the background); return self."""
         for _ in range(self.size):
             self._spawn()
+        warm_imports()
         return self
 
     def _spawn(self) -> None:

@@ -77,15 +77,16 @@ def load_notebook(path: str | os.PathLike[str]) -> tuple[bytes, dict[str, Any]]:
 
 
 def parse_notebook_bytes(data: bytes, origin: str) -> dict[str, Any]:
-    """Parse and validate notebook bytes with nbformat.
+    """Parse notebook bytes and check the nbformat 4 structure the runner relies on.
+
+    A structural check, not a full schema validation: importing nbformat's validator costs
+    seconds, and papermill validates again when it loads the notebook.
 
     Raises
     ------
     NotebookFormatError
-        When the content is not a valid notebook.
+        When the content is not a notebook.
     """
-    import nbformat
-
     try:
         content = json.loads(data)
     except ValueError as exc:
@@ -95,14 +96,23 @@ def parse_notebook_bytes(data: bytes, origin: str) -> dict[str, Any]:
         ) from None
     if not isinstance(content, dict) or not isinstance(content.get("cells"), list):
         raise NotebookFormatError(f"{origin} is JSON but not a notebook (no 'cells' list).")
-    try:
-        node = nbformat.from_dict(content)
-        if node.get("nbformat", 4) < 4:
-            node = nbformat.convert(node, 4)
-        nbformat.validate(node)
-    except Exception as exc:  # nbformat raises ValidationError, KeyError, ... on bad notebooks
-        raise NotebookFormatError(f"{origin} is not a valid nbformat 4 notebook: {exc}") from None
-    return node
+    if content.get("nbformat") != 4:
+        raise NotebookFormatError(
+            f"{origin} is nbformat {content.get('nbformat')!r}; open and save it in JupyterLab "
+            "to upgrade it to nbformat 4."
+        )
+    if not isinstance(content.get("metadata", {}), dict):
+        raise NotebookFormatError(f"{origin}: the notebook metadata is not an object.")
+    for index, cell in enumerate(content["cells"]):
+        ok = isinstance(cell, dict) and cell.get("cell_type") in ("code", "markdown", "raw")
+        ok = ok and isinstance(cell.get("source", ""), (str, list))
+        ok = ok and isinstance(cell.get("metadata", {}), dict)
+        if not ok:
+            raise NotebookFormatError(
+                f"{origin}: cell {index} is malformed (it needs a cell_type of code, markdown or "
+                "raw, and a source). Open the notebook in JupyterLab to repair it."
+            )
+    return content
 
 
 def find_parameters_cell(nb: Mapping[str, Any]) -> int | None:

@@ -1,0 +1,272 @@
+"""``mlops run``, ``mlops rerun`` and ``mlops templates ls / copy``.
+
+Exit codes: 0 when every run finished, 1 when a run (or a sweep child) did not, 2 for bad input
+(reported before any kernel starts).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import click
+
+from ..errors import ConflictError, NotFoundError
+from .output import console, duration, print_json, table
+
+
+def _pairs(items: tuple[str, ...], flag: str) -> dict[str, str]:
+    from ..core.runner.parameters import parse_assignments
+
+    return parse_assignments(items, flag)
+
+
+@click.command("run")
+@click.argument("notebook", type=click.Path(dir_okay=False))
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Set a parameter (converted to the type of its default; repeatable).",
+)
+@click.option(
+    "-f",
+    "--params-file",
+    type=click.Path(dir_okay=False),
+    help="YAML or JSON file of parameters; -p values override it.",
+)
+@click.option(
+    "--sweep",
+    "sweeps",
+    multiple=True,
+    metavar="NAME=V1,V2,...",
+    help="Run once per value; several --sweep flags make a grid (repeatable).",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Runs executing at the same time (kernels are started ahead).",
+)
+@click.option(
+    "--executor",
+    default="local",
+    show_default=True,
+    help="'local', or 'dask://HOST:PORT' to run on a Dask cluster.",
+)
+@click.option("--timeout", type=float, help="Seconds a run may take; then it ends killed.")
+@click.option("--kernel", help="Jupyter kernel to use instead of the notebook's own.")
+@click.option("-e", "--experiment", help="Experiment of the run(s) (default: Default).")
+@click.option("--name", help="Name of the run (or of the sweep's parent run).")
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False),
+    help="Folder for executed notebooks and logs (default: <MLOPS_HOME>/outputs).",
+)
+@click.option(
+    "--objective",
+    metavar="metrics.NAME",
+    help="For a sweep: record the child with the best value of this metric.",
+)
+@click.option(
+    "--maximize/--minimize",
+    default=False,
+    show_default=True,
+    help="Whether the best objective value is the largest or the smallest.",
+)
+@click.option(
+    "-t", "--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag the run(s) (repeatable)."
+)
+@click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def run(notebook, params, params_file, sweeps, workers, executor, timeout, kernel, experiment,
+        name, output_dir, objective, maximize, tags, no_progress, as_json) -> None:  # fmt: skip
+    r"""Execute NOTEBOOK with papermill as a tracked run (or a sweep of runs).
+
+    \b
+    mlops run train.ipynb -p C=0.1 -p solver=lbfgs
+    mlops run train.ipynb --sweep C=0.01,0.1,1 --sweep max_iter=100,200 --workers 2 \\
+        --objective metrics.accuracy --maximize
+    mlops run train.ipynb --executor dask://127.0.0.1:8786
+    """
+    from ..core.runner.parameters import load_parameters_file, split_sweep_values
+
+    text = _pairs(params, "-p")
+    from_file = load_parameters_file(params_file) if params_file else {}
+    tag_values = _pairs(tags, "--tag")
+    progress = not no_progress and not as_json
+    if sweeps:
+        grid = {k: split_sweep_values(v) for k, v in _pairs(sweeps, "--sweep").items()}
+        from ..core.runner.sweep import run_sweep
+
+        result = run_sweep(
+            notebook, grid, from_file, text_parameters=text, text_grid=True, workers=workers,
+            executor=executor, objective=objective, maximize=maximize, experiment=experiment,
+            name=name, timeout=timeout, kernel=kernel, output_dir=output_dir, tags=tag_values,
+            progress=progress,
+        )  # fmt: skip
+        _print_sweep(result, objective, as_json)
+        raise SystemExit(0 if result.status == "finished" else 1)
+    from ..core.runner.execute import run_one
+
+    if workers != 1:
+        raise click.UsageError("--workers only applies to a sweep (add --sweep NAME=V1,V2).")
+    outcome = run_one(
+        notebook, from_file, text_parameters=text, executor=executor, experiment=experiment,
+        name=name, timeout=timeout, kernel=kernel, output_dir=output_dir, tags=tag_values,
+        progress=progress,
+    )  # fmt: skip
+    if as_json:
+        print_json(outcome.to_dict())
+    else:
+        _print_run(outcome)
+    raise SystemExit(0 if outcome.ok else 1)
+
+
+def _print_run(result) -> None:
+    out = console()
+    style = "green" if result.ok else "red"
+    out.print(f"Run [bold]{result.run_id[:8]}[/bold] [{style}]{result.status}[/{style}] "
+              f"in {duration(result.duration)}")  # fmt: skip
+    if result.error:
+        out.print(f"  {result.error}", markup=False)
+    if result.output_path:
+        out.print(f"  output notebook: {result.output_path}", markup=False)
+
+
+def _print_sweep(result, objective, as_json: bool) -> None:
+    if as_json:
+        print_json(result.to_dict())
+        return
+    rows = []
+    for child in result.children:
+        params = ", ".join(f"{k}={v}" for k, v in child.parameters.items())
+        best = "*" if child.run_id == result.best_run_id else ""
+        rows.append([child.run_id[:8], child.status, params, duration(child.duration), best])
+    table(f"Sweep {result.parent_run_id[:8]}: {result.status}",
+          ["Run", "Status", "Parameters", "Duration", "Best"], rows)  # fmt: skip
+    if result.best_run_id:
+        console().print(f"Best {objective}: {result.best_value:g} (run {result.best_run_id[:8]})")
+
+
+@click.command("rerun")
+@click.argument("run_id", metavar="RUN")
+@click.option(
+    "--tolerance",
+    type=float,
+    default=1e-9,
+    show_default=True,
+    help="Relative tolerance under which metric values count as equal.",
+)
+@click.option("--timeout", type=float, help="Seconds the rerun may take.")
+@click.option("--kernel", help="Jupyter kernel to use instead of the original's.")
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False),
+    help="Folder for the executed notebook.",
+)
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def rerun(run_id, tolerance, timeout, kernel, output_dir, no_progress, as_json) -> None:
+    """Re-execute RUN from its stored notebook version and parameters; report differences.
+
+    Exit code 0 when the rerun finished (differences or not), 1 when it did not.
+    """
+    from ..core.runner.rerun import rerun_run
+
+    report = rerun_run(run_id, tolerance=tolerance, timeout=timeout, kernel=kernel,
+                       output_dir=output_dir, progress=not (no_progress or as_json))  # fmt: skip
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        _print_run(report.result)
+        if report.identical:
+            console().print(f"[green]Identical[/green] to {report.original_run_id[:8]} "
+                            f"(metrics within {tolerance:g}).")  # fmt: skip
+        else:
+            table(f"{len(report.differences)} difference(s) from {report.original_run_id[:8]}",
+                  ["Kind", "Name", "Original", "Rerun", "Note"],
+                  [[d.kind, d.name, _short(d.original), _short(d.rerun), d.note]
+                   for d in report.differences])  # fmt: skip
+    raise SystemExit(0 if report.result.ok else 1)
+
+
+def _short(value) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+def templates_dir() -> Path:
+    """Return the folder of the bundled template notebooks (source tree or installed share/).
+
+    Raises
+    ------
+    NotFoundError
+        When the templates are not installed.
+    """
+    import sys
+
+    import kernel_magics
+
+    candidates = [Path(kernel_magics.__file__).resolve().parent.parent / "templates",
+                  Path(sys.prefix) / "share" / "jupyter-mlops" / "templates"]  # fmt: skip
+    for folder in candidates:
+        if folder.is_dir() and any(folder.glob("*.ipynb")):
+            return folder
+    raise NotFoundError("The template notebooks are not installed (reinstall jupyter-mlops).")
+
+
+@click.group()
+def templates() -> None:
+    """List and copy the bundled parameterized notebooks."""
+
+
+@templates.command("ls")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def templates_ls(as_json) -> None:
+    """List the templates with their parameters."""
+    from ..core.runner.parameters import load_notebook, parse_parameters
+
+    rows = []
+    for path in sorted(templates_dir().glob("*.ipynb")):
+        _, nb = load_notebook(path)
+        specs = parse_parameters(nb, path.name)
+        first = next((c for c in nb["cells"] if c.get("cell_type") == "markdown"), None)
+        title = "".join(first["source"]).splitlines()[0].lstrip("# ") if first else ""
+        rows.append({"name": path.stem, "title": title,
+                     "parameters": {k: s.source for k, s in specs.items()}})  # fmt: skip
+    if as_json:
+        print_json(rows)
+        return
+    table("Templates", ["Name", "Description", "Parameters"],
+          [[r["name"], r["title"], ", ".join(f"{k}={v}" for k, v in r["parameters"].items())]
+           for r in rows])  # fmt: skip
+
+
+@templates.command("copy")
+@click.argument("name")
+@click.argument("dest", type=click.Path(), default=".")
+@click.option("--force", is_flag=True, help="Overwrite DEST if it exists.")
+def templates_copy(name, dest, force) -> None:
+    """Copy template NAME (e.g. train) to DEST (a file or an existing folder)."""
+    folder = templates_dir()
+    stem = name[: -len(".ipynb")] if name.endswith(".ipynb") else name
+    source = folder / f"{stem}.ipynb"
+    if not source.is_file():
+        known = ", ".join(sorted(p.stem for p in folder.glob("*.ipynb")))
+        raise NotFoundError(f"No template {name!r}; the templates are: {known}.")
+    target = Path(dest)
+    if target.is_dir():
+        target = target / source.name
+    if target.exists() and not force:
+        raise ConflictError(f"{target} already exists; pass --force to overwrite it.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    click.echo(f"Copied {source.name} to {target}. Run it with: mlops run {target}")
