@@ -28,7 +28,7 @@ CONFIG_NAME = "ipython_config.json"
 
 
 def config_dir(user: bool, profile: str, prefix: str | None) -> Path:
-    """The folder whose ``ipython_config.json`` init edits."""
+    """Return the folder whose ``ipython_config.json`` init edits."""
     if user:
         from IPython.paths import get_ipython_dir
 
@@ -80,12 +80,22 @@ def set_autoload(path: Path, enabled: bool) -> bool:
 
 
 @click.command("init")
-@click.option("--user", is_flag=True,
-              help="Configure your IPython profile instead of this Python environment.")
-@click.option("--profile", default="default", show_default=True,
-              help="The IPython profile to configure (with --user).")
-@click.option("--prefix", type=click.Path(file_okay=False),
-              help="Environment prefix to configure (default: this Python's sys.prefix).")
+@click.option(
+    "--user",
+    is_flag=True,
+    help="Configure your IPython profile instead of this Python environment.",
+)
+@click.option(
+    "--profile",
+    default="default",
+    show_default=True,
+    help="The IPython profile to configure (with --user).",
+)
+@click.option(
+    "--prefix",
+    type=click.Path(file_okay=False),
+    help="Environment prefix to configure (default: this Python's sys.prefix).",
+)
 @click.option("--undo", is_flag=True, help="Stop loading the magics automatically.")
 def init(user: bool, profile: str, prefix: str | None, undo: bool) -> None:
     """Load the %mlops magics in every kernel, without %load_ext."""  # noqa: D401

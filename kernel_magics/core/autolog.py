@@ -80,7 +80,7 @@ class SklearnAutolog:
             autolog._record(estimator, args, kwargs, time.perf_counter() - started)
             return result
 
-        fit.__wrapped__ = original
+        fit.__wrapped__ = original  # type: ignore[attr-defined]
         fit.__name__ = getattr(original, "__name__", "fit")
         fit.__doc__ = getattr(original, "__doc__", None)
         return fit

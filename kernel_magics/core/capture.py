@@ -114,7 +114,7 @@ def _top_level(body: Sequence[ast.stmt]):
 
 
 def calls_names(source: str, names: Sequence[str]) -> bool:
-    """True when the source calls a function or method with one of ``names`` (``log_metric``)."""
+    """Tell whether the source calls a function or method with one of ``names`` (``log_metric``)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):

@@ -121,7 +121,7 @@ def open_figure_numbers() -> set[int]:
 
 
 def drawn_figures(before: set[int]) -> list[tuple[int, Any]]:
-    """The pyplot figures opened since ``before`` was taken, plus older ones drawn on since.
+    """Return the pyplot figures opened since ``before`` was taken, plus older ones drawn on since.
 
     With the inline backend every figure a cell draws is still open when the cell's code ends
     (IPython closes them afterwards), so this sees exactly the cell's figures.

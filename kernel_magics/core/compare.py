@@ -40,7 +40,7 @@ def resolve_run(store: Store, ref: str) -> str:
 
 
 def read_environment(store: Store, environment_hash: str | None) -> dict[str, Any] | None:
-    """The environment a run recorded (Python, platform, packages, git), if any."""
+    """Return the environment a run recorded (Python, platform, packages, git), if any."""
     if not environment_hash:
         return None
     try:
@@ -50,7 +50,7 @@ def read_environment(store: Store, environment_hash: str | None) -> dict[str, An
 
 
 def cell_source(store: Store, run_id: str) -> str | None:
-    """The source of the tracked cell that made the run (None for runs not made by a cell)."""
+    """Return the source of the tracked cell that made the run (None for other runs)."""
     try:
         data, _ = store.artifacts.read(run_id, CELL_SOURCE_PATH)
     except ArtifactNotFoundError:
@@ -208,15 +208,21 @@ def _summary(result: dict[str, Any], envs: list) -> list[str]:
     if len(set(result["python"])) > 1:
         lines.append(f"Python versions differ: {' vs '.join(map(str, result['python']))}.")
     if result["packages"]:
-        lines.append(f"Packages differ: {_names([{**r, 'differs': True} for r in result['packages']])}.")
+        lines.append(
+            f"Packages differ: {_names([{**r, 'differs': True} for r in result['packages']])}."
+        )
     elif not all(envs):
-        lines.append("The environment of some runs was not recorded, so packages cannot be compared.")
+        lines.append(
+            "The environment of some runs was not recorded, so packages cannot be compared."
+        )
     if any(result["code"].values()):
         lines.append("The tracked cell's code differs.")
     notebook = [d for d in result["notebook"].values() if d]
     if notebook:
-        changed = sum(d["summary"]["changed"] + d["summary"]["added"] + d["summary"]["removed"]
-                      for d in notebook)
+        changed = sum(
+            d["summary"]["changed"] + d["summary"]["added"] + d["summary"]["removed"]
+            for d in notebook
+        )
         lines.append(f"The notebook differs ({changed} cells changed, added or removed).")
     if not lines:
         lines.append("No recorded difference: same params, data, environment and code.")

@@ -46,7 +46,7 @@ class MlopsMagics(Magics):
         self.history = CellHistory(shell)
 
     @line_cell_magic
-    def mlops(self, line: str, cell: str | None = None) -> Any:
+    def mlops(self, line: str, cell: str | None = None) -> Any:  # noqa: D102 - doc set below
         __tracebackhide__ = True  # noqa: F841 - IPython hides frames that set this
         name, _, rest = (line or "").strip().partition(" ")
         name = name or "help"
@@ -57,7 +57,9 @@ class MlopsMagics(Magics):
                 "(see %mlops help)."
             )
         if sub.cell and cell is None:
-            raise UsageError(f"{name} is a cell magic: put `%%mlops {name}` on a cell's first line.")
+            raise UsageError(
+                f"{name} is a cell magic: put `%%mlops {name}` on a cell's first line."
+            )
         if not sub.cell and cell is not None:
             raise UsageError(f"{name} is a line magic: write `%mlops {name} ...` (one %).")
         try:

@@ -53,7 +53,7 @@ def split_line(line: str) -> list[str]:
 
 
 def wants_help(tokens: list[str]) -> bool:
-    """True when the user asked for a subcommand's help (``-h`` / ``--help``)."""
+    """Tell whether the user asked for a subcommand's help (``-h`` / ``--help``)."""
     return "-h" in tokens or "--help" in tokens
 
 
@@ -85,7 +85,9 @@ def parse_pairs(items: list[str] | None, flag: str) -> dict[str, str]:
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise ValidationError(f"{flag} {item!r} must look like key=value (e.g. {flag} team=cv).")
+            raise ValidationError(
+                f"{flag} {item!r} must look like key=value (e.g. {flag} team=cv)."
+            )
         pairs[key.strip()] = value
     return pairs
 
@@ -110,25 +112,47 @@ class TrackCell:
 
 
 def track_parser() -> MagicArgumentParser:
-    """The parser of ``%%mlops track``."""
+    """Return the parser of ``%%mlops track``."""
     p = MagicArgumentParser(prog="%%mlops track", description="Track this cell as a run.")
     p.add_argument("--experiment", "-e", help="Experiment name (default: the notebook's name).")
     p.add_argument("--name", "-n", help="Run name (default: In[<execution count>]).")
-    p.add_argument("--param", action="append", metavar="x,y",
-                   help="Variables to log as params at cell end (besides literal assignments).")
-    p.add_argument("--metric", action="append", metavar="acc,loss",
-                   help="Numeric variables to log as metrics at cell end.")
-    p.add_argument("--artifact", action="append", metavar="model",
-                   help="Variables to store as artifacts (skops, parquet, npy, json).")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="x,y",
+        help="Variables to log as params at cell end (besides literal assignments).",
+    )
+    p.add_argument(
+        "--metric",
+        action="append",
+        metavar="acc,loss",
+        help="Numeric variables to log as metrics at cell end.",
+    )
+    p.add_argument(
+        "--artifact",
+        action="append",
+        metavar="model",
+        help="Variables to store as artifacts (skops, parquet, npy, json).",
+    )
     p.add_argument("--tag", action="append", metavar="k=v", help="Tags for the run.")
-    p.add_argument("--no-figures", action="store_true",
-                   help="Do not store the matplotlib figures the cell draws.")
-    p.add_argument("--autolog", action="store_true",
-                   help="Log scikit-learn fits: params, fit time, training score, model.")
-    p.add_argument("--no-live", action="store_true",
-                   help="No live metric plot while the cell runs.")
-    p.add_argument("--pickle", action="store_true",
-                   help="Allow pickle for --artifact values no safe format can store.")
+    p.add_argument(
+        "--no-figures",
+        action="store_true",
+        help="Do not store the matplotlib figures the cell draws.",
+    )
+    p.add_argument(
+        "--autolog",
+        action="store_true",
+        help="Log scikit-learn fits: params, fit time, training score, model.",
+    )
+    p.add_argument(
+        "--no-live", action="store_true", help="No live metric plot while the cell runs."
+    )
+    p.add_argument(
+        "--pickle",
+        action="store_true",
+        help="Allow pickle for --artifact values no safe format can store.",
+    )
     return p  # fmt: skip
 
 
@@ -172,7 +196,7 @@ def _positive(text: str) -> int:
 
 
 def runs_parser() -> MagicArgumentParser:
-    """The parser of ``%mlops runs``."""
+    """Return the parser of ``%mlops runs``."""
     p = MagicArgumentParser(prog="%mlops runs", description="A sortable, filterable runs table.")
     p.add_argument("--experiment", "-e", help="Only runs of this experiment.")
     p.add_argument("--filter", "-f", help="e.g. \"metrics.acc > 0.9 and params.C = '0.1'\".")
@@ -195,7 +219,7 @@ class ShowRun:
 
 
 def show_parser() -> MagicArgumentParser:
-    """The parser of ``%mlops show``."""
+    """Return the parser of ``%mlops show``."""
     p = MagicArgumentParser(prog="%mlops show", description="Everything about one run.")
     p.add_argument("run", help="Run id or unique prefix (4+ characters); 'last' for the newest.")
     return p
@@ -214,7 +238,7 @@ class CompareRuns:
 
 
 def compare_parser() -> MagicArgumentParser:
-    """The parser of ``%mlops compare``."""
+    """Return the parser of ``%mlops compare``."""
     p = MagicArgumentParser(prog="%mlops compare", description="Why runs differ.")
     p.add_argument("runs", nargs="+", help="Two or more run ids (the first is the baseline).")
     return p
@@ -238,7 +262,7 @@ class LogValues:
 
 
 def log_parser() -> MagicArgumentParser:
-    """The parser of ``%mlops log``."""
+    """Return the parser of ``%mlops log``."""
     p = MagicArgumentParser(
         prog="%mlops log",
         description="Log key=value pairs to the active run: numbers as metrics, text as params.",
@@ -257,14 +281,14 @@ def parse_log(line: str) -> LogValues:
 
 
 def status_parser() -> MagicArgumentParser:
-    """The parser of ``%mlops status`` (no arguments)."""
+    """Return the parser of ``%mlops status`` (no arguments)."""
     return MagicArgumentParser(
         prog="%mlops status", description="Where the store is, the active run, the notebook."
     )
 
 
 def help_parser() -> MagicArgumentParser:
-    """The parser of ``%mlops help``."""
+    """Return the parser of ``%mlops help``."""
     p = MagicArgumentParser(prog="%mlops help", description="Help on the magics.")
     p.add_argument("subcommand", nargs="?", help="A subcommand to explain in full.")
     return p

@@ -94,7 +94,9 @@ def show_report(details: dict[str, Any], images: dict[str, bytes]) -> Report:
     if run["error"]:
         parts.append(f"<h5>Error</h5><pre>{html.escape(run['error'])}</pre>")
     parts.append("<h5>Params</h5>" + _table(["name", "value"], sorted(run["params"].items())))
-    parts.append("<h5>Metrics (latest)</h5>" + _table(["name", "value"], sorted(run["metrics"].items())))
+    parts.append(
+        "<h5>Metrics (latest)</h5>" + _table(["name", "value"], sorted(run["metrics"].items()))
+    )
     curves = {k: {run["id"]: v} for k, v in details["curves"].items()}
     parts.append(_img(overlay_png(curves, {run["id"]: run["id"][:8]})))
     if run["datasets"]:
@@ -102,7 +104,9 @@ def show_report(details: dict[str, Any], images: dict[str, bytes]) -> Report:
         parts.append("<h5>Datasets</h5>" + _table(["name", "role", "hash", "rows"], rows))
     arts = [[a["path"], a["media_type"], a["size"]] for a in run["artifacts"]]
     parts.append("<h5>Artifacts</h5>" + _table(["path", "type", "bytes"], arts))
-    parts += [f"<div><small>{html.escape(p)}</small><br/>{_img(png)}</div>" for p, png in images.items()]
+    parts += [
+        f"<div><small>{html.escape(p)}</small><br/>{_img(png)}</div>" for p, png in images.items()
+    ]
     env = details["environment"]
     if env:
         git = env.get("git") or {}
@@ -131,8 +135,12 @@ def compare_report(result: dict[str, Any]) -> Report:
     for section in ("params", "metrics", "datasets"):
         rows = result[section]
         if rows:
-            parts.append(f"<h5>{section.capitalize()}</h5>" + _table(
-                head, [[r["key"], *r["values"]] for r in rows], [r["differs"] for r in rows]))
+            parts.append(
+                f"<h5>{section.capitalize()}</h5>"
+                + _table(
+                    head, [[r["key"], *r["values"]] for r in rows], [r["differs"] for r in rows]
+                )
+            )
     parts.append(_img(overlay_png(result["curves"], labels)))
     python = result["python"]
     if result["packages"] or len(set(python)) > 1:
@@ -140,13 +148,17 @@ def compare_report(result: dict[str, Any]) -> Report:
         parts.append("<h5>Environment differences</h5>" + _table(head, rows))
     for other, diff in result["code"].items():
         if diff:
-            parts.append(f"<h5>Cell source: {labels[result['runs'][0]['id']]} → {other}</h5>"
-                         f"<pre>{html.escape(chr(10).join(diff))}</pre>")
+            parts.append(
+                f"<h5>Cell source: {labels[result['runs'][0]['id']]} → {other}</h5>"
+                f"<pre>{html.escape(chr(10).join(diff))}</pre>"
+            )
     for other, nb in result["notebook"].items():
         if nb:
             s = nb["summary"]
-            parts.append(f"<h5>Notebook version {nb['from']} → {nb['to']} ({other})</h5>"
-                         f"<p>{s['changed']} changed, {s['added']} added, {s['removed']} removed</p>")
+            parts.append(
+                f"<h5>Notebook version {nb['from']} → {nb['to']} ({other})</h5>"
+                f"<p>{s['changed']} changed, {s['added']} added, {s['removed']} removed</p>"
+            )
             for cell in nb["cells"][:10]:
                 lines = [f"{d['op']} {d['text']}" for d in cell["source_diff"] if d["op"] != " "]
                 parts.append(f"<pre>{cell['status']}:\n{html.escape(chr(10).join(lines))}</pre>")

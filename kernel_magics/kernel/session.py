@@ -37,9 +37,9 @@ class CellHistory:
         )
 
     def cells(self) -> list[ExecutedCell]:
-        """A copy of the executions so far (the running cell is the last one)."""
+        """Return a copy of the executions so far (the running cell is the last one)."""
         return list(self._cells)
 
     def current(self) -> ExecutedCell | None:
-        """The cell running now, if it was recorded."""
+        """Return the cell running now, if it was recorded."""
         return self._cells[-1] if self._cells else None

@@ -22,7 +22,10 @@ from kernel_magics.core.capture import (
     ("source", "expected"),
     [
         ("C = 0.1\npenalty = 'l2'", {"C": 0.1, "penalty": "l2"}),
-        ("lr = -1e-3\nn: int = 5\nflag = True\nnothing = None", {"lr": -1e-3, "n": 5, "flag": True, "nothing": None}),
+        (
+            "lr = -1e-3\nn: int = 5\nflag = True\nnothing = None",
+            {"lr": -1e-3, "n": 5, "flag": True, "nothing": None},
+        ),
         ("a, b = 1, 'x'", {"a": 1, "b": "x"}),
         ("layers = [64, 32]\ncfg = {'k': (1, 2)}", {"layers": [64, 32], "cfg": {"k": (1, 2)}}),
         ("x = 1\nx = 2", {"x": 2}),
@@ -31,7 +34,10 @@ from kernel_magics.core.capture import (
         ("a, b = f()", {}),
         ("_private = 3\ns = {1, 2}\nraw = b'x'", {}),
         ("def f():\n    inner = 1\nfor i in range(3):\n    loop = 2", {}),
-        ("with ctx():\n    depth = 4\nif True:\n    width = 8\nelse:\n    width2 = 9", {"depth": 4, "width": 8, "width2": 9}),
+        (
+            "with ctx():\n    depth = 4\nif True:\n    width = 8\nelse:\n    width2 = 9",
+            {"depth": 4, "width": 8, "width2": 9},
+        ),
         ("this is not python", {}),
         ("obj.attr = 1\nitems[0] = 2", {}),
     ],

@@ -14,7 +14,7 @@ def test_init_prefix_merges_and_undoes(tmp_path):
     config = tmp_path / "etc" / "ipython" / "ipython_config.json"
     config.parent.mkdir(parents=True)
     config.write_text(json.dumps({"InteractiveShell": {"colors": "nocolor"},
-                                  "InteractiveShellApp": {"extra_extensions": ["other"]}}))  # fmt: skip
+                                  "InteractiveShellApp": {"extra_extensions": ["other"]}}))  # fmt: skip  # noqa: E501
     runner = CliRunner()
     result = runner.invoke(init, ["--prefix", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -58,7 +58,7 @@ def test_runs_bad_filter_is_a_usage_error(shell):
 def test_show_reports_everything_about_a_run(shell):
     run(shell, "import matplotlib.pyplot as plt")
     run(shell, "%%mlops track --metric acc\nacc = 0.75\nC = 3\nplt.plot([1, 2])\n"
-               "import kernel_magics as mlops\nfor i in range(4): mlops.log_metric('loss', 4 - i)")  # fmt: skip
+               "import kernel_magics as mlops\nfor i in range(4): mlops.log_metric('loss', 4 - i)")  # fmt: skip  # noqa: E501
     record = last_run()
     report = shell.run_line_magic("mlops", f"show {record.id[:6]}")
     page = report._repr_html_()

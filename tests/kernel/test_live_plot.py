@@ -84,6 +84,7 @@ def test_timer_thread_redraws_while_the_run_logs(store):
             time.sleep(0.01)
     plot.stop()
     assert plot.redraws >= 1
+    assert 0.05 <= plot.interval <= live_plot.MAX_INTERVAL_S
     tracking.end_run(run=run)
 
 

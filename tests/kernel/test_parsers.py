@@ -15,7 +15,7 @@ def test_track_defaults():
 def test_track_all_flags():
     args = parsers.parse_track(
         "--experiment e --name 'my run' --param x,y --param z --metric acc,loss "
-        "--artifact model --tag team=cv --tag note='a=b c' --no-figures --autolog --no-live --pickle"
+        "--artifact model --tag team=cv --tag note='a=b c' --no-figures --autolog --no-live --pickle"  # noqa: E501
     )
     assert args == parsers.TrackCell(
         experiment="e", name="my run", params=["x", "y", "z"], metrics=["acc", "loss"],

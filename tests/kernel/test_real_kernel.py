@@ -61,7 +61,9 @@ def test_notebook_with_magics_fills_the_store(executed):
     assert results and results[0].data["text/plain"] == "1.0"
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 2
-    assert not [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert not [
+        o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
     assert nb.cells[3].outputs[-1].ename == "ValueError"
     status = "".join(o.get("text", "") for o in nb.cells[4].outputs)
     assert f"notebook:  {path}" in status

@@ -61,7 +61,9 @@ def test_exception_is_reraised_unchanged_and_run_failed(shell):
 
 
 def test_mlops_error_raised_by_user_code_is_not_turned_into_a_usage_error(shell):
-    result = run(shell, "%%mlops track\nimport kernel_magics as mlops\nmlops.log_metric('x', float('nan'))")
+    result = run(
+        shell, "%%mlops track\nimport kernel_magics as mlops\nmlops.log_metric('x', float('nan'))"
+    )
     from kernel_magics.errors import InvalidMetricError
 
     assert isinstance(result.error_in_exec, InvalidMetricError)
@@ -110,7 +112,10 @@ def test_artifacts_use_safe_formats(shell, capsys):
 
 
 def test_pickle_only_when_asked(shell):
-    run(shell, "%%mlops track --artifact obj --pickle\nfrom fractions import Fraction\nobj = Fraction(1, 3)")
+    run(
+        shell,
+        "%%mlops track --artifact obj --pickle\nfrom fractions import Fraction\nobj = Fraction(1, 3)",  # noqa: E501
+    )
     assert "artifacts/obj.pkl" in {a["path"] for a in last_run().artifacts}
 
 
@@ -198,9 +203,11 @@ def test_out_of_order_execution_is_flagged_with_one_line(shell, tmp_path, monkey
     assert record.tags["mlops.execution_order"] == "unordered"
     out = capsys.readouterr().out.strip().splitlines()
     warning = [line for line in out if "unordered" in line]
+    reason = record.tags["mlops.execution_order.reason"]
+    short = record.id[:8]
     assert warning == [
-        f"mlops: run {record.id[:8]} is marked unordered ({record.tags['mlops.execution_order.reason']}); "
-        f"certify it with a clean rerun: mlops rerun {record.id[:8]}"
+        f"mlops: run {short} is marked unordered ({reason}); "
+        f"certify it with a clean rerun: mlops rerun {short}"
     ]
 
 
@@ -218,10 +225,10 @@ def test_rerunning_the_tracked_cell_is_unordered(shell, tmp_path, monkeypatch):
 def test_autolog_records_sklearn_fit(shell):
     run(shell, "%%mlops track --autolog\n"
                "import numpy as np\nfrom sklearn.linear_model import LogisticRegression\n"
-               "from sklearn.pipeline import make_pipeline\nfrom sklearn.preprocessing import StandardScaler\n"
+               "from sklearn.pipeline import make_pipeline\nfrom sklearn.preprocessing import StandardScaler\n"  # noqa: E501
                "X = np.array([[0.], [1.], [2.], [3.]]); y = np.array([0, 0, 1, 1])\n"
                "clf = LogisticRegression(C=2.0).fit(X, y)\n"
-               "pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)")  # fmt: skip
+               "pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)")  # fmt: skip  # noqa: E501
     record = last_run()
     assert record.params["LogisticRegression.C"] == "2.0"
     assert record.metrics["LogisticRegression.training_score"] == 1.0

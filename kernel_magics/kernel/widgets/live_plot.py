@@ -25,6 +25,8 @@ MAX_PANELS = 6
 MIN_INTERVAL_S = 0.5
 #: A redraw may use at most this share of wall time; the interval stretches to respect it.
 MAX_BUSY_SHARE = 0.02
+#: ...but the plot is redrawn at least this often (seconds) while points keep arriving.
+MAX_INTERVAL_S = 5.0
 
 
 def read_series(store: Any, run_id: str, max_points: int = MAX_POINTS) -> dict[str, list[tuple]]:
@@ -64,7 +66,7 @@ def render_png(series: dict[str, list[tuple]], title: str = "") -> bytes:
 
 
 def final_figure_png(store: Any, run_id: str) -> bytes | None:
-    """The static figure of a run's curves (None when no metric has two points)."""
+    """Return the static figure of a run's curves (None when no metric has two points)."""
     series = read_series(store, run_id)
     if not series:
         return None
@@ -165,7 +167,7 @@ class LivePlot:
                 self.widget.layout.display = ""
         self.redraws += 1
         spent = time.perf_counter() - started
-        self.interval = max(self.min_interval, spent / MAX_BUSY_SHARE)
+        self.interval = max(self.min_interval, min(spent / MAX_BUSY_SHARE, MAX_INTERVAL_S))
         return True
 
     def stop(self) -> None:

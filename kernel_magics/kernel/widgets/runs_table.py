@@ -55,7 +55,7 @@ def rows_html(rows: list[dict[str, Any]]) -> str:
 
 
 def rows_text(rows: list[dict[str, Any]]) -> str:
-    """A plain-text version of the table (for terminals and text/plain)."""
+    """Return a plain-text version of the table (for terminals and text/plain)."""
     if not rows:
         return "No runs match."
     lines = [f"{'run':8}  {'status':8}  {'started':19}  name"]
