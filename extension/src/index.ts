@@ -6,7 +6,7 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
 import {
   INotebookTracker,
   NotebookActions,
@@ -16,6 +16,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { mlopsIcon } from './icons';
 import { MlopsPanel } from './panel/side-panel';
+import { NotebookDiffWidget } from './versions/diff-widget';
 import {
   CommandIDs,
   DEFAULT_SETTINGS,
@@ -61,8 +62,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
         console.error('jupyter-mlops: could not load settings', error);
       }
     }
+    let diffCount = 0;
     const panel = new MlopsPanel({
       openFile: path => void app.commands.execute('docmanager:open', { path }),
+      openDiff: (diff, sides, path) => {
+        const content = new NotebookDiffWidget(diff, sides, path);
+        const widget = new MainAreaWidget({ content });
+        widget.id = `jp-mlops-diff-${++diffCount}`;
+        widget.title.label = content.title.label;
+        widget.title.icon = mlopsIcon;
+        app.shell.add(widget, 'main', { mode: 'split-right' });
+        app.shell.activateById(widget.id);
+      },
       settings: readSettings(settings)
     });
     panel.id = PANEL_ID;

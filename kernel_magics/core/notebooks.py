@@ -303,12 +303,14 @@ def summarize_output(output: dict[str, Any]) -> dict[str, Any]:
         data = output.get("data") or {}
         media = sorted(k for k in data if k != "text/plain")
         text = _text(data.get("text/plain", ""))
+        if any(m.startswith("image/") for m in media) and text.startswith("<"):
+            text = ""  # "<Figure size ...>" / "<IPython...Image object>" says nothing
         for mime in media:
             if mime.startswith("image/"):
                 from .store.blobs import hash_bytes
 
                 digest = hash_bytes(_text(data[mime]).encode())[:10]
-                text += f"\n[{mime} {digest}]"
+                text = f"{text}\n[{mime} {digest}]" if text else f"[{mime} {digest}]"
     if len(text) > MAX_OUTPUT_TEXT:
         text = text[:MAX_OUTPUT_TEXT] + f"... ({len(text) - MAX_OUTPUT_TEXT} more characters)"
     return {"output_type": kind, "text": text, "media": media}

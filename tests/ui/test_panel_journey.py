@@ -128,8 +128,10 @@ def test_runs_detail_versions_diff_restore_and_dark_theme(page, lab, shot):
     versions.nth(0).locator("input[type=checkbox]").check()
     versions.nth(1).locator("input[type=checkbox]").check()
     panel.get_by_role("button", name="Compare").click()
-    diff = panel.locator(".jp-mlops-diff")
+    # Then the diff opens in the main area, where there is room to read it
+    diff = page.locator(".jp-mlops-diff-widget .jp-mlops-diff")
     diff.wait_for(timeout=TIMEOUT)
+    assert "v1 → v2" in diff.locator(".jp-mlops-detail-title").inner_text()
     # Then the changed cell shows the old and the new line
     changed = diff.locator(".jp-mlops-diff-changed")
     assert changed.count() >= 1
@@ -141,7 +143,6 @@ def test_runs_detail_versions_diff_restore_and_dark_theme(page, lab, shot):
     shot("diff")
 
     # When the older version is restored
-    diff.get_by_role("button", name="← Versions").click()
     versions.nth(1).get_by_role("button", name="Restore as copy").click()
     # Then a new notebook opens next to the original, which is untouched
     page.wait_for_selector(".lm-DockPanel-tabBar .lm-TabBar-tab:has-text('.v')", timeout=TIMEOUT)

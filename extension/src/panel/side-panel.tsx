@@ -24,6 +24,12 @@ export interface IMlopsPanelOptions {
   openFile: (path: string) => void;
   /** Initial settings. */
   settings?: IPanelSettings;
+  /** Show a diff in the main area; without it the diff shows inside the panel. */
+  openDiff?: (
+    diff: MlopsAPI.INotebookDiff,
+    sides: [DiffSide, DiffSide],
+    path: string
+  ) => void;
 }
 
 /** The jupyter-mlops side panel widget. */
@@ -33,6 +39,7 @@ export class MlopsPanel extends ReactWidget {
     super();
     this.addClass('jp-mlops-panel');
     this.openFile = options.openFile;
+    this.openDiff = options.openDiff ?? null;
     const settings = options.settings ?? DEFAULT_SETTINGS;
     this.runs = new RunsModel(settings.pageSize);
     this.versions = new VersionsModel();
@@ -146,7 +153,16 @@ export class MlopsPanel extends ReactWidget {
   private async diff(a: DiffSide, b: DiffSide): Promise<void> {
     this.tab = 'versions';
     this.update();
-    await this.versions.compareSides(a, b).catch(() => undefined);
+    try {
+      const diff = await this.versions.compareSides(a, b);
+      const { diffSides, path } = this.versions.state;
+      if (this.openDiff && diffSides && path) {
+        this.openDiff(diff, diffSides, path);
+        this.versions.closeDiff();
+      }
+    } catch (error) {
+      Notification.error(`Could not compare: ${(error as Error).message}`);
+    }
   }
 
   render(): JSX.Element {
@@ -178,6 +194,7 @@ export class MlopsPanel extends ReactWidget {
   }
 
   private readonly openFile: (path: string) => void;
+  private readonly openDiff: IMlopsPanelOptions['openDiff'] | null;
   private path: string | null = null;
   private tab: PanelTab = 'runs';
   private openRunId: string | null = null;

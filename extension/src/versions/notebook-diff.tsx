@@ -13,8 +13,8 @@ export interface INotebookDiffProps {
   diff: MlopsAPI.INotebookDiff;
   /** Older and newer side. */
   sides: [DiffSide, DiffSide];
-  /** Close the diff. */
-  onClose: () => void;
+  /** Close the diff (no back button when omitted, as in a main-area tab). */
+  onClose?: () => void;
 }
 
 function sideLabel(side: DiffSide): string {
@@ -95,9 +95,11 @@ export function NotebookDiff(props: INotebookDiffProps): JSX.Element {
   return (
     <div className="jp-mlops-diff">
       <div className="jp-mlops-detail-header">
-        <button className="jp-mlops-button" onClick={props.onClose}>
-          ← Versions
-        </button>
+        {props.onClose && (
+          <button className="jp-mlops-button" onClick={props.onClose}>
+            ← Versions
+          </button>
+        )}
         <h3 className="jp-mlops-detail-title">
           {sideLabel(props.sides[0])} → {sideLabel(props.sides[1])}
         </h3>

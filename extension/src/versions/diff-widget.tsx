@@ -1,0 +1,36 @@
+/**
+ * A notebook diff in the main area, where there is room to read it.
+ */
+import { ReactWidget } from '@jupyterlab/ui-components';
+import React from 'react';
+
+import { MlopsAPI } from '../api';
+import { NotebookDiff } from './notebook-diff';
+import { DiffSide } from './versions-model';
+
+/** The label of a diff tab, e.g. "train.ipynb: v3 → now". */
+export function diffTitle(path: string, sides: [DiffSide, DiffSide]): string {
+  const name = path.split('/').pop() ?? path;
+  const label = (side: DiffSide) => (side === 'current' ? 'now' : `v${side}`);
+  return `${name}: ${label(sides[0])} → ${label(sides[1])}`;
+}
+
+/** Shows one {@link NotebookDiff} in a main-area tab. */
+export class NotebookDiffWidget extends ReactWidget {
+  /** @param diff the diff; @param sides older and newer side; @param path the notebook. */
+  constructor(
+    readonly diff: MlopsAPI.INotebookDiff,
+    readonly sides: [DiffSide, DiffSide],
+    readonly path: string
+  ) {
+    super();
+    this.addClass('jp-mlops-diff-widget');
+    this.title.label = diffTitle(path, sides);
+    this.title.caption = `Cell-by-cell diff of ${path}`;
+    this.title.closable = true;
+  }
+
+  render(): JSX.Element {
+    return <NotebookDiff diff={this.diff} sides={this.sides} />;
+  }
+}
