@@ -124,8 +124,12 @@ class TrackedCell:
         current = self.history.current()
         if current is not None and current.cell_id:
             tags["mlops.cell.id"] = current.cell_id
+        # In a notebook run by `mlops run` (MLOPS_RUN_ID) the cell logs into the runner's run:
+        # keep that run's name unless the user gave one.
+        attaching = bool(os.environ.get(tracking.RUN_ID_ENV)) and not tracking._active
+        name = self.args.name or (None if attaching else f"In[{count}]")
         run = tracking.start_run(
-            self.args.experiment or location.stem, self.args.name or f"In[{count}]",
+            self.args.experiment or location.stem, name,
             tags=tags, source="cell", notebook_path=location.path,
             nested=bool(tracking._active), store=store,
         )  # fmt: skip

@@ -260,3 +260,18 @@ def test_bad_arguments_fail_before_the_cell_runs(shell):
     assert "ran" not in shell.user_ns
     with pytest.raises(Exception, match="no run"):
         last_run()
+
+
+def test_in_a_notebook_run_by_the_runner_the_cell_logs_into_its_run(shell, monkeypatch, store):
+    # Given: the runner created a run and passes its id to the kernel (MLOPS_RUN_ID)
+    experiment = store.experiments.get_or_create("runner")
+    run_id = store.runs.create(experiment, name="train.ipynb", source="papermill")
+    monkeypatch.setenv("MLOPS_RUN_ID", run_id)
+    # When
+    run(shell, "%%mlops track --metric acc\nC = 0.3\nacc = C * 2")
+    # Then: same run, its name kept, its status left to the runner
+    record = last_run()
+    assert record.id == run_id
+    assert record.name == "train.ipynb" and record.status == "running"
+    assert record.params == {"C": "0.3"} and record.metrics == {"acc": 0.6}
+    store.runs.finish(run_id, "finished")
