@@ -45,10 +45,15 @@ class LabServer:
     ----------
     base : Path
         An empty folder to hold the root, the store, settings and logs.
+    prefix : Path, optional
+        An installation prefix of the wheel (``pip install --prefix``). The lab then takes the
+        package, the front end and the server config only from there, with no Node on PATH
+        and nothing enabled on the command line: what an end user's install gets.
     """
 
-    def __init__(self, base: Path):
+    def __init__(self, base: Path, prefix: Path | None = None):
         self.base = base
+        self.prefix = prefix
         self.root = base / "root"
         self.home = base / ".mlops"
         self.port = _free_port()
@@ -62,23 +67,45 @@ class LabServer:
         return f"http://127.0.0.1:{self.port}"
 
     def _prepare(self) -> dict[str, str]:
+        if self.prefix is not None:
+            return self._prepare_prefix()
         if not (LABEXTENSION / "package.json").exists():
             raise RuntimeError(
                 f"{LABEXTENSION} is missing: build the front end first "
                 "(cd extension && jlpm install && jlpm build)."
             )
-        self.root.mkdir(parents=True)
-        for notebook in NOTEBOOKS.glob("*.ipynb"):
-            shutil.copy(notebook, self.root / notebook.name)
+        self._prepare_common()
         data = self.base / "data"
         (data / "labextensions").mkdir(parents=True)
         (data / "labextensions" / "jupyter-mlops").symlink_to(LABEXTENSION)
-        settings = self.base / "app-settings"
-        settings.mkdir()
-        (settings / "overrides.json").write_text(json.dumps(OVERRIDES))
         env = {**os.environ, "MLOPS_HOME": str(self.home), "JUPYTER_PATH": str(data),
                "JUPYTER_CONFIG_DIR": str(self.base / "config"),
                "JUPYTER_RUNTIME_DIR": str(self.base / "runtime")}  # fmt: skip
+        for var in ("MLOPS_STORE_URI", "MLOPS_ARTIFACTS_URI", "MLOPS_RUN_ID"):
+            env.pop(var, None)
+        return env
+
+    def _prepare_common(self) -> Path:
+        self.root.mkdir(parents=True)
+        for notebook in NOTEBOOKS.glob("*.ipynb"):
+            shutil.copy(notebook, self.root / notebook.name)
+        settings = self.base / "app-settings"
+        settings.mkdir()
+        (settings / "overrides.json").write_text(json.dumps(OVERRIDES))
+        return settings
+
+    def _prepare_prefix(self) -> dict[str, str]:
+        assert self.prefix is not None
+        self._prepare_common()
+        site = next(self.prefix.glob("lib/python*/site-packages"))
+        path = [d for d in os.environ.get("PATH", "").split(os.pathsep)
+                if d and not (Path(d) / "node").exists()]  # fmt: skip
+        env = {**os.environ, "MLOPS_HOME": str(self.home), "PYTHONPATH": str(site),
+               "JUPYTER_PATH": str(self.prefix / "share" / "jupyter"),
+               "JUPYTER_CONFIG_PATH": str(self.prefix / "etc" / "jupyter"),
+               "JUPYTER_CONFIG_DIR": str(self.base / "config"),
+               "JUPYTER_RUNTIME_DIR": str(self.base / "runtime"),
+               "PATH": os.pathsep.join(path)}  # fmt: skip
         for var in ("MLOPS_STORE_URI", "MLOPS_ARTIFACTS_URI", "MLOPS_RUN_ID"):
             env.pop(var, None)
         return env
@@ -90,14 +117,16 @@ class LabServer:
         args = [
             str(bindir / "jupyter-lab"), "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
             f"--ServerApp.root_dir={self.root}", f"--IdentityProvider.token={self.token}",
-            "--ServerApp.jpserver_extensions={'kernel_magics': True}",
             f"--LabApp.app_settings_dir={self.base / 'app-settings'}",
             f"--LabApp.user_settings_dir={self.base / 'user-settings'}",
             f"--LabApp.workspaces_dir={self.base / 'workspaces'}",
         ]  # fmt: skip
+        if self.prefix is None:  # an end-user install enables it through jupyter-config
+            args.append("--ServerApp.jpserver_extensions={'kernel_magics': True}")
+            env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.append("--allow-root")
-        env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
+        self.env = env
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
         self._log = log
