@@ -105,7 +105,9 @@ def record_notebook_version(store: Store, path: str | os.PathLike[str]) -> int:
         inserted = conn.execute(
             notebook_versions.insert().values(path=key, blob_hash=ref.hash, created_at=time.time())
         )
-        return int(inserted.inserted_primary_key[0])
+        primary_key = inserted.inserted_primary_key
+        assert primary_key is not None
+        return int(primary_key[0])
 
 
 def list_notebook_versions(
@@ -182,7 +184,7 @@ def get_notebook_version(store: Store, version_id: int) -> NotebookVersion:
 def count_notebook_versions(store: Store) -> int:
     """Return the number of stored notebook versions (all notebooks)."""
     with store.db.read() as conn:
-        return int(conn.execute(select(func.count()).select_from(notebook_versions)).scalar())
+        return int(conn.execute(select(func.count()).select_from(notebook_versions)).scalar() or 0)
 
 
 def read_notebook_version_bytes(store: Store, version_id: int) -> bytes:

@@ -62,6 +62,6 @@ def run_summaries(store: Store, run_ids: Sequence[str]) -> list[dict[str, Any]]:
                 query = select(table.c.run_id, table.c.key, table.c.value).where(
                     table.c.run_id.in_(chunk)
                 )
-                for run_id, key, value in conn.execute(query):
-                    rows[run_id][name][key] = value
+                for point in conn.execute(query):
+                    rows[point.run_id][name][point.key] = point.value
     return [rows[i] for i in run_ids if i in rows]
