@@ -153,3 +153,37 @@ def test_handler_modules_contain_no_sql():
         assert "sqlalchemy import select" not in source
         assert not re.search(r"\b(SELECT|INSERT|UPDATE|DELETE)\s+\w", source), module.__name__
         assert ".execute(" not in source, module.__name__
+
+
+async def test_cookie_sessions_need_the_xsrf_token_for_a_post(
+    jp_fetch, seed, http_server_client, jp_base_url, jp_serverapp
+):
+    # Given a browser-style session: log in with the token once, then only cookies
+    from server_helpers import notebook_json
+
+    version = seed.version("nb.ipynb", notebook_json("x"))
+    token = jp_serverapp.identity_provider.token
+    login = await http_server_client.fetch(
+        f"{jp_base_url}api/status?token={token}", follow_redirects=False
+    )
+    cookies = "; ".join(c.split(";")[0] for c in login.headers.get_list("Set-Cookie"))
+    assert cookies, "the token login set no cookie"
+    url = f"{jp_base_url}mlops/api/notebook_versions/{version}/restore"
+    # When the POST carries the session cookie but no XSRF token
+    with pytest.raises(HTTPClientError) as info:
+        await http_server_client.fetch(url, method="POST", body="{}", headers={"Cookie": cookies})
+    # Then it is refused
+    assert info.value.code == 403
+    # When it also carries a matching XSRF cookie and header
+    xsrf = "2|abcdef01|0123456789abcdef0123456789abcdef|1700000000"
+    response = await http_server_client.fetch(
+        url, method="POST", body="{}",
+        headers={"Cookie": f"{cookies}; _xsrf={xsrf}", "X-XSRFToken": xsrf},
+    )  # fmt: skip
+    # Then it goes through
+    assert response.code == 201
+    # And a GET with the cookie alone is fine (XSRF guards state changes only)
+    listing = await http_server_client.fetch(
+        f"{jp_base_url}mlops/api/notebook_versions?path=nb.ipynb", headers={"Cookie": cookies}
+    )
+    assert listing.code == 200
