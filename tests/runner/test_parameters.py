@@ -118,7 +118,9 @@ def test_notebook_without_parameters_cell():
 
 
 def test_parameters_cell_with_syntax_error():
-    nb = {"cells": [{"cell_type": "code", "source": "x = = 1", "metadata": {"tags": ["parameters"]}}]}
+    nb = {
+        "cells": [{"cell_type": "code", "source": "x = = 1", "metadata": {"tags": ["parameters"]}}]
+    }
     with pytest.raises(ParametersCellError, match="not valid Python"):
         parse_parameters(nb, "bad.ipynb")
 

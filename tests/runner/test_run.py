@@ -26,7 +26,8 @@ from kernel_magics.errors import (
 )
 
 NOTEBOOKS = Path(__file__).parents[1] / "fixtures" / "notebooks"
-MLOPS = str(Path(sys.executable).parent / "mlops")
+# the `mlops` console script, run through this interpreter (independent of the venv's bin/)
+MLOPS = [sys.executable, "-c", "from kernel_magics.cli import main; main()"]
 
 
 def output_text(store, run_id: str) -> str:
@@ -64,7 +65,7 @@ def test_run_is_tracked_and_the_notebook_logs_into_it(store):
     assert all_run_ids(store) == [result.run_id]  # the notebook attached, no second run
     record = store.runs.get(result.run_id)
     assert (record.status, record.source, record.experiment) == ("finished", "papermill", "e1")
-    assert record.params == {"x": "5"}
+    assert record.params == {"x": "5", "name": "world"}  # given values and defaults
     assert record.metrics == {"double": 10.0}  # logged inside the kernel, before the end
     assert record.tags["mlops.kernel"] == "python3"
     assert record.environment_hash is not None
@@ -226,17 +227,17 @@ def test_cli_exit_codes_and_messages(tmp_path, _isolated_store):
     notebook = tmp_path / "raises.ipynb"
     shutil.copy(NOTEBOOKS / "raises.ipynb", notebook)
 
-    failed = subprocess.run([MLOPS, "run", str(notebook), "--no-progress", "-p", "x=2"],
+    failed = subprocess.run([*MLOPS, "run", str(notebook), "--no-progress", "-p", "x=2"],
                             capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
     assert failed.returncode == 1, failed.stderr
     assert "failed" in failed.stdout and "ValueError: boom" in failed.stdout
 
-    bad = subprocess.run([MLOPS, "run", str(notebook), "-p", "nope=1"],
+    bad = subprocess.run([*MLOPS, "run", str(notebook), "-p", "nope=1"],
                          capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
     assert bad.returncode == 2
     assert "Error: raises.ipynb has no parameter 'nope'" in bad.stderr
 
-    ok = subprocess.run([MLOPS, "run", str(NOTEBOOKS / "simple.ipynb"), "--json", "-p", "x=4"],
+    ok = subprocess.run([*MLOPS, "run", str(NOTEBOOKS / "simple.ipynb"), "--json", "-p", "x=4"],
                         capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
     assert ok.returncode == 0, ok.stderr
     payload = json.loads(ok.stdout)

@@ -44,7 +44,8 @@ class RunResult:
     duration : float
         Seconds from the start of the run to its end.
     parameters : dict
-        The parameters the notebook ran with, after type conversion.
+        The parameters given, after type conversion (the run also records the notebook's
+        defaults for the others).
     """
 
     run_id: str

@@ -51,7 +51,9 @@ class RunPlan:
     notebook : bytes
         The exact content to execute.
     parameters : dict
-        Converted parameter values.
+        Converted parameter values given for this run (injected by papermill).
+    defaults : dict
+        The literal defaults of the parameters cell; the run records ``defaults | parameters``.
     kernel_name, language : str
         The kernel to start and its language (for papermill's parameter injection).
     location : StoreLocation
@@ -73,6 +75,12 @@ class RunPlan:
     tags: dict[str, Any] = field(default_factory=dict)
     parent_run_id: str | None = None
     version_id: int | None = None
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def effective_parameters(self) -> dict[str, Any]:
+        """The values the notebook runs with: its defaults overridden by the given ones."""
+        return {**self.defaults, **self.parameters}
 
     @property
     def stem(self) -> str:
@@ -179,6 +187,7 @@ def prepare_plan(
         language=language, location=location, output_dir=out, cwd=cwd, timeout=timeout,
         experiment=experiment, name=name, source=source, tags=dict(tags or {}),
         parent_run_id=parent_run_id,
+        defaults={k: s.default for k, s in specs.items() if s.literal},
     )  # fmt: skip
 
 
@@ -206,7 +215,7 @@ def launch(store: Store, plan: RunPlan) -> str:
     run_id = store.runs.create(
         experiment_id, name=plan.name or plan.stem, source=plan.source,
         parent_run_id=plan.parent_run_id, notebook_path=plan.notebook_path,
-        params=plan.parameters, tags={**plan.tags, "mlops.kernel": plan.kernel_name},
+        params=plan.effective_parameters, tags={**plan.tags, "mlops.kernel": plan.kernel_name},
     )  # fmt: skip
     if plan.version_id is not None:
         store.runs.set_fields(run_id, notebook_version_id=plan.version_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
@@ -218,7 +219,7 @@ class DaskExecutor(BaseExecutor):
         self.address = "tcp://" + address.split("://", 1)[1] if "://" in address else address
         self.poll_interval = poll_interval
         try:
-            self.client = Client(self.address, timeout="10s", set_as_default=False)
+            self.client = Client(self.address, timeout="5s", set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise ExecutorError(
                 f"Cannot reach the Dask scheduler at {self.address} ({exc}). Start one with "
@@ -231,8 +232,6 @@ class DaskExecutor(BaseExecutor):
 
     def run_plans(self, plans, *, store=None, progress=False, on_result=None):
         """Submit the plans as Dask tasks; see :class:`BaseExecutor`."""
-        from distributed import wait
-
         if not plans:
             return []
         for plan in plans:
@@ -243,6 +242,7 @@ class DaskExecutor(BaseExecutor):
         queue = list(range(len(plans)))
         inflight: dict[Any, tuple[int, str]] = {}
         bar = _progress_bar(progress, len(plans))
+        last_check = time.monotonic()
 
         def settle(index: int, result: RunResult) -> None:
             results[index] = result
@@ -261,14 +261,15 @@ class DaskExecutor(BaseExecutor):
                         pure=False, retries=0,
                     )  # fmt: skip
                     inflight[future] = (index, run_id)
-                try:
-                    done = wait(list(inflight), timeout=self.poll_interval,
-                                return_when="FIRST_COMPLETED").done  # fmt: skip
-                except TimeoutError:
-                    done = set()
+                done = [f for f in inflight if f.done()]
+                if not done:
+                    time.sleep(0.1)
+                    if time.monotonic() - last_check < self.poll_interval:
+                        continue
                 for future in done:
                     index, run_id = inflight.pop(future)
                     settle(index, self._collect(store, future, plans[index], run_id))
+                last_check = time.monotonic()
                 for future, (index, run_id, worker) in self._lost(store, inflight).items():
                     inflight.pop(future)
                     future.cancel()

@@ -50,12 +50,15 @@ class ParameterSpec:
         The default value (None when it is not a literal).
     source : str
         The right-hand side as written in the cell.
+    literal : bool
+        Whether the default is a Python literal (recorded with the run) or an expression.
     """
 
     name: str
     type: str
     default: Any
     source: str
+    literal: bool = True
 
 
 def load_notebook(path: str | os.PathLike[str]) -> tuple[bytes, dict[str, Any]]:
@@ -166,7 +169,7 @@ def parse_parameters(nb: Mapping[str, Any], origin: str = "notebook") -> dict[st
             kind = _type_of(default) if literal else "any"
         if isinstance(default, tuple):
             default = list(default)
-        specs[target.id] = ParameterSpec(target.id, kind, default, text)
+        specs[target.id] = ParameterSpec(target.id, kind, default, text, literal)
     return specs
 
 

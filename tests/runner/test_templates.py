@@ -1,0 +1,63 @@
+"""Every template notebook runs with its default parameters (copied out with the CLI first)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from kernel_magics.cli import cli
+from kernel_magics.core.runner import run_notebook
+from kernel_magics.errors import ConflictError, NotFoundError
+
+TEMPLATES = ("train", "evaluate", "batch_predict")
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=True)
+
+
+def test_templates_ls_lists_every_template_with_parameters():
+    result = invoke("templates", "ls", "--json")
+    assert result.exit_code == 0, result.output
+    listed = {t["name"]: t for t in json.loads(result.output)}
+    assert set(listed) == set(TEMPLATES)
+    assert listed["train"]["parameters"]["C"] == "1.0"
+    assert listed["evaluate"]["title"].startswith("Evaluate")
+
+
+def test_templates_copy_never_overwrites(tmp_path):
+    assert invoke("templates", "copy", "train", str(tmp_path)).exit_code == 0
+    assert (tmp_path / "train.ipynb").is_file()
+    again = invoke("templates", "copy", "train.ipynb", str(tmp_path))
+    assert isinstance(again.exception, ConflictError)
+    assert invoke("templates", "copy", "train", str(tmp_path), "--force").exit_code == 0
+    missing = invoke("templates", "copy", "nope", str(tmp_path))
+    assert isinstance(missing.exception, NotFoundError)
+    assert "train" in str(missing.exception)
+
+
+@pytest.mark.slow
+def test_every_template_runs_with_its_defaults(store, tmp_path, monkeypatch):
+    for name in TEMPLATES:
+        assert invoke("templates", "copy", name, str(tmp_path)).exit_code == 0
+    results = {name: run_notebook(tmp_path / f"{name}.ipynb") for name in TEMPLATES}
+    for name, result in results.items():
+        assert result.status == "finished", f"{name}: {result.error}"
+
+    train = store.runs.get(results["train"].run_id)
+    assert train.params["estimator"] == "logistic_regression" and train.params["C"] == "1.0"
+    assert train.metrics["accuracy"] > 0.9
+    assert [d["name"] for d in train.datasets] == ["breast_cancer-train"]
+    from kernel_magics.core.registry.api import list_model_versions
+
+    [version] = list_model_versions("classifier")
+    assert version.run_id == train.id
+
+    evaluate = store.runs.get(results["evaluate"].run_id)
+    assert evaluate.metrics["holdout_accuracy"] == pytest.approx(train.metrics["accuracy"])
+    batch = store.runs.get(results["batch_predict"].run_id)
+    assert batch.metrics["rows_scored"] == 143
+    assert "predictions.csv" in {a["path"] for a in batch.artifacts}
+    assert (tmp_path / "predictions.csv").read_text().splitlines()[0].endswith(",prediction")
