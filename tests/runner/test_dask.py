@@ -53,7 +53,7 @@ class Cluster:
 
     def _spawn(self, name: str, *args: str) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-        code = "from distributed.cli.dask_{0} import main; main()".format(name.split("-")[0])
+        code = f"from distributed.cli.dask_{name.split('-')[0]} import main; main()"
         proc = subprocess.Popen([sys.executable, "-c", code, *args], cwd=self.workdir,
                                 env=self.env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
         self.procs.append(proc)

@@ -22,8 +22,10 @@ MLOPS = [sys.executable, "-c", "from kernel_magics.cli import main; main()"]
 @pytest.mark.slow
 def test_grid_runs_children_in_parallel_and_marks_the_best(store):
     grid = {"C": [0.1, 0.3, 0.5], "offset": [1.0, 2.0]}
-    result = sweep_notebook(NOTEBOOKS / "metric.ipynb", grid, workers=2,
-                            objective="metrics.score", maximize=True, experiment="grid")  # fmt: skip
+    result = sweep_notebook(
+        NOTEBOOKS / "metric.ipynb", grid, workers=2, objective="metrics.score", maximize=True,
+        experiment="grid",
+    )  # fmt: skip
 
     assert result.status == "finished"
     assert len(result.children) == 6
