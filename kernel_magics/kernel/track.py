@@ -9,6 +9,7 @@ unchanged after the run is ended ``failed`` (``killed`` for KeyboardInterrupt).
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import sys
 import traceback
@@ -16,7 +17,7 @@ from typing import Any
 
 from ..core import capture
 from ..core.store.schema import FAILED, FINISHED, KILLED
-from ..errors import KernelMagicsError
+from ..errors import KernelMagicsError, ValidationError
 from . import cell_writer
 from .parsers import TrackCell, parse_track, split_line, track_parser, wants_help
 
@@ -168,12 +169,25 @@ class TrackedCell:
         """Run the cell as a tracked run; return the value of its last expression."""
         __tracebackhide__ = True  # noqa: F841
         source = self.shell.transform_cell(self.cell)
+        if self.args.autolog and importlib.util.find_spec("sklearn") is None:
+            raise ValidationError(
+                "--autolog logs scikit-learn fits, but scikit-learn is not installed here: "
+                "pip install scikit-learn, or drop --autolog."
+            )
         run = self._start(source)
         from ..core.cell_artifacts import open_figure_numbers
 
         figures_before = open_figure_numbers() if self.args.figures else set()
         live = self._live_plot(source)
-        autolog = self._autolog()
+        try:
+            autolog = self._autolog()
+        except BaseException as exc:
+            from ..core import tracking
+
+            tracking.end_run(FAILED, run=run, error=f"--autolog could not start: {exc!r}")
+            if live is not None:
+                live.stop()
+            raise
         status, error, value = FINISHED, None, None
         try:
             value = self._execute(source)
@@ -200,8 +214,12 @@ class TrackedCell:
             return None  # no front end to draw in (terminal IPython, tests without a kernel)
         from .widgets.live_plot import LivePlot
 
-        plot = LivePlot(self.tracked_run.store, self.tracked_run.id)
-        plot.show()
+        try:
+            plot = LivePlot(self.tracked_run.store, self.tracked_run.id)
+            plot.show()
+        except Exception as exc:  # e.g. ipywidgets missing: the cell runs without a live plot
+            self._warn(f"no live plot: {exc}")
+            return None
         return plot
 
     def _autolog(self):
@@ -230,10 +248,13 @@ class TrackedCell:
             self._warn(f"could not capture everything: {exc}")
         finally:
             tracking.end_run(status, run=run, error=error)
-            if live is not None:
-                live.finish()
-            else:
-                self._final_plot(run)
+            try:
+                if live is not None:
+                    live.finish()
+                else:
+                    self._final_plot(run)
+            except Exception as exc:  # a plot is a nicety; the run is stored either way
+                print(f"mlops: could not draw the metric plot: {exc}", file=sys.stderr)
         if self.order.status == capture.UNORDERED:
             print(
                 f"mlops: run {run.id[:8]} is marked unordered ({self.order.reason}); certify it "
@@ -245,11 +266,7 @@ class TrackedCell:
             return  # no metric has two points: nothing to draw, no query
         from .widgets.live_plot import final_figure_png
 
-        try:
-            png = final_figure_png(run.store, run.id)
-        except Exception as exc:  # a plot is a nicety; the run is stored either way
-            print(f"mlops: could not draw the metric plot: {exc}", file=sys.stderr)
-            return
+        png = final_figure_png(run.store, run.id)
         if png is not None:
             from IPython.display import Image, display
 

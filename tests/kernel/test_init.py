@@ -54,7 +54,7 @@ def test_a_new_kernel_has_the_magics_after_init(tmp_path, monkeypatch):
     result = CliRunner().invoke(init, ["--user"])
     assert result.exit_code == 0, result.output
     assert (ipython_dir / "profile_default" / "ipython_config.json").exists()
-    km, kc = start_new_kernel(kernel_name="python3")
+    km, kc = start_new_kernel(kernel_name="python3", startup_timeout=180)
     try:
         outputs = []
         reply = kc.execute_interactive(

@@ -25,7 +25,7 @@ def executed(tmp_path, monkeypatch):
     monkeypatch.setenv("JPY_SESSION_NAME", str(path))  # what the server puts in the kernel env
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3",
+    NotebookClient(nb, timeout=180, startup_timeout=180, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()  # fmt: skip
     nbformat.write(nb, path)
     return path, nb
@@ -73,7 +73,7 @@ def test_interrupted_cell_ends_killed(tmp_path, monkeypatch):
     from jupyter_client.manager import start_new_kernel
 
     monkeypatch.chdir(tmp_path)
-    km, kc = start_new_kernel(kernel_name="python3")
+    km, kc = start_new_kernel(kernel_name="python3", startup_timeout=180)
     try:
         kc.execute_interactive("%load_ext kernel_magics", timeout=60)
         msg_id = kc.execute("%%mlops track --name sleepy\nimport time\ntime.sleep(60)")
