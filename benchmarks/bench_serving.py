@@ -65,7 +65,7 @@ def run_wrk(url: str, body: str, duration: int, connections: int) -> dict:
         script = fh.name
     try:
         out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script, url],
+            ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script, url],
             capture_output=True,
             text=True,
             timeout=duration + 60,
