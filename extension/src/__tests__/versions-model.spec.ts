@@ -2,6 +2,7 @@ import * as api from '../api';
 import type { MlopsAPI } from '../api';
 import {
   VersionsModel,
+  diffTitle,
   orderSides,
   relativeTime
 } from '../versions/versions-model';
@@ -48,6 +49,13 @@ describe('versions helpers', () => {
     expect(orderSides(2, 5)).toEqual([2, 5]);
     expect(orderSides('current', 3)).toEqual([3, 'current']);
     expect(orderSides(3, 'current')).toEqual([3, 'current']);
+  });
+
+  it('titles diff tabs with the file name and both sides', () => {
+    expect(diffTitle('work/train.ipynb', [3, 'current'])).toBe(
+      'train.ipynb: v3 → now'
+    );
+    expect(diffTitle('nb.ipynb', [1, 2])).toBe('nb.ipynb: v1 → v2');
   });
 
   it('labels times relative to now', () => {

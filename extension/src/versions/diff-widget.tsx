@@ -6,14 +6,7 @@ import React from 'react';
 
 import { MlopsAPI } from '../api';
 import { NotebookDiff } from './notebook-diff';
-import { DiffSide } from './versions-model';
-
-/** The label of a diff tab, e.g. "train.ipynb: v3 → now". */
-export function diffTitle(path: string, sides: [DiffSide, DiffSide]): string {
-  const name = path.split('/').pop() ?? path;
-  const label = (side: DiffSide) => (side === 'current' ? 'now' : `v${side}`);
-  return `${name}: ${label(sides[0])} → ${label(sides[1])}`;
-}
+import { DiffSide, diffTitle } from './versions-model';
 
 /** Shows one {@link NotebookDiff} in a main-area tab. */
 export class NotebookDiffWidget extends ReactWidget {

@@ -65,6 +65,13 @@ export function orderSides(a: DiffSide, b: DiffSide): [DiffSide, DiffSide] {
   return a <= b ? [a, b] : [b, a];
 }
 
+/** The label of a diff tab, e.g. "train.ipynb: v3 → now". */
+export function diffTitle(path: string, sides: [DiffSide, DiffSide]): string {
+  const name = path.split('/').pop() ?? path;
+  const label = (side: DiffSide) => (side === 'current' ? 'now' : `v${side}`);
+  return `${name}: ${label(sides[0])} → ${label(sides[1])}`;
+}
+
 /** Keeps the versions view's state. */
 export class VersionsModel {
   /** The current state (replaced on each change). */
