@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
@@ -30,6 +31,9 @@ from tornado import web
 from kernel_magics.errors import ConflictError, KernelMagicsError, NotFoundError, ValidationError
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
+
+#: How often (seconds) listing runs also looks for runs whose process died.
+REAP_EVERY_S = 10.0
 
 #: The resource name JupyterLab authorizers see (``@authorized`` checks ``mlops:read`` etc.).
 AUTH_RESOURCE = "mlops"
@@ -77,6 +81,16 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
     def store(self):
         """The store opened by :class:`~kernel_magics.server.app.KernelMagicsApp`."""
         return self.settings["km_store"]
+
+    def reap_now_and_then(self) -> None:
+        """Mark runs whose process died ``crashed`` (at most every ``REAP_EVERY_S`` seconds).
+
+        The panel must never show a run as ``running`` forever after its kernel was killed.
+        """
+        now = time.monotonic()
+        if now - self.settings.get("km_last_reap", float("-inf")) >= REAP_EVERY_S:
+            self.settings["km_last_reap"] = now
+            self.store.runs.reap()
 
     def query_model(self, model: type[Model]) -> Model:
         """Validate the query string against a pydantic model (400 on bad input)."""

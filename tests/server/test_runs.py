@@ -284,3 +284,20 @@ async def test_jupyterlab_cache_buster_is_accepted(
     response = await http_server_client.fetch(url, headers=jp_auth_header)
     # Then
     assert [r["id"] for r in json.loads(response.body)["runs"]] == [run_id]
+
+
+async def test_a_run_whose_process_died_shows_as_crashed(jp_fetch, store):
+    # Given a run left "running" by a process that no longer exists
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    exp = store.experiments.get_or_create("e")
+    run_id = store.runs.create(exp, source="cell", pid=dead.pid)
+    # When the panel lists runs
+    data = await fetch_json(jp_fetch, "mlops", "api", "runs")
+    # Then the run is crashed, with an explanation
+    assert [r["status"] for r in data["runs"]] == ["crashed"]
+    detail = await fetch_json(jp_fetch, "mlops", "api", "runs", run_id)
+    assert "stopped without ending it" in detail["error"]

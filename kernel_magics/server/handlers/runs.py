@@ -58,6 +58,7 @@ class RunsHandler(MlopsHandler):
         from kernel_magics.core.store.summaries import run_summaries
 
         query = self.query_model(ListRunsQuery)
+        self.reap_now_and_then()
         limit_max = self.settings.get("km_max_page_size", 500)
         if query.limit > limit_max:
             raise ValidationError(f"limit must be at most {limit_max}; page with offset instead.")
@@ -99,6 +100,7 @@ class RunItemHandler(MlopsHandler):
         """Return the run, its notebook version, its environment and its warnings."""
         from kernel_magics.core.notebooks import get_notebook_version
 
+        self.reap_now_and_then()
         record = self.store.runs.get(run_id)
         data = record.to_dict()
         data["metric_keys"] = sorted(record.metrics)
