@@ -107,7 +107,7 @@ class ModelRepository:
                     description=description,
                     created_at=now,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
             if tags:
                 conn.execute(
                     insert(model_version_tags),

@@ -50,7 +50,7 @@ def choose_port(host: str, port: int | None, repo: DeploymentRepository) -> int:
     DeploymentError
         When the requested port is taken (naming the deployment that holds it, if any).
     """
-    live = {d.port: d for d in repo.list(live_only=True)}
+    live = {d.port: d for d in repo.find(live_only=True)}
     if port is not None:
         if not 0 < port < 65536:
             raise ValidationError(f"Port {port} is not a TCP port (1-65535).")
@@ -138,7 +138,7 @@ def deploy(
     if parsed.alias is not None:
         live = [
             d
-            for d in backend.repo.list(parsed.name, parsed.alias, live_only=True)
+            for d in backend.repo.find(parsed.name, parsed.alias, live_only=True)
             if port is None or d.port == port
         ]
         if live:
@@ -179,7 +179,7 @@ def redeploy_alias(
     backend = get_backend(store)
     version = registry(store).get_version(parse_ref(f"{name}@{alias}"))
     out = []
-    for dep in backend.repo.list(name, alias, live_only=True):
+    for dep in backend.repo.find(name, alias, live_only=True):
         out.append(dep if dep.model_version_id == version.id else _replace(backend, dep, version))
     if not out and start_if_none:
         out.append(deploy(f"{name}@{alias}", store=store))
@@ -247,7 +247,7 @@ def resolve_deployments(target: str, store: Store | None = None) -> list[Deploym
     parsed = parse_ref(target)
     found = [
         d
-        for d in repo.list(parsed.name, parsed.alias, live_only=True)
+        for d in repo.find(parsed.name, parsed.alias, live_only=True)
         if parsed.version is None or d.version == parsed.version
     ]
     if not found:
@@ -273,7 +273,7 @@ def list_deployments(
     model: str | None = None, all: bool = False, store: Store | None = None
 ) -> list[DeploymentRecord]:
     """List running deployments (``all``: every recorded one), newest first."""
-    return DeploymentRepository(store or open_store()).list(model, live_only=not all)
+    return DeploymentRepository(store or open_store()).find(model, live_only=not all)
 
 
 def deployment_logs(target: str | int, tail: int | None = None, store: Store | None = None) -> str:

@@ -116,7 +116,7 @@ class DeploymentRepository:
                     created_at=now,
                     updated_at=now,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
             conn.execute(
                 insert(deployment_events).values(
                     deployment_id=dep_id, event="created", detail=f"{host}:{port}", at=now
@@ -174,7 +174,7 @@ class DeploymentRepository:
             )
         return self._record(row)
 
-    def list(
+    def find(
         self, model: str | None = None, alias: str | None = None, live_only: bool = False
     ) -> list[DeploymentRecord]:
         """Deployments, newest first (``live_only``: starting, running or stopping)."""

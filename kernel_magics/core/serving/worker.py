@@ -14,7 +14,14 @@ from collections.abc import Callable
 
 from ...errors import DeploymentError, KernelMagicsError
 from ..store import Store, open_store
-from .repository import FAILED, LIVE_STATUSES, RUNNING, STOPPED, DeploymentRepository
+from .repository import (
+    FAILED,
+    LIVE_STATUSES,
+    RUNNING,
+    STARTING,
+    STOPPED,
+    DeploymentRepository,
+)
 from .server import build_state, make_socket, notify_ready, run_server
 
 
@@ -95,11 +102,24 @@ def run_deployment(
         f"(pid {os.getpid()}, deployment {deployment_id})",
         flush=True,
     )
+
+    def started() -> None:
+        # Recorded here too, so a deployment whose controller died mid-start still shows up as
+        # running; the controller adds its "started" event after its own health check.
+        repo.update(
+            deployment_id,
+            "listening",
+            f"health port {health_port}",
+            only_if=(STARTING,),
+            status=RUNNING,
+        )
+        notify_ready(ready_fd, pid=os.getpid(), health_port=health_port)
+
     try:
         run_server(
             state,
             [public, private],
-            on_started=lambda: notify_ready(ready_fd, pid=os.getpid(), health_port=health_port),
+            on_started=started,
         )
     finally:
         repo.update(
