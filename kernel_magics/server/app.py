@@ -20,8 +20,9 @@ def _route(pattern: str) -> str:
 class KernelMagicsApp(ExtensionApp):
     """Serve runs, metrics, artifacts and notebook versions of the store to JupyterLab.
 
-    The store is opened in :meth:`initialize_settings` and put into ``web_app.settings`` under
-    ``km_store``; the handlers read it from there. Configure with ``c.KernelMagicsApp.<trait>``.
+    :meth:`initialize_settings` resolves the store's location into ``web_app.settings``
+    (``km_location``); the handlers open the store from it on first use. Configure with
+    ``c.KernelMagicsApp.<trait>``.
     """
 
     name = "kernel_magics"
@@ -61,9 +62,14 @@ class KernelMagicsApp(ExtensionApp):
     )
 
     def initialize_settings(self) -> None:
-        """Open the store and publish it (and the limits) to the handlers."""
+        """Resolve the store's location and publish it (and the limits) to the handlers.
+
+        The store itself opens on the first request (see ``MlopsHandler.store``): server
+        start-up stays fast, and a store that cannot be opened (a PostgreSQL server that is
+        down, a folder that cannot be created) is reported to the panel with its reason
+        instead of failing the extension's load.
+        """
         from kernel_magics.core.config import resolve_location
-        from kernel_magics.core.store import open_store
 
         root_dir = self.serverapp.root_dir if self.serverapp else None
         location = resolve_location(cwd=root_dir)
@@ -78,7 +84,7 @@ class KernelMagicsApp(ExtensionApp):
             )
         self.log.info("jupyter-mlops store: %s (%s)", location.store_uri, location.reason)
         self.settings.update(
-            km_store=open_store(location),
+            km_location=location,
             km_max_page_size=self.max_page_size,
             km_max_metric_points=self.max_metric_points,
         )

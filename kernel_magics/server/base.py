@@ -79,8 +79,13 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
 
     @property
     def store(self):
-        """The store opened by :class:`~kernel_magics.server.app.KernelMagicsApp`."""
-        return self.settings["km_store"]
+        """The store at the location :class:`~kernel_magics.server.app.KernelMagicsApp` chose.
+
+        Opened (and migrated) on first use; ``open_store`` caches it per location.
+        """
+        from kernel_magics.core.store import open_store
+
+        return open_store(self.settings["km_location"])
 
     def reap_now_and_then(self) -> None:
         """Mark runs whose process died ``crashed`` (at most every ``REAP_EVERY_S`` seconds).

@@ -301,3 +301,21 @@ async def test_a_run_whose_process_died_shows_as_crashed(jp_fetch, store):
     assert [r["status"] for r in data["runs"]] == ["crashed"]
     detail = await fetch_json(jp_fetch, "mlops", "api", "runs", run_id)
     assert "stopped without ending it" in detail["error"]
+
+
+class TestAStoreThatCannotOpen:
+    @pytest.fixture
+    def jp_server_config(self, store, tmp_path):
+        from server_helpers import server_config
+
+        blocker = tmp_path / "not-a-folder"
+        blocker.write_text("a file where the store folder should be")
+        return server_config(store, KernelMagicsApp={"db_url": f"sqlite:///{blocker}/db/mlops.db"})
+
+    async def test_is_reported_with_its_reason_and_the_server_still_serves(self, jp_fetch):
+        # When the panel asks for runs
+        body = await expect_error(jp_fetch, "mlops", "api", "runs", code=500)
+        # Then it learns why, without a traceback
+        assert "Cannot create the store folder" in body["message"]
+        # And the rest of Jupyter is unaffected
+        assert (await jp_fetch("api", "status")).code == 200
