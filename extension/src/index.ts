@@ -96,13 +96,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
           }
         });
         widget.context.saveState.connect((_, state) => {
-          if (state === 'completed') {
+          if (state === 'completed' && panel.isVisible) {
             void panel.refresh();
           }
         });
       });
-      // A tracked cell's run ends when the cell does: refresh right away.
-      NotebookActions.executed.connect(() => void panel.refresh());
+      // A tracked cell's run ends when the cell does: refresh right away (if anyone looks).
+      NotebookActions.executed.connect(() => {
+        if (panel.isVisible) {
+          void panel.refresh();
+        }
+      });
       follow(tracker.currentWidget);
     } else {
       follow(null);
