@@ -80,6 +80,10 @@ def handle_help(magics: MlopsMagics, line: str) -> None:
     ns = help_parser().parse_args(split_line(line))
     if not ns.subcommand:
         print(_usage())
+        print("\nEvery flag:")
+        for name, sub in SUBCOMMANDS.items():
+            usage = sub.load_parser().format_usage().strip().removeprefix("usage: ")
+            print(f"  {usage}")
         return
     sub = SUBCOMMANDS.get(ns.subcommand)
     if sub is None:

@@ -160,8 +160,12 @@ def test_help_lists_every_subcommand(shell, capsys):
 
     shell.run_line_magic("mlops", "help")
     out = capsys.readouterr().out
-    for name in SUBCOMMANDS:
+    for name, sub in SUBCOMMANDS.items():
         assert name in out
+        for action in sub.load_parser()._actions:
+            if action.option_strings:
+                shown = [f for f in action.option_strings if f in out]
+                assert shown, f"%mlops help does not show {name} {action.option_strings}"
     shell.run_line_magic("mlops", "help compare")
     assert "usage: %mlops compare" in capsys.readouterr().out
     shell.run_line_magic("mlops", "runs --help")
