@@ -81,7 +81,7 @@ def handle_help(magics: MlopsMagics, line: str) -> None:
     if not ns.subcommand:
         print(_usage())
         print("\nEvery flag:")
-        for name, sub in SUBCOMMANDS.items():
+        for sub in SUBCOMMANDS.values():
             usage = sub.load_parser().format_usage().strip().removeprefix("usage: ")
             print(f"  {usage}")
         return
