@@ -109,7 +109,7 @@ class LocalExecutor(BaseExecutor):
             key = (plan.kernel_name, tuple(sorted(plan.kernel_env().items())), plan.cwd)
             if key not in pools:
                 count = sum(1 for p in plans if p.kernel_name == plan.kernel_name)
-                size = min(self.workers, count)
+                size = min(self.workers + 1, count)  # one kernel boots ahead
                 pools[key] = KernelPool(plan.kernel_name, dict(key[1]), plan.cwd, size, count)
                 pools[key].start()  # kernels boot while the store is prepared
         try:

@@ -130,6 +130,13 @@ def compare(store: Store, a: RunRecord, b: RunRecord, tolerance: float) -> list[
         note = f"The original ended {a.status}, the rerun {b.status}"
         diffs.append(Difference("status", "status", a.status, b.status,
                                 note + (f": {b.error}" if b.error else ".")))  # fmt: skip
+    # causes first (code, data, environment), then what they changed
+    if a.notebook_version_id != b.notebook_version_id:
+        note = "The notebook versions differ."
+        diffs.append(Difference("notebook", "version", a.notebook_version_id,
+                                b.notebook_version_id, note))  # fmt: skip
+    diffs += _dataset_differences(a, b)
+    diffs += _environment_differences(store, a, b)
     for key in sorted(set(a.metrics) | set(b.metrics)):
         va, vb = a.metrics.get(key), b.metrics.get(key)
         if va is None or vb is None:
@@ -142,12 +149,6 @@ def compare(store: Store, a: RunRecord, b: RunRecord, tolerance: float) -> list[
         if a.params.get(key) != b.params.get(key):
             diffs.append(Difference("param", key, a.params.get(key), b.params.get(key),
                                     f"Parameter {key} differs."))  # fmt: skip
-    diffs += _dataset_differences(a, b)
-    diffs += _environment_differences(store, a, b)
-    if a.notebook_version_id != b.notebook_version_id:
-        note = "The notebook versions differ."
-        diffs.append(Difference("notebook", "version", a.notebook_version_id,
-                                b.notebook_version_id, note))  # fmt: skip
     return diffs
 
 
