@@ -191,3 +191,79 @@ def test_foreground_serve_until_interrupted(store, churn_versions):
     assert f"Serving churn@production at http://127.0.0.1:{port}" in out
     (stopped,) = mlops.list_deployments(all=True)
     assert stopped.status == "stopped"
+
+
+class BrokenModel:
+    """Predicts at log time, then fails once its ``broken`` flag is stored as True."""
+
+    def __init__(self, broken: bool = False):
+        self.broken = broken
+
+    def predict(self, X):
+        if self.broken:
+            raise RuntimeError("weights missing")
+        return [0] * len(X)
+
+
+def test_a_model_failing_on_its_own_example_is_not_served(store, churn_versions):
+    import json
+
+    import skops.io as sio
+
+    from kernel_magics.core.registry import registry
+    from kernel_magics.core.registry.formats import TRUSTED_TAG
+    from kernel_magics.core.serving.worker import serve
+
+    name = f"{BrokenModel.__module__}.BrokenModel"
+    good = mlops.log_model(BrokenModel(), "broken", input_example=churn_versions, trusted=[name])
+    ref = store.blobs.put_bytes(sio.dumps(BrokenModel(broken=True)))
+    registry(store).create_version(
+        "broken",
+        ref,
+        flavor="python",
+        format="skops",
+        signature=good.signature,
+        profile=None,
+        run_id=None,
+        tags={TRUSTED_TAG: json.dumps([name])},
+    )
+    with pytest.raises(DeploymentError, match="fails to predict on its own input example"):
+        serve("broken/2", port=free_port())
+    (failed,) = mlops.list_deployments(all=True)
+    assert failed.status == "failed" and failed.version == 2
+
+
+def test_cli_deploy_rollback_and_stop(store, churn_versions):
+    import json
+
+    runner = CliRunner()
+    mlops.set_alias("churn", "production", 2)
+    out = runner.invoke(cli, ["rollback", "churn", "--json"])  # nothing deployed: alias only
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["move"]["to_version"] == 1
+
+    port = free_port()
+    out = runner.invoke(
+        cli,
+        [
+            "deploy",
+            "churn@production",
+            "--port",
+            str(port),
+            "--sample-rate",
+            "0",
+            "--max-body-mb",
+            "1",
+            "--json",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    record = json.loads(out.output)
+    assert record["port"] == port and record["status"] == "running"
+    big = [ROW] * 30_000  # ~1.4 MB: over the 1 MiB limit given above
+    assert httpx.post(f"{record['url']}/predict", json=big).status_code == 413
+    out = runner.invoke(cli, ["rollback", "churn", "--to-version", "2"])
+    assert out.exit_code == 0 and "serves v2" in out.output
+    assert httpx.get(f"{record['url']}/health").json()["version"] == 2
+    out = runner.invoke(cli, ["deployments", "stop", "churn"])
+    assert out.exit_code == 0 and "is stopped" in out.output

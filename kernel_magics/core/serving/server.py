@@ -12,6 +12,7 @@ down without the drain.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import json
 import logging
@@ -54,6 +55,41 @@ def make_socket(host: str, port: int, reuse_port: bool = True) -> socket.socket:
     return sock
 
 
+SO_ATTACH_REUSEPORT_CBPF = getattr(socket, "SO_ATTACH_REUSEPORT_CBPF", 51)  # Linux >= 4.5
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [
+        ("code", ctypes.c_uint16),
+        ("jt", ctypes.c_uint8),
+        ("jf", ctypes.c_uint8),
+        ("k", ctypes.c_uint32),
+    ]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def steer_new_connections(sock: socket.socket) -> bool:
+    """Send every new connection on this port to the newest listener of its reuseport group.
+
+    Without this, the kernel spreads connections over the old and the new server while both
+    listen, and a connection still queued on the old one when it closes is reset. The classic
+    BPF program returns index 1: the second socket of the group, i.e. this server while its
+    predecessor lives; once the predecessor closes, the index is out of range and the kernel
+    falls back to its usual choice among the (now single) listener. Returns False where the
+    option is unsupported (the hand-over still works, with that small window).
+    """
+    program = (_SockFilter * 1)(_SockFilter(0x06, 0, 0, 1))  # BPF_RET | BPF_K, 1
+    fprog = _SockFprog(1, program)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, bytes(fprog))
+    except OSError:
+        return False
+    return True
+
+
 class DrainingServer(uvicorn.Server):
     """uvicorn's server with a drain phase on SIGTERM (see the module docstring)."""
 
@@ -85,6 +121,8 @@ class DrainingServer(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         """Start listening, then call ``on_started``."""
         await super().startup(sockets=sockets)
+        if self.started and sockets:
+            steer_new_connections(sockets[0])  # the public socket; see steer_new_connections
         if self.started and self.on_started is not None:
             self.on_started()
 
