@@ -228,7 +228,7 @@ class DeploymentRepository:
             rows = conn.execute(
                 select(prediction_log)
                 .where(prediction_log.c.deployment_id == dep_id)
-                .order_by(prediction_log.c.at.desc())
+                .order_by(prediction_log.c.at.desc(), prediction_log.c.id.desc())
                 .limit(limit)
             ).mappings()
             return [dict(r) for r in rows]
