@@ -39,3 +39,14 @@ def churn_versions(store):
         DecisionTreeClassifier(max_depth=3).fit(frame, target), "churn", input_example=frame
     )
     return frame
+
+
+@pytest.fixture(autouse=True)
+def _stop_leftover_servers(_isolated_store):
+    """Stop any model server a test started and left running (a failed assertion midway)."""
+    yield
+    from kernel_magics.core.serving.deployments import get_backend, list_deployments
+
+    backend = get_backend()
+    for dep in list_deployments():
+        backend.stop(dep, reason="left running by a test")
