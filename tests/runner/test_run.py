@@ -222,6 +222,7 @@ def test_output_dir_is_used(store, tmp_path):
     assert Path(result.output_path).name == f"simple-{result.run_id[:8]}.ipynb"
 
 
+@pytest.mark.slow
 def test_cli_exit_codes_and_messages(tmp_path, _isolated_store):
     env = {**os.environ, "MLOPS_HOME": str(_isolated_store)}
     notebook = tmp_path / "raises.ipynb"

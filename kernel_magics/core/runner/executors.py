@@ -109,7 +109,9 @@ class LocalExecutor(BaseExecutor):
             key = (plan.kernel_name, tuple(sorted(plan.kernel_env().items())), plan.cwd)
             if key not in pools:
                 count = sum(1 for p in plans if p.kernel_name == plan.kernel_name)
-                size = min(self.workers + 1, count)  # one kernel boots ahead
+                # A kernel boots in about a second of which half is CPU: keep enough booting
+                # to use the cores while `workers` runs execute (never more than needed).
+                size = min(2 * self.workers + 2, count)
                 pools[key] = KernelPool(plan.kernel_name, dict(key[1]), plan.cwd, size, count)
                 pools[key].start()  # kernels boot while the store is prepared
         try:
