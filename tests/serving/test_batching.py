@@ -52,3 +52,28 @@ def test_a_failing_request_does_not_fail_its_batch(store):
     results = asyncio.run(_gather(batcher, [[[1.0, 0.0]], [[-1.0, 0.0]], [[3.0, 0.0]]]))
     assert list(results[0]) == [2.0] and list(results[2]) == [6.0]
     assert isinstance(results[1], ValueError)
+
+
+def test_a_model_error_is_a_500_without_traceback(store):
+    from starlette.testclient import TestClient
+
+    from kernel_magics.core.serving.app import create_app
+    from kernel_magics.core.serving.server import build_state
+
+    _scorer(store)
+    with TestClient(create_app(build_state(load_model_version("picky")))) as client:
+        resp = client.post("/invocations", json={"inputs": [[-1.0, 0.0]]})
+        assert resp.status_code == 500
+        assert resp.json()["message"] == (
+            "The model failed to predict (ValueError); see the server log."
+        )
+        assert "negative input" not in resp.text and "Traceback" not in resp.text
+        resp = client.post(
+            "/invocations", json={"dataframe_split": {"columns": ["0", "0"], "data": [[1, 2]]}}
+        )
+        assert resp.status_code == 422 and "Missing column '1'" in resp.json()["message"]
+        dup = {"dataframe_split": {"columns": ["0", "1", "1"], "data": [[1, 2, 2]]}}
+        assert "Duplicate column names" in client.post("/invocations", json=dup).json()["message"]
+        assert client.post("/invocations", json={"inputs": [[2.0, 0.0]]}).json() == {
+            "predictions": [4.0]
+        }

@@ -336,8 +336,10 @@ class Scorer:
                 f"{', '.join(map(repr, missing[:10]))}{where}; the model expects "
                 f"{', '.join(map(repr, self.columns[:20]))}."
             )
-        unknown = sorted(str(c) for c in given - self.column_set)
-        if unknown or count != len(given):
+        unknown = sorted(str(c)[:40] for c in given - self.column_set)  # names only, clipped
+        if count != len(given) and not unknown:
+            raise _invalid(f"Duplicate column names{where}; give each column once.")
+        if unknown:
             raise _invalid(
                 f"Unknown column{'s' if len(unknown) > 1 else ''} "
                 f"{', '.join(map(repr, unknown[:10]))}{where}; the model expects "
