@@ -38,6 +38,21 @@ _serve_options = [
 ]
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def warn_if_exposed(host: str) -> None:
+    """Say so when a server without authentication listens beyond this machine."""
+    if host not in LOOPBACK:
+        click.secho(
+            f"Warning: the model server has no authentication and listens on {host}: anyone who "
+            "can reach this port can call the model. Put it behind an authenticating proxy, or "
+            "keep the default --host 127.0.0.1.",
+            fg="yellow",
+            err=True,
+        )
+
+
 def serve_options(func):
     """Attach the options shared by ``serve`` and ``deploy``."""
     for option in reversed(_serve_options):
@@ -53,6 +68,7 @@ def serve(ref, port, host, allow_pickle, sample_rate, max_body_mb) -> None:
     """Serve REF (churn@production, churn/3) in the foreground until Ctrl+C."""
     from ..core.serving.worker import serve as run
 
+    warn_if_exposed(host)
     run(
         ref,
         host=host,
@@ -73,6 +89,7 @@ def deploy(ref, port, host, allow_pickle, sample_rate, max_body_mb, as_json) -> 
     """Start a background server for REF; deploying a served alias again swaps it in place."""
     from ..core.serving.deployments import deploy as run
 
+    warn_if_exposed(host)
     dep = run(
         ref,
         host=host,
