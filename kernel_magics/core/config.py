@@ -101,6 +101,10 @@ def resolve_location(
     if store_uri:
         if home_env:
             reason = "MLOPS_STORE_URI and MLOPS_HOME are set"
+        elif store_uri.startswith("sqlite:///") and len(store_uri) > len("sqlite:///"):
+            # A SQLite file's folder is the store's home: its artifacts live next to it, so
+            # every working directory that uses this database sees the same blobs.
+            home = Path(store_uri.removeprefix("sqlite:///")).expanduser().resolve().parent
     else:
         assert home is not None
         store_uri = f"sqlite:///{home / DB_FILENAME}"

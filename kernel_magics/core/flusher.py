@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .environment import environment_future, environment_json
+from .store.db import deferring_signals
 
 if TYPE_CHECKING:
     from .store import Store
@@ -106,7 +107,7 @@ class Flusher:
         wait_environment : float
             Seconds to wait for the environment capture before giving up on linking it.
         """
-        with self._flush_lock:
+        with deferring_signals(), self._flush_lock:
             count = len(self.points)
             batch = [self.points.popleft() for _ in range(count)]
             now = time.time()
@@ -115,20 +116,16 @@ class Flusher:
             if not batch and not heartbeat and env_hash is None:
                 return 0
             try:
-                with self.store.db.write() as conn:
-                    self.store.runs.write_metrics(conn, batch)
-                    if heartbeat:
-                        self.store.runs.heartbeat(conn, list(self.alive_runs), now)
-                    if env_hash is not None:
-                        self._link_environment(conn, env_hash)
+                self._write(batch, heartbeat, env_hash, now)
             except Exception as exc:
-                from sqlalchemy.exc import IntegrityError
+                from sqlalchemy.exc import OperationalError
 
-                if isinstance(exc, IntegrityError):  # a run was deleted while it logged
-                    log.warning("jupyter-mlops dropped %d points of a deleted run", len(batch))
-                    return 0
-                self.points.extendleft(reversed(batch))  # keep them for the next try
-                raise
+                if isinstance(exc, OperationalError):  # locked or disconnected: retry it all
+                    self.points.extendleft(reversed(batch))
+                    raise
+                # Something in the batch can never be stored (a run deleted while it logged,
+                # a value the database refuses): store run by run, drop only what fails.
+                batch = self._write_run_by_run(batch, heartbeat, env_hash, now)
             if heartbeat:
                 self._last_heartbeat = now
             if env_hash is not None:
@@ -139,6 +136,36 @@ class Flusher:
                 except Exception:  # a view must never stop metrics from being written
                     log.warning("jupyter-mlops metric listener failed", exc_info=True)
             return len(batch)
+
+    def _write(self, batch, heartbeat, env_hash, now: float) -> None:
+        with self.store.db.write() as conn:
+            self.store.runs.write_metrics(conn, batch)
+            if heartbeat:
+                self.store.runs.heartbeat(conn, list(self.alive_runs), now)
+            if env_hash is not None:
+                self._link_environment(conn, env_hash)
+
+    def _write_run_by_run(self, batch, heartbeat, env_hash, now: float) -> list:
+        by_run: dict[str, list] = {}
+        for point in batch:
+            by_run.setdefault(point[0], []).append(point)
+        written = []
+        for run_id, points in by_run.items():
+            try:
+                self._write(points, False, None, now)
+                written += points
+            except Exception as exc:
+                log.warning(
+                    "jupyter-mlops dropped %d metric points of run %s that cannot be stored: %s",
+                    len(points), run_id[:8], exc,
+                )  # fmt: skip
+                self.alive_runs.pop(run_id, None)
+                self.needs_environment.discard(run_id)
+        try:
+            self._write([], heartbeat, env_hash, now)
+        except Exception:
+            log.warning("jupyter-mlops could not write heartbeats", exc_info=True)
+        return written
 
     def _environment_blob(self, wait: float):
         future = environment_future()
@@ -213,6 +240,10 @@ def _reset_after_fork() -> None:
     global _lock
     _lock = threading.Lock()
     for flusher in _flushers:
+        # The parent's threads are gone: locks they held would never be released.
+        flusher._flush_lock = threading.RLock()
+        flusher._wake = threading.Event()
+        flusher._pid = os.getpid()
         flusher.points.clear()
         flusher.alive_runs.clear()
         flusher.needs_environment.clear()

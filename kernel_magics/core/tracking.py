@@ -12,6 +12,7 @@ import io
 import json
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -28,7 +29,8 @@ from ..errors import (
 )
 from .flusher import Flusher, flusher_for
 from .store import Store, open_store
-from .store.schema import FAILED, FINISHED, KILLED
+from .store.db import run_or_defer
+from .store.schema import FAILED, FINISHED, KILLED, TERMINAL_STATUSES
 
 RUN_ID_ENV = "MLOPS_RUN_ID"
 
@@ -69,6 +71,8 @@ class Run:
             end_run(FINISHED, run=self)
         elif issubclass(exc_type, KeyboardInterrupt):
             end_run(KILLED, run=self, error="Interrupted (KeyboardInterrupt).")
+        elif issubclass(exc_type, Terminated):
+            end_run(KILLED, run=self, error="Terminated by SIGTERM.")
         else:
             end_run(FAILED, run=self, error="".join(traceback.format_exception(exc_type, exc, tb)))
 
@@ -92,8 +96,10 @@ class Run:
                 f"Metric {key!r} is {number}; only finite numbers are stored. Check for a "
                 "division by zero or a diverging loss, or skip the point."
             )
-        if key.__class__ is not str or not key:
-            raise InvalidMetricError(f"A metric name must be a non-empty string, got {key!r}.")
+        if key.__class__ is not str or not key or len(key) > 255:
+            raise InvalidMetricError(
+                f"A metric name must be a non-empty string of at most 255 characters, got {key!r:.60}."
+            )
         if step is None:
             step = self._steps.get(key, -1) + 1
         elif step.__class__ is not int:
@@ -103,6 +109,8 @@ class Run:
                 raise InvalidMetricError(
                     f"The step of metric {key!r} must be an integer."
                 ) from None
+        if not -(2**63) <= step < 2**63:
+            raise InvalidMetricError(f"The step of metric {key!r} does not fit in 64 bits.")
         self._steps[key] = step
         self._append((self.id, key, step, time.time(), number))
 
@@ -223,28 +231,52 @@ def _text_type(path: str) -> str:
 
 # -- the active-run stack -------------------------------------------------------------------------
 _active: list[Run] = []
-_signal_installed = False
 
 
-def _install_sigterm_handler() -> None:
-    """End owned runs ``killed`` on SIGTERM, then let the default action terminate us."""
-    global _signal_installed
-    if _signal_installed or threading.current_thread() is not threading.main_thread():
+class Terminated(SystemExit):
+    """Raised in the main thread by SIGTERM, so the stack unwinds (releasing every lock) and
+    runs end ``killed`` on the way out; the process then exits with status 143 (128 + 15)."""
+
+    def __init__(self) -> None:
+        super().__init__(128 + signal.SIGTERM)
+
+
+_hooks_installed = False
+_uncaught: BaseException | None = None
+
+
+def _install_process_hooks() -> None:
+    """On SIGTERM raise :class:`Terminated`; remember an uncaught exception for atexit.
+
+    The SIGTERM handler does no I/O itself: it may interrupt the main thread inside a database
+    write, and writing from there would wait forever on locks the interrupted frame holds.
+    """
+    global _hooks_installed
+    if _hooks_installed or threading.current_thread() is not threading.main_thread():
         return
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        return  # someone else (a server, a kernel) owns SIGTERM; atexit still covers us
-    _signal_installed = True
+    _hooks_installed = True
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # else a server or kernel owns it
 
-    def on_sigterm(signum, frame):
-        for run in reversed(list(_active)):
-            try:
-                end_run(KILLED, run=run, error="Terminated by SIGTERM.")
-            except Exception:  # dying anyway; the reaper will mark it crashed
-                pass
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
+        def terminate() -> None:
+            global _uncaught
+            # SystemExit never reaches sys.excepthook, so atexit learns of it from here.
+            _uncaught = Terminated()
+            raise _uncaught
 
-    signal.signal(signal.SIGTERM, on_sigterm)
+        def on_sigterm(signum, frame):
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM kills at once
+            run_or_defer(terminate)  # never in the middle of a transaction
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+
+    previous_hook = sys.excepthook
+
+    def excepthook(exc_type, exc, tb):
+        global _uncaught
+        _uncaught = exc
+        previous_hook(exc_type, exc, tb)
+
+    sys.excepthook = excepthook
 
 
 def start_run(
@@ -318,7 +350,7 @@ def start_run(
         )  # fmt: skip
         run = Run(store, run_id)
         flusher.add_run(run_id, environment=flusher.environment_hash is None)
-        _install_sigterm_handler()
+        _install_process_hooks()
     _active.append(run)
     return run
 
@@ -328,6 +360,10 @@ def end_run(status: str = FINISHED, *, run: Run | None = None, error: str | None
 
     An attached run (``MLOPS_RUN_ID``) is only flushed: its creator sets the status.
     """
+    if status not in TERMINAL_STATUSES:  # checked before anything changes
+        raise ValidationError(
+            f"Unknown end status {status!r}; one of {', '.join(TERMINAL_STATUSES)}."
+        )
     run = run or (_active[-1] if _active else None)
     if run is None:
         raise NoActiveRunError("There is no active run to end.")
@@ -337,9 +373,11 @@ def end_run(status: str = FINISHED, *, run: Run | None = None, error: str | None
     if run in _active:
         _active.remove(run)
     run._flusher.remove_run(run.id)
-    run._flusher.flush()
-    if run.owned:
-        run.store.runs.finish(run.id, status, error)
+    try:
+        run._flusher.flush()
+    finally:  # the status is written even if the last points could not be
+        if run.owned:
+            run.store.runs.finish(run.id, status, error)
 
 
 def active_run() -> Run | None:
@@ -483,11 +521,19 @@ def runs(
 
 @atexit.register
 def _end_runs_at_exit() -> None:
-    # A script that forgot end_run() still ends "finished" (as MLflow does); attached runs are
-    # only flushed, their creator decides.
+    # A script that forgot end_run() still ends "finished" (as MLflow does), "failed" when an
+    # uncaught exception ends it, "killed" on SIGTERM; attached runs are only flushed.
+    status, error = FINISHED, None
+    if isinstance(_uncaught, Terminated):
+        status, error = KILLED, "Terminated by SIGTERM."
+    elif _uncaught is not None:
+        status = FAILED
+        error = "".join(
+            traceback.format_exception(type(_uncaught), _uncaught, _uncaught.__traceback__)
+        )
     for run in reversed(list(_active)):
         try:
-            end_run(FINISHED, run=run)
+            end_run(status, run=run, error=error)
         except Exception:  # the reaper marks it crashed later
             pass
 

@@ -118,10 +118,52 @@ def test_sigterm_ends_the_run_killed(_isolated_store):
     run_id = proc.stdout.readline().strip()
     time.sleep(0.3)
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == -signal.SIGTERM
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM  # the shell convention for SIGTERM
     record = open_store().runs.get(run_id)
     assert record.status == "killed" and "SIGTERM" in record.error
     assert record.metrics["tick"] > 0
+
+
+BUSY_WRITER = textwrap.dedent(
+    """
+    import kernel_magics as mlops
+    run = mlops.start_run(experiment="busy")
+    print(run.id, flush=True)
+    i = 0
+    while True:  # database writes on the main thread while the flusher writes too
+        mlops.set_tag("i", i)
+        mlops.log_metric("i", i)
+        i += 1
+    """
+)
+
+
+@pytest.mark.parametrize("delay", [0.2, 0.45, 0.7])
+def test_sigterm_during_a_database_write_still_ends_killed(_isolated_store, delay):
+    from kernel_magics.core.store import open_store
+
+    env = {**os.environ, "MLOPS_HOME": str(_isolated_store)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", BUSY_WRITER], env=env, stdout=subprocess.PIPE, text=True
+    )
+    run_id = proc.stdout.readline().strip()
+    time.sleep(delay)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 128 + signal.SIGTERM  # no hang on the locks it held
+    record = open_store().runs.get(run_id)
+    assert record.status == "killed"
+    assert record.metrics["i"] >= int(record.tags["i"]) - 1
+
+
+def test_uncaught_exception_in_a_script_ends_failed(_isolated_store):
+    from kernel_magics.core.store import open_store
+
+    env = {**os.environ, "MLOPS_HOME": str(_isolated_store)}
+    code = "import kernel_magics as m; r = m.start_run(); print(r.id, flush=True); raise RuntimeError('boom')"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 1 and "RuntimeError: boom" in out.stderr
+    record = open_store().runs.get(out.stdout.strip())
+    assert record.status == "failed" and "RuntimeError: boom" in record.error
 
 
 def test_script_that_forgets_end_run_ends_finished(_isolated_store):

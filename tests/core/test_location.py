@@ -60,7 +60,7 @@ def test_sqlite_on_network_filesystem_is_refused(tmp_path, monkeypatch, fstype):
 
 def test_local_filesystem_is_accepted(tmp_path):
     mounts = tmp_path / "mounts"
-    mounts.write_text(f"/dev/vda / ext4 rw 0 0\nserver:/share /mnt/share nfs rw 0 0\n")
+    mounts.write_text("/dev/vda / ext4 rw 0 0\nserver:/share /mnt/share nfs rw 0 0\n")
     check_local_filesystem(tmp_path / "mlops.db", str(mounts))
 
 

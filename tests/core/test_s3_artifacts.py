@@ -25,7 +25,11 @@ def _free_port() -> int:
 def s3_endpoint():
     port = _free_port()
     exe = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or "moto_server"
-    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [exe, "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
@@ -75,8 +79,12 @@ def test_team_store_postgres_metadata_and_s3_artifacts(s3_store, tmp_path):
     data, _ = store.artifacts.read(run.id, "model.bin")
     assert data == model.read_bytes()
     keys = fs.find(f"{bucket}/team/blobs")
-    assert len(keys) == 2  # model + one shared blob for the identical texts
-    assert store.blobs.list_hashes() == {k.split("/")[-2] + k.split("/")[-1] for k in keys}
+    stored = {k.split("/")[-2] + k.split("/")[-1] for k in keys}
+    assert store.blobs.list_hashes() == stored
+    environment = store.runs.get(run.id).environment_hash  # linked when captured (may be later)
+    artifacts = {a["path"]: a["blob_hash"] for a in store.artifacts.list(run.id)}
+    assert artifacts["a.txt"] == artifacts["b.txt"]  # identical content stored once
+    assert stored - {environment} == {artifacts["model.bin"], artifacts["a.txt"]}
 
     # A blob modified behind our back is refused.
     digest = store.artifacts.get(run.id, "model.bin")["blob_hash"]

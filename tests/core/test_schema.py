@@ -10,9 +10,9 @@ from sqlalchemy import create_engine
 
 
 def _migrated_differences(url: str):
+    from alembic import command
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
-    from alembic import command
 
     from kernel_magics.core.store.migrate import _alembic_config
     from kernel_magics.core.store.schema import metadata
@@ -38,8 +38,8 @@ def test_migrations_match_metadata_on_postgres(pg_url):
 
 
 def test_head_revision_constant_is_alembics_head():
-    from alembic.script import ScriptDirectory
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
     from kernel_magics.core.store.migrate import HEAD_REVISION, MIGRATIONS_DIR
 

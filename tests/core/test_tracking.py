@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from kernel_magics.core.store.blobs import hash_bytes
-
 import kernel_magics as mlops
+from kernel_magics.core.store.blobs import hash_bytes
 from kernel_magics.errors import (
     ConflictError,
     FileMissingError,
@@ -77,8 +76,8 @@ def test_numpy_and_bool_metric_values_are_accepted(store):
     assert store.runs.get(run.id).metrics == {"a": 0.5, "b": 3.0, "c": 1.0}
 
 
-def test_params_are_immutable(store):
-    with mlops.start_run(params={"C": 1}, store=store):
+def test_params_are_immutable(any_store):
+    with mlops.start_run(params={"C": 1}, store=any_store):
         mlops.log_param("C", 1)  # same value: fine
         with pytest.raises(InvalidParamError, match="already '1'"):
             mlops.log_param("C", 2)
@@ -111,8 +110,8 @@ def test_run_id_prefix_resolves(store):
     assert mlops.get_run(run.id[:8], store=store).id == run.id
 
 
-def test_attach_through_environment(store, monkeypatch):
-    owner = mlops.start_run(experiment="e", store=store)
+def test_attach_through_environment(any_store, monkeypatch):
+    owner = mlops.start_run(experiment="e", store=any_store)
     mlops.end_run  # noqa: B018
     from kernel_magics.core import tracking
 
@@ -122,14 +121,14 @@ def test_attach_through_environment(store, monkeypatch):
     attached = mlops.active_run()
     assert attached.id == owner.id and not attached.owned
     mlops.end_run()
-    record = store.runs.get(owner.id)
+    record = any_store.runs.get(owner.id)
     assert record.status == "running"  # the creator decides the status
     assert record.metrics == {"acc": 0.5}
-    assert len(mlops.runs(store=store)) == 1  # no second run was created
-    store.runs.finish(owner.id, "finished")
+    assert len(mlops.runs(store=any_store)) == 1  # no second run was created
+    any_store.runs.finish(owner.id, "finished")
 
 
-def test_artifacts_text_dict_figure_and_dedup(store, tmp_path):
+def test_artifacts_text_dict_figure_and_dedup(any_store, tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -141,7 +140,7 @@ def test_artifacts_text_dict_figure_and_dedup(store, tmp_path):
     (tmp_path / "out" / "sub" / "b.txt").write_text("same")
     fig, ax = plt.subplots()
     ax.plot([1, 2, 3])
-    with mlops.start_run(store=store) as run:
+    with mlops.start_run(store=any_store) as run:
         mlops.log_artifacts(tmp_path / "out", "files")
         mlops.log_text("hello", "notes.md")
         mlops.log_dict({"a": 1}, "config.json")
@@ -150,7 +149,7 @@ def test_artifacts_text_dict_figure_and_dedup(store, tmp_path):
         with pytest.raises(FileMissingError):
             mlops.log_artifact(tmp_path / "missing.bin")
     plt.close(fig)
-    paths = {a["path"]: a for a in store.artifacts.list(run.id)}
+    paths = {a["path"]: a for a in any_store.artifacts.list(run.id)}
     assert set(paths) == {
         "files/a.txt",
         "files/sub/b.txt",
@@ -161,29 +160,29 @@ def test_artifacts_text_dict_figure_and_dedup(store, tmp_path):
     }
     assert paths["files/a.txt"]["blob_hash"] == paths["files/sub/b.txt"]["blob_hash"]
     assert paths["curve.png"]["media_type"] == "image/png"
-    data, media = store.artifacts.read(run.id, "config.json")
+    data, media = any_store.artifacts.read(run.id, "config.json")
     assert json.loads(data) == {"a": 1} and media == "application/json"
-    assert store.artifacts.read(run.id, "curve.png")[0].startswith(b"\x89PNG")
+    assert any_store.artifacts.read(run.id, "curve.png")[0].startswith(b"\x89PNG")
 
 
-def test_datasets_are_versioned_by_content(store, tmp_path):
+def test_datasets_are_versioned_by_content(any_store, tmp_path):
     import pandas as pd
 
     csv = tmp_path / "train.csv"
     csv.write_text("a,b\n1,x\n2,y\n")
-    with mlops.start_run(store=store) as first:
+    with mlops.start_run(store=any_store) as first:
         info = mlops.log_dataset(csv)
         mlops.log_dataset(pd.DataFrame({"a": [1, 2]}), name="frame")
     assert info["name"] == "train" and info["rows"] == 2
     assert info["schema"] == [{"name": "a", "dtype": "int64"}, {"name": "b", "dtype": "str"}]
     csv.write_text("a,b\n1,x\n2,y\n3,z\n")
-    with mlops.start_run(store=store) as second:
+    with mlops.start_run(store=any_store) as second:
         changed = mlops.log_dataset(csv)
     assert changed["new"] and changed["hash"] != info["hash"] and changed["rows"] == 3
-    versions = store.datasets.versions("train")
+    versions = any_store.datasets.versions("train")
     assert len(versions) == 2
-    assert [d["name"] for d in store.runs.get(first.id).datasets] == ["frame", "train"]
-    assert store.runs.get(second.id).datasets[0]["hash"] == changed["hash"]
+    assert [d["name"] for d in any_store.runs.get(first.id).datasets] == ["frame", "train"]
+    assert any_store.runs.get(second.id).datasets[0]["hash"] == changed["hash"]
 
 
 def test_environment_is_recorded(store):
@@ -237,23 +236,148 @@ def test_bad_filters_say_where(store, expression, position):
     assert info.value.position == position
 
 
-def test_delete_run_and_garbage_collect(store, tmp_path):
-    with mlops.start_run(store=store) as parent:
+def test_delete_run_and_garbage_collect(any_store, tmp_path):
+    with mlops.start_run(store=any_store) as parent:
         mlops.log_text("parent only", "p.txt")
-        with mlops.start_run(nested=True, store=store) as child:
+        with mlops.start_run(nested=True, store=any_store) as child:
             mlops.log_metric("x", 1)
-    removed = store.runs.delete(parent.id[:6])
+    removed = any_store.runs.delete(parent.id[:6])
     assert set(removed) == {parent.id, child.id}
-    assert mlops.runs(store=store).empty
-    orphans = store.artifacts.collect_garbage(dry_run=True)
+    assert mlops.runs(store=any_store).empty
+    orphans = any_store.artifacts.collect_garbage(dry_run=True)
     assert orphans == []  # younger than an hour: kept
+    import os
+
     from sqlalchemy import update
 
     from kernel_magics.core.store.schema import blobs
 
-    with store.db.write() as conn:
+    with any_store.db.write() as conn:
         conn.execute(update(blobs).values(created_at=0))
     text_hash = hash_bytes(b"parent only")
-    removed_blobs = store.artifacts.collect_garbage()
+    assert text_hash not in any_store.artifacts.collect_garbage(dry_run=True)  # its file is young
+    os.utime(any_store.blobs.local_path(text_hash), (0, 0))
+    removed_blobs = any_store.artifacts.collect_garbage()
     assert text_hash in removed_blobs
-    assert text_hash not in store.blobs.list_hashes()
+    assert text_hash not in any_store.blobs.list_hashes()
+
+
+def test_filter_negations_and_text_params_compared_with_numbers(any_store):
+    for c in ["2", "auto", "0.5", "1e-3"]:
+        with mlops.start_run(params={"C": c}, name=f"n{c}", store=any_store):
+            pass
+    values = lambda flt: sorted(mlops.runs(filter=flt, store=any_store)["params.C"])  # noqa: E731
+    assert values("params.C < 1") == [
+        "0.5",
+        "1e-3",
+    ]  # 'auto' is not a number: neither 0 nor an error
+    assert values("params.C not in ('2', 'auto')") == ["0.5", "1e-3"]
+    assert values("name not like 'n2%' and name NOT ILIKE 'NAUTO'") == ["0.5", "1e-3"]
+    assert values("start_time > '2020-01-01' and params.C in ('2')") == ["2"]
+    with pytest.raises(FilterSyntaxError, match="is a time"):
+        mlops.runs(filter="start_time > 'yesterday'", store=any_store)
+
+
+def test_quotes_and_unicode_in_filter_strings(store):
+    for c in ["a'b", 'café "x"']:
+        with mlops.start_run(params={"C": c}, store=store):
+            pass
+    found = mlops.runs(filter='params.C = \'a\\\'b\' or params.C = "café \\"x\\""', store=store)
+    assert sorted(found["params.C"]) == ["a'b", 'café "x"']
+    with pytest.raises(FilterSyntaxError, match="Unknown escape"):
+        mlops.runs(filter="params.C = 'a\\x'", store=store)
+
+
+def test_numpy_params_are_stored_as_plain_numbers(any_store):
+    import numpy as np
+
+    with mlops.start_run(
+        params={"C": np.float64(0.1), "n": np.int64(3), "b": np.bool_(True)}, store=any_store
+    ) as run:
+        pass
+    assert any_store.runs.get(run.id).params == {"C": "0.1", "n": "3", "b": "True"}
+
+
+def test_attaching_to_an_unknown_run_is_an_error(store, monkeypatch):
+    monkeypatch.setenv("MLOPS_RUN_ID", "0" * 32)
+    with pytest.raises(RunNotFoundError):
+        mlops.log_metric("x", 1)
+
+
+def test_bad_end_status_changes_nothing(store):
+    from kernel_magics.errors import ValidationError
+
+    run = mlops.start_run(store=store)
+    with pytest.raises(ValidationError, match="Unknown end status"):
+        mlops.end_run("done")
+    mlops.end_run("finished")
+    assert store.runs.get(run.id).status == "finished"
+
+
+def test_metric_keys_and_steps_that_cannot_be_stored_are_refused_up_front(store):
+    with mlops.start_run(store=store):
+        with pytest.raises(InvalidMetricError, match="255"):
+            mlops.log_metric("k" * 300, 1)
+        with pytest.raises(InvalidMetricError, match="64 bits"):
+            mlops.log_metric("k", 1, step=2**70)
+
+
+def test_points_of_a_deleted_run_do_not_take_other_runs_points_down(any_store):
+    from kernel_magics.core.flusher import flusher_for
+
+    with mlops.start_run(store=any_store) as outer:
+        mlops.log_metric("keep", 1)
+        child = mlops.start_run(nested=True, store=any_store)
+        mlops.log_metric("doomed", 1)
+        any_store.runs.delete(child.id)  # deleted while its points are still buffered
+        flusher_for(any_store).flush()
+        from kernel_magics.core import tracking
+
+        tracking._active.remove(child)
+    assert any_store.runs.get(outer.id).metrics == {"keep": 1.0}
+
+
+def test_sqlite_store_uri_keeps_artifacts_next_to_the_database(tmp_path):
+    from kernel_magics.core.config import resolve_location
+
+    db = tmp_path / "shared" / "mlops.db"
+    a = resolve_location(tmp_path / "a", {"MLOPS_STORE_URI": f"sqlite:///{db}"})
+    b = resolve_location(tmp_path / "b", {"MLOPS_STORE_URI": f"sqlite:///{db}"})
+    assert a.artifacts_uri == b.artifacts_uri == str(db.parent / "artifacts")
+
+
+@pytest.mark.postgres
+def test_many_threads_record_the_same_dataset_on_postgres(pg_url, monkeypatch, tmp_path):
+    import threading
+
+    import pandas as pd
+
+    monkeypatch.setenv("MLOPS_STORE_URI", pg_url)
+    from kernel_magics.core.store import open_store
+
+    store = open_store()
+    frame = pd.DataFrame({"a": [1, 2, 3]})
+    run_ids = [store.runs.create(store.experiments.get_or_create("ds")) for _ in range(8)]
+    errors = []
+    barrier = threading.Barrier(8)
+
+    def record(run_id):
+        barrier.wait()
+        try:
+            from kernel_magics.core.datasets import describe_frame
+
+            info = describe_frame(frame)
+            store.datasets.record(
+                run_id, "shared", info.hash, size=info.size, rows=3, schema=info.schema, source="df"
+            )
+        except Exception as exc:  # collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=record, args=(r,)) for r in run_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(store.datasets.versions("shared")) == 1
+    assert all(store.runs.get(r).datasets[0]["name"] == "shared" for r in run_ids)

@@ -26,14 +26,13 @@ from .upsert import upsert
 
 
 def register_blob(conn: Connection, ref: BlobRef) -> None:
-    """Record a stored blob in the ``blobs`` table (idempotent)."""
-    from sqlalchemy import exists
+    """Record a stored blob in the ``blobs`` table (idempotent).
 
-    if not conn.execute(select(exists().where(blobs.c.hash == ref.hash))).scalar():
-        upsert(
-            conn, blobs, [{"hash": ref.hash, "size": ref.size, "created_at": time.time()}],
-            ["hash"], ["size"],
-        )  # fmt: skip
+    ``created_at`` is refreshed on every registration, so a blob that is being reused is young
+    again in the eyes of garbage collection.
+    """
+    row = {"hash": ref.hash, "size": ref.size, "created_at": time.time()}
+    upsert(conn, blobs, [row], ["hash"], ["size", "created_at"])
 
 
 def normalize_artifact_path(path: str) -> str:
@@ -116,32 +115,43 @@ class ArtifactRepository:
         with self.db.read() as conn:
             return set(conn.execute(query).scalars())
 
-    def collect_garbage(self, dry_run: bool = False) -> list[str]:
+    def _is_referenced(self, conn: Connection, digest: str) -> bool:
+        for column in (artifacts.c.blob_hash, notebook_versions.c.blob_hash,
+                       model_versions.c.blob_hash, runs.c.environment_hash):  # fmt: skip
+            if conn.execute(select(column).where(column == digest).limit(1)).first():
+                return True
+        return False
+
+    def collect_garbage(self, dry_run: bool = False, min_age_s: float = 3600.0) -> list[str]:
         """Delete blobs that nothing references; return their hashes.
 
-        Blobs younger than an hour are kept: a process may have written one and not yet
-        recorded the row that points at it.
+        A blob is only deleted when both its row and its file are older than ``min_age_s``
+        (a process may have written it and not yet recorded the row that points at it, and
+        writers refresh the age of a blob they reuse), and it is checked once more for
+        references inside the transaction that deletes its row.
         """
         from sqlalchemy import delete
 
         referenced = self.referenced_hashes()
-        cutoff = time.time() - 3600
+        cutoff = time.time() - min_age_s
         with self.db.read() as conn:
-            young = set(
-                conn.execute(select(blobs.c.hash).where(blobs.c.created_at > cutoff)).scalars()
-            )
-            known = set(conn.execute(select(blobs.c.hash)).scalars())
-        present = self.blobs.list_hashes()
-        orphans = sorted((present | known) - referenced - young)
-        if not dry_run:
-            for digest in orphans:
-                self.blobs.delete(digest)
+            rows = dict(conn.execute(select(blobs.c.hash, blobs.c.created_at)).all())
+        candidates = (self.blobs.list_hashes() | set(rows)) - referenced
+        removed = []
+        for digest in sorted(candidates):
+            if rows.get(digest, 0.0) > cutoff or (self.blobs.modified_at(digest) or 0.0) > cutoff:
+                continue
+            if dry_run:
+                removed.append(digest)
+                continue
             with self.db.write() as conn:
-                for start in range(0, len(orphans), 500):
-                    conn.execute(
-                        delete(blobs).where(blobs.c.hash.in_(orphans[start : start + 500]))
-                    )
-        return orphans
+                if self._is_referenced(conn, digest):
+                    continue
+                conn.execute(delete(blobs).where(blobs.c.hash == digest))
+            if (self.blobs.modified_at(digest) or 0.0) <= cutoff:
+                self.blobs.delete(digest)
+            removed.append(digest)
+        return removed
 
 
 class DatasetRepository:
@@ -173,43 +183,25 @@ class DatasetRepository:
             raise ValidationError("A dataset name must be 1 to 255 characters long.")
         now = time.time()
         with self.db.write() as conn:
-            ds_id = conn.execute(select(datasets.c.id).where(datasets.c.name == name)).scalar()
-            if ds_id is None:
-                ds_id = conn.execute(
-                    datasets.insert().values(name=name, created_at=now)
-                ).inserted_primary_key[0]
-            version = conn.execute(
-                select(dataset_versions.c.id).where(
-                    dataset_versions.c.dataset_id == ds_id, dataset_versions.c.hash == digest
-                )
-            ).scalar()
-            new = version is None
+            # INSERT ... ON CONFLICT DO NOTHING, then read: safe when many processes record the
+            # same dataset at once (PostgreSQL has no BEGIN IMMEDIATE to serialize them).
+            upsert(conn, datasets, [{"name": name, "created_at": now}], ["name"], [])
+            ds_id = conn.execute(select(datasets.c.id).where(datasets.c.name == name)).scalar_one()
+            version_where = (dataset_versions.c.dataset_id == ds_id) & (
+                dataset_versions.c.hash == digest
+            )
+            new = conn.execute(select(dataset_versions.c.id).where(version_where)).scalar() is None
             if new:
-                version = conn.execute(
-                    dataset_versions.insert().values(
-                        dataset_id=ds_id,
-                        hash=digest,
-                        size=size,
-                        rows=rows,
-                        schema=json.dumps(schema) if schema is not None else None,
-                        source=source,
-                        created_at=now,
-                    )
-                ).inserted_primary_key[0]
+                version_row = {
+                    "dataset_id": ds_id, "hash": digest, "size": size, "rows": rows,
+                    "schema": json.dumps(schema) if schema is not None else None,
+                    "source": source, "created_at": now,
+                }  # fmt: skip
+                upsert(conn, dataset_versions, [version_row], ["dataset_id", "hash"], [])
+            version = conn.execute(select(dataset_versions.c.id).where(version_where)).scalar_one()
             if run_id:
-                exists = conn.execute(
-                    select(run_datasets.c.run_id).where(
-                        run_datasets.c.run_id == run_id,
-                        run_datasets.c.dataset_version_id == version,
-                        run_datasets.c.role == role,
-                    )
-                ).first()
-                if exists is None:
-                    conn.execute(
-                        run_datasets.insert().values(
-                            run_id=run_id, dataset_version_id=version, role=role
-                        )
-                    )
+                link = {"run_id": run_id, "dataset_version_id": version, "role": role}
+                upsert(conn, run_datasets, [link], ["run_id", "dataset_version_id", "role"], [])
         return {
             "name": name, "version_id": version, "hash": digest, "rows": rows, "size": size,
             "schema": schema, "new": new,

@@ -97,10 +97,34 @@ class BlobStore:
             return self.local_path(digest).exists()
         return self.fs.exists(self._remote_path(digest))
 
+    def _reuse(self, digest: str) -> bool:
+        """Whether the blob exists; a reused local blob is touched so gc sees it as young."""
+        if self.is_local:
+            try:
+                os.utime(self.local_path(digest))
+                return True
+            except FileNotFoundError:
+                return False
+        return self.fs.exists(self._remote_path(digest))
+
+    def modified_at(self, digest: str) -> float | None:
+        """When the blob's file was last written or reused (epoch seconds; None if missing)."""
+        if self.is_local:
+            try:
+                return self.local_path(digest).stat().st_mtime
+            except FileNotFoundError:
+                return None
+        try:
+            info = self.fs.info(self._remote_path(digest))
+        except FileNotFoundError:
+            return None
+        stamp = info.get("LastModified") or info.get("mtime") or info.get("created")
+        return stamp.timestamp() if hasattr(stamp, "timestamp") else float(stamp or 0.0)
+
     def put_bytes(self, data: bytes) -> BlobRef:
         """Store ``data``; identical content is stored once."""
         ref = BlobRef(hash_bytes(data), len(data))
-        if self.exists(ref.hash):
+        if self._reuse(ref.hash):
             return ref
         if self.is_local:
             self._write_local(ref.hash, [data])
@@ -111,7 +135,7 @@ class BlobStore:
     def put_file(self, path: str | os.PathLike[str]) -> BlobRef:
         """Store a local file's content; identical content is stored once."""
         ref = hash_file(path)
-        if self.exists(ref.hash):
+        if self._reuse(ref.hash):
             return ref
         if self.is_local:
             with open(path, "rb") as fh:

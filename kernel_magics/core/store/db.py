@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -138,6 +139,53 @@ def create_store_engine(url: str) -> Engine:
     )
 
 
+_critical_depth = 0
+_deferred: list[Callable[[], None]] = []
+
+
+@contextmanager
+def deferring_signals() -> Iterator[None]:
+    """Hold back :func:`run_or_defer` actions while the main thread is inside this block.
+
+    A signal handler that raises (SIGTERM ending runs ``killed``) must not interrupt a
+    transaction halfway: the connection would keep SQLite's write lock and the next write of
+    the same process would wait on it. The action runs as soon as the block is left.
+    """
+    global _critical_depth
+    main = threading.current_thread() is threading.main_thread()
+    if main:
+        _critical_depth += 1
+    try:
+        yield
+    finally:
+        if main:
+            _critical_depth -= 1
+            if _critical_depth == 0 and _deferred:
+                action = _deferred.pop()
+                _deferred.clear()
+                action()
+
+
+def run_or_defer(action: Callable[[], None]) -> None:
+    """Run ``action`` now, or when the main thread leaves its database critical section."""
+    if _critical_depth:
+        _deferred.append(action)
+    else:
+        action()
+
+
+_databases: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
+def _reset_locks_after_fork() -> None:
+    # A lock held by a parent thread at fork time would never be released in the child.
+    for database in _databases:
+        database._write_lock = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_reset_locks_after_fork)
+
+
 class Database:
     """An engine plus the transaction discipline every repository uses.
 
@@ -149,6 +197,7 @@ class Database:
         self.engine = create_store_engine(url)
         self.dialect = self.engine.dialect.name
         self._write_lock = threading.RLock()
+        _databases.add(self)
 
     @property
     def is_sqlite(self) -> bool:
@@ -158,7 +207,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """Open a write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success."""
-        with self._write_lock, self.engine.connect() as conn:
+        with deferring_signals(), self._write_lock, self.engine.connect() as conn:
             conn.info["km_write"] = True
             try:
                 with conn.begin():

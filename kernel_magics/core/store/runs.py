@@ -57,6 +57,8 @@ def stringify(key: Any, value: Any, kind: str = "param") -> tuple[str, str]:
     """
     if not isinstance(key, str) or not key.strip() or len(key) > 255:
         raise InvalidParamError(f"A {kind} name must be a non-empty string of at most 255 chars.")
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        value = value.item()  # np.float64(0.1) is stored as "0.1", not "np.float64(0.1)"
     text = value if isinstance(value, str) else repr(value) if not _is_plain(value) else str(value)
     if len(text) > MAX_VALUE_LEN:
         raise InvalidParamError(
@@ -344,6 +346,8 @@ class RunRepository:
         """Expand a unique id prefix (at least 4 characters) to the full run id."""
         run_id = (run_id or "").strip().lower()
         if len(run_id) == 32:
+            with self.db.read() as conn:
+                self._require_exists(conn, run_id)
             return run_id
         if len(run_id) < 4 or not all(c in "0123456789abcdef" for c in run_id):
             raise RunNotFoundError(
@@ -459,7 +463,10 @@ def _is_dead(row: Any, now: float, stale_after: float) -> bool:
         import psutil
 
         try:
-            started = psutil.Process(row.pid).create_time()
+            process = psutil.Process(row.pid)
+            if process.status() == psutil.STATUS_ZOMBIE:  # exited, not yet waited for
+                return True
+            started = process.create_time()
         except (psutil.NoSuchProcess, psutil.ZombieProcess):
             return True
         except psutil.AccessDenied:

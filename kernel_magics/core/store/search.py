@@ -13,12 +13,15 @@ SQL string. Each metric/param/tag condition becomes ``runs.id IN (SELECT run_id 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Float, and_, cast, func, not_, or_, select
+from sqlalchemy import Float, and_, func, not_, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from ...errors import FilterSyntaxError
 from .schema import experiments, latest_metrics, params, runs, tags
@@ -32,7 +35,8 @@ GRAMMAR = r"""
 ?and_expr: atom (_AND atom)*
 ?atom: comparison | "(" or_expr ")"
 comparison: field OP value         -> compare
-          | field _NOT? _IN "(" value ("," value)* ")" -> in_list
+          | field _IN "(" value ("," value)* ")" -> in_list
+          | field _NOT_IN "(" value ("," value)* ")" -> not_in_list
 field: NAME ("." (NAME | QUOTED_NAME))?
 ?value: SIGNED_NUMBER -> number
       | STRING -> string
@@ -42,7 +46,7 @@ DIRECTION.2: /(?i:asc|desc)\b/
 OP: "<=" | ">=" | "!=" | "<>" | "==" | "=" | "<" | ">" | /(?i:not\s+ilike|not\s+like|ilike|like)\b/
 _AND.2: /(?i:and)\b/
 _OR.2: /(?i:or)\b/
-_NOT.2: /(?i:not)\b/
+_NOT_IN.3: /(?i:not\s+in)\b/
 _IN.2: /(?i:in)\b/
 NAME: /[A-Za-z_][A-Za-z0-9_\-:\/]*/
 QUOTED_NAME: /`[^`]+`/
@@ -52,6 +56,8 @@ STRING: /'(?:[^'\\]|\\.)*'/ | /"(?:[^"\\]|\\.)*"/
 %ignore WS
 """
 
+#: Run attributes holding numbers (epoch seconds).
+NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time"})
 #: Run columns a filter or an order-by may name directly (also as ``attributes.<name>``).
 ATTRIBUTES = {
     "id": runs.c.id,
@@ -130,17 +136,51 @@ def _field(tree, text: str) -> Field:
     return Field(entity.rstrip("s") + "s", key)
 
 
-def _value(tree) -> Any:
-    token = str(tree.children[0])
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def _value(tree, text: str) -> Any:
+    token = tree.children[0]
+    raw = str(token)
     if tree.data == "number":
-        number = float(token)
-        return (
-            int(number)
-            if number.is_integer() and "." not in token and "e" not in token.lower()
-            else number
-        )
-    body = token[1:-1]
-    return body.encode("utf-8").decode("unicode_escape") if "\\" in body else body
+        number = float(raw)
+        integral = number.is_integer() and "." not in raw and "e" not in raw.lower()
+        return int(number) if integral else number
+    body = raw[1:-1]
+
+    def unescape(match: re.Match) -> str:
+        char = match.group(1)
+        if char not in "\\'\"":
+            position = token.start_pos + 1 + match.start()
+            raise FilterSyntaxError(
+                f"Unknown escape \\{char} at position {position}: "
+                "only \\\\, \\' and \\\" are allowed",
+                text, position,
+            )  # fmt: skip
+        return char
+
+    return _ESCAPE.sub(unescape, body)
+
+
+def _typed(field: Field, value: Any, text: str) -> Any:
+    """Check a literal against the field's type; ISO dates become epoch seconds for times."""
+    if field.entity != "attributes" or field.key not in NUMERIC_ATTRIBUTES:
+        return value
+    if isinstance(value, str):
+        import datetime as dt
+
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise FilterSyntaxError(
+                f"{field.key} is a time: compare it to a number (epoch seconds) or an ISO date "
+                f"such as '2026-01-31' or '2026-01-31T12:00', not {value!r}",
+                text, text.find(value),
+            ) from None  # fmt: skip
+        if parsed.tzinfo is None:
+            parsed = parsed.astimezone()  # a naive date is local time, as the CLI prints it
+        return parsed.timestamp()
+    return value
 
 
 def _apply(column, op: str, value: Any) -> ColumnElement:
@@ -179,12 +219,44 @@ def _condition(field: Field, build) -> ColumnElement:
 def _numeric_for_params(field: Field, column, value):
     # Params and tags are stored as text; compare numerically when the literal is a number.
     if field.entity in ("params", "tags") and isinstance(value, (int, float)):
-        return cast(column, Float)
+        return NumericText(column)
     if field.entity == "metrics" and isinstance(value, str):
         raise FilterSyntaxError(
             f"metrics.{field.key} is a number; compare it to a number, not {value!r}"
         )
     return column
+
+
+class NumericText(FunctionElement):
+    """The number a text column holds, or NULL when it holds something else ('auto', 'l2').
+
+    Params and tags are text. Comparing them with a number must neither fail (PostgreSQL
+    refuses to cast 'auto') nor pretend 'auto' is 0 (SQLite's CAST), so each dialect checks
+    the text first.
+    """
+
+    type = Float()
+    name = "numeric_text"
+    inherit_cache = True
+
+
+_NUMBER_RE = r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
+
+
+@compiles(NumericText, "postgresql")
+def _numeric_text_pg(element, compiler, **kw):
+    arg = compiler.process(element.clauses, **kw)
+    return f"(CASE WHEN {arg} ~ '{_NUMBER_RE}' THEN CAST({arg} AS DOUBLE PRECISION) END)"
+
+
+@compiles(NumericText)
+def _numeric_text_sqlite(element, compiler, **kw):
+    arg = compiler.process(element.clauses, **kw)
+    # SQLite has no regex: digits present, and nothing but digits, sign, dot and exponent.
+    return (
+        f"(CASE WHEN {arg} GLOB '*[0-9]*' AND {arg} NOT GLOB '*[^0-9.eE+-]*' "
+        f"THEN CAST({arg} AS REAL) END)"
+    )
 
 
 def _to_clause(tree, text: str) -> ColumnElement:
@@ -195,14 +267,14 @@ def _to_clause(tree, text: str) -> ColumnElement:
         return and_(*(_to_clause(c, text) for c in tree.children))
     if kind == "compare":
         fld = _field(tree.children[0], text)
-        op, value = str(tree.children[1]), _value(tree.children[2])
+        op, value = str(tree.children[1]), _value(tree.children[2], text)
+        value = _typed(fld, value, text)
         return _condition(fld, lambda col: _apply(_numeric_for_params(fld, col, value), op, value))
-    if kind == "in_list":
+    if kind in ("in_list", "not_in_list"):
         fld = _field(tree.children[0], text)
-        negate = any(getattr(c, "type", None) == "_NOT" for c in tree.children)
-        values = [_value(c) for c in tree.children[1:] if hasattr(c, "data")]
-        clause = _condition(fld, lambda col: col.in_(values))
-        return not_(clause) if negate else clause
+        values = [_value(c, text) for c in tree.children[1:]]
+        clause = _condition(fld, lambda col: col.in_([_typed(fld, v, text) for v in values]))
+        return not_(clause) if kind == "not_in_list" else clause
     raise AssertionError(kind)
 
 

@@ -17,6 +17,9 @@ def upsert(
 ) -> None:
     """Insert ``rows``, updating ``update_columns`` where a row with the same ``keys`` exists.
 
+    With no ``update_columns`` an existing row is left as it is (``DO NOTHING``): a race-free
+    get-or-create when several processes insert the same key at once.
+
     Parameters
     ----------
     only_if_newer : str, optional
@@ -29,6 +32,9 @@ def upsert(
     else:
         from sqlalchemy.dialects.sqlite import insert
     stmt = insert(table)
+    if not update_columns:
+        conn.execute(stmt.on_conflict_do_nothing(index_elements=list(keys)), list(rows))
+        return
     where = None
     if only_if_newer:
         where = stmt.excluded[only_if_newer] >= table.c[only_if_newer]
