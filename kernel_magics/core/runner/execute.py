@@ -19,16 +19,16 @@ import threading
 import time
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...errors import ValidationError
-from ..config import StoreLocation
-from ..store.schema import CRASHED, FAILED, FINISHED, KILLED, RUN_SOURCES
+from ..store.schema import CRASHED, FAILED, FINISHED, KILLED
 from . import RunResult
-from .kernels import KernelPool, check_kernel, interrupt_kernel, shutdown_kernel
-from .parameters import load_notebook, parse_notebook_bytes, parse_parameters, validate_parameters
+from .kernels import KernelPool, interrupt_kernel, shutdown_kernel
+from .parameters import parse_notebook_bytes
+from .plan import RunPlan, launch, prepare_plan, record_version
+
+__all__ = ["RunPlan", "execute_plan", "launch", "prepare_plan", "record_version", "run_one"]
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -38,188 +38,6 @@ STDOUT_ARTIFACT = "logs/stdout.log"
 STDERR_ARTIFACT = "logs/stderr.log"
 #: Seconds between an interrupt on timeout and killing a kernel that ignores it.
 INTERRUPT_GRACE_S = 5.0
-
-
-@dataclass
-class RunPlan:
-    """Everything needed to execute one run, checked and picklable (sent to Dask workers).
-
-    Attributes
-    ----------
-    notebook_path : str
-        The notebook's absolute path (the stored version's path for a rerun).
-    notebook : bytes
-        The exact content to execute.
-    parameters : dict
-        Converted parameter values given for this run (injected by papermill).
-    defaults : dict
-        The literal defaults of the parameters cell; the run records ``defaults | parameters``.
-    kernel_name, language : str
-        The kernel to start and its language (for papermill's parameter injection).
-    location : StoreLocation
-        The store the run and the kernel write to.
-    """
-
-    notebook_path: str
-    notebook: bytes
-    parameters: dict[str, Any]
-    kernel_name: str
-    language: str
-    location: StoreLocation
-    output_dir: str
-    cwd: str
-    timeout: float | None = None
-    experiment: str | None = None
-    name: str | None = None
-    source: str = "papermill"
-    tags: dict[str, Any] = field(default_factory=dict)
-    parent_run_id: str | None = None
-    version_id: int | None = None
-    defaults: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def effective_parameters(self) -> dict[str, Any]:
-        """The values the notebook runs with: its defaults overridden by the given ones."""
-        return {**self.defaults, **self.parameters}
-
-    @property
-    def stem(self) -> str:
-        """The notebook's file name without ``.ipynb``."""
-        name = os.path.basename(self.notebook_path)
-        return name[: -len(".ipynb")] if name.endswith(".ipynb") else name
-
-    def kernel_env(self) -> dict[str, str]:
-        """Environment of the kernel: the store location, so the notebook logs to it."""
-        env = {
-            "MLOPS_STORE_URI": self.location.store_uri,
-            "MLOPS_ARTIFACTS_URI": self.location.artifacts_uri,
-        }
-        if self.location.home is not None:
-            env["MLOPS_HOME"] = str(self.location.home)
-        return env
-
-
-def default_output_dir(location: StoreLocation) -> str:
-    """``<MLOPS_HOME>/outputs``, or ``./mlops-outputs`` for a store without a home folder."""
-    if location.home is not None:
-        return str(location.home / "outputs")
-    return str(Path.cwd() / "mlops-outputs")
-
-
-def check_options(timeout: float | None, source: str) -> None:
-    """Validate run options shared by runs, sweeps and reruns.
-
-    Raises
-    ------
-    ValidationError
-        When the timeout is not a positive number or the source is unknown.
-    """
-    if timeout is not None and (isinstance(timeout, bool) or not timeout > 0):
-        raise ValidationError(f"--timeout must be a positive number of seconds, got {timeout!r}.")
-    if source not in RUN_SOURCES:
-        raise ValidationError(f"Unknown run source {source!r}; one of {', '.join(RUN_SOURCES)}.")
-
-
-def prepare_plan(
-    path: str | os.PathLike[str],
-    parameters: Mapping[str, Any] | None = None,
-    *,
-    text_parameters: Mapping[str, str] | None = None,
-    notebook: bytes | None = None,
-    experiment: str | None = None,
-    name: str | None = None,
-    timeout: float | None = None,
-    kernel: str | None = None,
-    output_dir: str | os.PathLike[str] | None = None,
-    source: str = "papermill",
-    tags: Mapping[str, Any] | None = None,
-    parent_run_id: str | None = None,
-    location: StoreLocation | None = None,
-) -> RunPlan:
-    """Check a run request and build its plan; nothing is started or written.
-
-    Parameters
-    ----------
-    path : path-like
-        The notebook file (or, with ``notebook``, the path the content belongs to).
-    parameters : mapping, optional
-        Parameter values as Python objects (strings convert for non-string parameters).
-    text_parameters : mapping, optional
-        Values written as text (``-p name=value``); they override ``parameters``.
-    notebook : bytes, optional
-        Execute this content instead of reading ``path`` (reruns of a stored version).
-
-    Raises
-    ------
-    ValidationError
-        For a missing or broken notebook, unknown or ill-typed parameters, a kernel that is not
-        installed, or a bad option.
-    """
-    from ..config import resolve_location
-
-    check_options(timeout, source)
-    if notebook is None:
-        notebook, nb = load_notebook(path)
-    else:
-        nb = parse_notebook_bytes(notebook, os.path.basename(os.fspath(path)))
-    abs_path = os.path.realpath(os.fspath(path))
-    origin = os.path.basename(abs_path)
-    specs = parse_parameters(nb, origin)
-    values = validate_parameters(specs, parameters or {}, origin)
-    values.update(validate_parameters(specs, text_parameters or {}, origin, from_text=True))
-    spec = nb.get("metadata", {}).get("kernelspec", {}) or {}
-    kernel_name = kernel or spec.get("name") or "python3"
-    check_kernel(kernel_name)
-    language = (
-        spec.get("language")
-        or nb.get("metadata", {}).get("language_info", {}).get("name")
-        or "python"
-    )
-    location = location or resolve_location()
-    out = os.path.abspath(os.fspath(output_dir)) if output_dir else default_output_dir(location)
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise ValidationError(f"--output {out!r} is a file; give a folder for executed notebooks.")
-    cwd = os.path.dirname(abs_path)
-    if not os.path.isdir(cwd):
-        cwd = os.getcwd()  # the stored version's folder is gone: run where we are
-    return RunPlan(
-        notebook_path=abs_path, notebook=notebook, parameters=values, kernel_name=kernel_name,
-        language=language, location=location, output_dir=out, cwd=cwd, timeout=timeout,
-        experiment=experiment, name=name, source=source, tags=dict(tags or {}),
-        parent_run_id=parent_run_id,
-        defaults={k: s.default for k, s in specs.items() if s.literal},
-    )  # fmt: skip
-
-
-def record_version(store: Store, plan: RunPlan) -> None:
-    """Store the plan's notebook as a version and make the plan execute exactly that content."""
-    if plan.version_id is not None:
-        return
-    from ..notebooks import get_notebook_version, record_notebook_version
-    from ..store.blobs import hash_bytes
-
-    if os.path.isfile(plan.notebook_path):
-        version_id = record_notebook_version(store, plan.notebook_path)
-        stored = get_notebook_version(store, version_id)
-        if stored.blob_hash != hash_bytes(plan.notebook):
-            # The file changed since it was checked: execute what was recorded, after checking it
-            data = store.blobs.get_bytes(stored.blob_hash)
-            parse_notebook_bytes(data, os.path.basename(plan.notebook_path))
-            plan.notebook = data
-        plan.version_id = version_id
-
-
-def launch(store: Store, plan: RunPlan) -> str:
-    """Create the plan's run (``running``) with its parameters, tags and notebook version."""
-    experiment_id = store.experiments.get_or_create(plan.experiment)
-    run_id = store.runs.create(
-        experiment_id, name=plan.name or plan.stem, source=plan.source,
-        parent_run_id=plan.parent_run_id, notebook_path=plan.notebook_path,
-        params=plan.effective_parameters, tags={**plan.tags, "mlops.kernel": plan.kernel_name},
-    )  # fmt: skip
-    if plan.version_id is not None:
-        store.runs.set_fields(run_id, notebook_version_id=plan.version_id)
-    return run_id
 
 
 class _Watchdog:
@@ -312,8 +130,23 @@ def execute_plan(
 
     Records the output notebook and the stdout/stderr logs as artifacts, then ends the run.
     Never raises for a failing notebook; the result carries the status. Setting ``cancel``
-    interrupts the notebook and ends the run ``killed``.
+    interrupts the notebook and ends the run ``killed``. Whatever happens, the run does not
+    stay ``running``: an error of the runner itself ends it ``crashed`` and is re-raised.
     """
+    try:
+        return _execute(plan, run_id, store, km, progress=progress, cancel=cancel)
+    except BaseException as exc:
+        status = KILLED if isinstance(exc, KeyboardInterrupt) else CRASHED
+        try:
+            store.runs.finish(run_id, status, f"The runner failed: {type(exc).__name__}: {exc}")
+        finally:
+            from ..flusher import flusher_for
+
+            flusher_for(store).remove_run(run_id)
+        raise
+
+
+def _execute(plan, run_id, store, km, *, progress, cancel) -> RunResult:
     import nbformat
     import papermill
     from nbclient.exceptions import DeadKernelError

@@ -357,7 +357,9 @@ def split_sweep_values(text: str) -> list[str]:
     ValidationError
         When a value is empty or brackets do not balance.
     """
-    parts, depth, quote, current = [], 0, "", []
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, ""
     for char in text:
         if quote:
             quote = "" if char == quote else quote
