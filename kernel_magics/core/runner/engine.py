@@ -47,7 +47,7 @@ class TrackedNotebookClient(PapermillNotebookClient):
     def _run_hidden(self, code: str, timeout: float) -> dict[str, Any] | None:
         assert self.kc is not None
         msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
-        saved: Any = self.timeout  # type: ignore[has-type]  (a traitlet)
+        saved: Any = self.timeout  # type: ignore[has-type]
         self.timeout = int(timeout)
         try:
             return self.wait_for_reply(msg_id)
