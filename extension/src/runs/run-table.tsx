@@ -104,7 +104,11 @@ export function RunTable(props: IRunTableProps): JSX.Element {
           onChange={event => setFilter(event.target.value)}
         />
       </form>
-      {state.error && <div className="jp-mlops-error">{state.error}</div>}
+      {state.error && (
+        <div className="jp-mlops-error jp-mlops-filter-error" role="alert">
+          {state.error}
+        </div>
+      )}
       <div className="jp-mlops-table-scroll">
         <table className="jp-mlops-table">
           <thead>

@@ -1,0 +1,111 @@
+"""The runs table with 10,000 runs: pages, filter, sort and a bad filter, in a real browser."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+pytestmark = [pytest.mark.ui, pytest.mark.slow]
+
+N_RUNS = 10_000
+PANEL_TAB = '.jp-SideBar .lm-TabBar-tab[data-id="jp-mlops-panel"]'
+TIMEOUT = 60_000
+
+
+@pytest.fixture(scope="module")
+def seeded(lab):
+    """10,000 finished runs in one experiment, written through core into the lab's store."""
+    from kernel_magics.core.config import resolve_location
+    from kernel_magics.core.store import open_store
+
+    store = open_store(resolve_location(environ={"MLOPS_HOME": str(lab.home)}))
+    rng = random.Random(1)
+    exp = store.experiments.get_or_create("big")
+    points, base = [], time.time() - N_RUNS
+    for i in range(N_RUNS):
+        params = {"C": rng.choice([0.1, 1, 10])}
+        run_id = store.runs.create(
+            exp, name=f"run-{i:05d}", source="sweep", params=params, start_time=base + i
+        )
+        points.append((run_id, "acc", 0, base + i, round(rng.random(), 4)))
+        store.runs.finish(run_id, "finished")
+    with store.db.write() as conn:
+        store.runs.write_metrics(conn, points)
+    return max(p[4] for p in points)
+
+
+def rows(panel):
+    return panel.locator(".jp-mlops-run-row")
+
+
+def first_name(panel) -> str:
+    return rows(panel).first.locator(".jp-mlops-run-name").inner_text()
+
+
+def test_ten_thousand_runs_page_filter_and_sort(page, lab, seeded, shot):
+    # Given the lab with no notebook open and the panel shown
+    page.goto(f"{lab.url}/lab?token={lab.token}&reset")
+    page.locator(PANEL_TAB).click()
+    panel = page.locator(".jp-mlops-panel")
+    rows(panel).first.wait_for(timeout=TIMEOUT)
+    # Then it lists all runs, newest first, one page of 50 in the DOM
+    assert panel.locator(".jp-mlops-count").inner_text() == f"1–50 of {N_RUNS:,}".replace(",", "")
+    assert rows(panel).count() == 50
+    assert first_name(panel) == f"run-{N_RUNS - 1:05d}"
+    shot("first-page")
+
+    # When the next page is asked for
+    started = time.perf_counter()
+    panel.get_by_role("button", name="Next page").click()
+    page.wait_for_function(
+        "() => document.querySelector('.jp-mlops-run-row .jp-mlops-run-name')?.textContent"
+        f" === 'run-{N_RUNS - 51:05d}'",
+        timeout=TIMEOUT,
+    )
+    seconds = time.perf_counter() - started
+    # Then it arrives quickly
+    assert panel.locator(".jp-mlops-count").inner_text().startswith("51–100")
+    assert seconds < 2.0, f"the next page took {seconds:.2f} s"
+
+    # When a filter is typed
+    box = panel.get_by_role("searchbox", name="Filter runs")
+    box.fill("metrics.acc > 0.99 and params.C = '10'")
+    box.press("Enter")
+    page.wait_for_function(
+        f"() => !document.querySelector('.jp-mlops-count')?.textContent?.endsWith('of {N_RUNS}')",
+        timeout=TIMEOUT,
+    )
+    # Then only matching runs remain, from the first page
+    count = panel.locator(".jp-mlops-count").inner_text()
+    total = int(count.split(" of ")[1])
+    assert 0 < total < 100
+    for value in panel.locator(".jp-mlops-run-row td.jp-mlops-number").all_inner_texts():
+        assert float(value) > 0.99
+    shot("filtered")
+
+    # When the filter is cleared and the table sorted by acc (descending)
+    box.fill("")
+    box.press("Enter")
+    page.wait_for_function(
+        f"() => document.querySelector('.jp-mlops-count')?.textContent?.endsWith('of {N_RUNS}')",
+        timeout=TIMEOUT,
+    )
+    panel.locator("button.jp-mlops-sort[title='Sort by acc']").click()
+    panel.locator("th.jp-mlops-sorted", has_text="acc").wait_for(timeout=TIMEOUT)
+    page.wait_for_function(
+        f"() => document.querySelector('.jp-mlops-run-row td.jp-mlops-number')?.textContent"
+        f" === '{seeded}'",
+        timeout=TIMEOUT,
+    )
+    shot("sorted")
+
+    # When a filter has a mistake
+    box.fill("metrics.acc >> 1")
+    box.press("Enter")
+    # Then the server's message, with the position, shows in the panel
+    error = panel.locator(".jp-mlops-error")
+    error.wait_for(timeout=TIMEOUT)
+    assert "position" in error.inner_text()
+    shot("bad-filter")
