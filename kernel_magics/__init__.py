@@ -28,7 +28,7 @@ _LAZY = {
         [
             "log_model", "load_model", "get_model_version", "list_models", "list_model_versions",
             "set_alias", "delete_alias", "alias_history", "delete_model", "model_lineage",
-            "set_model_version_tags",
+            "set_model_version_tags", "set_model_description",
         ],
         "kernel_magics.core.registry",
     ),

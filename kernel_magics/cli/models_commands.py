@@ -194,6 +194,34 @@ def models_alias(name: str, alias: str, version: int | None, delete: bool, reaso
     click.echo(f"{name}@{alias} -> v{move.to_version}{was}.")
 
 
+@models.command("describe")
+@click.argument("ref")
+@click.argument("description")
+def models_describe(ref: str, description: str) -> None:
+    """Set the description of a version (churn/3) or of the model (churn)."""
+    from ..core.registry import set_model_description
+
+    set_model_description(ref, description)
+    click.echo(f"Described {ref}.")
+
+
+@models.command("tag")
+@click.argument("ref")
+@click.argument("tags", nargs=-1, required=True)
+def models_tag(ref: str, tags: tuple[str, ...]) -> None:
+    """Set tags on a version: mlops models tag churn/3 team=growth reviewed=yes."""
+    from ..core.registry import set_model_version_tags
+
+    pairs = {}
+    for item in tags:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.UsageError(f"Tags are key=value pairs, not {item!r}.")
+        pairs[key] = value
+    set_model_version_tags(ref, pairs)
+    click.echo(f"Tagged {ref}: {', '.join(f'{k}={v}' for k, v in pairs.items())}.")
+
+
 @models.command("rm")
 @click.argument("ref")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")

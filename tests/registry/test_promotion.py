@@ -160,6 +160,16 @@ def test_models_cli_ls_show_alias_rm(two_versions):
     assert out.exit_code == 0 and "Alias history" in out.output and "set by hand" in out.output
     out = runner.invoke(cli, ["models", "alias", "churn", "staging", "--delete"])
     assert out.exit_code == 0 and "Removed churn@staging" in out.output
+    out = runner.invoke(cli, ["models", "describe", "churn/1", "first baseline"])
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(cli, ["models", "tag", "churn/1", "team=growth", "reviewed=yes"])
+    assert out.exit_code == 0, out.output
+    v1 = mlops.get_model_version("churn/1")
+    assert v1.description == "first baseline" and v1.tags["reviewed"] == "yes"
+    out = runner.invoke(cli, ["models", "tag", "churn/1", "oops"])
+    assert out.exit_code == 2 and "key=value" in out.output
+    mlops.set_model_description("churn", "the churn classifier")
+    assert mlops.list_models()[0].description == "the churn classifier"
     out = runner.invoke(cli, ["models", "rm", "churn/2", "--yes"])
     assert out.exit_code == 0 and "version(s) 2" in out.output
     out = runner.invoke(cli, ["models", "show", "churn", "--json"])

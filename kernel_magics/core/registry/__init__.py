@@ -20,6 +20,7 @@ from .api import (
     model_lineage,
     registry,
     set_alias,
+    set_model_description,
     set_model_version_tags,
 )
 from .records import AliasMove, ModelRecord, ModelRef, ModelVersionRecord, parse_ref
@@ -43,5 +44,6 @@ __all__ = [
     "parse_ref",
     "registry",
     "set_alias",
+    "set_model_description",
     "set_model_version_tags",
 ]

@@ -263,6 +263,11 @@ def set_model_version_tags(ref: str, tags: dict[str, Any], store: Store | None =
     registry(store).set_version_tags(parse_ref(ref), tags)
 
 
+def set_model_description(ref: str, description: str, store: Store | None = None) -> None:
+    """Describe a version (``churn/3``, ``churn@production``) or the model itself (``churn``)."""
+    registry(store).set_description(parse_ref(ref), description)
+
+
 def delete_model(ref: str, store: Store | None = None) -> list[int]:
     """Delete a version (``churn/3``) or a whole model (``churn``); return the versions deleted.
 
