@@ -508,6 +508,8 @@ def runs(
     ------
     FilterSyntaxError
         With the position of the mistake.
+    ExperimentNotFoundError
+        When a named experiment does not exist.
     """
     from .store.search import runs_frame, search_runs
 
@@ -515,6 +517,8 @@ def runs(
     flusher_for(store).flush()
     _reap_now_and_then(store)
     names = [experiment] if isinstance(experiment, str) else experiment
+    for name in names or ():
+        store.experiments.id_of(name)  # a typo is an error naming the known experiments
     page = search_runs(store, experiments_=names, filter=filter, order_by=order_by, limit=limit)
     return runs_frame(store, page.run_ids)
 

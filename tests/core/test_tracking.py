@@ -381,3 +381,12 @@ def test_many_threads_record_the_same_dataset_on_postgres(pg_url, monkeypatch, t
     assert errors == []
     assert len(store.datasets.versions("shared")) == 1
     assert all(store.runs.get(r).datasets[0]["name"] == "shared" for r in run_ids)
+
+
+def test_unknown_experiment_names_the_known_ones(store):
+    from kernel_magics.errors import ExperimentNotFoundError
+
+    with mlops.start_run(experiment="churn", store=store):
+        pass
+    with pytest.raises(ExperimentNotFoundError, match="Known: churn"):
+        mlops.runs(experiment="chrun", store=store)
