@@ -188,11 +188,25 @@ def locate_notebook(
             "(JPY_SESSION_NAME is not set)",
         )
     for raw, how in candidates:
-        path = os.path.realpath(os.path.expanduser(raw))
-        if path.endswith(".ipynb") and os.path.isfile(path):
-            return NotebookLocation(path, how)
+        for path in _spellings(os.path.expanduser(raw)):
+            if path.endswith(".ipynb") and os.path.isfile(path):
+                return NotebookLocation(path, how)
     raw, how = candidates[0]
     return NotebookLocation(None, f"{raw!r} ({how}) is not an existing .ipynb file")
+
+
+def _spellings(raw: str) -> list[str]:
+    # Jupyter server gives an absolute path, or the notebook's path relative to the server's
+    # root when it was not told the file name; the kernel then runs in the notebook's folder,
+    # so <cwd> ends with the relative folder and the file is <cwd>/<name>. Nothing else is tried.
+    if os.path.isabs(raw):
+        return [os.path.realpath(raw)]
+    cwd = os.getcwd()
+    spellings = [os.path.realpath(os.path.join(cwd, raw))]
+    folder, name = os.path.split(os.path.normpath(raw))
+    if folder and (cwd == folder or cwd.endswith(os.sep + folder)):
+        spellings.append(os.path.realpath(os.path.join(cwd, name)))
+    return spellings
 
 
 def notebook_code_cells(path: str) -> list[tuple[str | None, str]]:

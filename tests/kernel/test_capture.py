@@ -121,3 +121,17 @@ def test_notebook_code_cells(tmp_path):
     assert notebook_code_cells(str(path)) == [(nb.cells[1].id, "x = 1")]
     (tmp_path / "bad.ipynb").write_text("{not json")
     assert notebook_code_cells(str(tmp_path / "bad.ipynb")) == []
+
+
+def test_locate_notebook_from_a_server_relative_path(tmp_path, monkeypatch):
+    # Jupyter server without a file name passes the path relative to its root, and starts the
+    # kernel in the notebook's folder.
+    folder = tmp_path / "root" / "projects" / "churn"
+    folder.mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(), folder / "train.ipynb")
+    monkeypatch.chdir(folder)
+    found = locate_notebook({"JPY_SESSION_NAME": "projects/churn/train.ipynb"})
+    assert found.path == str(folder / "train.ipynb")
+    assert locate_notebook({"JPY_SESSION_NAME": "train.ipynb"}).path == str(folder / "train.ipynb")
+    # a folder that does not match the working directory is not guessed
+    assert locate_notebook({"JPY_SESSION_NAME": "elsewhere/train.ipynb"}).path is None
