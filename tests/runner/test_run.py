@@ -243,3 +243,13 @@ def test_cli_exit_codes_and_messages(tmp_path, _isolated_store):
     assert ok.returncode == 0, ok.stderr
     payload = json.loads(ok.stdout)
     assert payload["status"] == "finished" and payload["parameters"] == {"x": 4}
+
+
+def test_track_magic_inside_an_executed_notebook_logs_into_the_run(store):
+    result = run_notebook(NOTEBOOKS / "track_magic.ipynb", {"lr": 0.25})
+
+    assert result.status == "finished", result.error
+    assert all_run_ids(store) == [result.run_id]
+    record = store.runs.get(result.run_id)
+    assert record.source == "papermill" and record.status == "finished"
+    assert record.metrics == {"loss": 0.75}
