@@ -24,7 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "notebooks" / "trivial.ipynb"
+NOTEBOOK = (
+    Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "notebooks" / "trivial.ipynb"
+)
 
 
 def main() -> None:
@@ -83,6 +85,13 @@ def main() -> None:
           f"{t / p:>7.2f} {'<= 1.10':>8}")  # fmt: skip
     print(f"{f'{args.runs} runs: loop vs sweep, {args.workers} workers (s)':<44} {loop:>10.2f} "
           f"{swept:>14.2f} {swept / loop:>7.2f} {'<= 0.33':>8}")  # fmt: skip
+    load = os.getloadavg()[0]
+    print(f"\nMarkdown (load average {load:.1f}):\n")
+    print("| measurement | papermill | jupyter-mlops | ratio | target |")
+    print("|---|---|---|---|---|")
+    print(f"| one run (median of {args.repeat}) | {p:.2f} s | {t:.2f} s | {t / p:.2f} | <= 1.10 |")
+    print(f"| {args.runs} runs: papermill loop vs sweep with {args.workers} workers | {loop:.2f} s "
+          f"| {swept:.2f} s | {swept / loop:.2f} | <= 0.33 |")  # fmt: skip
 
 
 if __name__ == "__main__":
