@@ -120,6 +120,13 @@ def test_unknown_names_versions_and_bad_references(store, churn_model, churn_dat
             mlops.load_model(bad)
     with pytest.raises(ValidationError, match="input_example"):
         mlops.log_model(churn_model, "churn", input_example=None)
+    with pytest.raises(ValidationError, match="training_data lacks the input column"):
+        mlops.log_model(
+            churn_model,
+            "churn",
+            input_example=churn_data[0],
+            training_data=churn_data[0][["tenure"]],
+        )
     with pytest.raises(ValidationError, match="cannot predict on input_example"):
         mlops.log_model(churn_model, "churn", input_example=churn_data[0][["tenure"]])
 

@@ -14,7 +14,7 @@ from .formats import TRUSTED_TAG, dump_model, flavor_of, load_model_bytes, trust
 from .profile import profile_data
 from .records import AliasMove, ModelRecord, ModelVersionRecord, check_name, parse_ref
 from .repository import ModelRepository
-from .signature import infer_signature
+from .signature import column_names, infer_signature
 
 
 def registry(store: Store | None = None) -> ModelRepository:
@@ -111,6 +111,13 @@ def log_model(
         ) from exc
     signature = infer_signature(example, output)
     profile = profile_data(example if training_data is None else training_data)
+    expected = column_names(signature) or [str(i) for i in range(signature["inputs"]["width"])]
+    absent = [c for c in expected if c not in profile["features"]]
+    if absent:
+        raise ValidationError(
+            f"training_data lacks the input column(s) {', '.join(map(repr, absent[:10]))}; pass "
+            "the frame the model was trained on (same columns as input_example)."
+        )
     data, used_format, extra_trusted = dump_model(model, format, allow_pickle, trusted)
     store = store or open_store()
     ref = store.blobs.put_bytes(data)
