@@ -15,6 +15,17 @@ from ..errors import ConflictError, NotFoundError
 from .output import console, duration, print_json, table
 
 
+def _terminate_as_interrupt() -> None:
+    """Make SIGTERM behave like Ctrl-C, so a terminated run ends ``killed``, kernels stopped."""
+    import signal
+
+    def on_sigterm(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise KeyboardInterrupt("SIGTERM")
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
 def _pairs(items: tuple[str, ...], flag: str) -> dict[str, str]:
     from ..core.runner.parameters import parse_assignments
 
@@ -96,6 +107,7 @@ def run(notebook, params, params_file, sweeps, workers, executor, timeout, kerne
     """
     from ..core.runner.parameters import load_parameters_file, split_sweep_values
 
+    _terminate_as_interrupt()
     text = _pairs(params, "-p")
     from_file = load_parameters_file(params_file) if params_file else {}
     tag_values = _pairs(tags, "--tag")
@@ -181,6 +193,7 @@ def rerun(run_id, tolerance, timeout, kernel, output_dir, no_progress, as_json) 
     """
     from ..core.runner.rerun import rerun_run
 
+    _terminate_as_interrupt()
     report = rerun_run(run_id, tolerance=tolerance, timeout=timeout, kernel=kernel,
                        output_dir=output_dir, progress=not (no_progress or as_json))  # fmt: skip
     if as_json:

@@ -253,3 +253,33 @@ def test_track_magic_inside_an_executed_notebook_logs_into_the_run(store):
     record = store.runs.get(result.run_id)
     assert record.source == "papermill" and record.status == "finished"
     assert record.metrics == {"loss": 0.75}
+
+
+@pytest.mark.slow
+def test_terminated_cli_run_ends_killed_and_stops_its_kernel(store, _isolated_store):
+    import signal
+
+    env = {**os.environ, "MLOPS_HOME": str(_isolated_store)}
+    proc = subprocess.Popen([*MLOPS, "run", str(NOTEBOOKS / "sleeps.ipynb"), "--no-progress"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+
+    def sleeping():
+        ids = all_run_ids(store)
+        if not ids:
+            return None
+        log = Path(_isolated_store / "outputs" / f"sleeps-{ids[0][:8]}.ipynb")
+        return ids[0] if log.is_file() and "sleeping 60" in log.read_text() else None
+
+    deadline = time.monotonic() + 60
+    while (run_id := sleeping()) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert run_id, proc.communicate(timeout=5)
+    kernels = [p for p in psutil.Process(proc.pid).children(recursive=True)
+               if "ipykernel" in " ".join(p.cmdline())]  # fmt: skip
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    record = store.runs.get(run_id)
+    assert record.status == "killed"
+    assert "Interrupted" in record.error
+    gone, alive = psutil.wait_procs(kernels, timeout=15)
+    assert kernels and not alive

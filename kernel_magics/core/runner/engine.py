@@ -77,17 +77,28 @@ class TrackedNotebookClient(PapermillNotebookClient):
                     f"The run's setup code failed in the kernel: {content.get('ename')}: "
                     f"{content.get('evalue')}"
                 )
+        dead = False
         try:
             super().papermill_execute_cells()
         except DeadKernelError as exc:
             exc.cell_index = self.mlops_current  # type: ignore[attr-defined]
+            dead = True
+            raise
+        except KeyboardInterrupt:
+            # Ctrl-C or SIGTERM in the runner: stop the cell too, so the teardown can flush.
+            from .kernels import interrupt_kernel
+
+            try:
+                interrupt_kernel(self.km)
+            except Exception:  # noqa: S110 - the kernel is shut down right after anyway
+                pass
             raise
         finally:
-            if self.mlops_teardown and self.kc is not None and self.km is not None:
+            if not dead and self.mlops_teardown and self.kc is not None and self.km is not None:
                 try:
                     if self._alive():
-                        self._run_hidden(self.mlops_teardown, timeout=30)
-                except Exception:  # a dying kernel: the runner reports what happened
+                        self._run_hidden(self.mlops_teardown, timeout=10)
+                except BaseException:  # a dying or stuck kernel: the runner reports what happened
                     self.log.debug("teardown code failed", exc_info=True)
 
 
