@@ -38,9 +38,11 @@ class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command name, without importing any command module."""
         return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """Import the module that defines ``name`` and return its command."""
         target = COMMANDS.get(name)
         if target is None:
             return None

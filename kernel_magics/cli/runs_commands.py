@@ -122,8 +122,10 @@ def runs_rm(run_ids: tuple[str, ...], yes: bool) -> None:
 
 
 @runs.command("reap")
-@click.option("--stale-after", type=float, default=120.0, show_default=True,
-              help="Seconds of heartbeat silence after which a run on another host is crashed.")  # fmt: skip
+@click.option(
+    "--stale-after", type=float, default=120.0, show_default=True,
+    help="Seconds of heartbeat silence after which a run on another host is crashed.",
+)  # fmt: skip
 def runs_reap(stale_after: float) -> None:
     """Mark runs whose process died as crashed (they never stay running forever)."""
     from ..core.store import open_store

@@ -46,9 +46,9 @@ def installed_packages() -> dict[str, str]:
     """Every installed distribution and its version, by normalized name."""
     from importlib.metadata import distributions
 
-    packages = {}
+    packages: dict[str, str] = {}
     for dist in distributions():
-        name = dist.metadata.get("Name")
+        name = dist.name
         if name:
             packages[name.lower().replace("_", "-")] = dist.version
     return dict(sorted(packages.items()))

@@ -98,7 +98,8 @@ class Run:
             )
         if key.__class__ is not str or not key or len(key) > 255:
             raise InvalidMetricError(
-                f"A metric name must be a non-empty string of at most 255 characters, got {key!r:.60}."
+                "A metric name must be a non-empty string of at most 255 characters, "
+                f"got {key!r:.60}."
             )
         if step is None:
             step = self._steps.get(key, -1) + 1
@@ -224,9 +225,12 @@ class Run:
         return self.store.runs.get(self.id)
 
 
+_TEXT_TYPES = {".md": "text/markdown", ".py": "text/x-python", ".json": "application/json",
+               ".html": "text/html", ".csv": "text/csv"}  # fmt: skip
+
+
 def _text_type(path: str) -> str:
-    return {".md": "text/markdown", ".py": "text/x-python", ".json": "application/json",
-            ".html": "text/html", ".csv": "text/csv"}.get(Path(path).suffix, "text/plain")  # fmt: skip
+    return _TEXT_TYPES.get(Path(path).suffix, "text/plain")
 
 
 # -- the active-run stack -------------------------------------------------------------------------
@@ -234,8 +238,11 @@ _active: list[Run] = []
 
 
 class Terminated(SystemExit):
-    """Raised in the main thread by SIGTERM, so the stack unwinds (releasing every lock) and
-    runs end ``killed`` on the way out; the process then exits with status 143 (128 + 15)."""
+    """Raised in the main thread by SIGTERM (outside any database transaction).
+
+    The stack unwinds, releasing every lock, runs end ``killed`` on the way out, and the
+    process exits with status 143 (128 + 15), the shell's convention for SIGTERM.
+    """
 
     def __init__(self) -> None:
         super().__init__(128 + signal.SIGTERM)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -48,7 +49,7 @@ def s3_store(s3_endpoint, monkeypatch, pg_url):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     # fsspec reads FSSPEC_<PROTOCOL>_<KWARG> variables: s3fs(client_kwargs=...) for the endpoint.
-    monkeypatch.setenv("FSSPEC_S3", '{"client_kwargs": {"endpoint_url": "%s"}}' % s3_endpoint)
+    monkeypatch.setenv("FSSPEC_S3", json.dumps({"client_kwargs": {"endpoint_url": s3_endpoint}}))
     import fsspec.config
 
     fsspec.config.set_conf_env(fsspec.config.conf)

@@ -101,10 +101,10 @@ def open_store(location: StoreLocation | None = None) -> Store:
                 store.db.engine.dispose(close=False)
             _stores.clear()
             _stores_pid = os.getpid()
-        store = _stores.get(key)
-        if store is None:
-            store = _stores[key] = Store(location)
-        return store
+        cached = _stores.get(key)
+        if cached is None:
+            cached = _stores[key] = Store(location)
+        return cached
 
 
 def close_stores() -> None:

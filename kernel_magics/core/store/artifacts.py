@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import mimetypes
 import time
@@ -122,7 +123,9 @@ class ArtifactRepository:
                 return True
         return False
 
-    def collect_garbage(self, dry_run: bool = False, min_age_s: float = 3600.0) -> list[str]:
+    def collect_garbage(
+        self, dry_run: bool = False, min_age_s: float = 3600.0
+    ) -> builtins.list[str]:
         """Delete blobs that nothing references; return their hashes.
 
         A blob is only deleted when both its row and its file are older than ``min_age_s``

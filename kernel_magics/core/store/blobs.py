@@ -214,11 +214,11 @@ class BlobStore:
                 for p in base.glob("*/*")
                 if p.is_file() and not p.name.startswith(".tmp-")
             }
-        base = f"{self._fs_root.rstrip('/')}/blobs"
-        if not self.fs.exists(base):
+        remote_base = f"{self._fs_root.rstrip('/')}/blobs"
+        if not self.fs.exists(remote_base):
             return set()
         found = set()
-        for path in self.fs.find(base):
+        for path in self.fs.find(remote_base):
             parts = path.rstrip("/").split("/")
             if not parts[-1].startswith(".tmp-"):
                 found.add(parts[-2] + parts[-1])

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from ...errors import ExperimentNotFoundError, ValidationError
 from .db import Database
 from .records import ExperimentRecord
 from .schema import experiments, runs
+from .upsert import upsert
 
 DEFAULT_EXPERIMENT = "Default"
 
@@ -30,20 +30,13 @@ class ExperimentRepository:
         cached = self._ids.get(name)
         if cached is not None:
             return cached
+        query = select(experiments.c.id).where(experiments.c.name == name)
         with self.db.read() as conn:
-            found = conn.execute(select(experiments.c.id).where(experiments.c.name == name))
-            exp_id = found.scalar()
+            exp_id = conn.execute(query).scalar()
         if exp_id is None:
-            try:
-                with self.db.write() as conn:
-                    exp_id = conn.execute(
-                        experiments.insert().values(name=name, created_at=time.time())
-                    ).inserted_primary_key[0]
-            except IntegrityError:  # another process created it first
-                with self.db.read() as conn:
-                    exp_id = conn.execute(
-                        select(experiments.c.id).where(experiments.c.name == name)
-                    ).scalar_one()
+            with self.db.write() as conn:  # race-free get-or-create (ON CONFLICT DO NOTHING)
+                upsert(conn, experiments, [{"name": name, "created_at": time.time()}], ["name"], [])
+                exp_id = conn.execute(query).scalar_one()
         self._ids[name] = exp_id
         return exp_id
 
@@ -56,8 +49,8 @@ class ExperimentRepository:
             When no experiment has that name.
         """
         with self.db.read() as conn:
-            exp_id = conn.execute(select(experiments.c.id).where(experiments.c.name == name))
-            exp_id = exp_id.scalar()
+            query = select(experiments.c.id).where(experiments.c.name == name)
+            exp_id = conn.execute(query).scalar()
         if exp_id is None:
             known = ", ".join(e.name for e in self.list()[:10]) or "none yet"
             raise ExperimentNotFoundError(f"No experiment named {name!r}. Known: {known}.")

@@ -228,7 +228,8 @@ class RunRepository:
                 )
             ).scalar()
             where = metrics.c.series_id == series_id
-            total = conn.execute(select(func.count()).select_from(metrics).where(where)).scalar()
+            count = select(func.count()).select_from(metrics).where(where)
+            total = conn.execute(count).scalar_one()
             cols = [metrics.c.step, metrics.c.timestamp, metrics.c.value]
             query = select(*cols).where(where).order_by(metrics.c.step, metrics.c.timestamp)
             if max_points and total > max_points:

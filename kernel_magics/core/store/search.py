@@ -99,9 +99,10 @@ def _parse(text: str, start: str):
     except UnexpectedEOF:
         raise FilterSyntaxError("The expression ends too early", text, len(text.rstrip())) from None
     except UnexpectedCharacters as exc:
+        pos = exc.pos_in_stream or 0
         raise FilterSyntaxError(
-            f"Unexpected character {text[exc.pos_in_stream]!r} at position {exc.pos_in_stream}",
-            text, exc.pos_in_stream,
+            f"Unexpected character {text[pos]!r} at position {pos}",
+            text, pos,
         ) from None  # fmt: skip
     except UnexpectedInput as exc:
         pos = getattr(exc, "pos_in_stream", None) or 0
@@ -344,7 +345,7 @@ def search_runs(
         query = query.where(experiments.c.name.in_(experiments_))
     query = query.where(*where)
     count_query = select(func.count()).select_from(query.subquery()) if count else None
-    orderings = []
+    orderings: list[Any] = []
     for fld, descending in parse_order_by(order_by):
         if fld.entity == "attributes":
             col = ATTRIBUTES[fld.key]
@@ -361,7 +362,7 @@ def search_runs(
         query = query.limit(limit)
     with store.db.read() as conn:
         ids = list(conn.execute(query).scalars())
-        total = conn.execute(count_query).scalar() if count_query is not None else len(ids)
+        total = conn.execute(count_query).scalar_one() if count_query is not None else len(ids)
     return RunPage(ids, total)
 
 
@@ -373,7 +374,8 @@ def runs_frame(store: Store, run_ids: list[str]):
                  "parent_run_id", "notebook_path"]  # fmt: skip
     if not run_ids:
         return pd.DataFrame(columns=base_cols)
-    base_rows, long_rows = [], []
+    base_rows: list[Any] = []
+    long_rows: list[tuple[str, str, Any]] = []
     with store.db.read() as conn:
         for start in range(0, len(run_ids), 900):  # SQLite's bound-parameter limit
             chunk = run_ids[start : start + 900]
