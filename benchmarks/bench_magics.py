@@ -121,8 +121,10 @@ def _loop(shell, live: bool, work: bool) -> tuple[float, float]:
         + ("    _x = float(_np.tanh(_m @ _v).sum()) * 1e-9\n" if work else "    _x = 0.0\n")
         + "    _mlops.log_metric('loss', 1.0 / (_i + 1) + _x, step=_i)\n"
         "_elapsed = (_t.perf_counter() - _start, _t.process_time() - _cpu)\n"
+        "_busy = getattr(globals().get('_plot'), 'busy_seconds', 0.0)\n"
     )
     original = track.TrackedCell._live_plot
+    shell.user_ns.pop("_plot", None)
     if live:  # InteractiveShell has no widget front end: start the plot's timer anyway
         from kernel_magics.kernel.widgets.live_plot import LivePlot
 
@@ -130,6 +132,7 @@ def _loop(shell, live: bool, work: bool) -> tuple[float, float]:
             plot = LivePlot(self.tracked_run.store, self.tracked_run.id)
             plot.show(display=False)
             forced.plots.append(plot)
+            shell.user_ns["_plot"] = plot  # the loop reads its busy time when it ends
             return plot
 
         forced.plots = []
@@ -140,7 +143,7 @@ def _loop(shell, live: bool, work: bool) -> tuple[float, float]:
         track.TrackedCell._live_plot = original
     if live:
         REDRAWS.append(forced.plots[-1].redraws)
-        BUSY.append(forced.plots[-1].busy_seconds / shell.user_ns["_elapsed"][0])
+        BUSY.append(shell.user_ns["_busy"] / shell.user_ns["_elapsed"][0])
     return shell.user_ns["_elapsed"]
 
 
