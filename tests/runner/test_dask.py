@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from kernel_magics.core.runner import run_notebook
+from kernel_magics.core.runner import run_notebook, sweep_notebook
 from kernel_magics.errors import ExecutorError
 
 NOTEBOOKS = Path(__file__).parents[1] / "fixtures" / "notebooks"
@@ -119,6 +119,18 @@ def test_run_executes_on_a_worker_and_logs_to_the_shared_store(cluster, tmp_path
     assert "output.ipynb" in {a["path"] for a in record.artifacts}
     assert record.pid == os.getpid()  # this process owns the run's status
     assert worker.poll() is None
+
+    # a sweep spreads its children over the workers
+    cluster.start_worker("b")
+    wait_for(lambda: _quiet(cluster.worker_count) == 2, 60, "the second worker to join")
+    sweep = sweep_notebook(NOTEBOOKS / "metric.ipynb", {"C": [0.1, 0.2, 0.3]}, workers=2,
+                           executor=f"dask://{cluster.address}", objective="metrics.score",
+                           maximize=True, output_dir=tmp_path / "out")  # fmt: skip
+    assert sweep.status == "finished", [c.error for c in sweep.children]
+    children = [store.runs.get(c.run_id) for c in sweep.children]
+    assert all(c.parent_run_id == sweep.parent_run_id for c in children)
+    assert sweep.best_run_id == children[2].id  # score = -(C - 0.3)**2 + 1 is largest at 0.3
+    assert len({c.tags["mlops.dask_worker"] for c in children}) == 2
 
 
 def test_a_killed_worker_leaves_its_run_crashed(cluster, tmp_path):

@@ -236,9 +236,6 @@ class DaskExecutor(BaseExecutor):
         """Submit the plans as Dask tasks; see :class:`BaseExecutor`."""
         if not plans:
             return []
-        for plan in plans:
-            if plan.location.is_sqlite and plan.location.home is None:
-                raise ValidationError("A Dask run needs a store the workers can reach.")
         store = _store_for(plans, store)
         results: list[RunResult | None] = [None] * len(plans)
         queue = list(range(len(plans)))
