@@ -130,20 +130,31 @@ def deployments() -> None:
 @deployments.command("ls")
 @click.option("-a", "--all", "all_", is_flag=True, help="Include stopped and failed ones.")
 @click.option("-m", "--model", help="Only deployments of this model.")
+@click.option("--health", is_flag=True, help="Ask each running server's /health (1 s timeout).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def deployments_ls(all_: bool, model: str | None, as_json: bool) -> None:
+def deployments_ls(all_: bool, model: str | None, health: bool, as_json: bool) -> None:
     """List deployments (running ones unless --all)."""
-    from ..core.serving.deployments import list_deployments
+    from ..core.serving.deployments import get_backend, list_deployments
 
     records = list_deployments(model, all=all_)
+    answers: dict[int, dict | None] = {}
+    if health:
+        backend = get_backend()
+        answers = {d.id: backend.health(d) for d in records if d.status == "running"}
     if as_json:
-        print_json([d.to_dict() for d in records])
+        print_json(
+            [{**d.to_dict(), **({"health": answers.get(d.id)} if health else {})} for d in records]
+        )
         return
-    table(
-        None,
-        ["Id", "Serves", "URL", "Status", "Pid", "Started"],
-        [[d.id, d.ref, d.url, d.status, d.pid or "", when(d.created_at)] for d in records],
-    )
+    columns = ["Id", "Serves", "URL", "Status", "Pid", "Started"] + (["Health"] if health else [])
+    rows = []
+    for d in records:
+        row = [d.id, d.ref, d.url, d.status, d.pid or "", when(d.created_at)]
+        if health:
+            answer = answers.get(d.id)
+            row.append("" if d.status != "running" else answer["status"] if answer else "no answer")
+        rows.append(row)
+    table(None, columns, rows)
 
 
 @deployments.command("stop")

@@ -110,6 +110,8 @@ def test_deploy_promote_rollback_without_failed_requests(store, churn_versions):
     assert logged.get(dep.id, 0) > 0 and logged.get(promoted.deployments[0]["id"], 0) > 0
 
     runner = CliRunner()
+    out = runner.invoke(cli, ["deployments", "ls", "--json", "--health"])
+    assert out.exit_code == 0 and '"status": "ok"' in out.output
     out = runner.invoke(cli, ["deployments", "ls", "--json"])
     assert out.exit_code == 0 and '"version": 1' in out.output and str(current.port) in out.output
     out = runner.invoke(cli, ["deployments", "show", str(dep.id)])
