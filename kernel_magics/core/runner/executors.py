@@ -111,7 +111,7 @@ class LocalExecutor(BaseExecutor):
                 count = sum(1 for p in plans if p.kernel_name == plan.kernel_name)
                 # A kernel boots in about a second of which half is CPU: keep enough booting
                 # to use the cores while `workers` runs execute (never more than needed).
-                size = min(2 * self.workers + 2, count)
+                size = min(4 * self.workers + 2, 16, count)
                 pools[key] = KernelPool(plan.kernel_name, dict(key[1]), plan.cwd, size, count)
                 pools[key].start()  # kernels boot while the store is prepared
         try:
