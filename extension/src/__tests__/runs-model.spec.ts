@@ -2,6 +2,7 @@ import * as api from '../api';
 import type { MlopsAPI } from '../api';
 import {
   RunsModel,
+  elapsed,
   fieldRef,
   formatDuration,
   formatValue,
@@ -59,6 +60,16 @@ describe('runs model helpers', () => {
     expect(fieldRef('metrics', 'val loss')).toBe('metrics.`val loss`');
     expect(fieldRef('params', 'model.C')).toBe('params.`model.C`');
     expect(fieldRef('attributes', 'start_time')).toBe('start_time');
+  });
+
+  it('shows the time so far for a running run and nothing for a run that never ended', () => {
+    expect(elapsed(run('a', { duration: 12 }), 5000)).toBe(12);
+    expect(elapsed(run('a', { status: 'running', duration: null }), 1030)).toBe(
+      30
+    );
+    expect(
+      elapsed(run('a', { status: 'crashed', duration: null }), 1030)
+    ).toBeNull();
   });
 
   it('builds order_by items', () => {

@@ -8,6 +8,7 @@ import { MlopsAPI } from '../api';
 import {
   IRunsState,
   ISortKey,
+  elapsed,
   formatDuration,
   formatValue
 } from './runs-model';
@@ -142,7 +143,7 @@ export function RunTable(props: IRunTableProps): JSX.Element {
                   {run.name || run.id.slice(0, 8)}
                 </td>
                 <td>{startLabel(run.start_time)}</td>
-                <td>{formatDuration(run.duration)}</td>
+                <td>{formatDuration(elapsed(run))}</td>
                 {state.metricColumns.map(k => (
                   <td key={`m-${k}`} className="jp-mlops-number">
                     {formatValue(run.metrics[k])}

@@ -97,6 +97,17 @@ export function formatDuration(seconds: number | null): string {
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
+/** Seconds a run took, or has taken so far while it runs. */
+export function elapsed(
+  run: MlopsAPI.IRunSummary,
+  now = Date.now() / 1000
+): number | null {
+  if (run.duration !== null && run.duration !== undefined) {
+    return run.duration;
+  }
+  return run.status === 'running' ? Math.max(0, now - run.start_time) : null;
+}
+
 /** A metric value with 4 significant digits (integers stay integers). */
 export function formatValue(value: number | undefined): string {
   if (value === undefined || value === null) {
