@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -25,10 +26,13 @@ from kernel_magics.core.store import close_stores, open_store
 
 WORKER = Path(__file__).with_name("sched_worker.py")
 SPEED = 120.0  # one scheduled minute every half real second
-POLL, LEASE, GRACE, WORK = 10.0, 120.0, 300.0, 10.0  # scheduled seconds
-# A tick itself takes time, and a loaded 2-core machine stalls processes: allow a quarter of a
-# real second (30 scheduled seconds) on top of lease + poll interval.
-STALL = 0.25 * SPEED
+# Scheduled seconds. The lease is 3 real seconds: the test shares 2 cores with other suites,
+# and a live scheduler stalled for longer than its lease would (rightly) lose its slots.
+POLL, LEASE, GRACE, WORK = 10.0, 360.0, 600.0, 20.0
+# A tick itself takes time, and a 2-core machine shared with other test suites (load average
+# 7-10 measured) stalls processes for a few hundred milliseconds: allow one real second (120
+# scheduled seconds) on top of lease + poll interval. Quiet machines stay well inside it.
+STALL = 1.0 * SPEED
 
 
 class Cluster:
@@ -67,9 +71,13 @@ class Cluster:
             "--work",
             repr(WORK),
         ]
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, env=dict(os.environ))
-        assert proc.stdout.readline().strip() == b"ready"
+        err = self.log.with_name(f"{owner}.err")
+        with open(err, "wb") as err_file:
+            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err_file,
+                                    env=dict(os.environ))  # fmt: skip
         self.procs[name] = proc
+        ready = proc.stdout.readline().strip()
+        assert ready == b"ready", err.read_text()[-3000:]
         return owner
 
     def kill(self, name: str, owner: str) -> None:
@@ -82,7 +90,11 @@ class Cluster:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
         for proc in self.procs.values():
-            proc.wait(timeout=60)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
     def events(self) -> list[dict]:
         return [json.loads(line) for line in self.log.read_text().splitlines()]
@@ -101,6 +113,36 @@ def make_schedules(tmp_path, count: int, start: float) -> None:
             catchup="all",
             now=start,
         )
+
+
+def lost_attempts() -> int:
+    """Attempts whose scheduler died (ended ``crashed`` by a peer) so far."""
+    from sqlalchemy import func, select
+
+    from kernel_magics.core.store.schema import schedule_slot_runs as attempts
+
+    with open_store().db.read() as conn:
+        return conn.execute(select(func.count()).where(attempts.c.status == "crashed")).scalar_one()
+
+
+def wait_settled(until: float, timeout: float = 60.0) -> None:
+    """Wait until every slot up to ``until`` has ended (a loaded machine builds a backlog)."""
+    from sqlalchemy import func, select
+
+    from kernel_magics.core.store.schema import schedule_slots as slots
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with open_store().db.read() as conn:
+            open_slots = conn.execute(
+                select(func.count()).where(
+                    slots.c.slot_time <= until,
+                    slots.c.status.in_(("pending", "running", "retrying")),
+                )
+            ).scalar_one()
+        if not open_slots:
+            return
+        time.sleep(0.2)
 
 
 def slot_report(store, until: float) -> list[dict]:
@@ -136,15 +178,18 @@ def check_exactly_once(cluster: Cluster, slots: list[dict], schedules: int, unti
 def takeover_delays(cluster: Cluster, slots: list[dict]) -> tuple[list[float], list[float]]:
     """For each attempt lost with a killed scheduler, in scheduled seconds after the kill:
     when a live scheduler took the slot over (ended the attempt ``crashed``), and when the
-    retry started."""
+    retry started. The dead owner is the one the crash message names (a scheduler can die
+    between claiming a slot and starting its attempt)."""
     kill_at = dict(cluster.kills)
     starts = {(e["slot"], e["attempt"]): e for e in cluster.events() if e["event"] == "start"}
     taken, restarted = [], []
     for slot in slots:
         for attempt in slot["attempts"][:-1]:
-            killed_at = kill_at[starts[(slot["id"], attempt["attempt"])]["owner"]]
-            taken.append(attempt["ended_at"] - killed_at)
-            restarted.append(starts[(slot["id"], attempt["attempt"] + 1)]["t"] - killed_at)
+            owner = re.search(r"\((\S+)\) stopped", attempt["error"]).group(1)
+            taken.append(attempt["ended_at"] - kill_at[owner])
+            retry = starts.get((slot["id"], attempt["attempt"] + 1))
+            if retry is not None:
+                restarted.append(retry["t"] - kill_at[owner])
     return taken, restarted
 
 
@@ -157,18 +202,22 @@ def test_three_schedulers_on_postgres_one_killed_repeatedly(tmp_path, pg_url, mo
     cluster = Cluster(tmp_path)
     make_schedules(tmp_path, 12, cluster.start)
     close_stores()
-    owners = {name: cluster.spawn(name) for name in ("a", "b", "c")}
     # When "a" is SIGKILLed every 1-2.5 s (mid-attempt, usually) and restarted
     rng = random.Random(7)
-    deadline = time.time() + 14
     try:
-        while time.time() < deadline:
+        owners = {name: cluster.spawn(name) for name in ("a", "b", "c")}
+        started = time.time()
+        # at least 14 s and 5 kills, and on until three kills have hit "a" mid-attempt
+        while time.time() < started + 30 and (
+            time.time() < started + 14 or len(cluster.kills) < 5 or lost_attempts() < 3
+        ):
             time.sleep(rng.uniform(1.0, 2.5))
             cluster.kill("a", owners["a"])
             time.sleep(rng.uniform(0.05, 0.3))
             owners["a"] = cluster.spawn("a")
         until = cluster.clock.now() - 60
-        time.sleep((LEASE + 3 * POLL + WORK) / SPEED + 1.0)  # let takeovers finish
+        time.sleep((LEASE + POLL + STALL) / SPEED)  # the last kill's slots are taken over
+        wait_settled(until)
     finally:
         cluster.stop()
     # Then every slot up to the last kill ran exactly once (bar recoveries from kills)
@@ -177,7 +226,7 @@ def test_three_schedulers_on_postgres_one_killed_repeatedly(tmp_path, pg_url, mo
     reruns = check_exactly_once(cluster, slots, 12, until)
     assert len(cluster.kills) >= 5
     taken, restarted = takeover_delays(cluster, slots)
-    assert reruns == len(taken) >= 1
+    assert reruns == len(taken) >= 3
     # and each lost attempt was taken over within lease + poll interval (+ stall allowance)
     assert max(taken) <= LEASE + POLL + STALL, sorted(taken)[-5:]
     print(
@@ -196,18 +245,19 @@ def test_two_schedulers_on_sqlite_one_standby(tmp_path):
     cluster = Cluster(tmp_path)
     make_schedules(tmp_path, 6, cluster.start)
     close_stores()
-    first = cluster.spawn("a")
-    time.sleep(0.3)
-    second = cluster.spawn("b")
     # When the leader runs for a while, is SIGKILLed, and comes back as the standby
     try:
+        first = cluster.spawn("a")
+        time.sleep(0.3)
+        second = cluster.spawn("b")
         time.sleep(8)
         cluster.kill("a", first)
         time.sleep(0.2)
         third = cluster.spawn("a")
         time.sleep(8)
         until = cluster.clock.now() - 60
-        time.sleep((LEASE + 3 * POLL + WORK) / SPEED + 1.0)
+        time.sleep((LEASE + POLL + STALL) / SPEED)
+        wait_settled(until)
     finally:
         cluster.stop()
     store = open_store()
@@ -231,3 +281,7 @@ def test_two_schedulers_on_sqlite_one_standby(tmp_path):
         if e["event"] == "role" and e["owner"] == leader and e["role"] == "leader"
     )
     assert took_over - kill_t <= LEASE + POLL + STALL
+    print(
+        f"\nSQLite: {len(slots)} slots, standby took over {took_over - kill_t:.0f} s after "
+        f"the kill (lease {LEASE:g} + poll {POLL:g})"
+    )

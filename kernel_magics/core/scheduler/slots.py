@@ -145,7 +145,7 @@ class SlotRepository:
             select(*_labelled("slot_time", "attempt", "trigger"), schedules)
             .join(schedules, schedules.c.id == schedule_slots.c.schedule_id)
             .where(due)
-            .order_by(schedule_slots.c.next_attempt_at, schedule_slots.c.id)
+            .order_by(schedule_slots.c.slot_time, schedule_slots.c.id)  # oldest fire time first
             .limit(limit)
             .with_for_update(skip_locked=True, of=schedule_slots)
         )  # fmt: skip
