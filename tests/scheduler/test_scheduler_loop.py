@@ -40,7 +40,8 @@ def statuses(store, name):
     ]
 
 
-def test_each_fire_time_runs_once(store, notebook, clock):
+def test_each_fire_time_runs_once(any_store, notebook, clock):
+    store = any_store
     # Given an hourly schedule and a scheduler ticking every 5 minutes for 3 hours
     make(store, notebook, clock)
     ex = RecordingExecutor()
@@ -68,7 +69,8 @@ def test_each_fire_time_runs_once(store, notebook, clock):
         ("none", ["missed", "missed", "missed", "finished"]),
     ],
 )
-def test_catchup_policies(store, notebook, clock, policy, expected):
+def test_catchup_policies(any_store, notebook, clock, policy, expected):
+    store = any_store
     # Given an hourly schedule and no scheduler for 3.5 hours (grace 5 minutes)
     make(store, notebook, clock, catchup=policy)
     ex = RecordingExecutor()
@@ -96,7 +98,8 @@ def test_slot_within_grace_is_not_missed(store, notebook, clock):
     assert [h[1] for h in statuses(store, "train")] == ["finished"]
 
 
-def test_pause_and_resume(store, notebook, clock):
+def test_pause_and_resume(any_store, notebook, clock):
+    store = any_store
     make(store, notebook, clock)
     ex = RecordingExecutor()
     s = scheduler(store, clock, ex)
@@ -116,7 +119,8 @@ def test_pause_and_resume(store, notebook, clock):
     assert [local(t, "UTC")[11:16] for _, t, _ in ex.fired] == ["01:00", "06:00"]
 
 
-def test_retries_with_delay_then_notification(store, notebook, clock, tmp_path):
+def test_retries_with_delay_then_notification(any_store, notebook, clock, tmp_path):
+    store = any_store
     # Given a schedule with 2 retries 10 minutes apart and a notification command
     out = tmp_path / "notified.json"
     cmd = f"{sys.executable} -c \"import sys; open({str(out)!r}, 'w').write(sys.stdin.read())\""
@@ -178,7 +182,8 @@ def test_no_retry_when_notebook_stopped_matching(store, notebook, clock, tmp_pat
     assert "has no parameter 'alpha'" in slot["error"] and "Traceback" not in slot["error"]
 
 
-def test_dead_scheduler_slot_crashes_then_retried_by_peer(store, notebook, clock):
+def test_dead_scheduler_slot_crashes_then_retried_by_peer(any_store, notebook, clock):
+    store = any_store
     # Given scheduler A claimed a slot and died (never ends it, never renews)
     make(store, notebook, clock, retries=1, retry_delay=0)
     slots = SlotRepository(store.db)
@@ -204,6 +209,33 @@ def test_dead_scheduler_slot_crashes_then_retried_by_peer(store, notebook, clock
     assert "dead-A" in slot["attempts"][0]["error"]
     # and a late end from A is refused (it lost the lease)
     assert slots.complete(claim, "dead-A", "finished", clock.now()) is None
+
+
+@pytest.mark.postgres
+def test_postgres_schedulers_share_the_work(pg_url, monkeypatch, tmp_path, notebook, clock):
+    # On PostgreSQL there is no leader: both schedulers work, never on the same slot
+    from kernel_magics.core.store import open_store
+
+    monkeypatch.setenv("MLOPS_STORE_URI", pg_url)
+    monkeypatch.setenv("MLOPS_ARTIFACTS_URI", str(tmp_path / "artifacts"))
+    store = open_store()
+    for i in range(4):
+        make(store, notebook, clock, name=f"s{i}")
+    ex_a, ex_b = RecordingExecutor(), RecordingExecutor()
+    a = scheduler(store, clock, ex_a, owner="A", max_workers=1)
+    b = scheduler(store, clock, ex_b, owner="B", max_workers=1)
+    clock.advance(3600)
+    assert a.tick().role == "shared" and b.tick().role == "shared"
+    for _ in range(2):
+        a.wait_idle(30)
+        b.wait_idle(30)
+        a.tick()
+        b.tick()
+    a.wait_idle(30)
+    b.wait_idle(30)
+    fired = ex_a.fired + ex_b.fired
+    assert len(fired) == 4 and len({f[0] for f in fired}) == 4
+    assert len(ex_a.jobs) == 2 and len(ex_b.jobs) == 2
 
 
 def test_sqlite_second_scheduler_is_standby(store, notebook, clock):
