@@ -19,13 +19,50 @@ import contextlib
 import io
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from common import Table, best_of, fmt, subprocess_value  # noqa: E402
+
+def fmt(seconds: float) -> str:
+    """Human units for a duration."""
+    return f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def best_of(fn, repeat: int = 5) -> float:
+    """Median of ``repeat`` calls of ``fn`` (which returns seconds)."""
+    return statistics.median(fn() for _ in range(repeat))
+
+
+def subprocess_value(code: str) -> float:
+    """Run ``code`` in a fresh interpreter; it prints one float, which is returned."""
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+class Table:
+    """Rows of (what, ours, baseline, target), printed as they come and as Markdown."""
+
+    def __init__(self, ours: str, theirs: str):
+        self.ours, self.theirs = ours, theirs
+        self.rows: list[tuple[str, float, float | None, str]] = []
+
+    def add(self, what: str, ours: float, theirs: float | None, target: str = "") -> None:
+        self.rows.append((what, ours, theirs, target))
+        other = fmt(theirs) if theirs else "-"
+        print(f"  {what}: {self.ours} {fmt(ours)} | {self.theirs} {other}", flush=True)
+
+    def markdown(self) -> str:
+        lines = [f"| measurement | {self.ours} | {self.theirs} | ratio ({self.theirs} / "
+                 f"{self.ours}) | target |", "|---|---|---|---|---|"]  # fmt: skip
+        for what, ours, theirs, target in self.rows:
+            ratio = f"{theirs / ours:.2f}x" if theirs else "n/a"
+            other = fmt(theirs) if theirs else "-"
+            lines.append(f"| {what} | {fmt(ours)} | {other} | {ratio} | {target} |")
+        return "\n".join(lines)
+
 
 os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
 os.environ["GIT_PYTHON_REFRESH"] = "quiet"
