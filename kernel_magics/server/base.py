@@ -157,7 +157,7 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
         """Return the spellings a notebook may be recorded under (absolute and relative)."""
         target = self.notebook_file(api_path)
         relative = os.path.relpath(target, self.root_dir).replace(os.sep, "/")
-        return list(dict.fromkeys([target, relative, unquote(api_path).lstrip("./")]))
+        return list(dict.fromkeys([target, relative]))
 
     def jupyter_path(self, path: str | None) -> str | None:
         """Return the Jupyter path of a file inside the root (None when outside or unknown)."""

@@ -117,6 +117,9 @@ def test_runs_detail_versions_diff_restore_and_dark_theme(page, lab, shot):
         timeout=TIMEOUT,
     )
     assert "1.0" in run_rows(page).first.inner_text()
+    # (re-running the cell without a restart is out of order: the table flags it)
+    assert run_rows(page).first.locator(".jp-mlops-unordered").count() == 1
+    assert run_rows(page).nth(1).locator(".jp-mlops-unordered").count() == 0
     shot("second-run", mask=[panel.locator(".jp-mlops-run-row td:nth-child(3)")])
 
     # When the two notebook versions are compared

@@ -141,6 +141,15 @@ export function RunTable(props: IRunTableProps): JSX.Element {
                 </td>
                 <td className="jp-mlops-run-name" title={run.id}>
                   {run.name || run.id.slice(0, 8)}
+                  {run.tags['mlops.execution_order'] === 'unordered' && (
+                    <span
+                      className="jp-mlops-unordered"
+                      title="Cells ran out of order: the notebook version may not reproduce this run"
+                    >
+                      {' '}
+                      ⚠
+                    </span>
+                  )}
                 </td>
                 <td>{startLabel(run.start_time)}</td>
                 <td>{formatDuration(elapsed(run))}</td>
