@@ -97,14 +97,13 @@ def _pairs(items: tuple[str, ...], flag: str) -> dict[str, str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def run(notebook, params, params_file, sweeps, workers, executor, timeout, kernel, experiment,
         name, output_dir, objective, maximize, tags, no_progress, as_json) -> None:  # fmt: skip
-    r"""Execute NOTEBOOK with papermill as a tracked run (or a sweep of runs).
+    """Execute NOTEBOOK with papermill as a tracked run (or a sweep of runs).
 
     \b
-    mlops run train.ipynb -p C=0.1 -p solver=lbfgs
-    mlops run train.ipynb --sweep C=0.01,0.1,1 --sweep max_iter=100,200 --workers 2 \\
-        --objective metrics.accuracy --maximize
+    mlops run train.ipynb -p C=0.1 -p estimator=random_forest
+    mlops run train.ipynb --sweep C=0.01,0.1,1 --workers 2 --objective metrics.accuracy --maximize
     mlops run train.ipynb --executor dask://127.0.0.1:8786
-    """
+    """  # noqa: D301 - "\b" is click's marker for a paragraph kept as written
     from ..core.runner.parameters import load_parameters_file, split_sweep_values
 
     _terminate_as_interrupt()
