@@ -121,6 +121,13 @@ def test_runs_detail_versions_diff_restore_and_dark_theme(page, lab, shot):
     assert run_rows(page).first.locator(".jp-mlops-unordered").count() == 1
     assert run_rows(page).nth(1).locator(".jp-mlops-unordered").count() == 0
     shot("second-run", mask=[panel.locator(".jp-mlops-run-row td:nth-child(3)")])
+    # and its detail says why
+    run_rows(page).first.click()
+    warning = panel.locator(".jp-mlops-detail .jp-mlops-warning")
+    warning.wait_for(timeout=TIMEOUT)
+    assert warning.inner_text().startswith("⚠ Unordered:")
+    shot("unordered-warning")
+    panel.locator(".jp-mlops-detail").get_by_role("button", name="← Runs").click()
 
     # When the two notebook versions are compared
     panel.locator(".jp-mlops-tab", has_text="Versions").click()
