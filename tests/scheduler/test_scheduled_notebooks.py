@@ -1,4 +1,4 @@
-"""End to end: schedules fire real papermill runs (tests/fixtures/notebooks), tracked in the store.
+"""End to end: schedules fire real papermill runs (templates/train.ipynb and test fixtures).
 
 The slot times come from a manual clock; the notebooks run for real (kernels, papermill).
 """
@@ -18,17 +18,20 @@ from kernel_magics.core.scheduler.daemon import Scheduler
 from kernel_magics.core.scheduler.executors import RunnerExecutor
 
 NOTEBOOKS = Path(__file__).parents[1] / "fixtures" / "notebooks"
+TEMPLATES = Path(__file__).parents[2] / "templates"
 
 
-def copy(name: str, tmp_path: Path) -> Path:
-    target = tmp_path / name
-    shutil.copy(NOTEBOOKS / name, target)
+def copy(source: str | Path, tmp_path: Path) -> Path:
+    """Copy a fixture notebook (a name) or any notebook (a path) into the test's folder."""
+    source = NOTEBOOKS / source if isinstance(source, str) else source
+    target = tmp_path / source.name
+    shutil.copy(source, target)
     return target
 
 
 @pytest.mark.slow
 def test_scheduled_runs_metrics_retry_timeout_and_notification(store, clock, tmp_path):
-    # Given three schedules: a notebook that logs a metric, one that raises (1 retry, then a
+    # Given three schedules: the train template (params, dataset, metrics), one that raises (1 retry, then a
     # notification command), one that sleeps past its timeout
     notified = tmp_path / "notified.json"
     command = (
@@ -37,11 +40,11 @@ def test_scheduled_runs_metrics_retry_timeout_and_notification(store, clock, tmp
     )
     now = clock.now()
     api.schedule(
-        copy("simple.ipynb", tmp_path),
+        copy(TEMPLATES / "train.ipynb", tmp_path),
         "*/5 * * * *",
         name="metric",
         timezone="UTC",
-        parameters={"x": "21"},
+        parameters={"C": "0.5", "model_name": ""},
         parameters_from_text=True,
         experiment="nightly",
         store=store,
@@ -72,12 +75,13 @@ def test_scheduled_runs_metrics_retry_timeout_and_notification(store, clock, tmp
     clock.advance(300)
     assert scheduler.tick().claimed == 3
     scheduler.wait_idle(120)
-    # Then the metric notebook's run is a tracked run of source "schedule" linked to its slot
+    # Then the train template's run is a tracked run of source "schedule" linked to its slot
     [slot] = api.schedule_history("metric", store=store)
     assert slot["status"] == "finished" and slot["attempt"] == 1
     run = store.runs.get(slot["run_id"])
     assert run.status == "finished" and run.source == "schedule"
-    assert run.experiment == "nightly" and run.metrics["double"] == 42
+    assert run.experiment == "nightly" and run.metrics["accuracy"] > 0.9
+    assert run.params["C"] == "0.5" and run.params["dataset"] == "breast_cancer"
     assert run.tags["mlops.schedule"] == "metric"
     assert run.tags["mlops.slot"] == "2026-01-05T00:05:00+00:00"
     assert run.tags["mlops.slot_attempt"] == f"{slot['id']}:1"
