@@ -88,8 +88,13 @@ def _ipc_dir() -> str:
     return _ipc_root
 
 
-def check_kernel(name: str) -> None:
+def check_kernel(name: str) -> str:
     """Fail early, with the installed kernels listed, when ``name`` is not installed.
+
+    Returns
+    -------
+    str
+        The kernel's language (``python`` for IPython kernels).
 
     Raises
     ------
@@ -100,7 +105,7 @@ def check_kernel(name: str) -> None:
 
     manager = KernelSpecManager()
     try:
-        manager.get_kernel_spec(name)
+        return (manager.get_kernel_spec(name).language or "python").lower()
     except NoSuchKernel:
         installed = ", ".join(sorted(manager.find_kernel_specs())) or "none"
         raise KernelNotFoundError(

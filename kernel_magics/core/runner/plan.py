@@ -148,17 +148,15 @@ def prepare_plan(
         nb = parse_notebook_bytes(notebook, os.path.basename(os.fspath(path)))
     abs_path = os.path.realpath(os.fspath(path))
     origin = os.path.basename(abs_path)
-    specs = parse_parameters(nb, origin)
-    values = validate_parameters(specs, parameters or {}, origin)
-    values.update(validate_parameters(specs, text_parameters or {}, origin, from_text=True))
     spec = nb.get("metadata", {}).get("kernelspec", {}) or {}
     kernel_name = kernel or spec.get("name") or "python3"
-    check_kernel(kernel_name)
-    language = (
-        spec.get("language")
-        or nb.get("metadata", {}).get("language_info", {}).get("name")
-        or "python"
-    )
+    language = check_kernel(kernel_name) or "python"
+    if language == "python":
+        specs = parse_parameters(nb, origin)
+        values = validate_parameters(specs, parameters or {}, origin)
+        values.update(validate_parameters(specs, text_parameters or {}, origin, from_text=True))
+    else:  # another language's parameters cell: papermill's translator injects them as given
+        specs, values = {}, {**(parameters or {}), **(text_parameters or {})}
     location = location or resolve_location()
     out = os.path.abspath(os.fspath(output_dir)) if output_dir else default_output_dir(location)
     _check_output_dir(out)
