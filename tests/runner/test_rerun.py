@@ -97,3 +97,30 @@ def test_cli_rerun_reports_differences(store, dataset_notebook, _isolated_store)
                           capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "difference(s) from" in done.stdout and "measurements" in done.stdout
+
+
+def test_environment_differences_name_python_and_packages(store):
+    from kernel_magics.core.runner.rerun import compare
+    from kernel_magics.core.store.artifacts import register_blob
+    from kernel_magics.core.tracking import start_run
+
+    def with_environment(python: str, packages: dict) -> str:
+        ref = store.blobs.put_bytes(json.dumps({"python": python, "packages": packages}).encode())
+        with store.db.write() as conn:
+            register_blob(conn, ref)
+        with start_run() as run:
+            pass
+        store.runs.set_fields(run.id, environment_hash=ref.hash)
+        return run.id
+
+    a = with_environment("3.11.7", {"pandas": "3.0.1", "numpy": "2.3.0", "gone": "1.0"})
+    b = with_environment("3.12.1", {"pandas": "3.1.0", "numpy": "2.3.0", "new": "0.1"})
+    diffs = compare(store, store.runs.get(a), store.runs.get(b), tolerance=0)
+    found = {(d.kind, d.name): (d.original, d.rerun) for d in diffs}
+    assert found == {
+        ("python", "python"): ("3.11.7", "3.12.1"),
+        ("package", "gone"): ("1.0", None),
+        ("package", "new"): (None, "0.1"),
+        ("package", "pandas"): ("3.0.1", "3.1.0"),
+    }
+    assert any(d.note == "pandas 3.0.1 -> 3.1.0" for d in diffs)
