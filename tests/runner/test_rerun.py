@@ -44,6 +44,7 @@ def test_deterministic_rerun_is_identical_then_a_changed_dataset_is_named(store,
     assert again.tags["mlops.rerun_of"] == original.run_id
     assert again.tags["mlops.rerun.identical"] == "true"
     first = store.runs.get(original.run_id)
+    assert first.tags["mlops.reproduced_by"] == again.id
     assert again.notebook_version_id == first.notebook_version_id
     assert again.params == first.params
     assert again.metrics == first.metrics == {"mean": 2.0, "rows": 3.0}
@@ -59,6 +60,7 @@ def test_deterministic_rerun_is_identical_then_a_changed_dataset_is_named(store,
     mean = next(d for d in changed.differences if d.name == "mean")
     assert (mean.original, mean.rerun) == (2.0, 4.0)
     assert store.runs.get(changed.result.run_id).tags["mlops.rerun.differences"] == "3"
+    assert store.runs.get(original.run_id).tags["mlops.reproduced_by"] == again.id  # unchanged
 
 
 def test_metric_tolerance(store):

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from ..store.records import RunRecord
 
 RERUN_TAG = "mlops.rerun_of"
+#: Set on the original run when a rerun reproduced it exactly.
+REPRODUCED_TAG = "mlops.reproduced_by"
 
 
 @dataclass
@@ -116,6 +118,9 @@ def rerun_run(
         rerun.id, {"mlops.rerun.differences": len(differences),
                    "mlops.rerun.identical": "true" if not differences else "false"},
     )  # fmt: skip
+    if not differences:
+        # The certificate an interactive run (e.g. one marked ``unordered``) can show.
+        store.runs.set_tags(original.id, {REPRODUCED_TAG: rerun.id})
     return RerunReport(original.id, result, differences, tolerance)
 
 
