@@ -269,3 +269,17 @@ def test_cli_deploy_rollback_and_stop(store, churn_versions):
     assert httpx.get(f"{record['url']}/health").json()["version"] == 2
     out = runner.invoke(cli, ["deployments", "stop", "churn"])
     assert out.exit_code == 0 and "is stopped" in out.output
+
+
+def test_a_server_stops_itself_once_its_deployment_is_stopped_elsewhere(store, churn_versions):
+    from kernel_magics.core.serving.repository import DeploymentRepository
+
+    dep = mlops.deploy("churn/1", port=free_port())
+    # what `mlops deployments stop` on another machine records (it cannot signal the process)
+    DeploymentRepository(store).update(dep.id, "stopped", "from another host", status="stopped")
+    deadline = time.monotonic() + 30
+    while pid_alive(dep.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not pid_alive(dep.pid)
+    events = [e["event"] for e in DeploymentRepository(store).events(dep.id)]
+    assert events[-1] == "stopped" and "exited" not in events  # no resurrection of the row

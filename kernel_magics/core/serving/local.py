@@ -201,9 +201,16 @@ class LocalServingBackend(BaseServingBackend):
     def stop(self, deployment, *, drain=False, reason="stopped"):
         """Signal the server (SIGTERM to drain, SIGINT to stop) and wait for it to exit."""
         if deployment.hostname not in (None, HOSTNAME):
-            raise DeploymentError(
-                f"Deployment {deployment.id} runs on {deployment.hostname}; stop it there."
+            # We cannot signal a process on another machine: mark it stopped, and its watchdog
+            # (which reads its own status every 5 s) shuts it down.
+            self.repo.update(
+                deployment.id,
+                "stopped",
+                f"{reason} (from {HOSTNAME})",
+                only_if=LIVE_STATUSES,
+                status=STOPPED,
             )
+            return self.repo.get(deployment.id)
         pid = deployment.pid
         if pid and pid_alive(pid) and _our_server(pid):
             self.repo.update(

@@ -189,6 +189,13 @@ class DeploymentRepository:
         with self.db.read() as conn:
             return [self._record(r) for r in conn.execute(query).mappings()]
 
+    def status(self, dep_id: int) -> str | None:
+        """Return the recorded status of a deployment (None when its row is gone)."""
+        with self.db.read() as conn:
+            return conn.execute(
+                select(deployments.c.status).where(deployments.c.id == dep_id)
+            ).scalar()
+
     def events(self, dep_id: int) -> list[dict[str, Any]]:
         """Return the deployment's events (created, started, stopped...), oldest first."""
         with self.db.read() as conn:

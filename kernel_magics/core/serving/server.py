@@ -12,6 +12,7 @@ down without the drain.
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import gc
 import json
@@ -30,6 +31,7 @@ from .scoring import Scorer
 
 log = logging.getLogger("kernel_magics.serving")
 DRAIN_SECONDS = 3.0
+WATCHDOG_TICKS = 50  # uvicorn ticks every 0.1 s: ask the store every 5 s
 
 
 def make_socket(host: str, port: int, reuse_port: bool = True) -> socket.socket:
@@ -99,8 +101,10 @@ class DrainingServer(uvicorn.Server):
         state: ServerState,
         drain_seconds: float,
         on_started: Callable[[], None] | None = None,
+        still_wanted: Callable[[], bool] | None = None,
     ):
         super().__init__(config)
+        self.still_wanted = still_wanted
         self.mlops_state = state
         self.drain_seconds = drain_seconds
         self.on_started = on_started
@@ -137,7 +141,18 @@ class DrainingServer(uvicorn.Server):
         if self._drain_deadline is not None:
             if not self.server_state.connections or time.monotonic() >= self._drain_deadline:
                 return True
+        elif self.still_wanted is not None and counter % WATCHDOG_TICKS == 0 and counter:
+            if not await self._ask_still_wanted():
+                log.warning("The deployment was stopped or its store is gone: shutting down")
+                return True
         return await super().on_tick(counter)
+
+    async def _ask_still_wanted(self) -> bool:
+        assert self.still_wanted is not None
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(self.still_wanted), timeout=10)
+        except Exception:  # a store that is slow or briefly unreachable is no reason to stop
+            return True
 
 
 def build_state(
@@ -173,6 +188,7 @@ def run_server(
     *,
     drain_seconds: float = DRAIN_SECONDS,
     on_started: Callable[[], None] | None = None,
+    still_wanted: Callable[[], bool] | None = None,
 ) -> None:
     """Serve ``state`` on ``sockets`` until SIGINT/SIGTERM (blocking).
 
@@ -186,6 +202,9 @@ def run_server(
         The longest a SIGTERM drain waits for open connections.
     on_started : callable, optional
         Called once the sockets accept connections.
+    still_wanted : callable, optional
+        Asked every 5 s (on a worker thread); the server shuts down when it returns False
+        (its deployment was marked stopped elsewhere, or its store was deleted).
     """
     app = create_app(state)
     config = uvicorn.Config(
@@ -198,7 +217,7 @@ def run_server(
         timeout_keep_alive=30,
         timeout_graceful_shutdown=10,
     )
-    server = DrainingServer(config, state, drain_seconds, on_started)
+    server = DrainingServer(config, state, drain_seconds, on_started, still_wanted)
     # Everything imported so far (sklearn, pandas, FastAPI...) lives as long as the process:
     # moving it out of the collector's reach keeps full collections, and so tail latency, short.
     gc.collect()

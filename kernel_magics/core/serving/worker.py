@@ -58,6 +58,22 @@ def _load_state(
         ) from exc
 
 
+def still_wanted_check(store: Store, repo: DeploymentRepository, dep_id: int) -> Callable[[], bool]:
+    """Return the server's watchdog: False once its deployment is no longer live in the store.
+
+    That happens when it was stopped from another machine (which cannot signal it), or when its
+    SQLite store was deleted (an orphan: nobody can list or stop it any more).
+    """
+    db_path = store.db.engine.url.database if store.db.is_sqlite else None
+
+    def check() -> bool:
+        if db_path and db_path != ":memory:" and not os.path.exists(db_path):
+            return False
+        return repo.status(dep_id) in LIVE_STATUSES
+
+    return check
+
+
 def _server_warnings() -> None:
     # The server validates column names and order itself before calling a model fitted on a
     # DataFrame with a numpy array; sklearn's reminder about feature names is noise here.
@@ -120,6 +136,7 @@ def run_deployment(
             state,
             [public, private],
             on_started=started,
+            still_wanted=still_wanted_check(store, repo, deployment_id),
         )
     finally:
         repo.update(
@@ -186,7 +203,12 @@ def serve(
             on_started(url)
 
     try:
-        run_server(state, [public], on_started=started)
+        run_server(
+            state,
+            [public],
+            on_started=started,
+            still_wanted=still_wanted_check(store, repo, dep_id),
+        )
     finally:
         repo.update(
             dep_id, "exited", "stopped in the foreground", only_if=LIVE_STATUSES, status=STOPPED
