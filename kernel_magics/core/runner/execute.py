@@ -165,7 +165,6 @@ def _execute(plan, run_id, store, km, *, progress, cancel) -> RunResult:
     stdout_path, stderr_path = Path(f"{base}.stdout.log"), Path(f"{base}.stderr.log")
     status, error, failed_cell = FINISHED, None, None
     nb = nbformat.from_dict(parse_notebook_bytes(plan.notebook, plan.stem))
-    executed = None
     watchdog = _Watchdog(km, plan.timeout, cancel)
     try:
         with (
@@ -173,7 +172,7 @@ def _execute(plan, run_id, store, km, *, progress, cancel) -> RunResult:
             open(stderr_path, "w", encoding="utf-8") as err,
             watchdog,
         ):
-            executed = papermill.execute_notebook(
+            papermill.execute_notebook(
                 nb, str(output_path), parameters=plan.parameters or None,
                 engine_name=ENGINE_NAME, kernel_name=plan.kernel_name, language=plan.language,
                 progress_bar=progress, stdout_file=out, stderr_file=err, km=km,
@@ -205,7 +204,7 @@ def _execute(plan, run_id, store, km, *, progress, cancel) -> RunResult:
                 "notebook keeps every cell executed before."
             )
     except KeyboardInterrupt:
-        status, error = KILLED, "Interrupted (Ctrl-C) while the notebook was running."
+        status, error = KILLED, "Interrupted (Ctrl-C or SIGTERM) while the notebook was running."
         _finish(store, flusher, run_id, status, error, output_path, stdout_path, stderr_path)
         raise
     except Exception as exc:  # the kernel could not start, the setup failed, papermill broke
@@ -213,7 +212,6 @@ def _execute(plan, run_id, store, km, *, progress, cancel) -> RunResult:
         error = f"The run could not execute: {type(exc).__name__}: {exc}\n" + "".join(
             traceback.format_exception(exc)[-3:]
         )
-    del executed
     status, error = _finish(
         store, flusher, run_id, status, error, output_path, stdout_path, stderr_path
     )
