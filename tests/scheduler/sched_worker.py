@@ -51,11 +51,17 @@ def main() -> None:
         parser.add_argument(f"--{name}", required=True)
     for name in ("start", "origin", "speed", "poll", "lease", "grace", "work"):
         parser.add_argument(f"--{name}", type=float, required=True)
+    parser.add_argument("--runner", action="store_true", help="Run notebooks for real.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     clock = ScaledClock(args.start, args.speed, origin=args.origin)
     store = open_store()
     executor = LoggingExecutor(args.log, args.owner, clock, args.work)
+    if args.runner:
+        from kernel_magics.core.scheduler.executors import RunnerExecutor
+
+        runner = RunnerExecutor()
+        executor.execute = lambda job: (executor.write("start", job), runner.execute(job))[1]
     scheduler = Scheduler(
         store,
         executor=executor,

@@ -112,3 +112,69 @@ def test_scheduled_runs_metrics_retry_timeout_and_notification(store, clock, tmp
     assert message["run_id"] == second_run and message["attempt"] == 2
     assert "boom from the notebook" in message["error"]
     assert message["slot"] == "2026-01-05T00:05:00+00:00"
+
+
+@pytest.mark.slow
+def test_scheduler_killed_mid_run_crashes_the_run_and_a_peer_retries(store, tmp_path):
+    # Given a scheduler process running a real notebook for a slot (it sleeps 60 s)
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from sched_helpers import RecordingExecutor, at
+
+    from kernel_magics.core.scheduler.clock import ScaledClock
+    from kernel_magics.core.store.schema import runs, tags
+
+    fire = at("2026-01-05T01:00:00")
+    clock = ScaledClock(fire - 1, speed=1.0)  # real speed, one second before the fire time
+    api.schedule(copy("sleeps.ipynb", tmp_path), "0 * * * *", name="long", timezone="UTC",
+                 retries=1, retry_delay=0, store=store, now=fire - 60)  # fmt: skip
+    worker = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("sched_worker.py")), "--runner",
+         "--log", str(tmp_path / "events.jsonl"), "--owner", "doomed",
+         "--start", repr(clock.start), "--origin", repr(clock.origin), "--speed", "1",
+         "--poll", "0.5", "--lease", "3", "--grace", "600", "--work", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=dict(os.environ),
+    )  # fmt: skip
+    try:
+        assert worker.stdout.readline().strip() == b"ready"
+
+        def running_run():
+            with store.db.read() as conn:
+                return conn.execute(
+                    runs.select().join(tags, tags.c.run_id == runs.c.id)
+                    .where(tags.c.key == "mlops.schedule", tags.c.value == "long",
+                           runs.c.status == "running")
+                ).first()  # fmt: skip
+
+        deadline = time.time() + 60
+        while time.time() < deadline and running_run() is None:
+            time.sleep(0.2)
+        run = running_run()
+        assert run is not None, "the scheduled run never started"
+        # When the scheduler process is SIGKILLed in the middle of the run
+        worker.send_signal(signal.SIGKILL)
+        killed_at = clock.now()
+        worker.wait()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    # Then a peer takes the slot over once the lease has expired: the run ends crashed and
+    # the slot is retried (here by a recording executor)
+    peer_executor = RecordingExecutor()
+    peer = Scheduler(store, executor=peer_executor, clock=clock, poll_interval=0.5, lease=3)
+    deadline = time.time() + 30
+    while time.time() < deadline and not peer_executor.jobs:
+        peer.tick()
+        peer.wait_idle(10)
+        time.sleep(0.2)
+    [slot] = api.schedule_history("long", store=store)
+    first, second = slot["attempts"]
+    assert first["status"] == "crashed" and "(doomed)" in first["error"]
+    assert first["ended_at"] - killed_at <= 3 + 0.5 + 1.0  # lease + poll + stall allowance
+    assert second["status"] == "finished" and slot["status"] == "finished"
+    crashed = store.runs.get(run.id)
+    assert crashed.status == "crashed" and "(doomed)" in crashed.error
