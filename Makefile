@@ -104,6 +104,7 @@ lint: setup
 	(cd extension && jlpm lint:check)
 
 bench: setup
+	command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 	$(PIP) install -q -e ".[bench]"
 	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python "$$script"; done
 
