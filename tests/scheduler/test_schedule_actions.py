@@ -106,3 +106,32 @@ def test_deleted_notebook_fails_the_slot_readably(store, notebook, clock):
     [slot] = api.schedule_history("train", store=store)
     assert slot["status"] == "failed" and slot["attempt"] == 1  # no retry: it cannot help
     assert f"The notebook {notebook} of schedule 'train' no longer exists" in slot["error"]
+
+
+def test_stopping_drains_running_attempts_and_hands_the_lease_over(store, notebook, clock):
+    import time
+
+    from kernel_magics.core.scheduler.daemon import LEADER_LEASE
+    from kernel_magics.core.scheduler.executors import BaseExecutor, Outcome
+    from kernel_magics.core.scheduler.slots import lease_holder
+
+    started = threading.Event()
+
+    class Slow(BaseExecutor):
+        def execute(self, job):
+            started.set()
+            time.sleep(0.5)
+            return Outcome("finished")
+
+    api.schedule(notebook, "0 * * * *", timezone="UTC", store=store, now=clock.now() - 3599)
+    s = Scheduler(store, executor=Slow(), clock=clock, poll_interval=5, lease=60)
+    stop = threading.Event()
+    loop = threading.Thread(target=s.run, args=(stop,), kwargs={"drain": 10})
+    loop.start()
+    assert started.wait(10)
+    stop.set()  # SIGTERM in `mlops scheduler`
+    loop.join(20)
+    assert not loop.is_alive()
+    [slot] = api.schedule_history("train", store=store)
+    assert slot["status"] == "finished"  # the running notebook was waited for, not abandoned
+    assert lease_holder(store.db, LEADER_LEASE)[1] == 0.0  # a standby can take over at once

@@ -22,6 +22,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -261,8 +262,9 @@ class Scheduler(BaseScheduler):
         self._closed = True
         with self._lock:
             threads = list(self._threads)
+        deadline = time.monotonic() + wait
         for thread in threads:
-            thread.join(wait / max(len(threads), 1) if wait else 0.0)
+            thread.join(max(deadline - time.monotonic(), 0.0))
         try:
             drop_lease(self.store.db, HEARTBEAT_PREFIX + self.owner, self.owner)
             if self.store.db.is_sqlite and not any(t.is_alive() for t in threads):
@@ -284,8 +286,6 @@ def running_schedulers(store: Store, now: float | None = None) -> list[dict]:
     On SQLite the holder of the leader lease is ``leader`` and the others ``standby``; on
     PostgreSQL every scheduler works (``shared``).
     """
-    import time
-
     now = time.time() if now is None else now
     alive = live_leases(store.db, HEARTBEAT_PREFIX, now)
     leader = None
