@@ -255,11 +255,9 @@ def test_track_magic_inside_an_executed_notebook_logs_into_the_run(store):
     assert record.metrics == {"loss": 0.75}
 
 
-@pytest.mark.slow
-def test_terminated_cli_run_ends_killed_and_stops_its_kernel(store, _isolated_store):
-    import signal
-
-    env = {**os.environ, "MLOPS_HOME": str(_isolated_store)}
+def _start_sleeping_cli_run(store, home):
+    """Start `mlops run sleeps.ipynb` in a subprocess; return it once the cell sleeps."""
+    env = {**os.environ, "MLOPS_HOME": str(home)}
     proc = subprocess.Popen([*MLOPS, "run", str(NOTEBOOKS / "sleeps.ipynb"), "--no-progress"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
 
@@ -267,8 +265,8 @@ def test_terminated_cli_run_ends_killed_and_stops_its_kernel(store, _isolated_st
         ids = all_run_ids(store)
         if not ids:
             return None
-        log = Path(_isolated_store / "outputs" / f"sleeps-{ids[0][:8]}.ipynb")
-        return ids[0] if log.is_file() and "sleeping 60" in log.read_text() else None
+        out = Path(home / "outputs" / f"sleeps-{ids[0][:8]}.ipynb")
+        return ids[0] if out.is_file() and "sleeping 60" in out.read_text() else None
 
     deadline = time.monotonic() + 60
     while (run_id := sleeping()) is None and time.monotonic() < deadline:
@@ -276,10 +274,34 @@ def test_terminated_cli_run_ends_killed_and_stops_its_kernel(store, _isolated_st
     assert run_id, proc.communicate(timeout=5)
     kernels = [p for p in psutil.Process(proc.pid).children(recursive=True)
                if "ipykernel" in " ".join(p.cmdline())]  # fmt: skip
+    assert kernels
+    return proc, run_id, kernels
+
+
+@pytest.mark.slow
+def test_terminated_cli_run_ends_killed_and_stops_its_kernel(store, _isolated_store):
+    import signal
+
+    proc, run_id, kernels = _start_sleeping_cli_run(store, _isolated_store)
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=30)
     record = store.runs.get(run_id)
     assert record.status == "killed"
     assert "Interrupted" in record.error
     gone, alive = psutil.wait_procs(kernels, timeout=15)
-    assert kernels and not alive
+    assert not alive
+
+
+@pytest.mark.slow
+def test_sigkilled_runner_is_reaped_crashed_and_its_kernel_exits(store, _isolated_store):
+    import signal
+
+    proc, run_id, kernels = _start_sleeping_cli_run(store, _isolated_store)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert store.runs.get(run_id).status == "running"  # nobody could end it...
+    assert store.runs.reap() == [run_id]  # ...until the reaper sees its process is gone
+    record = store.runs.get(run_id)
+    assert record.status == "crashed"
+    gone, alive = psutil.wait_procs(kernels, timeout=30)  # the orphaned kernel exits by itself
+    assert not alive
