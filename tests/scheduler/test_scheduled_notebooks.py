@@ -174,6 +174,7 @@ def test_scheduler_killed_mid_run_crashes_the_run_and_a_peer_retries(store, tmp_
     [slot] = api.schedule_history("long", store=store)
     first, second = slot["attempts"]
     assert first["status"] == "crashed" and "(doomed)" in first["error"]
+    assert first["run_id"] == run.id  # the dead attempt is linked to its run
     assert first["ended_at"] - killed_at <= 3 + 0.5 + 1.0  # lease + poll + stall allowance
     assert second["status"] == "finished" and slot["status"] == "finished"
     crashed = store.runs.get(run.id)

@@ -158,6 +158,7 @@ class SlotRepository:
                     update(schedule_slots).where(schedule_slots.c.id == slot["id"]).values(
                         status=RUNNING, attempt=attempt, lease_owner=owner,
                         lease_expires_at=now + lease, next_attempt_at=None, updated_at=now,
+                        run_id=None,
                     )
                 )  # fmt: skip
                 conn.execute(
@@ -239,9 +240,9 @@ class SlotRepository:
                 )
                 error = (f"The scheduler running this slot ({slot['lease_owner']}) stopped "
                          "renewing its lease (killed, or its machine went down).")  # fmt: skip
-                end = _end(record, claim, CRASHED, slot["run_id"], error, True)
+                run_id = _crash_runs(conn, claim, error, now) or slot["run_id"]
+                end = _end(record, claim, CRASHED, run_id, error, True)
                 _write_end(conn, end, now)
-                _crash_runs(conn, claim, error, now)
                 ended.append(end)
         return ended
 
@@ -294,15 +295,19 @@ def _write_end(conn: Connection, end: SlotEnd, now: float) -> None:
     )
 
 
-def _crash_runs(conn: Connection, claim: Claim, error: str, now: float) -> None:
-    """End ``crashed`` the still-running tracked runs of a dead attempt."""
+def _crash_runs(conn: Connection, claim: Claim, error: str, now: float) -> str | None:
+    """End ``crashed`` the still-running tracked runs of a dead attempt; return the run id."""
     tagged = select(tags.c.run_id).where(
         tags.c.key == "mlops.slot_attempt", tags.c.value == f"{claim.slot_id}:{claim.attempt}"
     )
-    conn.execute(
-        update(runs).where(runs.c.id.in_(tagged), runs.c.status == "running")
-        .values(status=CRASHED, end_time=now, error=error)
-    )  # fmt: skip
+    run_ids = [r[0] for r in conn.execute(tagged).all()]
+    if run_ids:
+        conn.execute(
+            update(runs)
+            .where(runs.c.id.in_(run_ids), runs.c.status == "running")
+            .values(status=CRASHED, end_time=now, error=error)
+        )
+    return run_ids[-1] if run_ids else None
 
 
 # -- the SQLite leader lease ---------------------------------------------------------------------
