@@ -154,6 +154,8 @@ def test_scheduler_killed_mid_run_crashes_the_run_and_a_peer_retries(store, tmp_
             time.sleep(0.2)
         run = running_run()
         assert run is not None, "the scheduled run never started"
+        [live] = api.schedule_history("long", store=store)
+        assert live["status"] == "running" and live["run_id"] == run.id  # linked while running
         # When the scheduler process is SIGKILLed in the middle of the run
         worker.send_signal(signal.SIGKILL)
         killed_at = clock.now()

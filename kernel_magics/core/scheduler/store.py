@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...errors import ConflictError, InvalidScheduleError, ScheduleNotFoundError
 from ..store.db import Database
-from ..store.schema import schedule_slot_runs, schedule_slots, schedules
+from ..store.schema import schedule_slot_runs, schedule_slots, schedules, tags
 
 CATCHUP_POLICIES = ("latest", "all", "none")
 
@@ -203,10 +203,27 @@ class ScheduleRepository:
                 .where(schedule_slot_runs.c.slot_id.in_(ids))
                 .order_by(schedule_slot_runs.c.slot_id, schedule_slot_runs.c.attempt)
             ).all() if ids else []  # fmt: skip
+            # A running attempt's run exists before the attempt ends: find it by its tag.
+            running = [f"{a.slot_id}:{a.attempt}" for a in attempts if a.status == "running"]
+            live = dict(
+                conn.execute(
+                    select(tags.c.value, tags.c.run_id).where(
+                        tags.c.key == "mlops.slot_attempt", tags.c.value.in_(running)
+                    )
+                ).all()
+            ) if running else {}  # fmt: skip
         by_slot: dict[int, list[dict[str, Any]]] = {}
         for a in attempts:
-            by_slot.setdefault(a.slot_id, []).append(dict(a._mapping))
-        return [dict(s._mapping, attempts=by_slot.get(s.id, [])) for s in slots]
+            attempt = dict(a._mapping)
+            attempt["run_id"] = attempt["run_id"] or live.get(f"{a.slot_id}:{a.attempt}")
+            by_slot.setdefault(a.slot_id, []).append(attempt)
+        out = []
+        for s in slots:
+            slot = dict(s._mapping, attempts=by_slot.get(s.id, []))
+            if slot["status"] == "running" and slot["attempts"]:
+                slot["run_id"] = slot["attempts"][-1]["run_id"]
+            out.append(slot)
+        return out
 
     def slot_counts(self) -> dict[int, dict[str, Any]]:
         """Per schedule id: the latest slot time and status (for ``mlops schedule ls``)."""
