@@ -171,3 +171,19 @@ def test_magic_schedules_the_current_notebook(notebook, monkeypatch):
     finally:
         shell.history_manager.end_session()
         InteractiveShell.clear_instance()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--max-workers", "0"], "max workers >= 1"),
+        (["--lease", "3", "--poll-interval", "5"], "must be longer than the poll interval"),
+    ],
+)
+def test_scheduler_options_are_checked_before_starting(args, message, monkeypatch, capsys):
+    from kernel_magics.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["mlops", "scheduler", *args])
+    with pytest.raises(SystemExit) as info:
+        main()
+    assert info.value.code == 2 and message in capsys.readouterr().err

@@ -131,6 +131,11 @@ class Scheduler(BaseScheduler):
                  poll_interval: float = 5.0, lease: float = 60.0, grace: float = 300.0,
                  max_workers: int = 4, owner: str | None = None):  # fmt: skip
         super().__init__(clock)
+        if poll_interval <= 0 or max_workers < 1 or grace < 0:
+            raise ValidationError(
+                "The poll interval must be > 0 s, max workers >= 1 and the grace >= 0 s "
+                f"(got {poll_interval:g}, {max_workers}, {grace:g})."
+            )
         if lease <= poll_interval:
             raise ValidationError(
                 f"The lease ({lease:g} s) must be longer than the poll interval "
