@@ -27,3 +27,12 @@ def shell(monkeypatch, tmp_path):
     plt.close("all")
     sh.history_manager.end_session()
     InteractiveShell.clear_instance()
+
+
+@pytest.fixture(autouse=True)
+def _drain_cell_writes():
+    """Finish a test's background cell writes before its store is closed."""
+    yield
+    from kernel_magics.kernel import cell_writer
+
+    cell_writer.drain()
