@@ -126,3 +126,27 @@ def test_tracked_cell_without_kernel_shows_final_plot(shell):
         store_history=True,
     )
     assert any("image/png" in data for data in outputs)
+
+
+def _published(shell, monkeypatch):
+    outputs = []
+    monkeypatch.setattr(shell.display_pub, "publish", lambda data, **kw: outputs.append(data))
+    return outputs
+
+
+CELL = "import kernel_magics as mlops\nfor i in range(10): mlops.log_metric('loss', 1 / (i + 1), step=i)"
+
+
+def test_tracked_cell_in_a_kernel_shows_the_live_widget(shell, monkeypatch):
+    monkeypatch.setattr(shell, "kernel", object(), raising=False)  # as in ipykernel
+    outputs = _published(shell, monkeypatch)
+    shell.run_cell("%%mlops track\n" + CELL, store_history=True)
+    kinds = [next(k for k in data if k != "text/plain") for data in outputs]
+    assert kinds == ["application/vnd.jupyter.widget-view+json", "image/png"]
+
+
+def test_no_live_flag(shell, monkeypatch):
+    monkeypatch.setattr(shell, "kernel", object(), raising=False)
+    outputs = _published(shell, monkeypatch)
+    shell.run_cell("%%mlops track --no-live\n" + CELL, store_history=True)
+    assert [next(k for k in data if k != "text/plain") for data in outputs] == ["image/png"]
