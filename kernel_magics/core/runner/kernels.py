@@ -76,6 +76,51 @@ def warm_imports() -> None:
 
 
 _ipc_root: str | None = None
+_ready_client: type | None = None
+
+
+def ready_client_class() -> type:
+    """An ``AsyncKernelClient`` whose ``wait_for_ready`` skips the trailing 0.2 s IOPub drain.
+
+    jupyter_client waits, after the kernel answered ``kernel_info`` and IOPub proved connected,
+    until IOPub has been silent for 0.2 s, to discard start-up messages. nbclient only reads
+    IOPub messages whose parent is the cell it executes, so that drain is pure waiting: 0.2 s
+    of every run. Everything else (kernel_info round trip, IOPub connected check, dead-kernel
+    and timeout errors) is kept.
+    """
+    global _ready_client
+    if _ready_client is not None:
+        return _ready_client
+    import time
+    from queue import Empty
+
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    class ReadyClient(AsyncKernelClient):
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+            while True:
+                self.kernel_info()
+                try:
+                    msg = await self.shell_channel.get_msg(timeout=1)
+                except Empty:
+                    pass
+                else:
+                    if msg["msg_type"] == "kernel_info_reply":
+                        try:  # IOPub connected? (the kernel published its busy/idle status)
+                            await self.iopub_channel.get_msg(timeout=0.2)
+                        except Empty:
+                            pass
+                        else:
+                            self._handle_kernel_info_reply(msg)
+                            return
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+    _ready_client = ReadyClient
+    return ReadyClient
 
 
 def _ipc_dir() -> str:
@@ -126,6 +171,7 @@ def start_kernel(name: str, env: Mapping[str, str], cwd: str):
     # IPC (unix sockets in a private folder) instead of TCP: no port is open to other users.
     km = AsyncKernelManager(kernel_name=name, transport="ipc")
     km.ip = os.path.join(_ipc_dir(), f"k-{uuid.uuid4().hex[:12]}")
+    km.client_factory = ready_client_class()
     extra = [HISTORY_ARG] if km.ipykernel else []
     run_sync(km.start_kernel)(env={**os.environ, **env}, cwd=cwd, extra_arguments=extra)
     return km
