@@ -69,19 +69,40 @@ def test_notebook_with_magics_fills_the_store(executed):
     assert f"notebook:  {path}" in status
 
 
-def test_interrupted_cell_ends_killed(tmp_path, monkeypatch):
+def test_live_plot_updates_while_the_cell_runs_then_interrupt(tmp_path, monkeypatch):
     from jupyter_client.manager import start_new_kernel
+
+    from kernel_magics.core.store.search import search_runs
 
     monkeypatch.chdir(tmp_path)
     km, kc = start_new_kernel(kernel_name="python3", startup_timeout=180)
     try:
         kc.execute_interactive("%load_ext kernel_magics", timeout=60)
+        # A cell that trains for ~3 s: the widget gets PNG frames while it runs, then the
+        # output is replaced by the static figure (same display id) and the widget closed.
+        messages = []
+        kc.execute_interactive(
+            "%%mlops track --name live\nimport time, kernel_magics as mlops\n"
+            "for i in range(60):\n    mlops.log_metric('loss', 1 / (i + 1), step=i)\n"
+            "    time.sleep(0.05)",
+            timeout=120,
+            output_hook=messages.append,
+        )
+        kinds = [m["msg_type"] for m in messages]
+        shown = next(m for m in messages if m["msg_type"] == "display_data")
+        assert "application/vnd.jupyter.widget-view+json" in shown["content"]["data"]
+        frames = [m for m in messages if m["msg_type"] == "comm_msg" and m["buffers"]]
+        assert frames and bytes(frames[0]["buffers"][0]).startswith(b"\x89PNG")
+        final = next(m for m in messages if m["msg_type"] == "update_display_data")
+        assert final["content"]["transient"] == shown["content"]["transient"]
+        assert "image/png" in final["content"]["data"]
+        assert kinds.index("update_display_data") > kinds.index("comm_msg")
+        assert "comm_close" in kinds
+        # Interrupting a tracked cell ends its run "killed"
         msg_id = kc.execute("%%mlops track --name sleepy\nimport time\ntime.sleep(60)")
         store = open_store()
-        from kernel_magics.core.store.search import search_runs
-
-        deadline = time.monotonic() + 30
-        while not search_runs(store).run_ids and time.monotonic() < deadline:
+        deadline = time.monotonic() + 60
+        while len(search_runs(store).run_ids) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(0.5)
         km.interrupt_kernel()
