@@ -13,6 +13,7 @@ exception raised by the user's own code in a ``%%mlops track`` cell propagates u
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any
 
@@ -37,6 +38,34 @@ def _usage() -> str:
     return "\n".join(lines)
 
 
+def full_help() -> str:
+    """Return the overview followed by the full help of every subcommand (for ``%mlops?``)."""
+    parts = [_usage(), ""]
+    for sub in SUBCOMMANDS.values():
+        parts += [sub.load_parser().format_help().rstrip(), ""]
+    return "\n".join(parts)
+
+
+class _DocumentedMagic:
+    """The registered ``%mlops`` callable, whose help is built when asked.
+
+    IPython's ``%mlops?`` calls ``getdoc()``, so the help lists every subcommand's flags
+    without importing their modules when the extension loads.
+    """
+
+    def __init__(self, fn):
+        functools.update_wrapper(self, fn)
+        self._fn = fn
+
+    def __call__(self, *args, **kwargs):
+        __tracebackhide__ = True  # noqa: F841
+        return self._fn(*args, **kwargs)
+
+    def getdoc(self) -> str:
+        """Return the full help (IPython's inspector calls this)."""
+        return full_help()
+
+
 @magics_class
 class MlopsMagics(Magics):
     """The ``%mlops`` magics; ``self.history`` records every cell the kernel executes."""
@@ -44,6 +73,8 @@ class MlopsMagics(Magics):
     def __init__(self, shell):
         super().__init__(shell)
         self.history = CellHistory(shell)
+        documented = _DocumentedMagic(self.mlops)
+        self.magics["line"]["mlops"] = self.magics["cell"]["mlops"] = documented
 
     @line_cell_magic
     def mlops(self, line: str, cell: str | None = None) -> Any:  # noqa: D102 - doc set below

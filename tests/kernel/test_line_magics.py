@@ -172,8 +172,17 @@ def test_help_lists_every_subcommand(shell, capsys):
     assert "--filter" in capsys.readouterr().out
     with pytest.raises(UsageError, match="No subcommand 'nope'"):
         shell.run_line_magic("mlops", "help nope")
-    doc = shell.find_line_magic("mlops").__doc__
-    assert all(name in doc for name in SUBCOMMANDS)
+    # %mlops? shows the full help: every subcommand and every flag
+    from IPython.core.oinspect import getdoc
+
+    doc = getdoc(shell.find_line_magic("mlops"))
+    assert getdoc(shell.find_cell_magic("mlops")) == doc
+    for name, sub in SUBCOMMANDS.items():
+        assert name in doc
+        for action in sub.load_parser()._actions:
+            assert all(flag in doc for flag in action.option_strings)
+    shell.run_line_magic("pinfo", "%mlops")
+    assert "--autolog" in capsys.readouterr().out
 
 
 def test_wrong_magic_kind_and_unknown_subcommand(shell):
