@@ -125,8 +125,9 @@ def run(notebook, params, params_file, sweeps, workers, executor, timeout, kerne
         raise SystemExit(0 if result.status == "finished" else 1)
     from ..core.runner.execute import run_one
 
-    if workers != 1:
-        raise click.UsageError("--workers only applies to a sweep (add --sweep NAME=V1,V2).")
+    if workers != 1 or objective:
+        flag = "--workers" if workers != 1 else "--objective"
+        raise click.UsageError(f"{flag} only applies to a sweep (add --sweep NAME=V1,V2).")
     outcome = run_one(
         notebook, from_file, text_parameters=text, executor=executor, experiment=experiment,
         name=name, timeout=timeout, kernel=kernel, output_dir=output_dir, tags=tag_values,

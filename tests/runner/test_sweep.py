@@ -100,3 +100,15 @@ def test_cli_sweep(_isolated_store):
                 + c["parameters"]["offset"])  # fmt: skip
     assert payload["best_run_id"] == worst["run_id"]
     assert payload["best_value"] == pytest.approx(-((0.1 - 0.3) ** 2))
+
+
+def test_sweep_only_flags_need_a_sweep(store):
+    from click.testing import CliRunner
+
+    from kernel_magics.cli import cli
+
+    for flags in (["--workers", "2"], ["--objective", "metrics.score"]):
+        result = CliRunner().invoke(cli, ["run", str(NOTEBOOKS / "metric.ipynb"), *flags])
+        assert result.exit_code == 2
+        assert f"{flags[0]} only applies to a sweep" in result.output
+    assert store.search_runs().run_ids == []
