@@ -99,6 +99,8 @@ def show_report(details: dict[str, Any], images: dict[str, bytes]) -> Report:
     )
     curves = {k: {run["id"]: v} for k, v in details["curves"].items()}
     parts.append(_img(overlay_png(curves, {run["id"]: run["id"][:8]})))
+    if run["tags"]:
+        parts.append("<h5>Tags</h5>" + _table(["name", "value"], sorted(run["tags"].items())))
     if run["datasets"]:
         rows = [[d["name"], d["role"], d["hash"][:12], d["rows"]] for d in run["datasets"]]
         parts.append("<h5>Datasets</h5>" + _table(["name", "role", "hash", "rows"], rows))

@@ -63,7 +63,7 @@ def test_show_reports_everything_about_a_run(shell):
     report = shell.run_line_magic("mlops", f"show {record.id[:6]}")
     page = report._repr_html_()
     for text in (record.id, "finished", "acc", "0.75", "figures/figure-1.png", "cell/source.py",
-                 "data:image/png;base64", "C = 3"):  # fmt: skip
+                 "data:image/png;base64", "C = 3", "mlops.execution_order"):  # fmt: skip
         assert text in page
     assert page.count("data:image/png") == 2  # the loss curve and the figure
     assert report.data["run"]["params"] == {"C": "3"}
