@@ -112,3 +112,38 @@ def test_sweep_only_flags_need_a_sweep(store):
         assert result.exit_code == 2
         assert f"{flags[0]} only applies to a sweep" in result.output
     assert store.search_runs().run_ids == []
+
+
+@pytest.mark.slow
+def test_terminated_sweep_ends_every_run(store, _isolated_store):
+    import signal
+    import time
+
+    env = {**os.environ, "MLOPS_HOME": str(_isolated_store)}
+    proc = subprocess.Popen(
+        [*MLOPS, "run", str(NOTEBOOKS / "sleeps.ipynb"), "--sweep", "seconds=60,61,62",
+         "--workers", "2", "--no-progress"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+    def two_sleeping():
+        sleeping = 0
+        for run_id in store.search_runs().run_ids:
+            out = _isolated_store / "outputs" / f"sleeps-{run_id[:8]}.ipynb"
+            sleeping += out.is_file() and "sleeping 6" in out.read_text()
+        return sleeping == 2
+
+    deadline = time.monotonic() + 90
+    while not two_sleeping() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert two_sleeping(), proc.communicate(timeout=5)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+
+    records = [store.runs.get(run_id) for run_id in store.search_runs().run_ids]
+    parent = next(r for r in records if r.source == "sweep")
+    children = [r for r in records if r.parent_run_id == parent.id]
+    assert parent.status == "killed"
+    assert len(children) == 3
+    assert [c.status for c in children] == ["killed"] * 3
+    assert sum("Cancelled before it started" in c.error for c in children) == 1
