@@ -21,11 +21,13 @@ from ...errors import KernelNotFoundError
 
 log = logging.getLogger("kernel_magics")
 
+_NOT_INHERITED = ("MLOPS_RUN_ID", "JPY_SESSION_NAME")
 #: nbclient's own default: parallel kernels must not share one IPython history database.
 HISTORY_ARG = "--HistoryManager.hist_file=:memory:"
 
 
 _stopping: set[threading.Thread] = set()
+_exit_hook = False
 
 
 def _stop_in_background(km: Any, now: bool) -> threading.Thread:
@@ -38,12 +40,17 @@ def _stop_in_background(km: Any, now: bool) -> threading.Thread:
             _stopping.discard(thread)
 
     thread = threading.Thread(target=work, name="mlops-kernel-stop", daemon=True)
+    global _exit_hook
+    if not _exit_hook:
+        # Registered after jupyter_client and zmq were imported, so it runs before their exit
+        # hooks (atexit is last-in, first-out) while the sockets still work.
+        atexit.register(_wait_for_shutdowns)
+        _exit_hook = True
     _stopping.add(thread)
     thread.start()
     return thread
 
 
-@atexit.register
 def _wait_for_shutdowns() -> None:
     # Kernels being stopped when the process exits would be left running otherwise.
     for thread in list(_stopping):
@@ -173,7 +180,10 @@ def start_kernel(name: str, env: Mapping[str, str], cwd: str):
     km.ip = os.path.join(_ipc_dir(), f"k-{uuid.uuid4().hex[:12]}")
     km.client_factory = ready_client_class()
     extra = [HISTORY_ARG] if km.ipykernel else []
-    run_sync(km.start_kernel)(env={**os.environ, **env}, cwd=cwd, extra_arguments=extra)
+    # Not inherited: the run id comes with the setup code, and this kernel belongs to no
+    # JupyterLab session (the magics would take the caller's notebook for this one's).
+    inherited = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
+    run_sync(km.start_kernel)(env={**inherited, **env}, cwd=cwd, extra_arguments=extra)
     return km
 
 
