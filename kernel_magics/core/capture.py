@@ -253,6 +253,17 @@ class ExecutedCell:
         return {"n": self.execution_count, "cell": self.position, "id": self.cell_id}
 
 
+def compact_history(cells: Sequence[ExecutedCell]) -> str:
+    """Return the executions as ``"n:cell"`` pairs, e.g. ``"1:1 2:2 3:5 4:?"``.
+
+    ``In[n]`` ran the notebook's code cell number ``cell`` (1-based), ``?`` when it is not in the
+    saved notebook.
+    """
+    return " ".join(
+        f"{c.execution_count}:{'?' if c.position is None else c.position + 1}" for c in cells
+    )
+
+
 @dataclass
 class OrderReport:
     """The verdict of :func:`analyze_execution_order`.

@@ -27,6 +27,9 @@ TAG_ORDER_REASON = "mlops.execution_order.reason"
 TAG_NOTEBOOK = "mlops.notebook"
 TAG_WARNINGS = "mlops.warnings"
 TAG_NOTEBOOK_ERROR = "mlops.notebook.error"
+TAG_HISTORY = "mlops.cell.history"
+#: Longer execution histories go to the artifact cell/history.json instead of the tag.
+MAX_HISTORY_TAG = 5000
 
 _version_cache: dict[tuple[str, str, int, int], int] = {}
 _cells_cache: dict[tuple[str, int, int], list[tuple[str | None, str]]] = {}
@@ -57,10 +60,11 @@ def notebook_version_id(store: Any, path: str) -> int:
     return cached
 
 
-def _store_context(run: Any, cell: str, history: dict, notebook_path: str | None) -> None:
-    """Store the cell's source, the execution history and the notebook version (background)."""
+def _store_context(run: Any, cell: str, history: dict | None, notebook_path: str | None) -> None:
+    """Store the cell's source, a long execution history and the notebook version (background)."""
     run.log_text(cell, "cell/source.py")
-    run.log_dict(history, "cell/history.json")
+    if history is not None:
+        run.log_dict(history, "cell/history.json")
     if notebook_path:
         try:
             version_id = notebook_version_id(run.store, notebook_path)
@@ -125,6 +129,16 @@ class TrackedCell:
         current = self.history.current()
         if current is not None and current.cell_id:
             tags["mlops.cell.id"] = current.cell_id
+        history: dict | None = None
+        compact = capture.compact_history(self.order.cells)
+        if len(compact) <= MAX_HISTORY_TAG:
+            tags[TAG_HISTORY] = compact  # in the run's first transaction: never lost
+        else:
+            tags[TAG_HISTORY] = f"{len(self.order.cells)} executions: see cell/history.json"
+            history = {
+                "execution_count": count,
+                "executed_cells": [c.to_dict() for c in self.order.cells],
+            }
         # In a notebook run by `mlops run` (MLOPS_RUN_ID) the cell logs into the runner's run:
         # keep that run's name unless the user gave one.
         attaching = bool(os.environ.get(tracking.RUN_ID_ENV)) and not tracking._active
@@ -135,10 +149,6 @@ class TrackedCell:
             nested=bool(tracking._active), store=store,
         )  # fmt: skip
         self.tracked_run = run
-        history = {
-            "execution_count": count,
-            "executed_cells": [c.to_dict() for c in self.order.cells],
-        }
         cell_writer.submit(_store_context, run, self.cell, history, location.path)
         return run
 

@@ -36,9 +36,8 @@ def test_cell_becomes_a_finished_run_with_params_metrics_and_source(shell):
     store = open_store()
     source, _ = store.artifacts.read(record.id, "cell/source.py")
     assert source.decode().startswith("C = 0.1\n")
-    history = json.loads(store.artifacts.read(record.id, "cell/history.json")[0])
-    assert history["execution_count"] == 2
-    assert [c["n"] for c in history["executed_cells"]] == [1, 2]
+    assert record.tags["mlops.cell.history"] == "1:? 2:?"  # no notebook: no cell numbers
+    assert "cell/history.json" not in {a["path"] for a in record.artifacts}
     assert len(store.runs.metric_history(record.id, "loss")) == 5
 
 
@@ -188,7 +187,9 @@ def test_in_order_execution_is_certified(shell, tmp_path, monkeypatch):
     monkeypatch.setenv("JPY_SESSION_NAME", str(path))
     run(shell, cells[1])
     run(shell, cells[2])
-    assert last_run().tags["mlops.execution_order"] == "in_order"
+    record = last_run()
+    assert record.tags["mlops.execution_order"] == "in_order"
+    assert record.tags["mlops.cell.history"] == "1:1 2:2 3:3"
 
 
 def test_out_of_order_execution_is_flagged_with_one_line(shell, tmp_path, monkeypatch, capsys):
@@ -275,3 +276,17 @@ def test_in_a_notebook_run_by_the_runner_the_cell_logs_into_its_run(shell, monke
     assert record.name == "train.ipynb" and record.status == "running"
     assert record.params == {"C": "0.3"} and record.metrics == {"acc": 0.6}
     store.runs.finish(run_id, "finished")
+
+
+def test_long_histories_go_to_an_artifact(shell, monkeypatch):
+    from kernel_magics.kernel import track
+
+    monkeypatch.setattr(track, "MAX_HISTORY_TAG", 10)
+    for i in range(5):
+        run(shell, f"x{i} = {i}")
+    run(shell, "%%mlops track\ny = 1")
+    record = last_run()
+    assert record.tags["mlops.cell.history"] == "7 executions: see cell/history.json"
+    history = json.loads(open_store().artifacts.read(record.id, "cell/history.json")[0])
+    assert history["execution_count"] == 7
+    assert [c["n"] for c in history["executed_cells"]] == list(range(1, 8))
