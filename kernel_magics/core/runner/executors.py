@@ -93,11 +93,16 @@ def _progress_bar(progress: bool, total: int):
     return tqdm(total=total, unit="run", desc="Runs")
 
 
+def _pool_key(plan: RunPlan) -> tuple:
+    """Plans whose kernels are interchangeable share a pool (same kernel, store, folder)."""
+    return (plan.kernel_name, tuple(sorted(plan.kernel_env().items())), plan.cwd)
+
+
 class LocalExecutor(BaseExecutor):
     """Runs on threads of this process, each on its own kernel started ahead of time.
 
-    Kernels for the next runs boot while the current ones execute, so a sweep of short
-    notebooks is bounded by execution, not by kernel start-up.
+    Kernels for the next runs boot while the current ones execute, so kernel start-up, most
+    of a short notebook's run time, overlaps with execution.
     """
 
     def run_plans(self, plans, *, store=None, progress=False, on_result=None):
@@ -105,10 +110,10 @@ class LocalExecutor(BaseExecutor):
         if not plans:
             return []
         pools: dict[tuple, KernelPool] = {}
-        for plan in plans:
-            key = (plan.kernel_name, tuple(sorted(plan.kernel_env().items())), plan.cwd)
+        keys = [_pool_key(plan) for plan in plans]
+        for plan, key in zip(plans, keys, strict=True):
             if key not in pools:
-                count = sum(1 for p in plans if p.kernel_name == plan.kernel_name)
+                count = keys.count(key)
                 # A kernel boots in about a second of which half is CPU: keep enough booting
                 # to use the cores while `workers` runs execute (never more than needed).
                 size = min(4 * self.workers + 2, 16, count)
@@ -128,7 +133,7 @@ class LocalExecutor(BaseExecutor):
 
         def job(index: int) -> RunResult:
             plan = plans[index]
-            pool = pools[(plan.kernel_name, tuple(sorted(plan.kernel_env().items())), plan.cwd)]
+            pool = pools[_pool_key(plan)]
             if cancel.is_set():
                 run_id = launch(store, plan)
                 store.runs.finish(run_id, KILLED, "Cancelled before it started.")
