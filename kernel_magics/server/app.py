@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Int, Unicode
+from traitlets import Bool, Float, Int, Unicode
 
 from .handlers import experiments, notebooks, runs, status
 
@@ -61,6 +61,22 @@ class KernelMagicsApp(ExtensionApp):
         ),
     )
 
+    run_scheduler = Bool(
+        True,
+        config=True,
+        help=(
+            "Run a schedule scheduler inside the Jupyter server while it is up, so schedules "
+            "fire with nothing else running. It shares the store safely with `mlops scheduler` "
+            "daemons (each slot runs once). Set to False to rely on the daemon alone. "
+            "Default: True."
+        ),
+    )
+    scheduler_poll_interval = Float(
+        5.0,
+        config=True,
+        help="Seconds between two looks of the in-server scheduler at the schedules. Default: 5.",
+    )
+
     def initialize_settings(self) -> None:
         """Resolve the store's location and publish it (and the limits) to the handlers.
 
@@ -83,6 +99,15 @@ class KernelMagicsApp(ExtensionApp):
                 reason="KernelMagicsApp.db_url / artifacts_url are configured",
             )
         self.log.info("jupyter-mlops store: %s (%s)", location.store_uri, location.reason)
+        self._scheduler_stop = None
+        if self.run_scheduler:
+            from kernel_magics.core.scheduler.daemon import start_background_scheduler
+
+            lease = max(60.0, 4 * self.scheduler_poll_interval)
+            _, self._scheduler_stop = start_background_scheduler(
+                location, poll_interval=self.scheduler_poll_interval, lease=lease
+            )
+            self.log.info("jupyter-mlops scheduler running in the server (run_scheduler=True)")
         self.settings.update(
             km_location=location,
             km_max_page_size=self.max_page_size,
@@ -119,3 +144,8 @@ class KernelMagicsApp(ExtensionApp):
                 (_route("notebook_diffs"), notebooks.NotebookDiffHandler),
             ]
         )
+
+    async def stop_extension(self) -> None:
+        """Stop the in-server scheduler (its running notebooks finish under their lease)."""
+        if self._scheduler_stop is not None:
+            self._scheduler_stop.set()

@@ -19,6 +19,8 @@ def server_config(store, **extra) -> Config:
         "KernelMagicsApp": {
             "db_url": store.location.store_uri,
             "artifacts_url": store.location.artifacts_uri,
+            # Handler tests need no background scheduler; test_scheduler_in_server.py turns it on.
+            "run_scheduler": False,
         },
     }
     for section, values in extra.items():
