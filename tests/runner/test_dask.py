@@ -189,3 +189,33 @@ def _quiet(fn):
         return fn()
     except OSError:
         return None
+
+
+def test_a_run_ended_by_the_submitter_stops_on_the_worker(cluster, tmp_path):
+    from kernel_magics.core.store import open_store
+
+    cluster.start_worker("c")
+    wait_for(lambda: _quiet(cluster.worker_count) == 1, 60, "the worker to join")
+    outcome: dict = {}
+    thread = threading.Thread(target=lambda: outcome.update(result=run_notebook(
+        NOTEBOOKS / "sleeps.ipynb", {"seconds": 300}, executor=f"dask://{cluster.address}",
+        output_dir=tmp_path / "out")))  # fmt: skip
+    thread.start()
+    store = open_store()
+
+    def sleeping_run():
+        for run_id in store.search_runs().run_ids:
+            out = tmp_path / "out" / f"sleeps-{run_id[:8]}.ipynb"
+            if out.is_file() and "sleeping 300" in out.read_text():
+                return run_id
+        return None
+
+    run_id = wait_for(sleeping_run, 90, "the notebook to start sleeping on the worker")
+    # what Ctrl-C in the submitting process does: end the run killed
+    assert store.runs.finish(run_id, "killed", "Interrupted (Ctrl-C) while on the cluster.")
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the worker kept executing a killed run"
+    assert outcome["result"].status == "killed"
+    text = (tmp_path / "out" / f"sleeps-{run_id[:8]}.ipynb").read_text()
+    assert "KeyboardInterrupt" in text  # the cell was interrupted on the worker
+    assert store.runs.get(run_id).status == "killed"

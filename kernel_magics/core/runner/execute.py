@@ -87,7 +87,7 @@ class _Watchdog:
     def reason(self) -> str:
         """Why the kernel was stopped."""
         if self.cancelled:
-            return "Cancelled (Ctrl-C on the sweep)"
+            return "Cancelled (Ctrl-C, or the run was ended elsewhere)"
         return f"Timed out after {self.timeout:g} s (--timeout)"
 
 

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 ResultCallback = Callable[[int, RunResult], None]
 WORKER_TAG = "mlops.dask_worker"
+#: Seconds between a Dask task's checks that its run was not ended by the submitting process.
+STATUS_POLL_S = 2.0
 
 
 class BaseExecutor:
@@ -194,9 +196,23 @@ def _execute_on_worker(plan: RunPlan, run_id: str) -> RunResult:
     except Exception as exc:
         store.runs.finish(run_id, CRASHED, f"The kernel could not start on {worker.address}: {exc}")
         return RunResult(run_id, CRASHED, str(exc), parameters=dict(plan.parameters))
+    cancel, done = threading.Event(), threading.Event()
+
+    def watch() -> None:
+        # The submitting process ended the run (Ctrl-C there): stop the notebook here too.
+        while not done.wait(STATUS_POLL_S):
+            try:
+                if store.runs.get(run_id).status != RUNNING:
+                    cancel.set()
+                    return
+            except Exception:  # noqa: S112 - a store hiccup: look again next time
+                continue
+
+    threading.Thread(target=watch, name="mlops-run-watch", daemon=True).start()
     try:
-        return execute_plan(plan, run_id, store, km)
+        return execute_plan(plan, run_id, store, km, cancel=cancel)
     finally:
+        done.set()
         pool.release(km)
         pool.close(wait=True)
 
