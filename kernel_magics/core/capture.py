@@ -129,6 +129,23 @@ def calls_names(source: str, names: Sequence[str]) -> bool:
     return False
 
 
+def has_top_level_await(source: str) -> bool:
+    """Tell whether the source uses ``await``/``async for``/``async with`` outside a function."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Await, ast.AsyncFor, ast.AsyncWith)):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
 # -- the notebook file ------------------------------------------------------------------------
 
 

@@ -179,6 +179,12 @@ class TrackedCell:
         """Run the cell as a tracked run; return the value of its last expression."""
         __tracebackhide__ = True  # noqa: F841
         source = self.shell.transform_cell(self.cell)
+        if capture.has_top_level_await(source):
+            raise ValidationError(
+                "%%mlops track cannot run top-level `await` (the cell runs synchronously): "
+                "run the awaiting code in a cell without the magic and log from it with "
+                "`with mlops.start_run(): ...`."
+            )
         if self.args.autolog and importlib.util.find_spec("sklearn") is None:
             raise ValidationError(
                 "--autolog logs scikit-learn fits, but scikit-learn is not installed here: "

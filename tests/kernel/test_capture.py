@@ -135,3 +135,14 @@ def test_locate_notebook_from_a_server_relative_path(tmp_path, monkeypatch):
     assert locate_notebook({"JPY_SESSION_NAME": "train.ipynb"}).path == str(folder / "train.ipynb")
     # a folder that does not match the working directory is not guessed
     assert locate_notebook({"JPY_SESSION_NAME": "elsewhere/train.ipynb"}).path is None
+
+
+def test_has_top_level_await():
+    from kernel_magics.core.capture import has_top_level_await
+
+    assert has_top_level_await("await x")
+    assert has_top_level_await("async for a in b:\n    pass")
+    assert has_top_level_await("if True:\n    async with c:\n        pass")
+    assert not has_top_level_await("async def f():\n    await x")
+    assert not has_top_level_await("lambda: 1\nclass A:\n    pass")
+    assert not has_top_level_await("not python (")

@@ -290,3 +290,23 @@ def test_long_histories_go_to_an_artifact(shell, monkeypatch):
     history = json.loads(open_store().artifacts.read(record.id, "cell/history.json")[0])
     assert history["execution_count"] == 7
     assert [c["n"] for c in history["executed_cells"]] == list(range(1, 8))
+
+
+def test_top_level_await_is_refused_before_the_run(shell):
+    from IPython.core.error import UsageError
+
+    result = run(shell, "%%mlops track\nimport asyncio\nawait asyncio.sleep(0)")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert "top-level `await`" in str(result.error_in_exec)
+    with pytest.raises(Exception, match="no run"):
+        last_run()
+    # await inside a function is fine
+    run(shell, "%%mlops track\nasync def f():\n    await g()")
+    assert last_run().status == "finished"
+
+
+def test_ipython_syntax_in_a_tracked_cell(shell, capsys):
+    result = run(shell, "%%mlops track\n%time y = 2\nfiles = !echo hello\nfiles")
+    assert result.success
+    assert list(result.result) == ["hello"]
+    assert shell.user_ns["y"] == 2
