@@ -390,3 +390,12 @@ def test_unknown_experiment_names_the_known_ones(store):
         pass
     with pytest.raises(ExperimentNotFoundError, match="Known: churn"):
         mlops.runs(experiment="chrun", store=store)
+
+
+def test_search_by_notebook_paths_with_any_characters(store):
+    odd = "dir/it's a \"quoted\" \\ name.ipynb"
+    with mlops.start_run(notebook_path=odd, store=store) as run:
+        pass
+    with mlops.start_run(notebook_path="other.ipynb", store=store):
+        pass
+    assert store.search_runs(notebook_paths=[odd]).run_ids == [run.id]

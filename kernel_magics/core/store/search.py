@@ -318,6 +318,7 @@ def search_runs(
     store: Store,
     *,
     experiments_: list[str] | None = None,
+    notebook_paths: list[str] | None = None,
     filter: str | None = None,
     order_by: list[str] | str | None = None,
     limit: int | None = None,
@@ -330,6 +331,8 @@ def search_runs(
     ----------
     experiments_ : list of str, optional
         Experiment names to search (all experiments when omitted).
+    notebook_paths : list of str, optional
+        Only runs of these notebooks (bound as parameters: any character is safe).
     filter : str, optional
         A filter expression (see the module docstring).
     order_by : list of str, optional
@@ -343,6 +346,8 @@ def search_runs(
     query = select(runs.c.id).join(experiments, experiments.c.id == runs.c.experiment_id)
     if experiments_:
         query = query.where(experiments.c.name.in_(experiments_))
+    if notebook_paths:
+        query = query.where(runs.c.notebook_path.in_(notebook_paths))
     query = query.where(*where)
     count_query = select(func.count()).select_from(query.subquery()) if count else None
     orderings: list[Any] = []

@@ -19,16 +19,6 @@ ACTIVE_TYPES = ("text/html", "image/svg+xml", "application/xhtml+xml", "text/xml
                 "application/xml", "application/javascript", "text/javascript")  # fmt: skip
 
 
-def _literal(text: str) -> str:
-    """Quote ``text`` as a filter-language string."""
-    if "\\" not in text:
-        if "'" not in text:
-            return f"'{text}'"
-        if '"' not in text:
-            return f'"{text}"'
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def run_warnings(tags: dict[str, str]) -> list[str]:
     """Return the warnings the magics left on a run as tags.
 
@@ -63,17 +53,13 @@ class RunsHandler(MlopsHandler):
         if query.limit > limit_max:
             raise ValidationError(f"limit must be at most {limit_max}; page with offset instead.")
         parse_filter(query.filter)  # report mistakes at the user's own positions
-        clauses = []
-        if query.notebook:
-            keys = ", ".join(_literal(k) for k in self.notebook_keys(query.notebook))
-            clauses.append(f"notebook_path in ({keys})")
-        if query.filter and query.filter.strip():
-            clauses.append(f"({query.filter})")
+        notebooks = self.notebook_keys(query.notebook) if query.notebook else None
         if query.experiment:
             self.store.experiments.id_of(query.experiment)  # 404 for an unknown experiment
         page = self.store.search_runs(
             experiments_=[query.experiment] if query.experiment else None,
-            filter=" and ".join(clauses) or None,
+            notebook_paths=notebooks,
+            filter=query.filter,
             order_by=query.order_by or None,
             limit=query.limit,
             offset=query.offset,
