@@ -166,14 +166,15 @@ def populate_ours(home: str, n_runs: int) -> None:
             prows += [{"run_id": rid, "key": "C", "value": str(rng.choice([0.01, 0.1, 1.0, 10.0]))},
                       {"run_id": rid, "key": "penalty", "value": rng.choice(["l1", "l2"])}]  # fmt: skip
             for key in ("acc", "loss"):
-                mrows.append(
-                    {"run_id": rid, "key": key, "step": 0, "timestamp": now, "value": rng.random()}
-                )
+                series = len(mrows) + start * 2 + 1  # explicit series ids, one per (run, key)
+                mrows.append({"id": series, "run_id": rid, "key": key, "step": 0, "timestamp": now,
+                              "value": rng.random()})  # fmt: skip
         with store.db.write() as conn:
             conn.execute(runs.insert(), rows)
             conn.execute(params.insert(), prows)
-            conn.execute(metrics.insert(), mrows)
             conn.execute(latest_metrics.insert(), mrows)
+            points = [{"series_id": m["id"], "step": 0, "timestamp": now, "value": m["value"]} for m in mrows]
+            conn.execute(metrics.insert(), points)
     close_stores()
 
 
