@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import Table, fmt  # noqa: E402
+from common import Table  # noqa: E402
 
 NOTEBOOK = Path(tempfile.mkdtemp()) / "tiny.ipynb"
 

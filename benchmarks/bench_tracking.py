@@ -173,7 +173,10 @@ def populate_ours(home: str, n_runs: int) -> None:
             conn.execute(runs.insert(), rows)
             conn.execute(params.insert(), prows)
             conn.execute(latest_metrics.insert(), mrows)
-            points = [{"series_id": m["id"], "step": 0, "timestamp": now, "value": m["value"]} for m in mrows]
+            points = [
+                {"series_id": m["id"], "step": 0, "timestamp": now, "value": m["value"]}
+                for m in mrows
+            ]
             conn.execute(metrics.insert(), points)
     close_stores()
 

@@ -104,7 +104,7 @@ class ParameterTypeError(ValidationError):
 
 
 class KernelNotFoundError(ValidationError):
-    """Raised when a notebook names (or the user asks for) a Jupyter kernel that is not installed."""
+    """Raised when a notebook names (or the user asks for) a kernel that is not installed."""
 
 
 class ExecutorError(KernelMagicsError):

@@ -393,7 +393,7 @@ def test_unknown_experiment_names_the_known_ones(store):
 
 
 def test_search_by_notebook_paths_with_any_characters(store):
-    odd = "dir/it's a \"quoted\" \\ name.ipynb"
+    odd = 'dir/it\'s a "quoted" \\ name.ipynb'
     with mlops.start_run(notebook_path=odd, store=store) as run:
         pass
     with mlops.start_run(notebook_path="other.ipynb", store=store):

@@ -15,7 +15,9 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "notebooks"
 
 @pytest.fixture
 def jp_server_config(store):
-    return server_config(store, KernelMagicsApp={"run_scheduler": True, "scheduler_poll_interval": 0.5})
+    return server_config(
+        store, KernelMagicsApp={"run_scheduler": True, "scheduler_poll_interval": 0.5}
+    )
 
 
 @pytest.mark.slow
@@ -25,7 +27,9 @@ async def test_schedules_fire_inside_the_jupyter_server(jp_fetch, store, tmp_pat
     # Given a schedule created two and a half minutes ago whose latest slot was missed
     notebook = tmp_path / "trivial.ipynb"
     shutil.copy(FIXTURES / "trivial.ipynb", notebook)
-    schedule(notebook, "* * * * *", name="minutely", catchup="latest", store=store, now=time.time() - 150)
+    schedule(
+        notebook, "* * * * *", name="minutely", catchup="latest", store=store, now=time.time() - 150
+    )
 
     # When the Jupyter server is up (and nothing else runs a scheduler)
     response = await jp_fetch("mlops", "api", "status")
@@ -34,7 +38,9 @@ async def test_schedules_fire_inside_the_jupyter_server(jp_fetch, store, tmp_pat
     finished = []
     while time.monotonic() < deadline and not finished:
         await asyncio.sleep(0.5)
-        finished = [s for s in schedule_history("minutely", store=store) if s["status"] == "finished"]
+        finished = [
+            s for s in schedule_history("minutely", store=store) if s["status"] == "finished"
+        ]
 
     # Then the missed slot ran as a tracked papermill run of the schedule
     assert finished, schedule_history("minutely", store=store)
