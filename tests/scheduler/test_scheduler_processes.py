@@ -241,9 +241,9 @@ def test_three_schedulers_on_postgres_one_killed_repeatedly(tmp_path, pg_url, mo
 
 @pytest.mark.slow
 def test_two_schedulers_on_sqlite_one_standby(tmp_path):
-    # Given 6 minutely schedules on SQLite and two scheduler processes
+    # Given 8 minutely schedules on SQLite and two scheduler processes (8 x ~33 simulated minutes keeps it above 200 slots even on a fast machine)
     cluster = Cluster(tmp_path)
-    make_schedules(tmp_path, 6, cluster.start)
+    make_schedules(tmp_path, 8, cluster.start)
     close_stores()
     # When the leader runs for a while, is SIGKILLed, and comes back as the standby
     try:
@@ -262,7 +262,7 @@ def test_two_schedulers_on_sqlite_one_standby(tmp_path):
         cluster.stop()
     store = open_store()
     slots = slot_report(store, until)
-    check_exactly_once(cluster, slots, 6, until)
+    check_exactly_once(cluster, slots, 8, until)
     # Then only one scheduler ever ran slots at a time: a's attempts, then the new leader's
     events = cluster.events()
     starts = [e for e in events if e["event"] == "start"]
