@@ -35,6 +35,8 @@ def duration(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+NO_WRAP = frozenset({"Run", "Status", "Started", "Duration", "Created", "Last run"})
+
 STATUS_STYLE = {"running": "cyan", "finished": "green", "failed": "red", "crashed": "magenta",
                 "killed": "yellow", "missed": "yellow"}  # fmt: skip
 
@@ -45,7 +47,8 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
 
     out = Table(title=title, show_lines=False, header_style="bold")
     for col in columns:
-        out.add_column(col, overflow="fold")
+        # Ids, statuses and times stay on one line; free text folds when the terminal is narrow.
+        out.add_column(col, overflow="fold", no_wrap=col in NO_WRAP)
     status_idx = [i for i, c in enumerate(columns) if c.lower() == "status"]
     for row in rows:
         cells = ["" if v is None else str(v) for v in row]
