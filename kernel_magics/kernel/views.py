@@ -18,22 +18,29 @@ def _help(line: str, parser_factory) -> bool:
     return False
 
 
+def _current_store() -> Any:
+    """The store with everything this kernel logged so far written (cell records, metrics)."""
+    from ..core.flusher import flusher_for
+    from ..core.store import open_store
+
+    cell_writer.drain()
+    store = open_store()
+    flusher_for(store).flush()
+    return store
+
+
 def handle_runs(magics: Any, line: str) -> Any:
     """``%mlops runs``: the runs table widget, or a DataFrame with ``--df``."""
     if _help(line, parsers.runs_parser):
         return None
     args = parsers.parse_runs(line)
     from ..core import tracking
-    from ..core.store import open_store
 
-    cell_writer.drain()
-    store = open_store()
+    store = _current_store()
     if args.df:
         return tracking.runs(args.experiment, filter=args.filter, limit=args.limit, store=store)
-    from ..core.flusher import flusher_for
     from .widgets.runs_table import RunsTable
 
-    flusher_for(store).flush()
     return RunsTable(store, args.experiment, args.filter, args.limit)
 
 
@@ -51,13 +58,9 @@ def handle_show(magics: Any, line: str) -> Any:
         return None
     args = parsers.parse_show(line)
     from ..core.compare import run_details
-    from ..core.flusher import flusher_for
-    from ..core.store import open_store
     from .reports import show_report
 
-    cell_writer.drain()
-    store = open_store()
-    flusher_for(store).flush()
+    store = _current_store()
     details = run_details(store, args.run)
     return show_report(details, _image_artifacts(store, details["run"]))
 
@@ -68,13 +71,9 @@ def handle_compare(magics: Any, line: str) -> Any:
         return None
     args = parsers.parse_compare(line)
     from ..core.compare import compare_runs
-    from ..core.flusher import flusher_for
-    from ..core.store import open_store
     from .reports import compare_report
 
-    cell_writer.drain()
-    store = open_store()
-    flusher_for(store).flush()
+    store = _current_store()
     return compare_report(compare_runs(store, args.runs))
 
 

@@ -2,22 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import pytest
-
-
-def churn_frame(rows: int = 200, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(
-        {
-            "tenure": rng.integers(0, 72, rows),
-            "charges": rng.normal(70.0, 20.0, rows),
-            "support_calls": rng.integers(0, 10, rows),
-        }
-    )
-    target = ((frame["support_calls"] > 4) | (frame["tenure"] < 6)).astype(int)
-    return frame, target
+from churn_data import churn_frame
 
 
 @pytest.fixture

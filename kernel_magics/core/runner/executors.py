@@ -12,6 +12,7 @@ import os
 import socket
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
@@ -32,7 +33,7 @@ WORKER_TAG = "mlops.dask_worker"
 STATUS_POLL_S = 2.0
 
 
-class BaseExecutor:
+class BaseExecutor(ABC):
     """Executes run plans; the contract every executor keeps.
 
     Subclasses override :meth:`run_plans` (and :meth:`close` when they hold resources). They
@@ -51,6 +52,7 @@ class BaseExecutor:
             raise ValidationError(f"--workers must be a positive integer, got {workers!r}.")
         self.workers = workers
 
+    @abstractmethod
     def run_plans(
         self,
         plans: Sequence[RunPlan],
@@ -60,9 +62,8 @@ class BaseExecutor:
         on_result: ResultCallback | None = None,
     ) -> list[RunResult]:
         """Execute every plan; return their results in plan order."""
-        raise NotImplementedError
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook; nothing to release by default
         """Release what the executor holds (connections, threads)."""
 
     def __enter__(self) -> BaseExecutor:

@@ -24,6 +24,7 @@ import socket
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -65,7 +66,7 @@ class TickReport:
     crashed: int = 0
 
 
-class BaseScheduler:
+class BaseScheduler(ABC):
     """The contract of a scheduler. Implement :meth:`tick`; keep :meth:`run` as is.
 
     ``tick`` does one pass over the store and must return quickly (it starts work, it does not
@@ -78,11 +79,11 @@ class BaseScheduler:
     def __init__(self, clock=None):
         self.clock = clock or SystemClock()
 
+    @abstractmethod
     def tick(self) -> TickReport:
         """One pass: leases, crash detection, new slots, claims."""
-        raise NotImplementedError
 
-    def close(self, wait: float = 0.0) -> None:
+    def close(self, wait: float = 0.0) -> None:  # noqa: B027 - optional hook; nothing to release by default
         """Stop claiming; wait up to ``wait`` seconds for running attempts."""
 
     def run(self, stop: threading.Event, drain: float = 0.0) -> None:

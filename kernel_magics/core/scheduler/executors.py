@@ -10,6 +10,7 @@ slots, a failing one for retries).
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,7 +87,7 @@ class Outcome:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-class BaseExecutor:
+class BaseExecutor(ABC):
     """Runs one slot attempt. Override :meth:`execute`; keep it free of scheduling logic.
 
     ``execute`` may raise: a :class:`~kernel_magics.errors.ValidationError` ends the slot
@@ -94,9 +95,9 @@ class BaseExecutor:
     must enforce ``job.schedule.timeout`` itself and report ``killed`` when it passes.
     """
 
+    @abstractmethod
     def execute(self, job: SlotJob) -> Outcome:
         """Run the attempt and say how it ended."""
-        raise NotImplementedError
 
 
 class RunnerExecutor(BaseExecutor):

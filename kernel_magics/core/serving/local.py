@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ STOP_TIMEOUT_S = 15.0
 LOG_TAIL_LINES = 20
 
 
-class BaseServingBackend:
+class BaseServingBackend(ABC):
     """The contract of a serving backend (where and how model servers run).
 
     Implementers override :meth:`start`, :meth:`stop`, :meth:`logs` and :meth:`health`; the
@@ -50,6 +51,7 @@ class BaseServingBackend:
         self.store = store
         self.repo = DeploymentRepository(store)
 
+    @abstractmethod
     def start(
         self,
         version: ModelVersionRecord,
@@ -61,21 +63,20 @@ class BaseServingBackend:
         replacing: DeploymentRecord | None = None,
     ) -> DeploymentRecord:
         """Start a server for ``version`` and return its (running) record."""
-        raise NotImplementedError
 
+    @abstractmethod
     def stop(
         self, deployment: DeploymentRecord, *, drain: bool = False, reason: str = "stopped"
     ) -> DeploymentRecord:
         """Stop a server (``drain``: let open connections finish first)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def logs(self, deployment: DeploymentRecord, tail: int | None = None) -> str:
         """Return the server's log output (the last ``tail`` lines when given)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def health(self, deployment: DeploymentRecord) -> dict[str, Any] | None:
         """Return the server's ``/health`` answer, or None when it does not answer."""
-        raise NotImplementedError
 
 
 def http_json(url: str, timeout: float = 5.0) -> dict[str, Any] | None:
