@@ -111,6 +111,10 @@ class ExecutorError(KernelMagicsError):
     """Raised when a run executor (such as a Dask cluster) cannot be reached or used."""
 
 
+class PluginNotFoundError(ValidationError):
+    """Raised when an executor or serving backend is asked for by a name nobody registered."""
+
+
 # --- model registry and serving (issue 6) -------------------------------------------------
 
 

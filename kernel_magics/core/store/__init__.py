@@ -9,11 +9,26 @@ from __future__ import annotations
 import os
 import threading
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from ..config import StoreLocation, resolve_location
 from .blobs import BlobStore
 from .db import Database
 from .migrate import ensure_schema
+
+if TYPE_CHECKING:  # the repositories import SQLAlchemy: load each on first use only
+    from .artifacts import ArtifactRepository, DatasetRepository
+    from .deployments import DeploymentRepository
+    from .experiments import ExperimentRepository
+    from .leases import LeaseRepository
+    from .models import ModelRepository
+    from .notebooks import NotebookRepository
+    from .predictions import PredictionRepository
+    from .runs import RunRepository
+    from .schedules import ScheduleRepository
+    from .search import RunPage
+    from .slots import SlotRepository
+    from .writer import MetricWriter
 
 __all__ = ["Store", "open_store", "close_stores"]
 
@@ -36,35 +51,92 @@ class Store:
             lock = location.home / "schema.lock"
         self.schema_status = ensure_schema(self.db, lock)
 
+    # One typed repository per kind of thing; each is built once per store, on first use.
     @cached_property
-    def experiments(self):
-        """Experiments (:class:`~.experiments.ExperimentRepository`)."""
+    def experiments(self) -> ExperimentRepository:
+        """Experiments."""
         from .experiments import ExperimentRepository
 
         return ExperimentRepository(self.db)
 
     @cached_property
-    def runs(self):
-        """Runs, params, tags, metrics (:class:`~.runs.RunRepository`)."""
+    def runs(self) -> RunRepository:
+        """Runs, params, tags, metrics, their status (the one writer of it) and reaping."""
         from .runs import RunRepository
 
         return RunRepository(self.db)
 
     @cached_property
-    def artifacts(self):
-        """Run artifacts (:class:`~.artifacts.ArtifactRepository`)."""
+    def artifacts(self) -> ArtifactRepository:
+        """Run artifacts and the blobs table."""
         from .artifacts import ArtifactRepository
 
         return ArtifactRepository(self.db, self.blobs)
 
     @cached_property
-    def datasets(self):
-        """Datasets and their versions (:class:`~.artifacts.DatasetRepository`)."""
+    def datasets(self) -> DatasetRepository:
+        """Datasets, their versions and which runs read them."""
         from .artifacts import DatasetRepository
 
         return DatasetRepository(self.db)
 
-    def search_runs(self, **kwargs):
+    @cached_property
+    def notebooks(self) -> NotebookRepository:
+        """Notebook versions (path, content hash, blob)."""
+        from .notebooks import NotebookRepository
+
+        return NotebookRepository(self.db, self.blobs)
+
+    @cached_property
+    def models(self) -> ModelRepository:
+        """Registered models, their versions, aliases and alias history."""
+        from .models import ModelRepository
+
+        return ModelRepository(self.db, self.blobs)
+
+    @cached_property
+    def deployments(self) -> DeploymentRepository:
+        """Model-server deployments and their events."""
+        from .deployments import DeploymentRepository
+
+        return DeploymentRepository(self.db)
+
+    @cached_property
+    def predictions(self) -> PredictionRepository:
+        """The model servers' prediction log."""
+        from .predictions import PredictionRepository
+
+        return PredictionRepository(self.db)
+
+    @cached_property
+    def schedules(self) -> ScheduleRepository:
+        """Schedules (cron, timezone, notebook, policy) and their history."""
+        from .schedules import ScheduleRepository
+
+        return ScheduleRepository(self.db)
+
+    @cached_property
+    def slots(self) -> SlotRepository:
+        """Schedule slots: materializing, claiming, completing and reaping them."""
+        from .slots import SlotRepository
+
+        return SlotRepository(self.db)
+
+    @cached_property
+    def leases(self) -> LeaseRepository:
+        """Named leases with an owner and an expiry (scheduler leadership, slot claims)."""
+        from .leases import LeaseRepository
+
+        return LeaseRepository(self.db)
+
+    @cached_property
+    def writer(self) -> MetricWriter:
+        """This process's buffered background writer of metric points and heartbeats."""
+        from .writer import MetricWriter
+
+        return MetricWriter(self)
+
+    def search_runs(self, **kwargs: Any) -> RunPage:
         """Search runs; see :func:`kernel_magics.core.store.search.search_runs`."""
         from .search import search_runs
 
@@ -72,9 +144,9 @@ class Store:
 
     def close(self) -> None:
         """Write what is still buffered for this store, then release database connections."""
-        flusher = self.__dict__.get("_km_flusher")  # set by kernel_magics.core.flusher
-        if flusher is not None:
-            flusher.close()
+        writer = self.__dict__.get("writer")  # only if this process ever wrote through it
+        if writer is not None:
+            writer.close()
         self.db.dispose()
 
 

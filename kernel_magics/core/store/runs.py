@@ -36,6 +36,11 @@ from .upsert import upsert
 #: A run on another host (or whose pid we cannot check) is crashed after this much silence.
 STALE_AFTER_S = 120.0
 MAX_VALUE_LEN = 6000
+#: The reason a reaped run carries.
+CRASHED_ERROR = (
+    "The process running this run stopped without ending it "
+    "(killed, out of memory, or the machine went down)."
+)
 
 HOSTNAME = socket.gethostname()
 
@@ -270,19 +275,79 @@ class RunRepository:
                 .values(heartbeat_at=now)
             )
 
-    def finish(self, run_id: str, status: str, error: str | None = None) -> bool:
-        """End a running run with a terminal status; return False if it had already ended."""
+    def end(
+        self,
+        run_ids: str | Sequence[str],
+        status: str,
+        *,
+        error: str | None = None,
+        end_time: float | None = None,
+        at_last_heartbeat: bool = False,
+        conn: Connection | None = None,
+    ) -> list[str]:
+        """End running runs with a terminal status: the one writer of ``runs.status``.
+
+        Finishing a run, reaping a dead one and the scheduler's crash marking all come here, so
+        a run leaves ``running`` exactly once and always with its end time and reason.
+
+        Parameters
+        ----------
+        run_ids : str or sequence of str
+            The runs to end; those that are no longer ``running`` are left as they are.
+        status : str
+            One of :data:`~kernel_magics.core.names.TERMINAL_STATUSES`.
+        error : str, optional
+            Why the run ended that way (shown in ``mlops runs show`` and the panel).
+        end_time : float, optional
+            UTC epoch seconds; now by default.
+        at_last_heartbeat : bool
+            End the run at its last heartbeat instead (a crashed run stopped living then).
+        conn : Connection, optional
+            Write inside the caller's transaction instead of a new one.
+
+        Returns
+        -------
+        list of str
+            The ids whose status this call changed.
+        """
         if status not in TERMINAL_STATUSES:
             raise ValidationError(
                 f"Unknown end status {status!r}; one of {', '.join(TERMINAL_STATUSES)}."
             )
-        now = time.time()
-        with self.db.write() as conn:
-            done = conn.execute(
+        ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
+        if not ids:
+            return []
+        now = time.time() if end_time is None else end_time
+        values: dict[str, Any] = {"status": status, "error": error}
+        if at_last_heartbeat:
+            values["end_time"] = func.coalesce(runs.c.heartbeat_at, now)
+        else:
+            values.update(end_time=now, heartbeat_at=now)
+        if conn is None:
+            with self.db.write() as own:
+                return self._end(own, ids, values)
+        return self._end(conn, ids, values)
+
+    @staticmethod
+    def _end(conn: Connection, ids: list[str], values: dict[str, Any]) -> list[str]:
+        running = [
+            row.id
+            for row in conn.execute(
+                select(runs.c.id).where(runs.c.id.in_(ids), runs.c.status == RUNNING)
+            )
+        ]
+        if running:
+            conn.execute(
                 update(runs)
-                .where(runs.c.id == run_id, runs.c.status == RUNNING)
-                .values(status=status, end_time=now, heartbeat_at=now, error=error)
-            ).rowcount
+                .where(runs.c.id.in_(running), runs.c.status == RUNNING)
+                .values(**values)
+            )
+        return running
+
+    def finish(self, run_id: str, status: str, error: str | None = None) -> bool:
+        """End a running run with a terminal status; return False if it had already ended."""
+        with self.db.write() as conn:
+            done = self.end(run_id, status, error=error, conn=conn)
             if not done:
                 self._require_exists(conn, run_id)
         return bool(done)
@@ -319,21 +384,11 @@ class RunRepository:
                 ).where(runs.c.status == RUNNING)
             ).all()
         dead = [r.id for r in candidates if _is_dead(r, now, stale_after)]
-        crashed = []
-        for run_id in dead:
-            with self.db.write() as conn:
-                changed = conn.execute(
-                    update(runs)
-                    .where(runs.c.id == run_id, runs.c.status == RUNNING)
-                    .values(
-                        status=CRASHED,
-                        end_time=func.coalesce(runs.c.heartbeat_at, now),
-                        error="The process running this run stopped without ending it "
-                        "(killed, out of memory, or the machine went down).",
-                    )
-                ).rowcount
-            if changed:
-                crashed.append(run_id)
+        crashed: list[str] = []
+        for run_id in dead:  # one transaction each: a long reap never holds the write lock
+            crashed += self.end(
+                run_id, CRASHED, error=CRASHED_ERROR, end_time=now, at_last_heartbeat=True
+            )
         return crashed
 
     # -- read ----------------------------------------------------------------------------------

@@ -11,6 +11,16 @@ same on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+from ..names import (  # noqa: F401 - re-exported for the queries written against this module
+    CRASHED,
+    FAILED,
+    FINISHED,
+    KILLED,
+    RUN_SOURCES,
+    RUN_STATUSES,
+    RUNNING,
+    TERMINAL_STATUSES,
+)
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -37,12 +47,7 @@ metadata = MetaData(
 RUN_ID = String(32)  # uuid4 hex
 HASH = String(64)  # blake3 hex digest
 
-# Run statuses. ``running`` is the only non-terminal one.
-RUNNING, FINISHED, FAILED, CRASHED, KILLED = "running", "finished", "failed", "crashed", "killed"
-RUN_STATUSES = (RUNNING, FINISHED, FAILED, CRASHED, KILLED)
-TERMINAL_STATUSES = (FINISHED, FAILED, CRASHED, KILLED)
-# Where a run came from.
-RUN_SOURCES = ("api", "cell", "papermill", "schedule", "sweep")
+
 
 experiments = Table(
     "experiments",

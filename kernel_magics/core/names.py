@@ -1,0 +1,105 @@
+"""Names shared by every layer: run statuses, run sources and the ``mlops.*`` tag keys.
+
+Each name is spelled once, here. The kernel, the server extension, the CLI and the store import
+them from this module; ``extension/src/api.ts`` mirrors the status and source unions, and a test
+(``tests/server/test_contracts.py``) fails when the two sides disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# -- run statuses ------------------------------------------------------------------------------
+RUNNING: Final = "running"
+FINISHED: Final = "finished"
+FAILED: Final = "failed"
+CRASHED: Final = "crashed"
+KILLED: Final = "killed"
+#: Every status a run can have; ``running`` is the only non-terminal one.
+RUN_STATUSES: Final = (RUNNING, FINISHED, FAILED, CRASHED, KILLED)
+#: The statuses a run ends with.
+TERMINAL_STATUSES: Final = (FINISHED, FAILED, CRASHED, KILLED)
+
+# -- run sources -------------------------------------------------------------------------------
+SOURCE_API: Final = "api"
+SOURCE_CELL: Final = "cell"
+SOURCE_PAPERMILL: Final = "papermill"
+SOURCE_SCHEDULE: Final = "schedule"
+SOURCE_SWEEP: Final = "sweep"
+#: Where a run came from.
+RUN_SOURCES: Final = (SOURCE_API, SOURCE_CELL, SOURCE_PAPERMILL, SOURCE_SCHEDULE, SOURCE_SWEEP)
+
+
+class Tag:
+    """The ``mlops.*`` tag keys the system writes on runs and model versions.
+
+    User tags never start with ``mlops.``; these are the system's own.
+    """
+
+    # Tracked cells (kernel/track.py)
+    EXECUTION_ORDER: Final = "mlops.execution_order"
+    EXECUTION_ORDER_REASON: Final = "mlops.execution_order.reason"
+    NOTEBOOK: Final = "mlops.notebook"
+    NOTEBOOK_ERROR: Final = "mlops.notebook.error"
+    #: Warnings the run collected, one per line (figures not stored, autolog problems...).
+    WARNINGS: Final = "mlops.warnings"
+    CELL_ID: Final = "mlops.cell.id"
+    CELL_HASH: Final = "mlops.cell.hash"
+    CELL_EXECUTION_COUNT: Final = "mlops.cell.execution_count"
+    CELL_HISTORY: Final = "mlops.cell.history"
+    # Notebook runs (core/runner)
+    KERNEL: Final = "mlops.kernel"
+    DASK_WORKER: Final = "mlops.dask_worker"
+    HOST: Final = "mlops.host"
+    RERUN_OF: Final = "mlops.rerun_of"
+    REPRODUCED_BY: Final = "mlops.reproduced_by"
+    RERUN_DIFFERENCES: Final = "mlops.rerun.differences"
+    RERUN_IDENTICAL: Final = "mlops.rerun.identical"
+    SWEEP_SIZE: Final = "mlops.sweep.size"
+    SWEEP_WORKERS: Final = "mlops.sweep.workers"
+    SWEEP_OBJECTIVE: Final = "mlops.sweep.objective"
+    BEST: Final = "mlops.best"
+    BEST_RUN_ID: Final = "mlops.best_run_id"
+    BEST_VALUE: Final = "mlops.best_value"
+    BEST_NOTE: Final = "mlops.best_note"
+    # Scheduled runs (core/scheduler)
+    SCHEDULE: Final = "mlops.schedule"
+    SLOT: Final = "mlops.slot"
+    SLOT_ATTEMPT: Final = "mlops.slot_attempt"
+    TRIGGER: Final = "mlops.trigger"
+    # Model versions (core/registry)
+    PYTHON_VERSION: Final = "mlops.python_version"
+    SKOPS_TRUSTED: Final = "mlops.skops_trusted"
+
+    @staticmethod
+    def library_version(library: str) -> str:
+        """The tag holding the version of ``library`` a model was trained with."""
+        return f"mlops.{library}_version"
+
+
+#: Param and metric keys ending like this measure wall-clock time: a rerun compares them with a
+#: relative tolerance instead of exactly (a deterministic notebook is not slower by design).
+TIMING_SUFFIXES: Final = ("_time_s", "_duration_s", "_seconds")
+
+
+def is_timing(key: str) -> bool:
+    """True when ``key`` names a wall-clock measurement (``fit_time_s``, ``epoch_duration_s``)."""
+    return key.endswith(TIMING_SUFFIXES)
+
+
+def run_warnings(tags: dict[str, str]) -> list[str]:
+    """Return the warnings a run carries in its tags, as sentences for a person.
+
+    ``mlops.execution_order = unordered`` (with its reason) means the cells ran out of order, so
+    the stored notebook version may not reproduce the run; ``mlops.warnings`` holds every other
+    warning, one per line.
+    """
+    found = []
+    if tags.get(Tag.EXECUTION_ORDER) == "unordered":
+        reason = tags.get(Tag.EXECUTION_ORDER_REASON) or "cells ran out of order"
+        found.append(
+            f"Unordered: {reason}. The notebook version may not reproduce this run; "
+            "restart the kernel and run all cells to get a reproducible run."
+        )
+    found += [line for line in (tags.get(Tag.WARNINGS) or "").splitlines() if line.strip()]
+    return found
