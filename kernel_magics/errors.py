@@ -144,3 +144,11 @@ class DeploymentError(KernelMagicsError):
 
 class DeploymentNotFoundError(NotFoundError):
     """Raised when a deployment id (or model name) matches no deployment."""
+
+
+class MissingExtraError(KernelMagicsError, ImportError):
+    """Raised when a feature needs an optional extra (``jupyter-mlops[serve]``...) not installed."""
+
+
+class RunStillRunningError(ConflictError):
+    """Raised when deleting a run whose process is still alive, without ``force``."""

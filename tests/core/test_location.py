@@ -73,25 +73,3 @@ def test_import_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-def test_core_never_imports_the_kernel_server_or_cli():
-    from pathlib import Path
-
-    import kernel_magics
-
-    core = Path(kernel_magics.__file__).parent / "core"
-    offenders = []
-    for path in core.rglob("*.py"):
-        text = path.read_text()
-        for banned in ("IPython", "tornado", "jupyter_server", "kernel_magics.kernel",
-                       "kernel_magics.server", "kernel_magics.cli", "from ..kernel", "from ..server",
-                       "from ..cli", "from ...kernel", "from ...server", "from ...cli"):  # fmt: skip
-            if (
-                f"import {banned}" in text
-                or f"from {banned}" in text
-                or banned.startswith("from ")
-                and banned + " " in text
-            ):
-                offenders.append(f"{path.relative_to(core)}: {banned}")
-    assert offenders == []
