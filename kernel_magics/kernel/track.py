@@ -9,13 +9,13 @@ unchanged after the run is ended ``failed`` (``killed`` for KeyboardInterrupt).
 from __future__ import annotations
 
 import ast
-import importlib.util
 import os
 import sys
 import traceback
 from typing import Any
 
 from ..core import capture
+from ..core.extras import require
 from ..core.store.schema import FAILED, FINISHED, KILLED
 from ..errors import KernelMagicsError, ValidationError
 from . import cell_writer
@@ -185,11 +185,8 @@ class TrackedCell:
                 "run the awaiting code in a cell without the magic and log from it with "
                 "`with mlops.start_run(): ...`."
             )
-        if self.args.autolog and importlib.util.find_spec("sklearn") is None:
-            raise ValidationError(
-                "--autolog logs scikit-learn fits, but scikit-learn is not installed here: "
-                "pip install scikit-learn, or drop --autolog."
-            )
+        if self.args.autolog:
+            require("sklearn", feature="--autolog (it logs scikit-learn fits)")
         run = self._start(source)
         from ..core.cell_artifacts import open_figure_numbers
 
