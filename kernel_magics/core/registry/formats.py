@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from ...errors import ModelLoadError, UnsafeModelError, UntrustedTypesError, ValidationError
+from ..extras import require
 
 FORMATS = ("skops", "pickle", "cloudpickle")
 PICKLE_FORMATS = frozenset({"pickle", "cloudpickle"})
@@ -86,6 +87,7 @@ def dump_model(
         import pickle
 
         return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL), format, []
+    require("sklearn", "skops", feature="The skops model format (the default)")
     import skops.io as sio
 
     try:
@@ -146,6 +148,7 @@ def load_model_bytes(
             raise ModelLoadError(f"Cannot unpickle the model: {exc}") from exc
     if format != "skops":
         raise ModelLoadError(f"Unknown stored model format {format!r}.")
+    require("sklearn", "skops", feature="Loading a skops model")
     import skops.io as sio
 
     trusted = list(trusted or [])
