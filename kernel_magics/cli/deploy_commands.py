@@ -66,6 +66,9 @@ def serve_options(func):
 @serve_options
 def serve(ref, port, host, allow_pickle, sample_rate, max_body_mb) -> None:
     """Serve REF (churn@production, churn/3) in the foreground until Ctrl+C."""
+    from ..core.extras import require
+
+    require("serve", feature="mlops serve")
     from ..core.serving.worker import serve as run
 
     warn_if_exposed(host)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import DeploymentError
+from ..extras import require
 from ..registry import ModelVersionRecord
 from ..store import Store
 from .repository import (
@@ -123,6 +124,8 @@ class LocalServingBackend(BaseServingBackend):
 
     def start(self, version, *, alias, host, port, options, replacing=None):
         """Spawn the server, wait for readiness and a healthy ``/health``; see the base class."""
+        # before the deployment row exists: the spawned server would die on its first import
+        require("serve", feature="Deploying a model")
         dep_id = self.repo.create(version.id, alias, host, port)
         log_path = self._log_dir() / f"{dep_id}.log"
         self.repo.update(dep_id, "options", json.dumps(options), log_path=str(log_path))
