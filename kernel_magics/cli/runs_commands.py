@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from .output import console, duration, print_json, table, when
+from .output import page, print_json, render
 
 
 @click.group()
@@ -24,84 +22,35 @@ def runs() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def runs_ls(experiment, filter_, order_by, limit, as_json) -> None:
     """List runs, newest first (or as --order-by says)."""
-    from ..core.tracking import runs as search
+    from ..core.store import open_store
+    from ..core.views.runs import list_runs, runs_json, runs_table
 
-    frame = search(
-        list(experiment) or None, filter=filter_, order_by=list(order_by) or None, limit=limit
-    )
+    rows = list_runs(open_store(), list(experiment) or None, filter_, list(order_by) or None, limit)
     if as_json:
-        print_json(json.loads(frame.to_json(orient="records", date_format="iso")))
+        print_json(runs_json(rows))
         return
-    metric_cols = [c for c in frame.columns if c.startswith("metrics.")][:4]
-    param_cols = [c for c in frame.columns if c.startswith("params.")][:4]
-    rows = []
-    for r in frame.itertuples(index=False):
-        rec = r._asdict() if hasattr(r, "_asdict") else dict(zip(frame.columns, r, strict=True))
-        rec = dict(zip(frame.columns, r, strict=True))
-        start = rec["start_time"].timestamp() if rec["start_time"] is not None else None
-        end = (
-            rec["end_time"].timestamp()
-            if rec["end_time"] == rec["end_time"] and rec["end_time"] is not None
-            else None
-        )
-        rows.append(
-            [rec["run_id"][:8], rec["experiment"], rec["name"] or "", rec["status"], when(start),
-             duration(end - start if end and start else None)]
-            + [_fmt(rec[c]) for c in metric_cols + param_cols]
-        )  # fmt: skip
-    columns = ["Run", "Experiment", "Name", "Status", "Started", "Duration"]
-    table(None, columns + metric_cols + param_cols, rows)
-
-
-def _fmt(value) -> str:
-    if value is None or value != value:  # None or NaN
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+    render(runs_table(rows))
 
 
 @runs.command("show")
 @click.argument("run_id")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def runs_show(run_id: str, as_json: bool) -> None:
-    """Show one run: status, params, metrics, tags, artifacts, datasets, error."""
-    from ..core.tracking import get_run
+    """Show one run: status, params, metrics, tags, artifacts, datasets, child runs, error.
 
-    record = get_run(run_id)
+    RUN_ID is an id, its first 4+ characters, or `last`. A sweep's child runs are listed with
+    their status and the sweep's objective metric.
+    """
+    from ..core.compare import resolve_run
+    from ..core.store import open_store
+    from ..core.views.runs import run_view
+
+    store = open_store()
+    record = store.runs.get(resolve_run(store, run_id))
     if as_json:
         print_json(record.to_dict())
         return
-    out = console()
-    out.print(f"[bold]Run {record.id}[/bold]  {record.name or ''}")
-    out.print(
-        f"Experiment: {record.experiment}   Source: {record.source}   Status: {record.status}"
-    )
-    out.print(f"Started: {when(record.start_time)}   Duration: {duration(record.duration)}")
-    if record.notebook_path:
-        out.print(f"Notebook: {record.notebook_path}")
-    for title, values in (
-        ("Params", record.params),
-        ("Metrics", record.metrics),
-        ("Tags", record.tags),
-    ):
-        if values:
-            table(title, ["Name", "Value"], [(k, _fmt(v)) for k, v in sorted(values.items())])
-    if record.artifacts:
-        table(
-            "Artifacts",
-            ["Path", "Size", "Type"],
-            [(a["path"], a["size"], a["media_type"]) for a in record.artifacts],
-        )
-    if record.datasets:
-        table(
-            "Datasets",
-            ["Name", "Role", "Rows", "Hash"],
-            [(d["name"], d["role"], d["rows"], d["hash"][:12]) for d in record.datasets],
-        )
-    if record.error:
-        out.print("[bold red]Error[/bold red]")
-        out.print(record.error, markup=False)
+    page(run_view(store, record))
 
 
 @runs.command("rm")
