@@ -17,6 +17,26 @@ def _route(pattern: str) -> str:
     return rf"/{API_NAMESPACE}/{pattern}/?"
 
 
+def routes() -> list[tuple[str, type]]:
+    """Return every route of the REST API with its handler (``openapi.yaml`` is built from it)."""
+    run = f"runs/{ID.format('run_id')}"
+    version = r"notebook_versions/(?P<version_id>\d+)"
+    return [
+        (_route("status"), status.StatusHandler),
+        (_route("experiments"), experiments.ExperimentsHandler),
+        (_route("runs"), runs.RunsHandler),
+        (_route(run), runs.RunItemHandler),
+        (_route(f"{run}/metrics"), runs.RunMetricsHandler),
+        (_route(f"{run}/metrics/(?P<key>.+?)"), runs.RunMetricItemHandler),
+        (_route(f"{run}/artifacts"), runs.RunArtifactsHandler),
+        (_route(f"{run}/artifacts/(?P<path>.+?)"), runs.RunArtifactItemHandler),
+        (_route("notebook_versions"), notebooks.NotebookVersionsHandler),
+        (_route(version), notebooks.NotebookVersionItemHandler),
+        (_route(f"{version}/restore"), notebooks.NotebookRestoreHandler),
+        (_route("notebook_diffs"), notebooks.NotebookDiffHandler),
+    ]
+
+
 class KernelMagicsApp(ExtensionApp):
     """Serve runs, metrics, artifacts and notebook versions of the store to JupyterLab.
 
@@ -116,34 +136,7 @@ class KernelMagicsApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         """Register every route of the REST API (all of them under :data:`API_NAMESPACE`)."""
-        self.handlers.extend(
-            [
-                (_route("status"), status.StatusHandler),
-                (_route("experiments"), experiments.ExperimentsHandler),
-                (_route("runs"), runs.RunsHandler),
-                (_route(f"runs/{ID.format('run_id')}"), runs.RunItemHandler),
-                (_route(f"runs/{ID.format('run_id')}/metrics"), runs.RunMetricsHandler),
-                (
-                    _route(f"runs/{ID.format('run_id')}/metrics/(?P<key>.+?)"),
-                    runs.RunMetricItemHandler,
-                ),
-                (_route(f"runs/{ID.format('run_id')}/artifacts"), runs.RunArtifactsHandler),
-                (
-                    _route(f"runs/{ID.format('run_id')}/artifacts/(?P<path>.+?)"),
-                    runs.RunArtifactItemHandler,
-                ),
-                (_route("notebook_versions"), notebooks.NotebookVersionsHandler),
-                (
-                    _route(r"notebook_versions/(?P<version_id>\d+)"),
-                    notebooks.NotebookVersionItemHandler,
-                ),
-                (
-                    _route(r"notebook_versions/(?P<version_id>\d+)/restore"),
-                    notebooks.NotebookRestoreHandler,
-                ),
-                (_route("notebook_diffs"), notebooks.NotebookDiffHandler),
-            ]
-        )
+        self.handlers.extend(routes())
 
     async def stop_extension(self) -> None:
         """Stop the in-server scheduler (its running notebooks finish under their lease)."""

@@ -3,25 +3,28 @@
 Every error a handler raises ends up in :meth:`MlopsHandler.write_error`, the one place that
 turns exceptions into HTTP answers:
 
-============================  ======
-exception                      status
-============================  ======
-``ValidationError``             400
-``pydantic.ValidationError``    400
-``NotFoundError``               404
-``ConflictError``               409
-``tornado.web.HTTPError``       its own
-anything else                   500 (logged; the client sees no traceback)
-============================  ======
+=====================================================  ======
+exception                                               status
+=====================================================  ======
+``ValidationError``, ``pydantic.ValidationError``       400
+``NotFoundError``                                       404
+``ConflictError``                                       409
+``tornado.web.HTTPError``                               its own
+an ``OSError`` on a path the client gave (see below)    4xx
+anything else                                           500 (logged; the client sees no traceback)
+=====================================================  ======
+
+Filesystem errors map by kind: a missing file or folder is 404, an existing one 409, a folder
+where a file was expected (or a name too long, a symlink loop) 400, no permission 403. Messages
+never show the server's absolute root: paths in them are relative to the Jupyter root.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-import time
-from typing import Any, TypeVar
-from urllib.parse import unquote
+from typing import Any, ClassVar, TypeVar
 
 import pydantic
 from jupyter_server.base.handlers import APIHandler
@@ -30,13 +33,29 @@ from tornado import web
 
 from kernel_magics.errors import ConflictError, KernelMagicsError, NotFoundError, ValidationError
 
-Model = TypeVar("Model", bound=pydantic.BaseModel)
+from . import paths
+from .contract import Operation
+from .models import ErrorResponse, Request, Response
 
-#: How often (seconds) listing runs also looks for runs whose process died.
-REAP_EVERY_S = 10.0
+RequestModel = TypeVar("RequestModel", bound=Request)
 
 #: The resource name JupyterLab authorizers see (``@authorized`` checks ``mlops:read`` etc.).
 AUTH_RESOURCE = "mlops"
+
+#: Query arguments that belong to Jupyter itself (``?token=`` logs in, as on Jupyter's own
+#: routes); they are removed before a query model sees the arguments.
+JUPYTER_QUERY_ARGUMENTS = ("token", "_xsrf")
+
+#: ``errno`` values of a path the client got wrong (not of a server in trouble).
+_BAD_PATH_ERRNOS = {errno.ENAMETOOLONG: 400, errno.ELOOP: 400, errno.EROFS: 403}
+
+_OS_STATUS: tuple[tuple[type[OSError], int], ...] = (
+    (FileNotFoundError, 404),
+    (NotADirectoryError, 404),
+    (FileExistsError, 409),
+    (IsADirectoryError, 400),
+    (PermissionError, 403),
+)
 
 
 def status_for(exc: BaseException) -> int:
@@ -49,6 +68,11 @@ def status_for(exc: BaseException) -> int:
         return 404
     if isinstance(exc, ConflictError):
         return 409
+    if isinstance(exc, OSError) and not isinstance(exc, KernelMagicsError):
+        for kind, status in _OS_STATUS:
+            if isinstance(exc, kind):
+                return status
+        return _BAD_PATH_ERRNOS.get(exc.errno or 0, 500)
     return 500
 
 
@@ -64,18 +88,22 @@ def message_for(exc: BaseException, status: int) -> str:
         return exc.log_message or exc.reason or f"HTTP {status}"
     if isinstance(exc, KernelMagicsError):  # written for users: names the problem and the fix
         return str(exc)
+    if isinstance(exc, OSError) and status < 500:  # the strerror only: the file name is theirs
+        return f"Cannot use that path: {exc.strerror or type(exc).__name__}."
     return "Internal error in the jupyter-mlops server extension; see the server log."
 
 
 class MlopsHandler(ExtensionHandlerMixin, APIHandler):
     """Base of every ``/mlops/api`` handler.
 
-    Subclasses define verb methods decorated with ``@tornado.web.authenticated`` and
+    Subclasses declare an :class:`~kernel_magics.server.contract.Operation` per verb in
+    ``operations`` and define the verb methods decorated with ``@tornado.web.authenticated`` and
     ``@authorized`` (a test enumerates the routes and fails on any method without both); they
-    parse input with :meth:`query_model` / :meth:`body_model`, call core, and :meth:`write_json`.
+    parse input with :meth:`parse_query` / :meth:`parse_body`, call core, and :meth:`respond`.
     """
 
     auth_resource = AUTH_RESOURCE
+    operations: ClassVar[dict[str, Operation]] = {}
 
     @property
     def store(self):
@@ -87,86 +115,82 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
 
         return open_store(self.settings["km_location"])
 
-    def reap_now_and_then(self) -> None:
-        """Mark runs whose process died ``crashed`` (at most every ``REAP_EVERY_S`` seconds).
+    @property
+    def operation(self) -> Operation:
+        """The contract of the verb being served."""
+        return self.operations[self.request.method.lower()]
 
-        The panel must never show a run as ``running`` forever after its kernel was killed.
-        """
-        now = time.monotonic()
-        if now - self.settings.get("km_last_reap", float("-inf")) >= REAP_EVERY_S:
-            self.settings["km_last_reap"] = now
-            self.store.runs.reap()
-
-    def query_model(self, model: type[Model]) -> Model:
-        """Validate the query string against a pydantic model (400 on bad input)."""
+    # -- input ---------------------------------------------------------------------------------
+    def parse_query(self, model: type[RequestModel]) -> RequestModel:
+        """Validate the query string against the operation's query model (400 on bad input)."""
+        self._check_declared(model, self.operation.query, "query")
         values: dict[str, Any] = {}
         for name in self.request.query_arguments:
+            if name in JUPYTER_QUERY_ARGUMENTS:
+                continue
             raw = self.get_query_arguments(name)
             if name.isdigit() and raw == [""]:
                 continue  # the cache buster ServerConnection.makeRequest appends to GETs
             values[name] = raw if len(raw) > 1 else raw[0]
         return model.model_validate(values)  # other unknown arguments are refused
 
-    def body_model(self, model: type[Model]) -> Model:
-        """Validate the JSON body against a pydantic model (400 on bad input)."""
-        body = self.request.body or b"{}"
+    def parse_body(self, model: type[RequestModel]) -> RequestModel:
+        """Validate the JSON body against the operation's body model (400 on bad input).
+
+        The body is decoded once, as JSON; strings in it are used as sent.
+        """
+        self._check_declared(model, self.operation.body, "body")
         try:
-            data = json.loads(body)
+            data = json.loads(self.request.body or b"{}")
         except ValueError:
             raise ValidationError("The request body is not valid JSON.") from None
         return model.model_validate(data)
 
-    def write_json(self, data: Any, status: int = 200) -> None:
-        """Send ``data`` as JSON."""
-        self.set_status(status)
+    # -- output --------------------------------------------------------------------------------
+    def respond(self, model: type[Response], data: Any) -> None:
+        """Serialize ``data`` through the operation's response model and send it.
+
+        A handler whose answer breaks its own contract is a bug: 500, logged with the reason.
+        """
+        self._check_declared(model, self.operation.response, "response")
+        try:
+            payload = model.model_validate(data)
+        except pydantic.ValidationError as exc:
+            raise RuntimeError(f"The answer breaks {model.__name__}: {exc}") from exc
+        self.set_status(self.operation.status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(data, default=str))
+        self.finish(payload.model_dump_json(by_alias=True))
+
+    def _check_declared(self, model: type, declared: type | None, what: str) -> None:
+        if model is not declared:
+            raise RuntimeError(
+                f"{type(self).__name__}.{self.request.method.lower()} uses {model.__name__} "
+                f"as its {what} but declares {getattr(declared, '__name__', None)}."
+            )
 
     # -- paths ---------------------------------------------------------------------------------
     @property
     def root_dir(self) -> str:
-        """The Jupyter root directory (the contents manager's, else the server's)."""
+        """The Jupyter root directory (the contents manager's, else the server's), resolved."""
         root = getattr(self.contents_manager, "root_dir", None) or self.serverapp.root_dir
         return os.path.realpath(os.path.expanduser(root))
 
     def notebook_file(self, api_path: str) -> str:
         """Map a Jupyter path (relative to the root) to a file inside the root.
 
-        Raises
-        ------
-        ValidationError
-            For absolute paths, ``..`` segments (also percent-encoded), NUL bytes, or a path
-            whose resolved location (symlinks followed) leaves the root directory.
+        See :func:`kernel_magics.server.paths.resolve_in_root` for what is refused (400).
         """
-        decoded = unquote(api_path or "")
-        if not decoded.strip() or "\x00" in decoded:
-            raise ValidationError("Give the notebook's path relative to the Jupyter root.")
-        norm = decoded.replace("\\", "/")
-        parts = norm.split("/")
-        if norm.startswith("/") or os.path.isabs(decoded) or ".." in parts or ":" in parts[0]:
-            raise ValidationError(
-                f"Notebook path {api_path!r} must be relative to the Jupyter root, without '..'."
-            )
-        root = self.root_dir
-        target = os.path.realpath(os.path.join(root, *[p for p in parts if p not in ("", ".")]))
-        if os.path.commonpath([root, target]) != root:
-            raise ValidationError(f"Notebook path {api_path!r} resolves outside the Jupyter root.")
-        return target
+        return paths.resolve_in_root(self.root_dir, api_path)
 
     def notebook_keys(self, api_path: str) -> list[str]:
         """Return the spellings a notebook may be recorded under (absolute and relative)."""
         target = self.notebook_file(api_path)
-        relative = os.path.relpath(target, self.root_dir).replace(os.sep, "/")
-        return list(dict.fromkeys([target, relative]))
+        relative = paths.relative_to_root(self.root_dir, target)
+        return list(dict.fromkeys([target, relative or target]))
 
     def jupyter_path(self, path: str | None) -> str | None:
         """Return the Jupyter path of a file inside the root (None when outside or unknown)."""
-        if not path:
-            return None
-        absolute = os.path.realpath(os.path.join(self.root_dir, path))
-        if os.path.commonpath([self.root_dir, absolute]) != self.root_dir:
-            return None
-        return os.path.relpath(absolute, self.root_dir).replace(os.sep, "/")
+        return paths.relative_to_root(self.root_dir, path)
 
     # -- errors --------------------------------------------------------------------------------
     def write_error(self, status_code: int, **kwargs: Any) -> None:
@@ -181,7 +205,8 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
         self.clear()
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"message": message, "reason": self._reason}))
+        answer = ErrorResponse(message=paths.scrub(message, self.root_dir), reason=self._reason)
+        self.finish(answer.model_dump_json())
 
     def log_exception(self, typ, value, tb) -> None:  # noqa: D102 - tornado hook
         if isinstance(value, web.HTTPError):

@@ -268,10 +268,18 @@ async def test_an_unexpected_error_is_a_500_without_traceback(jp_fetch, seed, st
     assert "server log" in body["message"]
 
 
-async def test_an_in_order_run_has_no_warning(jp_fetch, seed):
-    run_id = seed.run("e", tags={"mlops.execution_order": "in_order", "mlops.warning.gpu": "slow"})
+async def test_an_in_order_run_shows_only_the_warnings_the_kernel_wrote(jp_fetch, seed):
+    # Given the tags a tracked cell writes: in order, and two warnings, one per line
+    from kernel_magics.core.names import Tag
+
+    run_id = seed.run(
+        "e",
+        tags={Tag.EXECUTION_ORDER: "in_order", Tag.WARNINGS: "GPU is slow\nfigure 2 not stored"},
+    )
+    # When
     data = await fetch_json(jp_fetch, "mlops", "api", "runs", run_id)
-    assert data["warnings"] == ["slow"]
+    # Then no "unordered" warning, and each line of mlops.warnings is one warning
+    assert data["warnings"] == ["GPU is slow", "figure 2 not stored"]
 
 
 async def test_jupyterlab_cache_buster_is_accepted(

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import os
+
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from kernel_magics.core import notebooks as nb
-from kernel_magics.errors import ValidationError
+from kernel_magics.errors import NotFoundError, ValidationError
 
+from .. import paths
 from ..base import MlopsHandler
-from ..models import DiffNotebooksQuery, ListNotebookVersionsQuery, RestoreNotebookVersion
+from ..contract import Operation
+from ..models import (
+    DescribeNotebookVersionResponse,
+    DiffNotebooksQuery,
+    DiffNotebooksResponse,
+    ListNotebookVersionsQuery,
+    ListNotebookVersionsResponse,
+    RestoreNotebookVersionRequest,
+    RestoreNotebookVersionResponse,
+)
 
 
 class _NotebookHandler(MlopsHandler):
@@ -36,65 +48,141 @@ class _NotebookHandler(MlopsHandler):
 class NotebookVersionsHandler(_NotebookHandler):
     """The version history of one notebook, newest first."""
 
+    operations = {
+        "get": Operation(
+            "The version history of a notebook, newest first, each with the runs that used it.",
+            ListNotebookVersionsResponse,
+            query=ListNotebookVersionsQuery,
+            errors=(400,),
+        )
+    }
+
     @web.authenticated
     @authorized
     def get(self) -> None:
-        """Return ``{"path", "versions": [...]}``; each version lists the runs that used it."""
-        query = self.query_model(ListNotebookVersionsQuery)
+        """Answer a :class:`ListNotebookVersionsResponse`."""
+        query = self.parse_query(ListNotebookVersionsQuery)
         keys = self.notebook_keys(query.path)
         versions = nb.list_notebook_versions(self.store, keys)
-        self.write_json({"path": query.path, "versions": [self.describe(v) for v in versions]})
+        self.respond(
+            ListNotebookVersionsResponse,
+            {"path": query.path, "versions": [self.describe(v) for v in versions]},
+        )
 
 
 class NotebookVersionItemHandler(_NotebookHandler):
     """One version's metadata and notebook content."""
 
+    operations = {
+        "get": Operation(
+            "A version's metadata and its notebook content (nbformat JSON).",
+            DescribeNotebookVersionResponse,
+            errors=(404,),
+        )
+    }
+
     @web.authenticated
     @authorized
     def get(self, version_id: str) -> None:
-        """Return the version and ``content`` (the nbformat JSON)."""
+        """Answer a :class:`DescribeNotebookVersionResponse`."""
         version = self.version_in_root(int(version_id))
         data = self.describe(version)
         data["content"] = nb.get_notebook_content(self.store, version.id)
-        self.write_json(data)
+        self.respond(DescribeNotebookVersionResponse, data)
 
 
 class NotebookRestoreHandler(_NotebookHandler):
-    """Write a version to a new file next to the notebook; never overwrite."""
+    """Write a version to a new file inside the root; never overwrite."""
+
+    operations = {
+        "post": Operation(
+            "Write a version to a new file inside the Jupyter root; never overwrites.",
+            RestoreNotebookVersionResponse,
+            body=RestoreNotebookVersionRequest,
+            status=201,
+            errors=(400, 404, 409),
+        )
+    }
 
     @web.authenticated
     @authorized
     def post(self, version_id: str) -> None:
-        """Create the file and return ``{"path", "version_id"}`` with 201 (409 if it exists)."""
-        body = self.body_model(RestoreNotebookVersion)
+        """Create the file and answer a :class:`RestoreNotebookVersionResponse` (201)."""
+        body = self.parse_body(RestoreNotebookVersionRequest)
         version = self.version_in_root(int(version_id))
-        target = next_to = None
         if body.path:
             target = self.notebook_file(body.path)
             if not target.endswith(".ipynb"):
                 raise ValidationError("A restored notebook's path must end with .ipynb.")
+            self.require_folder(os.path.dirname(target))
+            written = nb.restore_notebook_version(self.store, version.id, target)
         else:
-            next_to = self.notebook_file(body.next_to) if body.next_to else version.path
-        written = nb.restore_notebook_version(self.store, version.id, target, next_to=next_to)
-        self.write_json({"path": self.jupyter_path(written), "version_id": version.id}, status=201)
+            next_to = self.copy_base(body.next_to, version)
+            written = nb.restore_notebook_version(self.store, version.id, next_to=next_to)
+        self.respond(
+            RestoreNotebookVersionResponse,
+            {"path": self.jupyter_path(written), "version_id": version.id},
+        )
+
+    def copy_base(self, next_to: str | None, version: nb.NotebookVersion) -> str:
+        """Return the path whose folder and stem name the copy, checked to be inside the root.
+
+        ``next_to`` may name a notebook (the copy goes beside it, named after it) or a folder
+        (the copy goes into it, named after the version's notebook); without it the copy goes
+        beside the version's own notebook.
+        """
+        if next_to is None:
+            base = os.path.realpath(version.path)
+        else:
+            base = self.notebook_file(next_to)
+            if os.path.isdir(base):
+                base = os.path.join(base, os.path.basename(version.path))
+        self.require_folder(os.path.dirname(base))
+        return base
+
+    def require_folder(self, folder: str) -> None:
+        """Refuse a folder outside the root (400) or one that does not exist (404)."""
+        if not paths.inside(self.root_dir, os.path.realpath(folder)):
+            raise ValidationError("The copy would be written outside the Jupyter root.")
+        if not os.path.isdir(folder):
+            raise NotFoundError(
+                f"The folder {self.jupyter_path(folder) or '?'!r} does not exist under the "
+                "Jupyter root; create it first or restore next to an existing notebook."
+            )
 
 
 class NotebookDiffHandler(_NotebookHandler):
     """A cell-by-cell diff of two versions, or of a version and the file as saved now."""
 
+    operations = {
+        "get": Operation(
+            "Cell-by-cell diff of two versions, or of a version and the notebook as saved now.",
+            DiffNotebooksResponse,
+            query=DiffNotebooksQuery,
+            errors=(400, 404),
+        )
+    }
+
     @web.authenticated
     @authorized
     def get(self) -> None:
-        """Return ``{"a", "b", "cells": [...], "summary": {...}}``."""
-        query = self.query_model(DiffNotebooksQuery)
+        """Answer a :class:`DiffNotebooksResponse`."""
+        query = self.parse_query(DiffNotebooksQuery)
         sides = []
         for ref in (query.a, query.b):
             if ref == "current":
-                if not query.path:
-                    raise ValidationError("Comparing with 'current' needs the notebook's path.")
-                sides.append(nb.read_notebook_file(self.notebook_file(query.path)))
+                sides.append(self.current(query.path))
             else:
                 version = self.version_in_root(int(ref))
                 sides.append(nb.get_notebook_content(self.store, version.id))
         diff = nb.diff_notebooks(sides[0], sides[1])
-        self.write_json({"a": query.a, "b": query.b, **diff})
+        self.respond(DiffNotebooksResponse, {"a": query.a, "b": query.b, **diff})
+
+    def current(self, api_path: str | None) -> dict:
+        """Read the notebook at ``api_path`` as saved now (404 naming it relative to the root)."""
+        if not api_path:
+            raise ValidationError("Comparing with 'current' needs the notebook's path.")
+        target = self.notebook_file(api_path)
+        if not os.path.isfile(target) and not os.path.isdir(target):
+            raise NotFoundError(f"No notebook at {self.jupyter_path(target)!r} under the root.")
+        return nb.read_notebook_file(target)

@@ -1,4 +1,9 @@
-"""``/mlops/api/runs``: run lists (filter, sort, pages), run detail, metric series, artifacts."""
+"""``/mlops/api/runs``: run lists (filter, sort, pages), run detail, metric series, artifacts.
+
+Every handler here only reads: a run whose process died is *shown* as ``crashed`` by the store's
+reads, and persisting that status is the store's one writer's job (a timer in a live process,
+``mlops runs reap``, the scheduler), so a read-only database can serve the panel.
+"""
 
 from __future__ import annotations
 
@@ -9,46 +14,47 @@ from urllib.parse import quote
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from kernel_magics.errors import KernelMagicsError, ValidationError
+from kernel_magics.core.names import run_warnings
+from kernel_magics.errors import KernelMagicsError, NotFoundError, ValidationError
 
 from ..base import MlopsHandler
-from ..models import DescribeMetricQuery, ListRunsQuery, ListRunsResponse
+from ..contract import Operation
+from ..models import (
+    DescribeMetricQuery,
+    DescribeMetricResponse,
+    DescribeRunResponse,
+    DownloadArtifactQuery,
+    ListRunArtifactsResponse,
+    ListRunMetricsResponse,
+    ListRunsQuery,
+    ListRunsResponse,
+)
 
 #: Media types a browser could execute if opened from the Jupyter origin.
 ACTIVE_TYPES = ("text/html", "image/svg+xml", "application/xhtml+xml", "text/xml",
                 "application/xml", "application/javascript", "text/javascript")  # fmt: skip
 
 
-def run_warnings(tags: dict[str, str]) -> list[str]:
-    """Return the warnings the magics left on a run as tags.
-
-    ``mlops.execution_order = unordered`` (with ``mlops.execution_order.reason``) means the
-    cells ran out of order, so the stored notebook version may not reproduce the run; tags
-    named ``mlops.warning.*`` carry any other warning.
-    """
-    found = []
-    if tags.get("mlops.execution_order") == "unordered":
-        reason = tags.get("mlops.execution_order.reason") or "cells ran out of order"
-        found.append(
-            f"Unordered: {reason}. The notebook version may not reproduce this run; "
-            "restart the kernel and run all cells to get a reproducible run."
-        )
-    found += [value for key, value in sorted(tags.items()) if key.startswith("mlops.warning.")]
-    return found
-
-
 class RunsHandler(MlopsHandler):
     """List runs: one experiment's or one notebook's, filtered, sorted, a page at a time."""
+
+    operations = {
+        "get": Operation(
+            "One page of runs, filtered and sorted in SQL.",
+            ListRunsResponse,
+            query=ListRunsQuery,
+            errors=(400, 404),
+        )
+    }
 
     @web.authenticated
     @authorized
     def get(self) -> None:
-        """Return a :class:`ListRunsResponse`."""
+        """Answer a :class:`ListRunsResponse`."""
         from kernel_magics.core.store.search import parse_filter
         from kernel_magics.core.store.summaries import run_summaries
 
-        query = self.query_model(ListRunsQuery)
-        self.reap_now_and_then()
+        query = self.parse_query(ListRunsQuery)
         limit_max = self.settings.get("km_max_page_size", 500)
         if query.limit > limit_max:
             raise ValidationError(f"limit must be at most {limit_max}; page with offset instead.")
@@ -66,27 +72,37 @@ class RunsHandler(MlopsHandler):
             count=True,
         )
         rows = run_summaries(self.store, page.run_ids)
-        response = ListRunsResponse(
-            runs=rows,
-            total=page.total,
-            limit=query.limit,
-            offset=query.offset,
-            metric_keys=sorted({k for r in rows for k in r["metrics"]}),
-            param_keys=sorted({k for r in rows for k in r["params"]}),
+        self.respond(
+            ListRunsResponse,
+            {
+                "runs": rows,
+                "total": page.total,
+                "limit": query.limit,
+                "offset": query.offset,
+                "metric_keys": sorted({k for r in rows for k in r["metrics"]}),
+                "param_keys": sorted({k for r in rows for k in r["params"]}),
+            },
         )
-        self.write_json(response.model_dump())
 
 
 class RunItemHandler(MlopsHandler):
     """One run with everything logged into it."""
 
+    operations = {
+        "get": Operation(
+            "One run with params, latest metrics, tags, artifacts, environment, notebook "
+            "version and warnings.",
+            DescribeRunResponse,
+            errors=(404,),
+        )
+    }
+
     @web.authenticated
     @authorized
     def get(self, run_id: str) -> None:
-        """Return the run, its notebook version, its environment and its warnings."""
+        """Answer a :class:`DescribeRunResponse`."""
         from kernel_magics.core.notebooks import get_notebook_version
 
-        self.reap_now_and_then()
         record = self.store.runs.get(run_id)
         data = record.to_dict()
         data["metric_keys"] = sorted(record.metrics)
@@ -105,54 +121,92 @@ class RunItemHandler(MlopsHandler):
                 data["environment"] = json.loads(raw)
             except (KernelMagicsError, ValueError) as exc:
                 data["warnings"].append(f"The run's environment could not be read: {exc}")
-        self.write_json(data)
+        self.respond(DescribeRunResponse, data)
 
 
 class RunMetricsHandler(MlopsHandler):
     """The names of the metrics a run logged."""
 
+    operations = {
+        "get": Operation(
+            "The names of the metrics a run logged.", ListRunMetricsResponse, errors=(404,)
+        )  # fmt: skip
+    }
+
     @web.authenticated
     @authorized
     def get(self, run_id: str) -> None:
-        """Return ``{"run_id", "keys"}``."""
+        """Answer a :class:`ListRunMetricsResponse`."""
         run_id = self.store.runs.resolve_id(run_id)
         self.store.runs.get(run_id)  # 404 for an unknown run
-        self.write_json({"run_id": run_id, "keys": self.store.runs.metric_keys(run_id)})
+        keys = self.store.runs.metric_keys(run_id)
+        self.respond(ListRunMetricsResponse, {"run_id": run_id, "keys": keys})
 
 
 class RunMetricItemHandler(MlopsHandler):
     """One metric's series, evenly thinned when longer than ``max_points``."""
 
+    operations = {
+        "get": Operation(
+            "One metric series in step order, evenly thinned to max_points (the last point is "
+            "kept).",
+            DescribeMetricResponse,
+            query=DescribeMetricQuery,
+            errors=(400, 404),
+        )
+    }
+
     @web.authenticated
     @authorized
     def get(self, run_id: str, key: str) -> None:
-        """Return ``{"run_id", "key", "points": [{"step", "timestamp", "value"}], ...}``."""
-        query = self.query_model(DescribeMetricQuery)
+        """Answer a :class:`DescribeMetricResponse`."""
+        query = self.parse_query(DescribeMetricQuery)
         limit = self.settings.get("km_max_metric_points", 2000)
         max_points = min(query.max_points or limit, limit)
         run_id = self.store.runs.resolve_id(run_id)
         points = self.store.runs.metric_history(run_id, key, max_points=max_points)
         if not points and key not in self.store.runs.metric_keys(run_id):
-            from kernel_magics.errors import NotFoundError
-
             raise NotFoundError(f"Run {run_id[:8]} logged no metric {key!r}.")
-        self.write_json({"run_id": run_id, "key": key, "max_points": max_points, "points": points})
+        self.respond(
+            DescribeMetricResponse,
+            {"run_id": run_id, "key": key, "max_points": max_points, "points": points},
+        )
 
 
 class RunArtifactsHandler(MlopsHandler):
     """The artifacts of a run (path, size, media type, hash)."""
 
+    operations = {
+        "get": Operation("The artifacts of a run.", ListRunArtifactsResponse, errors=(404,))
+    }
+
     @web.authenticated
     @authorized
     def get(self, run_id: str) -> None:
-        """Return ``{"run_id", "artifacts": [...]}``."""
+        """Answer a :class:`ListRunArtifactsResponse`."""
         run_id = self.store.runs.resolve_id(run_id)
         self.store.runs.get(run_id)  # 404 for an unknown run
-        self.write_json({"run_id": run_id, "artifacts": self.store.artifacts.list(run_id)})
+        artifacts = self.store.artifacts.list(run_id)
+        self.respond(ListRunArtifactsResponse, {"run_id": run_id, "artifacts": artifacts})
 
 
 class RunArtifactItemHandler(MlopsHandler):
     """Download one artifact with its content type (hash-checked)."""
+
+    operations = {
+        "get": Operation(
+            "Download an artifact (hash-checked) with its content type.",
+            None,
+            query=DownloadArtifactQuery,
+            errors=(400, 404),
+            media_type="*/*",
+            description=(
+                "Served with `X-Content-Type-Options: nosniff` and a sandboxing "
+                "Content-Security-Policy. HTML, SVG, XML and JavaScript are always sent as "
+                "attachments; `download=1` forces it."
+            ),
+        )
+    }
 
     @web.authenticated
     @authorized
@@ -160,6 +214,7 @@ class RunArtifactItemHandler(MlopsHandler):
         """Send the artifact's bytes; ``?download=1`` asks the browser to save it."""
         from kernel_magics.core.store.artifacts import normalize_artifact_path
 
+        query = self.parse_query(DownloadArtifactQuery)
         clean = normalize_artifact_path(path)  # 400 for '..', absolute or empty paths
         run_id = self.store.runs.resolve_id(run_id)
         data, media_type = self.store.artifacts.read(run_id, clean)
@@ -169,7 +224,7 @@ class RunArtifactItemHandler(MlopsHandler):
         self.set_header("Content-Security-Policy", "sandbox; default-src 'none'; img-src data:; "
                         "style-src 'unsafe-inline'")  # fmt: skip
         name = quote(os.path.basename(clean), safe="")
-        attach = self.get_query_argument("download", "0") not in ("0", "", "false")
+        attach = query.download not in ("0", "", "false")
         active = media_type.split(";")[0].strip().lower() in ACTIVE_TYPES
         disposition = "attachment" if attach or active else "inline"
         self.set_header("Content-Disposition", f"{disposition}; filename*=UTF-8''{name}")

@@ -6,6 +6,8 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..base import MlopsHandler
+from ..contract import Operation
+from ..models import DescribeStatusResponse
 
 
 def redact(url: str) -> str:
@@ -21,20 +23,27 @@ def redact(url: str) -> str:
 class StatusHandler(MlopsHandler):
     """The extension's version and where its store lives."""
 
+    operations = {
+        "get": Operation(
+            "Extension version and where the store lives (passwords hidden).",
+            DescribeStatusResponse,
+        )
+    }
+
     @web.authenticated
     @authorized
     def get(self) -> None:
-        """Return ``{"version", "store_uri", "artifacts_uri", "reason"}``."""
+        """Answer a :class:`DescribeStatusResponse`."""
         from kernel_magics import __version__
 
         location = self.store.location
-        self.write_json(
+        artifacts = location.artifacts_uri
+        self.respond(
+            DescribeStatusResponse,
             {
                 "version": __version__,
                 "store_uri": redact(location.store_uri),
-                "artifacts_uri": redact(location.artifacts_uri)
-                if "://" in location.artifacts_uri
-                else location.artifacts_uri,
+                "artifacts_uri": redact(artifacts) if "://" in artifacts else artifacts,
                 "reason": location.reason,
-            }
+            },
         )

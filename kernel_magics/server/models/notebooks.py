@@ -1,0 +1,128 @@
+"""Models of ``/mlops/api/notebook_versions`` and ``/mlops/api/notebook_diffs``."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from .base import Request, Response
+
+#: A Jupyter path (relative to the root) as a client sends it.
+_PATH = {"min_length": 1, "max_length": 4096}
+
+
+class NotebookVersion(Response):
+    """A stored version of a notebook."""
+
+    id: int = Field(description="Version id")
+    path: str = Field(description="Absolute path when recorded")
+    jupyter_path: str | None = Field(description="Path relative to the Jupyter root")
+    blob_hash: str = Field(description="Content digest")
+    short_hash: str = Field(description="First 10 characters of the digest")
+    size: int | None = Field(description="File size in bytes")
+    created_at: float = Field(description="UTC epoch seconds")
+    run_ids: list[str] = Field(description="Runs that used this version, newest first")
+
+
+class ListNotebookVersionsQuery(Request):
+    """``GET /mlops/api/notebook_versions``: the notebook whose history to list."""
+
+    path: str = Field(..., **_PATH, description="Jupyter path; must stay inside the root")
+
+
+class ListNotebookVersionsResponse(Response):
+    """``GET /mlops/api/notebook_versions``: a notebook's versions, newest first."""
+
+    path: str = Field(description="The Jupyter path asked for")
+    versions: list[NotebookVersion] = Field(description="Newest first")
+
+
+class DescribeNotebookVersionResponse(NotebookVersion):
+    """``GET /mlops/api/notebook_versions/{version_id}``: a version and its notebook."""
+
+    content: dict[str, Any] = Field(description="The notebook (nbformat JSON)")
+
+
+class DiffNotebooksQuery(Request):
+    """``GET /mlops/api/notebook_diffs``: two versions, or a version and the file on disk.
+
+    ``a`` and ``b`` are version ids or ``current`` (the notebook at ``path`` as saved now).
+    """
+
+    a: str = Field(..., pattern=r"^(\d+|current)$", description="Older side")
+    b: str = Field(..., pattern=r"^(\d+|current)$", description="Newer side")
+    path: str | None = Field(None, **_PATH, description="Needed when a or b is current")
+
+
+class OutputSummary(Response):
+    """A cell output reduced for comparison."""
+
+    output_type: str = Field(description="stream, execute_result, display_data or error")
+    text: str = Field(description="Text of the output")
+    media: list[str] = Field(description="Rich MIME types present")
+
+
+class DiffLine(Response):
+    """One line of a source diff."""
+
+    op: Literal[" ", "-", "+"] = Field(description="' ' kept, '-' removed, '+' added")
+    text: str = Field(description="The line")
+
+
+CellStatus = Literal["added", "removed", "changed", "unchanged"]
+
+
+class CellDiff(Response):
+    """One aligned cell of a notebook diff."""
+
+    status: CellStatus = Field(description="What happened to the cell")
+    cell_type: str = Field(description="code, markdown or raw")
+    a_index: int | None = Field(description="Index in the older notebook")
+    b_index: int | None = Field(description="Index in the newer notebook")
+    source_changed: bool = Field(description="Whether the source differs")
+    outputs_changed: bool = Field(description="Whether the outputs differ")
+    source_a: str = Field(description="Older source")
+    source_b: str = Field(description="Newer source")
+    source_diff: list[DiffLine] = Field(description="Line diff of the source")
+    outputs_a: list[OutputSummary] = Field(description="Older outputs")
+    outputs_b: list[OutputSummary] = Field(description="Newer outputs")
+
+
+class DiffSummary(Response):
+    """How many cells a diff counts by status."""
+
+    added: int
+    removed: int
+    changed: int
+    unchanged: int
+
+
+class DiffNotebooksResponse(Response):
+    """``GET /mlops/api/notebook_diffs``: the aligned cells and their counts."""
+
+    a: str = Field(description="Older side: a version id or current")
+    b: str = Field(description="Newer side: a version id or current")
+    cells: list[CellDiff] = Field(description="Aligned cells")
+    summary: DiffSummary = Field(description="Counts by status")
+
+
+class RestoreNotebookVersionRequest(Request):
+    """``POST /mlops/api/notebook_versions/{version_id}/restore``: where to write the copy.
+
+    ``path`` names the new file exactly (409 if it exists); otherwise ``next_to`` (default: the
+    notebook the version came from; a folder also works) picks the folder and the file is named
+    ``<stem>.v<id>.ipynb``. Either way the file must land inside the Jupyter root.
+    """
+
+    path: str | None = Field(None, **_PATH, description="Exact new file (.ipynb); 409 if taken")
+    next_to: str | None = Field(
+        None, **_PATH, description="A notebook (or folder) whose folder gets <stem>.v<id>.ipynb"
+    )
+
+
+class RestoreNotebookVersionResponse(Response):
+    """``POST /mlops/api/notebook_versions/{version_id}/restore``: the file written."""
+
+    path: str = Field(description="Jupyter path of the new file")
+    version_id: int = Field(description="The version restored")

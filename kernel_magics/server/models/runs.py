@@ -1,0 +1,160 @@
+"""Models of ``/mlops/api/runs``: run lists, run detail, metric series and artifacts."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from kernel_magics.core.names import RUN_SOURCES, RUN_STATUSES
+
+from .base import Request, Response
+from .notebooks import NotebookVersion
+
+#: The statuses and sources of ``core.names``, as types (``api.ts`` mirrors them; a test checks).
+RunStatus = Literal[RUN_STATUSES]  # type: ignore[valid-type]
+RunSource = Literal[RUN_SOURCES]  # type: ignore[valid-type]
+
+
+class ListRunsQuery(Request):
+    """``GET /mlops/api/runs``: which runs, in which order, which page."""
+
+    experiment: str | None = Field(
+        None, max_length=255, description="Only this experiment's runs (404 if unknown)"
+    )
+    notebook: str | None = Field(
+        None, max_length=4096, description="Only this notebook's runs (Jupyter path)"
+    )
+    filter: str | None = Field(
+        None, max_length=4000, description="Filter, e.g. metrics.acc > 0.9 and params.C = '0.1'"
+    )
+    order_by: list[str] = Field(
+        default_factory=list, description="Sort keys, comma-separated: metrics.acc DESC,start_time"
+    )
+    limit: int = Field(50, ge=1, description="Page size, at most KernelMagicsApp.max_page_size")
+    offset: int = Field(0, ge=0, description="First row of the page")
+
+    @field_validator("order_by", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+
+class RunSummary(Response):
+    """One row of the runs table."""
+
+    id: str = Field(description="32 hex characters")
+    name: str | None = Field(description="Optional run name")
+    experiment: str = Field(description="Experiment name")
+    status: RunStatus = Field(description="Lifecycle status; a dead run shows as crashed")
+    source: RunSource = Field(description="What made the run")
+    start_time: float = Field(description="UTC epoch seconds")
+    end_time: float | None = Field(description="UTC epoch seconds, null while running")
+    duration: float | None = Field(description="Seconds, null while running")
+    notebook_path: str | None = Field(description="Absolute path of the notebook that made it")
+    notebook_version_id: int | None = Field(description="The notebook version the run used")
+    parent_run_id: str | None = Field(description="Parent run of a sweep")
+    user: str | None = Field(None, description="Who ran it")
+    params: dict[str, str] = Field(description="Parameters (strings)")
+    metrics: dict[str, float] = Field(description="Latest value of each metric")
+    tags: dict[str, str] = Field(description="Tags")
+
+
+class ListRunsResponse(Response):
+    """One page of runs plus what a table needs to lay it out."""
+
+    runs: list[RunSummary] = Field(description="The page")
+    total: int = Field(description="Rows that matched in all")
+    limit: int = Field(description="Page size used")
+    offset: int = Field(description="First row")
+    metric_keys: list[str] = Field(description="Metric names present on the page")
+    param_keys: list[str] = Field(description="Param names present on the page")
+
+
+class Artifact(Response):
+    """A stored artifact of a run."""
+
+    path: str = Field(description="Relative path inside the run")
+    size: int = Field(description="Bytes")
+    media_type: str | None = Field(description="MIME type")
+    blob_hash: str = Field(description="BLAKE3 digest")
+
+
+class DatasetUse(Response):
+    """A dataset version a run read (role input) or wrote (role output)."""
+
+    name: str = Field(description="Dataset name")
+    version_id: int = Field(description="Dataset version id")
+    hash: str = Field(description="Content digest")
+    rows: int | None = Field(description="Row count")
+    size: int | None = Field(description="Bytes")
+    schema_: str | None = Field(
+        alias="schema", serialization_alias="schema", description="Columns and dtypes (JSON)"
+    )
+    source: str | None = Field(description="Where it was read from")
+    role: str = Field(description="input or output")
+
+
+class DescribeRunResponse(RunSummary):
+    """``GET /mlops/api/runs/{run_id}``: one run with everything logged into it."""
+
+    experiment_id: int = Field(description="Numeric id of the experiment")
+    heartbeat_at: float | None = Field(description="Last sign of life (UTC epoch seconds)")
+    pid: int | None = Field(description="Process id of the run's process")
+    hostname: str | None = Field(description="Host of the run's process")
+    environment_hash: str | None = Field(description="Digest of the environment blob")
+    error: str | None = Field(description="Traceback or reason of a failed or crashed run")
+    artifacts: list[Artifact] = Field(description="Artifacts by path")
+    datasets: list[DatasetUse] = Field(description="Datasets read or written")
+    metric_keys: list[str] = Field(description="Metric names")
+    warnings: list[str] = Field(description="Warnings such as cells run out of order")
+    environment: dict[str, Any] | None = Field(description="Python, platform, packages, git")
+    notebook_version: NotebookVersion | None = Field(description="The notebook version used")
+    jupyter_path: str | None = Field(description="The notebook's path relative to the root")
+
+
+class ListRunMetricsResponse(Response):
+    """``GET /mlops/api/runs/{run_id}/metrics``: the names of the metrics a run logged."""
+
+    run_id: str = Field(description="Full run id")
+    keys: list[str] = Field(description="Metric names")
+
+
+class DescribeMetricQuery(Request):
+    """``GET /mlops/api/runs/{run_id}/metrics/{key}``: how many points at most."""
+
+    max_points: int | None = Field(
+        None, ge=2, description="Thin to this many points (capped by max_metric_points)"
+    )
+
+
+class MetricPoint(Response):
+    """One point of a metric series."""
+
+    step: int = Field(description="Step")
+    timestamp: float = Field(description="UTC epoch seconds")
+    value: float = Field(description="Value")
+
+
+class DescribeMetricResponse(Response):
+    """``GET /mlops/api/runs/{run_id}/metrics/{key}``: one series in step order."""
+
+    run_id: str = Field(description="Full run id")
+    key: str = Field(description="Metric name")
+    max_points: int = Field(description="Thinning limit applied")
+    points: list[MetricPoint] = Field(description="Points in step order; the last is kept")
+
+
+class ListRunArtifactsResponse(Response):
+    """``GET /mlops/api/runs/{run_id}/artifacts``: the artifacts of a run."""
+
+    run_id: str = Field(description="Full run id")
+    artifacts: list[Artifact] = Field(description="Artifacts by path")
+
+
+class DownloadArtifactQuery(Request):
+    """``GET /mlops/api/runs/{run_id}/artifacts/{path}``: inline or as a download."""
+
+    download: str = Field("0", description="Anything but 0, false or empty: save the file")
