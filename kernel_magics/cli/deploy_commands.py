@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .output import print_json, table, when
+from .output import print_json, render
 
 # -- serving ----------------------------------------------------------------------------------
 _serve_options = [
@@ -138,6 +138,7 @@ def deployments() -> None:
 def deployments_ls(all_: bool, model: str | None, health: bool, as_json: bool) -> None:
     """List deployments (running ones unless --all)."""
     from ..core.serving.deployments import get_backend, list_deployments
+    from ..core.views.deployments import deployments_table
 
     records = list_deployments(model, all=all_)
     answers: dict[int, dict | None] = {}
@@ -149,15 +150,7 @@ def deployments_ls(all_: bool, model: str | None, health: bool, as_json: bool) -
             [{**d.to_dict(), **({"health": answers.get(d.id)} if health else {})} for d in records]
         )
         return
-    columns = ["Id", "Serves", "URL", "Status", "Pid", "Started"] + (["Health"] if health else [])
-    rows = []
-    for d in records:
-        row = [d.id, d.ref, d.url, d.status, d.pid or "", when(d.created_at)]
-        if health:
-            answer = answers.get(d.id)
-            row.append("" if d.status != "running" else answer["status"] if answer else "no answer")
-        rows.append(row)
-    table(None, columns, rows)
+    render(deployments_table(records, None, health=answers if health else None))
 
 
 @deployments.command("stop")
@@ -186,6 +179,7 @@ def deployments_logs(target: str, tail: int | None) -> None:
 def deployments_show(deployment_id: int, as_json: bool) -> None:
     """Show one deployment with its events and live health."""
     from ..core.serving.deployments import get_backend
+    from ..core.views.deployments import events_table
 
     backend = get_backend()
     dep = backend.repo.get(deployment_id)
@@ -196,8 +190,4 @@ def deployments_show(deployment_id: int, as_json: bool) -> None:
         return
     click.echo(f"Deployment {dep.id}: {dep.ref} at {dep.url}, {dep.status} (pid {dep.pid}).")
     click.echo(f"health: {json.dumps(health) if health else 'no answer'}")
-    table(
-        "Events",
-        ["When", "Event", "Detail"],
-        [[when(e["at"]), e["event"], (e["detail"] or "")[:200]] for e in events],
-    )
+    render(events_table(events))

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .output import console, print_json, table, when
-
-
-def _fmt(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+from .output import page, print_json, render
 
 
 # -- models -----------------------------------------------------------------------------------
@@ -26,34 +18,13 @@ def models() -> None:
 def models_ls(as_json: bool) -> None:
     """List registered models with their latest version and aliases."""
     from ..core.registry import list_models
+    from ..core.views.models import models_table
 
     records = list_models()
     if as_json:
         print_json([r.to_dict() for r in records])
         return
-    table(
-        None,
-        ["Model", "Versions", "Latest", "Aliases", "Updated"],
-        [
-            [
-                r.name,
-                r.version_count,
-                r.latest_version or "",
-                ", ".join(f"{a}=v{v}" for a, v in r.aliases.items()),
-                when(r.updated_at),
-            ]
-            for r in records
-        ],
-    )
-
-
-def _signature_rows(signature: dict | None) -> list[list[str]]:
-    if not signature:
-        return []
-    inputs = signature["inputs"]
-    if inputs["type"] == "tensor":
-        return [[f"tensor[{inputs['width']}]", inputs["dtype"]]]
-    return [[c["name"], c["type"]] for c in inputs["columns"]]
+    render(models_table(records))
 
 
 @models.command("show")
@@ -69,6 +40,7 @@ def models_show(ref: str, profile: bool, as_json: bool) -> None:
         model_lineage,
         parse_ref,
     )
+    from ..core.views.models import alias_history_table, version_view, versions_table
 
     parsed = parse_ref(ref)
     if parsed.version is None and parsed.alias is None:
@@ -82,95 +54,15 @@ def models_show(ref: str, profile: bool, as_json: bool) -> None:
                 }
             )
             return
-        table(
-            f"{parsed.name}",
-            ["Version", "Aliases", "Flavor", "Format", "Run", "Created", "Description"],
-            [
-                [
-                    v.version,
-                    ", ".join(v.aliases),
-                    v.flavor,
-                    v.format,
-                    (v.run_id or "")[:8],
-                    when(v.created_at),
-                    v.description or "",
-                ]
-                for v in versions
-            ],
-        )
-        table(
-            "Alias history",
-            ["When", "Alias", "From", "To", "Reason"],
-            [
-                [
-                    when(h.changed_at),
-                    h.alias,
-                    h.from_version or "",
-                    h.to_version or "(deleted)",
-                    h.reason or "",
-                ]
-                for h in history
-            ],
-        )
+        render(versions_table(parsed.name, versions))
+        render(alias_history_table(parsed.name, history))
         return
     version = get_model_version(ref)
     lineage = model_lineage(version.ref)
     if as_json:
         print_json({**version.to_dict(with_profile=profile), "lineage": lineage})
         return
-    out = console()
-    out.print(
-        f"[bold]{version.ref}[/bold]  aliases: {', '.join(version.aliases) or '-'}  "
-        f"flavor: {version.flavor}  format: {version.format}"
-    )
-    out.print(f"created {when(version.created_at)}  blob {version.blob_hash[:16]}")
-    if version.description:
-        out.print(version.description)
-    table("Signature (inputs)", ["Column", "Type"], _signature_rows(version.signature))
-    if version.tags:
-        table("Tags", ["Key", "Value"], sorted(version.tags.items()))
-    run = lineage["run"]
-    if run:
-        out.print(
-            f"[bold]Run[/bold] {run['id'][:8]} ({run['experiment']}/{run['name'] or ''}, "
-            f"{run['status']}) notebook: {run['notebook_path'] or '-'}"
-        )
-        table(
-            "Run metrics",
-            ["Metric", "Value"],
-            [[k, _fmt(v)] for k, v in sorted(run["metrics"].items())],
-        )
-    for ds in lineage["datasets"]:
-        out.print(f"dataset {ds['name']} ({ds['role']}) {ds['hash'][:12]} rows={ds['rows']}")
-    if lineage["notebook"]:
-        out.print(
-            f"notebook version {lineage['notebook'].get('id')} of {lineage['notebook'].get('path')}"
-        )
-    if profile and version.profile:
-        rows = []
-        for name, feat in version.profile["features"].items():
-            if feat["kind"] == "numeric":
-                q = feat.get("quantiles", {})
-                rows.append(
-                    [
-                        name,
-                        "numeric",
-                        feat["missing"],
-                        _fmt(feat.get("mean")),
-                        _fmt(q.get("0.05")),
-                        _fmt(q.get("0.5")),
-                        _fmt(q.get("0.95")),
-                    ]
-                )
-            else:
-                rows.append(
-                    [name, "categorical", feat["missing"], f"{feat['unique']} values", "", "", ""]
-                )
-        table(
-            f"Training profile ({version.profile['rows']} rows)",
-            ["Feature", "Kind", "Missing", "Mean", "p5", "p50", "p95"],
-            rows,
-        )
+    page(version_view(version, lineage, profile=profile))
 
 
 @models.command("alias")
@@ -271,6 +163,7 @@ def promote(
 ) -> None:
     """Move NAME@ALIAS to a version only if every condition holds (exit 1 otherwise)."""
     from ..core.promotion import promote as run_gate
+    from ..core.views.models import gate_table
 
     result = run_gate(
         name,
@@ -287,20 +180,7 @@ def promote(
     if as_json:
         print_json(result.to_dict())
     else:
-        table(
-            f"Promotion gate: {name}/{result.candidate_version} -> {to}",
-            ["Condition", "Candidate", "Reference", "Result", "Detail"],
-            [
-                [
-                    c.condition,
-                    _fmt(c.candidate),
-                    _fmt(c.reference),
-                    "[green]pass[/green]" if c.passed else "[red]FAIL[/red]",
-                    c.detail,
-                ]
-                for c in result.checks
-            ],
-        )
+        render(gate_table(result))
         if not result.passed:
             click.secho(f"Gate failed: {name}@{to} was not moved.", fg="red", err=True)
         elif dry_run:

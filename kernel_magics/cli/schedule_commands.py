@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-from zoneinfo import ZoneInfo
-
 import click
 
-from .output import print_json, table
-
-
-def _local(ts: float | None, tz: str) -> str:
-    if ts is None:
-        return ""
-    return dt.datetime.fromtimestamp(ts, ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def _short(text: str | None, width: int = 70) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+from .output import print_json, render
 
 
 @click.group()
@@ -92,22 +77,22 @@ def schedule_add(
     """Schedule NOTEBOOK; prints the next three fire times."""
     from ..core.runner.parameters import parse_assignments
     from ..core.scheduler import api
+    from ..core.views.schedules import next_runs_lines
 
-    record = api.schedule(
-        notebook, cron, name=name, timezone=timezone, parameters=parse_assignments(params),
-        parameters_from_text=True, experiment=experiment, kernel=kernel, timeout=timeout,
-        retries=retries, retry_delay=retry_delay, catchup=catchup,
-        notify_command=notify_command, notify_webhook=notify_webhook,
+    options = api.ScheduleOptions(
+        cron=cron, timezone=timezone, parameters=parse_assignments(params),
+        experiment=experiment, kernel=kernel, timeout=timeout, retries=retries,
+        retry_delay=retry_delay, catchup=catchup, notify_command=notify_command,
+        notify_webhook=notify_webhook,
     )  # fmt: skip
+    record = api.schedule(notebook, options, name=name, parameters_from_text=True)
     upcoming = api.next_runs(record)
     if as_json:
         print_json(dict(record.to_dict(), next_runs=[t.isoformat() for t in upcoming]))
         return
     click.echo(f"Scheduled {record.name!r}: {record.notebook_path} at '{record.cron}' "
                f"({record.timezone}).")  # fmt: skip
-    click.echo("Next runs:")
-    for t in upcoming:
-        click.echo(f"  {t.strftime('%Y-%m-%d %H:%M %Z (%a)')}")
+    click.echo("\n".join(next_runs_lines(upcoming)))
     _warn_if_no_scheduler()
 
 
@@ -127,26 +112,18 @@ def schedule_ls(as_json) -> None:
     """List schedules with their next and last fire times."""
     from ..core.scheduler import api
     from ..core.scheduler.daemon import running_schedulers
-    from ..core.scheduler.store import ScheduleRepository
     from ..core.store import open_store
+    from ..core.views.schedules import schedules_table
 
     store = open_store()
     records = api.schedules(store=store)
-    last = ScheduleRepository(store.db).slot_counts()
+    last = store.schedules.slot_counts()
     nexts = {r.id: (None if r.paused else api.next_runs(r, 1)[0]) for r in records}
     if as_json:
         print_json([dict(r.to_dict(), next_run=nexts[r.id].isoformat() if nexts[r.id] else None,
                          last_slot=last.get(r.id)) for r in records])  # fmt: skip
         return
-    rows = []
-    for r in records:
-        prev = last.get(r.id) or {}
-        rows.append([r.name, "paused" if r.paused else "active", r.cron, r.timezone,
-                     nexts[r.id].strftime("%Y-%m-%d %H:%M %Z") if nexts[r.id] else "",
-                     _local(prev.get("slot_time"), r.timezone), prev.get("status", ""),
-                     r.notebook_path])  # fmt: skip
-    table(None, ["Name", "State", "Cron", "Timezone", "Next run", "Last slot", "Status",
-                 "Notebook"], rows)  # fmt: skip
+    render(schedules_table(records, nexts, last))
     alive = running_schedulers(store)
     if alive:
         click.echo("Schedulers: " + ", ".join(f"{s['owner']} ({s['role']})" for s in alive))
@@ -160,6 +137,7 @@ def schedule_ls(as_json) -> None:
 def schedule_show(name, as_json) -> None:
     """Show a schedule's settings, next fire times and latest slots."""
     from ..core.scheduler import api
+    from ..core.views.schedules import schedule_fields
 
     record = api.get_schedule(name)
     upcoming = [] if record.paused else api.next_runs(record)
@@ -168,26 +146,16 @@ def schedule_show(name, as_json) -> None:
         print_json(dict(record.to_dict(), next_runs=[t.isoformat() for t in upcoming],
                         recent_slots=recent))  # fmt: skip
         return
-    fields = [
-        ("Name", record.name), ("State", "paused" if record.paused else "active"),
-        ("Notebook", record.notebook_path), ("Cron", f"{record.cron} ({record.timezone})"),
-        ("Parameters", json.dumps(record.parameters)), ("Experiment", record.experiment or ""),
-        ("Timeout", f"{record.timeout:g} s" if record.timeout else "none"),
-        ("Retries", f"{record.retries} every {record.retry_delay:g} s"),
-        ("Catch-up", record.catchup),
-        ("Notify", record.notify_command or record.notify_webhook or "nobody"),
-        ("Next runs", ", ".join(t.strftime("%Y-%m-%d %H:%M %Z") for t in upcoming) or "paused"),
-    ]  # fmt: skip
-    for key, value in fields:
+    for key, value in schedule_fields(record, upcoming):
         click.echo(f"{key + ':':<12} {value}")
     if recent:
         _history_table(record, recent)
 
 
 def _history_table(record, slots) -> None:
-    rows = [[_local(s["slot_time"], record.timezone), s["trigger"], s["status"], s["attempt"],
-             (s["run_id"] or "")[:8], _short(s["error"])] for s in slots]  # fmt: skip
-    table(None, ["Slot", "Trigger", "Status", "Attempts", "Run", "Error"], rows)
+    from ..core.views.schedules import slots_table
+
+    render(slots_table(record, slots))
 
 
 @schedule.command("pause")
@@ -205,10 +173,10 @@ def schedule_pause(name) -> None:
 def schedule_resume(name) -> None:
     """Fire again from now on."""
     from ..core.scheduler import api
+    from ..core.views.formatting import fire_time
 
     record = api.resume_schedule(name)
-    click.echo(f"Resumed {name!r}; next run "
-               f"{api.next_runs(record, 1)[0].strftime('%Y-%m-%d %H:%M %Z')}.")  # fmt: skip
+    click.echo(f"Resumed {name!r}; next run {fire_time(api.next_runs(record, 1)[0])}.")
 
 
 @schedule.command("rm")

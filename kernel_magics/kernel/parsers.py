@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import functools
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import ValidationError
@@ -55,6 +56,29 @@ def split_line(line: str) -> list[str]:
 def wants_help(tokens: list[str]) -> bool:
     """Tell whether the user asked for a subcommand's help (``-h`` / ``--help``)."""
     return "-h" in tokens or "--help" in tokens
+
+
+def help_asked(parser_factory: Callable[[], MagicArgumentParser], line: str) -> bool:
+    """Print a subcommand's help and return True when its line has ``-h`` or ``--help``."""
+    if wants_help(split_line(line)):
+        print(parser_factory().format_help())
+        return True
+    return False
+
+
+def parse_or_help(parser_factory: Callable[[], MagicArgumentParser], line: str):
+    """Parse a subcommand's line; with ``-h``/``--help``, print its help and return None.
+
+    Parameters
+    ----------
+    parser_factory : callable
+        The subcommand's ``<name>_parser`` function.
+    line : str
+        The text after the subcommand name.
+    """
+    if help_asked(parser_factory, line):
+        return None
+    return parser_factory().parse_args(split_line(line))
 
 
 def _names(values: list[str] | None, flag: str) -> list[str]:

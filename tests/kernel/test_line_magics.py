@@ -156,7 +156,7 @@ def test_status_names_store_and_notebook(shell, capsys, _isolated_store):
 
 
 def test_help_lists_every_subcommand(shell, capsys):
-    from kernel_magics.kernel.registry import SUBCOMMANDS
+    from kernel_magics.kernel.magics.subcommands import SUBCOMMANDS
 
     shell.run_line_magic("mlops", "help")
     out = capsys.readouterr().out

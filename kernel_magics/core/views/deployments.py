@@ -29,6 +29,7 @@ def deployments_table(
     ----------
     deployments : sequence of DeploymentRecord
     title, note : str
+        ``note`` defaults to "No deployments." for an empty list.
     health : dict, optional
         ``/health`` answers by deployment id (None for no answer): adds a Health column.
     """
@@ -42,7 +43,7 @@ def deployments_table(
         for d, row in zip(deployments, rows, strict=True):
             answer = health.get(d.id)
             row.append("" if d.status != "running" else answer["status"] if answer else NO_ANSWER)
-    return table(columns, rows, title, note)
+    return table(columns, rows, title, note or ("" if rows else "No deployments."))
 
 
 def events_table(events: list[dict[str, Any]]) -> Table:

@@ -1,10 +1,11 @@
 """The ``%mlops`` line magic and the ``%%mlops`` cell magic (thin: parse, dispatch, report).
 
 ``%mlops <subcommand> ...`` and ``%%mlops <subcommand> ...`` look the subcommand up in
-:data:`kernel_magics.kernel.registry.SUBCOMMANDS` and call its handler, imported on first use.
-Other features add their subcommands with one registry entry pointing at their own module
-(``kernel_magics/kernel/deploy_magics.py:handle_deploy`` ...); nothing here changes. See
-:mod:`kernel_magics.kernel.registry` for the handler contract.
+:data:`kernel_magics.kernel.magics.subcommands.SUBCOMMANDS` and call its handler, imported on
+first use. Each family of subcommands has its module in this package (``runs.py``,
+``models.py``, ``deploy.py``, ``schedule.py``, ``status.py``); the tracked cell's handler stays
+with the tracked-cell code (``kernel_magics/kernel/track.py``). See
+:mod:`kernel_magics.kernel.magics.subcommands` for the handler contract.
 
 User mistakes (``KernelMagicsError`` raised by parsing or by a handler) are shown as
 ``UsageError: ...`` without a traceback, which also fails the cell (so papermill stops). An
@@ -20,9 +21,9 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
-from ..errors import KernelMagicsError
-from .registry import SUBCOMMANDS
-from .session import CellHistory
+from ...errors import KernelMagicsError
+from ..session import CellHistory
+from .subcommands import SUBCOMMANDS
 
 #: Attribute set on KernelMagicsErrors raised by the user's code inside a tracked cell.
 USER_CODE_MARK = "_km_user_code"
@@ -106,7 +107,7 @@ class MlopsMagics(Magics):
 
 def handle_help(magics: MlopsMagics, line: str) -> None:
     """Print the overview, or the full help of one subcommand."""
-    from .parsers import help_parser, split_line
+    from ..parsers import help_parser, split_line
 
     ns = help_parser().parse_args(split_line(line))
     if not ns.subcommand:

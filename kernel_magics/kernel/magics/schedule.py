@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ValidationError
-from .parsers import MagicArgumentParser, split_line, wants_help
+from ...errors import ValidationError
+from ..parsers import MagicArgumentParser, parse_or_help
 
 
 def schedule_parser() -> MagicArgumentParser:
@@ -46,16 +46,15 @@ def schedule_parser() -> MagicArgumentParser:
 
 def handle_schedule(magics: Any, line: str) -> None:
     """Create the schedule and print its next three fire times."""
-    tokens = split_line(line)
-    if wants_help(tokens):
-        print(schedule_parser().format_help())
+    ns = parse_or_help(schedule_parser, line)
+    if ns is None:
         return None
-    ns = schedule_parser().parse_args(tokens)
-    from ..core import capture
-    from ..core.runner.parameters import parse_assignments
-    from ..core.scheduler import api
-    from ..core.scheduler.daemon import running_schedulers
-    from ..core.store import open_store
+    from ...core import capture
+    from ...core.runner.parameters import parse_assignments
+    from ...core.scheduler import api
+    from ...core.scheduler.daemon import running_schedulers
+    from ...core.store import open_store
+    from ...core.views.schedules import next_runs_lines
 
     path = ns.notebook
     if path is None:
@@ -66,17 +65,16 @@ def handle_schedule(magics: Any, line: str) -> None:
                 '%mlops schedule "0 3 * * *" --notebook path/to/notebook.ipynb.'
             )
         path = where.path
-    record = api.schedule(
-        path, ns.cron, name=ns.name, timezone=ns.timezone,
-        parameters=parse_assignments(ns.param or []), parameters_from_text=True,
+    options = api.ScheduleOptions(
+        cron=ns.cron, timezone=ns.timezone, parameters=parse_assignments(ns.param or []),
         experiment=ns.experiment, timeout=ns.timeout, retries=ns.retries,
         retry_delay=ns.retry_delay, catchup=ns.catchup, notify_command=ns.notify_command,
         notify_webhook=ns.notify_webhook,
     )  # fmt: skip
+    record = api.schedule(path, options, name=ns.name, parameters_from_text=True)
     lines = [f"Scheduled {record.name!r}: {record.notebook_path} at '{record.cron}' "
-             f"({record.timezone}). The saved file runs, so save the notebook first.",
-             "Next runs:"]  # fmt: skip
-    lines += [f"  {t.strftime('%Y-%m-%d %H:%M %Z (%a)')}" for t in api.next_runs(record)]
+             f"({record.timezone}). The saved file runs, so save the notebook first."]  # fmt: skip
+    lines += next_runs_lines(api.next_runs(record))
     if not running_schedulers(open_store()):
         lines.append("No scheduler is running on this store yet: JupyterLab starts one, or run "
                      "`mlops scheduler --daemon` in a terminal.")  # fmt: skip

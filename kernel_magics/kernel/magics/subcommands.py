@@ -1,11 +1,11 @@
 """The table of ``%mlops`` subcommands: name -> handler, parser and one-line summary.
 
 Adding a subcommand (``%mlops deploy``, ``%mlops schedule`` ...) is one entry here plus a module
-of your own; magics.py does not change::
+of its family in this package; the magic itself (``__init__.py``) does not change::
 
     "deploy": Subcommand(
-        handler="kernel_magics.kernel.deploy_magics:handle_deploy",
-        parser="kernel_magics.kernel.deploy_magics:deploy_parser",
+        handler="kernel_magics.kernel.magics.deploy:handle_deploy",
+        parser="kernel_magics.kernel.magics.deploy:deploy_parser",
         summary="Start a local model server for a registered model.",
     ),
 
@@ -65,6 +65,7 @@ def _load(target: str) -> Any:
 
 
 _P = "kernel_magics.kernel.parsers"
+_M = "kernel_magics.kernel.magics"
 
 SUBCOMMANDS: dict[str, Subcommand] = {
     "track": Subcommand(
@@ -72,52 +73,47 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "Run the cell as a tracked run (%%mlops track).", cell=True,
     ),
     "runs": Subcommand(
-        "kernel_magics.kernel.views:handle_runs", f"{_P}:runs_parser",
+        f"{_M}.runs:handle_runs", f"{_P}:runs_parser",
         "A sortable, filterable table of runs (--df for a DataFrame).",
     ),
     "show": Subcommand(
-        "kernel_magics.kernel.views:handle_show", f"{_P}:show_parser",
+        f"{_M}.runs:handle_show", f"{_P}:show_parser",
         "Params, metrics with plots, artifacts, environment, notebook version of a run.",
     ),
     "compare": Subcommand(
-        "kernel_magics.kernel.views:handle_compare", f"{_P}:compare_parser",
+        f"{_M}.runs:handle_compare", f"{_P}:compare_parser",
         "Why runs differ: params, metrics, datasets, packages, code.",
     ),
     "log": Subcommand(
-        "kernel_magics.kernel.views:handle_log", f"{_P}:log_parser",
+        f"{_M}.runs:handle_log", f"{_P}:log_parser",
         "Log key=value pairs to the active run.",
     ),
     "status": Subcommand(
-        "kernel_magics.kernel.views:handle_status", f"{_P}:status_parser",
+        f"{_M}.status:handle_status", f"{_P}:status_parser",
         "Where the store is, the active run, this notebook.",
     ),
     "schedule": Subcommand(
-        "kernel_magics.kernel.schedule_magics:handle_schedule",
-        "kernel_magics.kernel.schedule_magics:schedule_parser",
+        f"{_M}.schedule:handle_schedule", f"{_M}.schedule:schedule_parser",
         "Run this notebook on a cron schedule (retries, timeout, catch-up).",
     ),
     "models": Subcommand(
-        "kernel_magics.kernel.deploy_magics:handle_models",
-        "kernel_magics.kernel.deploy_magics:models_parser",
+        f"{_M}.models:handle_models", f"{_M}.models:models_parser",
         "Registered models, a model's versions and alias history, or one version.",
     ),
     "deploy": Subcommand(
-        "kernel_magics.kernel.deploy_magics:handle_deploy",
-        "kernel_magics.kernel.deploy_magics:deploy_parser",
+        f"{_M}.deploy:handle_deploy", f"{_M}.deploy:deploy_parser",
         "Start (or --stop) a local model server for churn@production.",
     ),
     "deployments": Subcommand(
-        "kernel_magics.kernel.deploy_magics:handle_deployments",
-        "kernel_magics.kernel.deploy_magics:deployments_parser",
+        f"{_M}.deploy:handle_deployments", f"{_M}.deploy:deployments_parser",
         "Model servers: what they serve, where, status.",
     ),
     "rollback": Subcommand(
-        "kernel_magics.kernel.deploy_magics:handle_rollback",
-        "kernel_magics.kernel.deploy_magics:rollback_parser",
+        f"{_M}.deploy:handle_rollback", f"{_M}.deploy:rollback_parser",
         "Move an alias back to its previous version and redeploy it.",
     ),
     "help": Subcommand(
-        "kernel_magics.kernel.magics:handle_help", f"{_P}:help_parser",
+        f"{_M}:handle_help", f"{_P}:help_parser",
         "This help, or the full help of one subcommand.",
     ),
 }  # fmt: skip

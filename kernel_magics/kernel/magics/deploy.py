@@ -1,0 +1,114 @@
+"""``%mlops deploy``, ``%mlops deployments`` and ``%mlops rollback``.
+
+Thin handlers over :mod:`kernel_magics.core.serving.deployments`; each returns a
+:class:`~kernel_magics.kernel.widgets.report.Report` of the deployments table the CLI prints
+too (:mod:`kernel_magics.core.views.deployments`): HTML in the notebook, text elsewhere, the
+records in ``.data``, so ``d = %mlops deploy churn@production`` also hands the deployment to code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..parsers import MagicArgumentParser, parse_or_help
+from ..widgets.report import Report, table_report
+
+
+# -- %mlops deploy / deployments / rollback ---------------------------------------------------
+def deploy_parser() -> MagicArgumentParser:
+    """Build the parser of ``%mlops deploy``."""
+    p = MagicArgumentParser(
+        prog="%mlops deploy", description="Start a background model server (or swap it in place)."
+    )
+    p.add_argument("ref", help="What to serve: churn@production, churn/3 or churn.")
+    p.add_argument("--port", type=int, help="Port (the first free one from 5005 when omitted).")
+    p.add_argument("--host", default="127.0.0.1", help="Interface to bind (default 127.0.0.1).")
+    p.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="Allow a version stored with pickle/cloudpickle.",
+    )
+    p.add_argument(
+        "--sample-rate",
+        type=float,
+        default=0.1,
+        help="Fraction of requests kept in the prediction log (default 0.1).",
+    )
+    p.add_argument(
+        "--stop",
+        action="store_true",
+        help="Stop the running server(s) of REF instead of starting one.",
+    )
+    return p
+
+
+def _deployment_report(deps: list, title: str, note: str = "") -> Report:
+    from ...core.views.deployments import deployments_table
+
+    return table_report([d.to_dict() for d in deps], deployments_table(deps, title, note))
+
+
+def handle_deploy(magics: Any, line: str) -> Report | None:
+    """Deploy (or with ``--stop``, stop) a model server; show where it listens."""
+    ns = parse_or_help(deploy_parser, line)
+    if ns is None:
+        return None
+    from ...core.serving import deployments
+
+    if ns.stop:
+        return _deployment_report(deployments.stop_deployment(ns.ref), f"Stopped {ns.ref}")
+    dep = deployments.deploy(
+        ns.ref, host=ns.host, port=ns.port, allow_pickle=ns.allow_pickle, sample_rate=ns.sample_rate
+    )
+    return _deployment_report(
+        [dep],
+        f"Deployed {dep.ref}",
+        f"POST {dep.url}/predict with a list of records, or "
+        f"{dep.url}/invocations with an MLflow payload.",
+    )
+
+
+def deployments_parser() -> MagicArgumentParser:
+    """Build the parser of ``%mlops deployments``."""
+    p = MagicArgumentParser(prog="%mlops deployments", description="Model servers.")
+    p.add_argument("model", nargs="?", help="Only deployments of this model.")
+    p.add_argument("--all", action="store_true", help="Include stopped and failed deployments.")
+    return p
+
+
+def handle_deployments(magics: Any, line: str) -> Report | None:
+    """List deployments (running ones unless ``--all``)."""
+    ns = parse_or_help(deployments_parser, line)
+    if ns is None:
+        return None
+    from ...core.serving.deployments import list_deployments
+
+    deps = list_deployments(ns.model, all=ns.all)
+    return _deployment_report(deps, "Deployments")
+
+
+def rollback_parser() -> MagicArgumentParser:
+    """Build the parser of ``%mlops rollback``."""
+    p = MagicArgumentParser(
+        prog="%mlops rollback", description="Move an alias back and redeploy it without downtime."
+    )
+    p.add_argument("name", help="The model.")
+    p.add_argument("--alias", default="production", help="Alias to roll back (default production).")
+    p.add_argument("--to-version", type=int, help="Go to this version instead of the previous one.")
+    return p
+
+
+def handle_rollback(magics: Any, line: str) -> Report | None:
+    """Roll ``NAME@ALIAS`` back and redeploy its running servers."""
+    ns = parse_or_help(rollback_parser, line)
+    if ns is None:
+        return None
+    from ...core.serving.deployments import rollback
+
+    result = rollback(ns.name, ns.alias, to_version=ns.to_version)
+    move = result.move
+    return _deployment_report(
+        result.deployments,
+        f"{ns.name}@{ns.alias}: v{move.from_version} -> v{move.to_version}",
+        "" if result.deployments else "No running server to redeploy.",
+    )

@@ -1,0 +1,122 @@
+"""``%mlops show`` and ``%mlops compare`` as notebook reports, with inline metric plots.
+
+The run page is the shared :func:`~kernel_magics.core.views.runs.run_view`; the notebook adds
+what a terminal cannot show: metric curves, the figures the run stored, the environment and the
+tracked cell's source.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from typing import Any
+
+from ...core.views.formatting import short_id
+from ...core.views.table import Page, Table, key_value, table
+from .report import STYLE, Report, img, page_html, page_text, table_html
+
+
+def _compared(title: str, head: list[str], rows: list[list[Any]], differs: list[bool]) -> str:
+    return table_html(table(head, rows, title), highlight=differs)
+
+
+def overlay_png(curves: dict[str, dict[str, list]], labels: dict[str, str]) -> bytes | None:
+    """One panel per metric, one line per run."""
+    panels = {k: v for k, v in curves.items() if any(len(p) >= 2 for p in v.values())}
+    if not panels:
+        return None
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    cols = 1 if len(panels) == 1 else 2
+    rows = -(-len(panels) // cols)
+    figure = Figure(figsize=(5.5 * cols, 2.8 * rows), dpi=80)
+    FigureCanvasAgg(figure)
+    for index, (key, by_run) in enumerate(panels.items(), start=1):
+        axes = figure.add_subplot(rows, cols, index)
+        for run_id, points in by_run.items():
+            if points:
+                steps, values = zip(*points, strict=True)
+                axes.plot(steps, values, linewidth=1.2, label=labels.get(run_id, run_id[:8]))
+        axes.set_title(key, fontsize=9)
+        axes.legend(fontsize=7)
+        axes.grid(alpha=0.3)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _environment(env: dict[str, Any]) -> Table:
+    git = env.get("git") or {}
+    where = "(not a git repo)"
+    if git:
+        dirty = " (dirty)" if git.get("dirty") else ""
+        where = f"{git.get('commit', '')[:10]} {git.get('branch', '')}{dirty}"
+    values = {"python": env.get("python"), "platform": env.get("platform"),
+              "packages": len(env.get("packages", {})), "git": where}  # fmt: skip
+    return key_value("Environment", values)
+
+
+def show_report(details: dict[str, Any], view: Page, images: dict[str, bytes]) -> Report:
+    """Render one run for ``%mlops show``.
+
+    Parameters
+    ----------
+    details : dict
+        :func:`kernel_magics.core.compare.run_details` (the report's ``data``).
+    view : Page
+        :func:`kernel_magics.core.views.runs.run_view` of the same run.
+    images : dict
+        Artifact path -> PNG bytes of the figures to show inline.
+    """
+    run = details["run"]
+    version = details["notebook_version"]
+    if version:
+        view.fields.append(("Notebook version", f"{version['id']} ({version['blob_hash'][:12]})"))
+    curves = {k: {run["id"]: v} for k, v in details["curves"].items()}
+    parts = [page_html(view), img(overlay_png(curves, {run["id"]: short_id(run["id"])}))]
+    parts += [
+        f"<div><small>{html.escape(p)}</small><br/>{img(png)}</div>" for p, png in images.items()
+    ]
+    if details["environment"]:
+        parts.append(table_html(_environment(details["environment"])))
+    if details["cell_source"] is not None:
+        parts.append(f"<h5>Cell</h5><pre>{html.escape(details['cell_source'])}</pre>")
+    return Report(details, "".join(parts), page_text(view))
+
+
+def compare_report(result: dict[str, Any]) -> Report:
+    """Render :func:`kernel_magics.core.compare.compare_runs`."""
+    labels = {r["id"]: short_id(r["id"]) for r in result["runs"]}
+    head = [""] + [labels[r["id"]] for r in result["runs"]]
+    parts = [STYLE, "<h4>Why these runs differ</h4><ul>"]
+    parts += [f"<li>{html.escape(s)}</li>" for s in result["summary"]] + ["</ul>"]
+    for section in ("params", "metrics", "datasets"):
+        rows = result[section]
+        if rows:
+            cells = [[r["key"], *r["values"]] for r in rows]
+            parts.append(_compared(section.capitalize(), head, cells, [r["differs"] for r in rows]))
+    parts.append(img(overlay_png(result["curves"], labels)))
+    python = result["python"]
+    if result["packages"] or len(set(python)) > 1:
+        rows = [["python", *python]] + [[r["key"], *r["values"]] for r in result["packages"]]
+        parts.append(_compared("Environment differences", head, rows, [True] * len(rows)))
+    for other, diff in result["code"].items():
+        if diff:
+            parts.append(
+                f"<h5>Cell source: {labels[result['runs'][0]['id']]} → {other}</h5>"
+                f"<pre>{html.escape(chr(10).join(diff))}</pre>"
+            )
+    for other, nb in result["notebook"].items():
+        if nb:
+            s = nb["summary"]
+            parts.append(
+                f"<h5>Notebook version {nb['from']} → {nb['to']} ({other})</h5>"
+                f"<p>{s['changed']} changed, {s['added']} added, {s['removed']} removed</p>"
+            )
+            for cell in nb["cells"][:10]:
+                lines = [f"{d['op']} {d['text']}" for d in cell["source_diff"] if d["op"] != " "]
+                parts.append(f"<pre>{cell['status']}:\n{html.escape(chr(10).join(lines))}</pre>")
+    text = "Why these runs differ:\n" + "\n".join(f"  - {s}" for s in result["summary"])
+    return Report(result, "".join(parts), text)
