@@ -50,15 +50,30 @@ def test_head_revision_constant_is_alembics_head():
 
 def test_downgrade_then_upgrade_round_trips(tmp_path):
     from alembic import command
+    from sqlalchemy import inspect
 
-    from kernel_magics.core.store.migrate import _alembic_config
+    from kernel_magics.core.store.migrate import HEAD_REVISION, _alembic_config
+    from kernel_magics.core.store.schema import metadata
 
-    engine = create_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    engine = create_engine(url)
     with engine.begin() as conn:
         command.upgrade(_alembic_config(conn), "head")
         command.downgrade(_alembic_config(conn), "base")
+    with engine.connect() as conn:
+        # every table of every migration is gone: each downgrade undoes its upgrade
+        assert set(inspect(conn).get_table_names()) == {"alembic_version"}
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").all() == []
+    with engine.begin() as conn:
         command.upgrade(_alembic_config(conn), "head")
+    with engine.connect() as conn:
+        assert set(inspect(conn).get_table_names()) == set(metadata.tables) | {"alembic_version"}
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").all() == [
+            (HEAD_REVISION,)
+        ]
     engine.dispose()
+    # and the re-created schema is the one the metadata describes, column for column
+    assert _migrated_differences(url) == []
 
 
 def test_store_on_older_schema_is_upgraded(tmp_path, monkeypatch):
