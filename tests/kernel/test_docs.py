@@ -7,8 +7,9 @@ example lines or a paragraph naming it), never because another command mentions 
 from __future__ import annotations
 
 import pytest
-from kernel_magics.kernel.magics.subcommands import SUBCOMMANDS
 from readme_docs import README, documentation_of, documents_flag
+
+from kernel_magics.kernel.magics.subcommands import SUBCOMMANDS
 
 MAGICS_INTRO = documentation_of("%mlops help")
 
