@@ -1,4 +1,4 @@
-"""Turn Python objects and matplotlib figures into artifact bytes, in safe formats first.
+"""Turn Python objects into artifact bytes, in safe formats first (figures: ``core/figures.py``).
 
 ``%%mlops track --artifact model`` stores the variable ``model`` after the cell ran:
 
@@ -102,44 +102,3 @@ def serialize_value(name: str, value: Any, allow_pickle: bool = False) -> Artifa
     import pickle
 
     return ArtifactBytes(f"{name}.pkl", pickle.dumps(value), "application/x-pickle")
-
-
-def figure_png(figure: Any, dpi: int = 100) -> bytes:
-    """Render a matplotlib figure to PNG bytes."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    return buffer.getvalue()
-
-
-def open_figure_numbers() -> set[int]:
-    """Numbers of the pyplot figures open now (empty when pyplot was never imported)."""
-    import sys
-
-    if "matplotlib.pyplot" not in sys.modules:
-        return set()
-    return set(sys.modules["matplotlib.pyplot"].get_fignums())
-
-
-def drawn_figures(before: set[int]) -> list[tuple[int, Any]]:
-    """Return the pyplot figures opened since ``before`` was taken, plus older ones drawn on since.
-
-    With the inline backend every figure a cell draws is still open when the cell's code ends
-    (IPython closes them afterwards), so this sees exactly the cell's figures.
-    """
-    import sys
-
-    plt = sys.modules.get("matplotlib.pyplot")
-    if plt is None:
-        return []
-    from matplotlib._pylab_helpers import Gcf
-
-    figures = []
-    for number in plt.get_fignums():
-        manager = Gcf.figs.get(number)
-        if manager is None:
-            continue
-        figure = manager.canvas.figure
-        if number in before and not figure.stale:
-            continue
-        figures.append((number, figure))
-    return figures

@@ -16,18 +16,11 @@ from typing import Any
 
 from ..core import capture
 from ..core.extras import require
-from ..core.store.schema import FAILED, FINISHED, KILLED
+from ..core.names import FAILED, FINISHED, KILLED, RUN_ID_ENV, SOURCE_CELL, Tag
 from ..errors import KernelMagicsError, ValidationError
 from . import cell_writer
 from .parsers import TrackCell, parse_track, split_line, track_parser, wants_help
 
-#: Tag names a tracked cell writes (also documented in README).
-TAG_ORDER = "mlops.execution_order"
-TAG_ORDER_REASON = "mlops.execution_order.reason"
-TAG_NOTEBOOK = "mlops.notebook"
-TAG_WARNINGS = "mlops.warnings"
-TAG_NOTEBOOK_ERROR = "mlops.notebook.error"
-TAG_HISTORY = "mlops.cell.history"
 #: Longer execution histories go to the artifact cell/history.json instead of the tag.
 MAX_HISTORY_TAG = 5000
 
@@ -60,17 +53,41 @@ def notebook_version_id(store: Any, path: str) -> int:
     return cached
 
 
-def _store_context(run: Any, cell: str, history: dict | None, notebook_path: str | None) -> None:
-    """Store the cell's source, a long execution history and the notebook version (background)."""
+def _store_context(
+    run: Any, cell: str, history: dict | None, notebook_path: str | None, version_id: int | None
+) -> None:
+    """Store the cell's source, a long execution history and the notebook version (background).
+
+    ``version_id`` is the notebook version the runner recorded (a cell run inside ``mlops run``);
+    otherwise the file at ``notebook_path`` is recorded as a version.
+    """
     run.log_text(cell, "cell/source.py")
     if history is not None:
         run.log_dict(history, "cell/history.json")
-    if notebook_path:
+    if version_id is not None:
+        run.store.runs.set_fields(run.id, notebook_version_id=version_id)
+    elif notebook_path:
         try:
             version_id = notebook_version_id(run.store, notebook_path)
             run.store.runs.set_fields(run.id, notebook_version_id=version_id)
         except (OSError, KernelMagicsError) as exc:
-            run.set_tag(TAG_NOTEBOOK_ERROR, f"could not record the notebook version: {exc}")
+            run.set_tag(Tag.NOTEBOOK_ERROR, f"could not record the notebook version: {exc}")
+
+
+def _runner_run(store: Any) -> Any:
+    """Return the record of the ``mlops run`` run this kernel executes, if it has a notebook.
+
+    A papermill kernel is not started by Jupyter server, so only that run (``MLOPS_RUN_ID``)
+    knows the notebook's path and version.
+    """
+    run_id = os.environ.get(RUN_ID_ENV)
+    if not run_id:
+        return None
+    try:
+        record = store.runs.get(run_id)
+    except KernelMagicsError:
+        return None
+    return record if record.notebook_path else None
 
 
 def _notebook_cells(path: str) -> list[tuple[str | None, str]]:
@@ -116,40 +133,54 @@ class TrackedCell:
         store = open_store()
         count = self.shell.displayhook.prompt_count
         location = capture.locate_notebook(namespace=self.shell.user_ns)
-        cells = _notebook_cells(location.path) if location.path else None
-        self.order = capture.analyze_execution_order(self.history.cells(), cells)
+        runner = None if location.path else _runner_run(store)
+        if runner is not None:
+            # nbclient executes every cell once, top to bottom, and the saved file lacks the
+            # injected parameters cell, so the file cannot (and need not) be checked.
+            location = capture.NotebookLocation(runner.notebook_path, "from the run's notebook")
+            self.order = capture.OrderReport(
+                capture.IN_ORDER,
+                f"`mlops run` (run {runner.id[:8]}) executed the notebook top to bottom",
+                capture.analyze_execution_order(self.history.cells(), None).cells,
+            )
+        else:
+            cells = _notebook_cells(location.path) if location.path else None
+            self.order = capture.analyze_execution_order(self.history.cells(), cells)
         tags = {
-            "mlops.cell.hash": capture.source_hash(self.cell),
-            "mlops.cell.execution_count": count,
-            TAG_ORDER: self.order.status,
-            TAG_ORDER_REASON: self.order.reason,
-            TAG_NOTEBOOK: location.path or f"unknown: {location.reason}",
+            Tag.CELL_HASH: capture.source_hash(self.cell),
+            Tag.CELL_EXECUTION_COUNT: count,
+            Tag.EXECUTION_ORDER: self.order.status,
+            Tag.EXECUTION_ORDER_REASON: self.order.reason,
+            Tag.NOTEBOOK: location.path or f"unknown: {location.reason}",
             **self.args.tags,
         }
         current = self.history.current()
         if current is not None and current.cell_id:
-            tags["mlops.cell.id"] = current.cell_id
+            tags[Tag.CELL_ID] = current.cell_id
         history: dict | None = None
         compact = capture.compact_history(self.order.cells)
         if len(compact) <= MAX_HISTORY_TAG:
-            tags[TAG_HISTORY] = compact  # in the run's first transaction: never lost
+            tags[Tag.CELL_HISTORY] = compact  # in the run's first transaction: never lost
         else:
-            tags[TAG_HISTORY] = f"{len(self.order.cells)} executions: see cell/history.json"
+            tags[Tag.CELL_HISTORY] = f"{len(self.order.cells)} executions: see cell/history.json"
             history = {
                 "execution_count": count,
                 "executed_cells": [c.to_dict() for c in self.order.cells],
             }
         # In a notebook run by `mlops run` (MLOPS_RUN_ID) the cell logs into the runner's run:
         # keep that run's name unless the user gave one.
-        attaching = bool(os.environ.get(tracking.RUN_ID_ENV)) and not tracking._active
+        attaching = bool(os.environ.get(RUN_ID_ENV)) and not tracking._active
         name = self.args.name or (None if attaching else f"In[{count}]")
+        experiment = self.args.experiment or (runner.experiment if runner else location.stem)
         run = tracking.start_run(
-            self.args.experiment or location.stem, name,
-            tags=tags, source="cell", notebook_path=location.path,
+            experiment, name, tags=tags, source=SOURCE_CELL, notebook_path=location.path,
             nested=bool(tracking._active), store=store,
         )  # fmt: skip
         self.tracked_run = run
-        cell_writer.submit(_store_context, run, self.cell, history, location.path)
+        path, version = location.path, runner.notebook_version_id if runner else None
+        if attaching and runner is not None:
+            path = version = None  # the runner's own run: it recorded the notebook version
+        cell_writer.submit(_store_context, run, self.cell, history, path, version)
         return run
 
     def _warn(self, message: str) -> None:
@@ -188,9 +219,7 @@ class TrackedCell:
         if self.args.autolog:
             require("sklearn", feature="--autolog (it logs scikit-learn fits)")
         run = self._start(source)
-        from ..core.cell_artifacts import open_figure_numbers
-
-        figures_before = open_figure_numbers() if self.args.figures else set()
+        figures = self._figure_capture()
         live = self._live_plot(source)
         try:
             autolog = self._autolog()
@@ -198,6 +227,8 @@ class TrackedCell:
             from ..core import tracking
 
             tracking.end_run(FAILED, run=run, error=f"--autolog could not start: {exc!r}")
+            if figures is not None:
+                figures.stop()
             if live is not None:
                 live.stop()
             raise
@@ -216,7 +247,7 @@ class TrackedCell:
                 setattr(exc, USER_CODE_MARK, True)
             raise
         finally:
-            self._finish(run, source, status, error, figures_before, live, autolog)
+            self._finish(run, source, status, error, figures, live, autolog)
         return value
 
     # -- after ----------------------------------------------------------------------------------
@@ -244,22 +275,37 @@ class TrackedCell:
         autolog.start()
         return autolog
 
-    def _finish(self, run, source, status, error, figures_before, live, autolog) -> None:
+    def _figure_capture(self):
+        if not self.args.figures:
+            return None
+        from ..core.figures import FigureCapture
+
+        figures = FigureCapture()
+        figures.start()
+        return figures
+
+    def _finish(self, run, source, status, error, figures, live, autolog) -> None:
         from ..core import tracking
 
         try:
-            if autolog is not None:
-                autolog.stop()
-                self.warnings += autolog.warnings
+            try:  # the hooks come off first, whatever fails below
+                stored = figures.stop() if figures is not None else []
+            finally:
+                if autolog is not None:
+                    autolog.stop()
+                    self.warnings += autolog.warnings
             self._log_params(run, source)
             self._log_values(run)
-            if self.args.figures:
-                self._log_figures(run, figures_before)
-            if self.warnings:
-                run.set_tag(TAG_WARNINGS, "\n".join(self.warnings))
+            if figures is not None:
+                self._log_figures(run, stored, figures.warnings)
         except Exception as exc:  # capture must never hide the cell's own outcome
             self._warn(f"could not capture everything: {exc}")
         finally:
+            try:
+                if self.warnings:
+                    run.set_tag(Tag.WARNINGS, "\n".join(self.warnings))
+            except Exception as exc:  # the run still ends below
+                print(f"mlops: could not store the run's warnings: {exc}", file=sys.stderr)
             tracking.end_run(status, run=run, error=error)
             try:
                 if live is not None:
@@ -327,8 +373,11 @@ class TrackedCell:
                 continue
             run.log_bytes(art.data, f"artifacts/{art.path}", art.media_type)
 
-    def _log_figures(self, run, before: set[int]) -> None:
-        from ..core.cell_artifacts import drawn_figures, figure_png
-
-        for number, figure in drawn_figures(before):
-            run.log_bytes(figure_png(figure), f"figures/figure-{number}.png", "image/png")
+    def _log_figures(self, run, stored: list, warnings: list[str]) -> None:
+        for warning in warnings:
+            self._warn(warning)
+        for figure in stored:
+            try:
+                run.log_bytes(figure.png, figure.path, "image/png")
+            except (OSError, KernelMagicsError) as exc:
+                self._warn(f"{figure.path} could not be stored: {exc}")
