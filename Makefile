@@ -16,6 +16,9 @@ STAMP := .make
 DEMO := .demo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
+# Everything, for development and the test suite; `pip install jupyter-mlops` alone is the kernel
+# side (tracking, magics, CLI) and the extras add the rest (README, "Install").
+EXTRAS := test,lab,serve,sklearn,postgres,dask,s3,dev
 
 # The venv's tools first: jlpm (from jupyter-builder), jupyter, mlops.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -27,8 +30,8 @@ export YARN_ENABLE_TELEMETRY := 0
 
 help:
 	@echo "make lab    set everything up and open JupyterLab on the demo project"
-	@echo "make test   set everything up and run the whole test suite"
-	@echo "make lint   ruff + mypy (kernel_magics/core) + the front end's lint:check"
+	@echo "make test   set everything up, run make lint, then the whole test suite"
+	@echo "make lint   ruff check + ruff format --check + mypy + lint-imports + the front end's lint:check"
 	@echo "make bench  side-by-side benchmarks against MLflow and papermill"
 
 $(STAMP):
@@ -73,7 +76,7 @@ $(STAMP)/frontend: $(STAMP)/node-modules $(FRONTEND_SOURCES)
 $(STAMP)/python: $(STAMP)/python-deps $(STAMP)/frontend
 	# The front end is already built into kernel_magics/labextension, so the jupyter-builder
 	# hook skips (skip-if-exists) and the editable install copies it into the venv's share/jupyter.
-	$(PIP) install -q -e ".[test,postgres,dask,s3,lab,dev]"
+	$(PIP) install -q -e ".[$(EXTRAS)]"
 	test -f $(VENV)/share/jupyter/labextensions/jupyter-mlops/package.json || { echo "The labextension was not installed"; exit 1; }
 	touch $@
 
@@ -93,7 +96,8 @@ lab: setup
 	echo "Store: $$MLOPS_HOME"
 	exec $(BIN)/jupyter lab --notebook-dir=$(DEMO) $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
-test: setup
+# The lint step first: CI runs `make test`, so a lint failure blocks like a failing test.
+test: setup lint
 	(cd extension && jlpm test)
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
@@ -101,6 +105,7 @@ lint: setup
 	$(BIN)/ruff check kernel_magics tests benchmarks
 	$(BIN)/ruff format --check kernel_magics tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	(cd extension && jlpm lint:check)
 
 bench: setup
