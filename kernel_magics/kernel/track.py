@@ -302,8 +302,9 @@ class TrackedCell:
             self._warn(f"could not capture everything: {exc}")
         finally:
             try:
-                if self.warnings:
-                    run.set_tag(Tag.WARNINGS, "\n".join(self.warnings))
+                if self.warnings:  # one line per warning, whatever an exception's message holds
+                    lines = (" ".join(w.split()) for w in self.warnings)
+                    run.set_tag(Tag.WARNINGS, "\n".join(lines))
             except Exception as exc:  # the run still ends below
                 print(f"mlops: could not store the run's warnings: {exc}", file=sys.stderr)
             tracking.end_run(status, run=run, error=error)
