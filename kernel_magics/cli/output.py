@@ -109,14 +109,16 @@ def render(view: Table, out: Any = None) -> None:
         grid.add_row(*cells)
     if shown.rows or not shown.note:
         out.print(grid)
+    # Sentences wrap at the terminal's width (the console soft-wraps only long cells).
     if shown.note:
-        out.print(shown.note, markup=False)
+        out.print(shown.note, markup=False, soft_wrap=False)
     if dropped:
         out.print(
             f"(Left out to fit {out.width} columns: {', '.join(dropped)}. "
             "Widen the terminal, or add --json for every field.)",
             style="dim",
             markup=False,
+            soft_wrap=False,
         )
 
 
