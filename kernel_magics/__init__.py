@@ -44,7 +44,7 @@ _LAZY = {
     **dict.fromkeys(
         [
             "schedule", "schedules", "get_schedule", "pause_schedule", "resume_schedule",
-            "delete_schedule", "run_schedule_now", "schedule_history",
+            "delete_schedule", "run_schedule_now", "schedule_history", "ScheduleOptions",
         ],
         "kernel_magics.core.scheduler.api",
     ),

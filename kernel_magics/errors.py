@@ -134,10 +134,6 @@ class ModelLoadError(KernelMagicsError):
     """Raised when a stored model cannot be deserialized or fails its smoke prediction."""
 
 
-class PromotionGateError(KernelMagicsError):
-    """Raised when a promotion gate condition cannot be evaluated (missing metric, bad syntax)."""
-
-
 class DeploymentError(KernelMagicsError):
     """Raised when a model server fails to start, to become healthy or to stop."""
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import nbformat
 
-from kernel_magics.core.scheduler.executors import BaseExecutor, Outcome
+from kernel_magics.core.scheduler.executors import BaseSlotExecutor, Outcome
 
 
 def write_notebook(
@@ -38,7 +38,7 @@ def local(ts: float, tz: str) -> str:
     return dt.datetime.fromtimestamp(ts, ZoneInfo(tz)).isoformat()
 
 
-class RecordingExecutor(BaseExecutor):
+class RecordingExecutor(BaseSlotExecutor):
     """Records every job; answers with ``statuses`` in turn (then ``finished``)."""
 
     def __init__(self, statuses=(), error="boom", retry=True):

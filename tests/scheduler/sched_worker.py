@@ -16,11 +16,11 @@ import threading
 
 from kernel_magics.core.scheduler.clock import ScaledClock
 from kernel_magics.core.scheduler.daemon import Scheduler
-from kernel_magics.core.scheduler.executors import BaseExecutor, Outcome
+from kernel_magics.core.scheduler.executors import BaseSlotExecutor, Outcome
 from kernel_magics.core.store import open_store
 
 
-class LoggingExecutor(BaseExecutor):
+class LoggingExecutor(BaseSlotExecutor):
     def __init__(self, log_path: str, owner: str, clock: ScaledClock, work: float):
         self.fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self.owner, self.clock, self.work = owner, clock, work
@@ -58,9 +58,9 @@ def main() -> None:
     store = open_store()
     executor = LoggingExecutor(args.log, args.owner, clock, args.work)
     if args.runner:
-        from kernel_magics.core.scheduler.executors import RunnerExecutor
+        from kernel_magics.core.scheduler.executors import RunnerSlotExecutor
 
-        runner = RunnerExecutor()
+        runner = RunnerSlotExecutor()
         executor.execute = lambda job: (executor.write("start", job), runner.execute(job))[1]
     scheduler = Scheduler(
         store,

@@ -129,9 +129,19 @@ def test_scheduler_across_transition_no_duplicate_no_gap(store, notebook, tz, da
     from kernel_magics.core.scheduler.clock import ManualClock
 
     clock = ManualClock(at(f"{day}T00:00", tz) - 43200)
-    api.schedule(notebook, "30 2 * * *", name="daily", timezone=tz, store=store, now=clock.now())
     api.schedule(
-        notebook, "*/30 * * * *", name="halfhourly", timezone=tz, store=store, now=clock.now()
+        notebook,
+        api.ScheduleOptions(cron="30 2 * * *", timezone=tz),
+        name="daily",
+        store=store,
+        now=clock.now(),
+    )
+    api.schedule(
+        notebook,
+        api.ScheduleOptions(cron="*/30 * * * *", timezone=tz),
+        name="halfhourly",
+        store=store,
+        now=clock.now(),
     )
     ex = RecordingExecutor()
     s = Scheduler(store, executor=ex, clock=clock, poll_interval=60, lease=300, grace=120)

@@ -11,7 +11,7 @@ from sched_helpers import RecordingExecutor
 
 from kernel_magics.core.scheduler import api
 from kernel_magics.core.scheduler.daemon import Scheduler
-from kernel_magics.core.scheduler.executors import RunnerExecutor
+from kernel_magics.core.scheduler.executors import RunnerSlotExecutor
 
 
 @pytest.fixture
@@ -39,8 +39,12 @@ def webhook():
 
 def test_webhook_receives_the_failure(store, notebook, clock, webhook):
     url, received = webhook
-    api.schedule(notebook, "0 * * * *", timezone="UTC", notify_webhook=url, store=store,
-                 now=clock.now())  # fmt: skip
+    api.schedule(
+        notebook,
+        api.ScheduleOptions(cron="0 * * * *", timezone="UTC", notify_webhook=url),
+        store=store,
+        now=clock.now(),
+    )
     s = Scheduler(store, executor=RecordingExecutor(["killed"], error="timed out after 60 s"),
                   clock=clock)  # fmt: skip
     clock.advance(3600)
@@ -53,8 +57,16 @@ def test_webhook_receives_the_failure(store, notebook, clock, webhook):
 
 
 def test_unreachable_webhook_does_not_stop_the_scheduler(store, notebook, clock, caplog):
-    api.schedule(notebook, "0 * * * *", timezone="UTC", store=store, now=clock.now(),
-                 notify_webhook="http://127.0.0.1:9/nothing-listens-here")  # fmt: skip
+    api.schedule(
+        notebook,
+        api.ScheduleOptions(
+            cron="0 * * * *",
+            timezone="UTC",
+            notify_webhook="http://127.0.0.1:9/nothing-listens-here",
+        ),
+        store=store,
+        now=clock.now(),
+    )
     ex = RecordingExecutor(["failed", "failed"])
     s = Scheduler(store, executor=ex, clock=clock)
     for _ in range(2):
@@ -66,7 +78,12 @@ def test_unreachable_webhook_does_not_stop_the_scheduler(store, notebook, clock,
 
 
 def test_run_now_fires_once_even_when_paused(store, notebook, clock):
-    api.schedule(notebook, "0 3 * * *", timezone="UTC", store=store, now=clock.now())
+    api.schedule(
+        notebook,
+        api.ScheduleOptions(cron="0 3 * * *", timezone="UTC"),
+        store=store,
+        now=clock.now(),
+    )
     api.pause_schedule("train", store=store)
     ex = RecordingExecutor()
     end = api.run_schedule_now("train", store=store, executor=ex)
@@ -78,11 +95,14 @@ def test_run_now_fires_once_even_when_paused(store, notebook, clock):
 
 def test_manual_slot_does_not_hide_cron_fire_times(store, notebook, clock):
     # A run-now between two fire times must not move the cron cursor past the next one
-    api.schedule(notebook, "0 * * * *", timezone="UTC", store=store, now=clock.now())
-    from kernel_magics.core.scheduler.slots import SlotRepository
-
+    api.schedule(
+        notebook,
+        api.ScheduleOptions(cron="0 * * * *", timezone="UTC"),
+        store=store,
+        now=clock.now(),
+    )
     record = api.get_schedule("train", store=store)
-    SlotRepository(store.db).add_manual(record, clock.now() + 5400)  # 01:30
+    store.slots.add_manual(record, clock.now() + 5400)  # 01:30
     ex = RecordingExecutor()
     s = Scheduler(store, executor=ex, clock=clock)
     clock.advance(7200)  # 02:00
@@ -97,9 +117,14 @@ def test_manual_slot_does_not_hide_cron_fire_times(store, notebook, clock):
 
 
 def test_deleted_notebook_fails_the_slot_readably(store, notebook, clock):
-    api.schedule(notebook, "0 * * * *", timezone="UTC", retries=2, store=store, now=clock.now())
+    api.schedule(
+        notebook,
+        api.ScheduleOptions(cron="0 * * * *", timezone="UTC", retries=2),
+        store=store,
+        now=clock.now(),
+    )
     notebook.unlink()
-    s = Scheduler(store, executor=RunnerExecutor(), clock=clock)
+    s = Scheduler(store, executor=RunnerSlotExecutor(), clock=clock)
     clock.advance(3600)
     s.tick()
     s.wait_idle(30)
@@ -112,18 +137,22 @@ def test_stopping_drains_running_attempts_and_hands_the_lease_over(store, notebo
     import time
 
     from kernel_magics.core.scheduler.daemon import LEADER_LEASE
-    from kernel_magics.core.scheduler.executors import BaseExecutor, Outcome
-    from kernel_magics.core.scheduler.slots import lease_holder
+    from kernel_magics.core.scheduler.executors import BaseSlotExecutor, Outcome
 
     started = threading.Event()
 
-    class Slow(BaseExecutor):
+    class Slow(BaseSlotExecutor):
         def execute(self, job):
             started.set()
             time.sleep(0.5)
             return Outcome("finished")
 
-    api.schedule(notebook, "0 * * * *", timezone="UTC", store=store, now=clock.now() - 3599)
+    api.schedule(
+        notebook,
+        api.ScheduleOptions(cron="0 * * * *", timezone="UTC"),
+        store=store,
+        now=clock.now() - 3599,
+    )
     s = Scheduler(store, executor=Slow(), clock=clock, poll_interval=5, lease=60)
     stop = threading.Event()
     loop = threading.Thread(target=s.run, args=(stop,), kwargs={"drain": 10})
@@ -134,4 +163,4 @@ def test_stopping_drains_running_attempts_and_hands_the_lease_over(store, notebo
     assert not loop.is_alive()
     [slot] = api.schedule_history("train", store=store)
     assert slot["status"] == "finished"  # the running notebook was waited for, not abandoned
-    assert lease_holder(store.db, LEADER_LEASE)[1] == 0.0  # a standby can take over at once
+    assert store.leases.holder(LEADER_LEASE)[1] == 0.0  # a standby can take over at once

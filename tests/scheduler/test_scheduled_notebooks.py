@@ -15,7 +15,7 @@ import pytest
 
 from kernel_magics.core.scheduler import api
 from kernel_magics.core.scheduler.daemon import Scheduler
-from kernel_magics.core.scheduler.executors import RunnerExecutor
+from kernel_magics.core.scheduler.executors import RunnerSlotExecutor
 
 NOTEBOOKS = Path(__file__).parents[1] / "fixtures" / "notebooks"
 TEMPLATES = Path(__file__).parents[2] / "templates"
@@ -41,36 +41,34 @@ def test_scheduled_runs_metrics_retry_timeout_and_notification(store, clock, tmp
     now = clock.now()
     api.schedule(
         copy(TEMPLATES / "train.ipynb", tmp_path),
-        "*/5 * * * *",
+        api.ScheduleOptions(
+            cron="*/5 * * * *",
+            timezone="UTC",
+            parameters={"C": "0.5", "model_name": ""},
+            experiment="nightly",
+        ),
         name="metric",
-        timezone="UTC",
-        parameters={"C": "0.5", "model_name": ""},
         parameters_from_text=True,
-        experiment="nightly",
         store=store,
         now=now,
     )
     api.schedule(
         copy("raises.ipynb", tmp_path),
-        "*/5 * * * *",
+        api.ScheduleOptions(
+            cron="*/5 * * * *", timezone="UTC", retries=1, retry_delay=60, notify_command=command
+        ),
         name="broken",
-        timezone="UTC",
-        retries=1,
-        retry_delay=60,
-        notify_command=command,
         store=store,
         now=now,
     )
     api.schedule(
         copy("sleeps.ipynb", tmp_path),
-        "*/5 * * * *",
+        api.ScheduleOptions(cron="*/5 * * * *", timezone="UTC", timeout=3),
         name="slow",
-        timezone="UTC",
-        timeout=3,
         store=store,
         now=now,
     )
-    scheduler = Scheduler(store, executor=RunnerExecutor(), clock=clock, max_workers=3)
+    scheduler = Scheduler(store, executor=RunnerSlotExecutor(), clock=clock, max_workers=3)
     # When the first fire time comes (the three notebooks run in parallel)
     clock.advance(300)
     assert scheduler.tick().claimed == 3
@@ -129,8 +127,13 @@ def test_scheduler_killed_mid_run_crashes_the_run_and_a_peer_retries(store, tmp_
 
     fire = at("2026-01-05T01:00:00")
     clock = ScaledClock(fire - 1, speed=1.0)  # real speed, one second before the fire time
-    api.schedule(copy("sleeps.ipynb", tmp_path), "0 * * * *", name="long", timezone="UTC",
-                 retries=1, retry_delay=0, store=store, now=fire - 60)  # fmt: skip
+    api.schedule(
+        copy("sleeps.ipynb", tmp_path),
+        api.ScheduleOptions(cron="0 * * * *", timezone="UTC", retries=1, retry_delay=0),
+        name="long",
+        store=store,
+        now=fire - 60,
+    )
     worker = subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("sched_worker.py")), "--runner",
          "--log", str(tmp_path / "events.jsonl"), "--owner", "doomed",

@@ -8,15 +8,23 @@ import sys
 import pytest
 from sched_helpers import RecordingExecutor, at, local
 
+from kernel_magics.core.names import Tag
 from kernel_magics.core.scheduler import api
+from kernel_magics.core.scheduler.catchup import materialize
 from kernel_magics.core.scheduler.daemon import Scheduler
-from kernel_magics.core.scheduler.slots import SlotRepository
 from kernel_magics.errors import InvalidScheduleError, UnknownParameterError
 
 
-def make(store, notebook, clock, cron="0 * * * *", **kw):
+def make(store, notebook, clock, cron="0 * * * *", name=None, parameters_from_text=False, **kw):
+    kw.setdefault("timezone", "UTC")
+    options = api.ScheduleOptions(cron=cron, **kw)
     return api.schedule(
-        notebook, cron, timezone=kw.pop("timezone", "UTC"), store=store, now=clock.now(), **kw
+        notebook,
+        options,
+        name=name,
+        parameters_from_text=parameters_from_text,
+        store=store,
+        now=clock.now(),
     )
 
 
@@ -168,11 +176,11 @@ def test_no_retry_when_notebook_stopped_matching(store, notebook, clock, tmp_pat
     # Given a schedule with retries whose notebook later loses its parameter
     from sched_helpers import write_notebook
 
-    from kernel_magics.core.scheduler.executors import RunnerExecutor
+    from kernel_magics.core.scheduler.executors import RunnerSlotExecutor
 
     make(store, notebook, clock, parameters={"alpha": 0.1}, retries=3, retry_delay=0)
     write_notebook(notebook, parameters_source="beta = 1\n")
-    s = scheduler(store, clock, RunnerExecutor())
+    s = scheduler(store, clock, RunnerSlotExecutor())
     clock.advance(3600)
     tick(s)
     # Then the slot failed at once with a readable reason, no traceback, no retry
@@ -186,19 +194,30 @@ def test_dead_scheduler_slot_crashes_then_retried_by_peer(any_store, notebook, c
     store = any_store
     # Given scheduler A claimed a slot and died (never ends it, never renews)
     make(store, notebook, clock, retries=1, retry_delay=0)
-    slots = SlotRepository(store.db)
+    slots = store.slots
     clock.advance(3600)
     record = api.get_schedule("train", store=store)
-    slots.materialize(record, clock.now(), 300)
+    materialize(slots, record, clock.now(), 300)
     [claim] = slots.claim("dead-A", clock.now(), 60, 10)
+    # and its attempt had started a tracked run (its process is alive: no reaper touches it)
+    run_id = store.runs.create(
+        store.experiments.get_or_create(None),
+        source="schedule",
+        tags={Tag.SLOT_ATTEMPT: f"{claim.slot_id}:{claim.attempt}"},
+    )
     ex = RecordingExecutor()
     b = scheduler(store, clock, ex, owner="B")
     # When B ticks before the lease expires it leaves the slot alone
     clock.advance(30)
     assert tick(b).crashed == 0 and ex.jobs == []
+    assert store.runs.get(run_id).status == "running"
     # After the lease expired B marks the attempt crashed and runs attempt 2
     clock.advance(31)
     assert tick(b).crashed == 1
+    # and the attempt's run ended crashed too, with the reason and the reap time
+    run = store.runs.get(run_id)
+    assert run.status == "crashed" and "dead-A" in run.error
+    assert run.end_time == pytest.approx(clock.now())
     clock.advance(5)
     tick(b)
     slot = api.schedule_history("train", store=store)[0]
@@ -207,6 +226,7 @@ def test_dead_scheduler_slot_crashes_then_retried_by_peer(any_store, notebook, c
         ("finished", 2),
     ]
     assert "dead-A" in slot["attempts"][0]["error"]
+    assert slot["attempts"][0]["run_id"] == run_id
     # and a late end from A is refused (it lost the lease)
     assert slots.complete(claim, "dead-A", "finished", clock.now()) is None
 
@@ -296,7 +316,12 @@ def test_background_scheduler_thread_fires_and_stops(store, notebook):
     from kernel_magics.core.scheduler.daemon import running_schedulers, start_background_scheduler
 
     clock = ScaledClock(at("2026-01-05T00:00:00"), speed=600)  # ten minutes per real second
-    api.schedule(notebook, "* * * * *", timezone="UTC", store=store, now=clock.now())
+    api.schedule(
+        notebook,
+        api.ScheduleOptions(cron="* * * * *", timezone="UTC"),
+        store=store,
+        now=clock.now(),
+    )
     ex = RecordingExecutor()
     thread, stop = start_background_scheduler(
         store.location, clock=clock, executor=ex, poll_interval=5, lease=30
@@ -315,12 +340,11 @@ def test_background_scheduler_thread_fires_and_stops(store, notebook):
 
 def test_heartbeats_of_long_dead_schedulers_are_pruned(store, clock):
     from kernel_magics.core.scheduler.daemon import HEARTBEAT_PREFIX, running_schedulers
-    from kernel_magics.core.scheduler.slots import acquire_lease, lease_holder
 
-    db = store.db
-    acquire_lease(db, HEARTBEAT_PREFIX + "old", "old", clock.now() - 2 * 86400, 60)
-    acquire_lease(db, HEARTBEAT_PREFIX + "recent", "recent", clock.now() - 3600, 60)
+    leases = store.leases
+    leases.acquire(HEARTBEAT_PREFIX + "old", "old", clock.now() - 2 * 86400, 60)
+    leases.acquire(HEARTBEAT_PREFIX + "recent", "recent", clock.now() - 3600, 60)
     scheduler(store, clock, RecordingExecutor(), owner="me").tick()
-    assert lease_holder(db, HEARTBEAT_PREFIX + "old") is None
-    assert lease_holder(db, HEARTBEAT_PREFIX + "recent") is not None  # shown dead, kept a day
+    assert leases.holder(HEARTBEAT_PREFIX + "old") is None
+    assert leases.holder(HEARTBEAT_PREFIX + "recent") is not None  # shown dead, kept a day
     assert [s["owner"] for s in running_schedulers(store, now=clock.now())] == ["me"]

@@ -105,12 +105,10 @@ def make_schedules(tmp_path, count: int, start: float) -> None:
     for i in range(count):
         api.schedule(
             notebook,
-            "* * * * *",
+            api.ScheduleOptions(
+                cron="* * * * *", timezone="UTC", retries=5, retry_delay=0, catchup="all"
+            ),
             name=f"job{i}",
-            timezone="UTC",
-            retries=5,
-            retry_delay=0,
-            catchup="all",
             now=start,
         )
 

@@ -22,13 +22,17 @@ def jp_server_config(store):
 
 @pytest.mark.slow
 async def test_schedules_fire_inside_the_jupyter_server(jp_fetch, store, tmp_path):
-    from kernel_magics.core.scheduler.api import schedule, schedule_history
+    from kernel_magics.core.scheduler.api import ScheduleOptions, schedule, schedule_history
 
     # Given a schedule created two and a half minutes ago whose latest slot was missed
     notebook = tmp_path / "trivial.ipynb"
     shutil.copy(FIXTURES / "trivial.ipynb", notebook)
     schedule(
-        notebook, "* * * * *", name="minutely", catchup="latest", store=store, now=time.time() - 150
+        notebook,
+        ScheduleOptions(cron="* * * * *", catchup="latest"),
+        name="minutely",
+        store=store,
+        now=time.time() - 150,
     )
 
     # When the Jupyter server is up (and nothing else runs a scheduler)

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 import kernel_magics as mlops
 from kernel_magics.cli import cli
-from kernel_magics.core.serving.repository import pid_alive
+from kernel_magics.core.store.deployments import pid_alive
 from kernel_magics.core.store.schema import prediction_log
 from kernel_magics.errors import DeploymentError
 
@@ -272,14 +272,12 @@ def test_cli_deploy_rollback_and_stop(store, churn_versions):
 
 
 def test_a_server_stops_itself_once_its_deployment_is_stopped_elsewhere(store, churn_versions):
-    from kernel_magics.core.serving.repository import DeploymentRepository
-
     dep = mlops.deploy("churn/1", port=free_port())
     # what `mlops deployments stop` on another machine records (it cannot signal the process)
-    DeploymentRepository(store).update(dep.id, "stopped", "from another host", status="stopped")
+    store.deployments.update(dep.id, "stopped", "from another host", status="stopped")
     deadline = time.monotonic() + 30
     while pid_alive(dep.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not pid_alive(dep.pid)
-    events = [e["event"] for e in DeploymentRepository(store).events(dep.id)]
+    events = [e["event"] for e in store.deployments.events(dep.id)]
     assert events[-1] == "stopped" and "exited" not in events  # no resurrection of the row

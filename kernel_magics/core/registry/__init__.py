@@ -6,44 +6,25 @@
 
 from __future__ import annotations
 
-from .api import (
-    LoadedModel,
-    alias_history,
-    delete_alias,
-    delete_model,
-    get_model_version,
-    list_model_versions,
-    list_models,
-    load_model,
-    load_model_version,
-    log_model,
-    model_lineage,
-    registry,
-    set_alias,
-    set_model_description,
-    set_model_version_tags,
-)
-from .records import AliasMove, ModelRecord, ModelRef, ModelVersionRecord, parse_ref
+from ..lazy import lazy_getattr
 
-__all__ = [
-    "AliasMove",
-    "LoadedModel",
-    "ModelRecord",
-    "ModelRef",
-    "ModelVersionRecord",
-    "alias_history",
-    "delete_alias",
-    "delete_model",
-    "get_model_version",
-    "list_model_versions",
-    "list_models",
-    "load_model",
-    "load_model_version",
-    "log_model",
-    "model_lineage",
-    "parse_ref",
-    "registry",
-    "set_alias",
-    "set_model_description",
-    "set_model_version_tags",
-]
+_LAZY = {
+    **dict.fromkeys(
+        [
+            "LoadedModel", "alias_history", "delete_alias", "delete_model", "get_model_version",
+            "list_model_versions", "list_models", "load_model", "load_model_version", "log_model",
+            "model_lineage", "registry", "set_alias", "set_model_description",
+            "set_model_version_tags",
+        ],
+        ".api",
+    ),
+    **dict.fromkeys(
+        ["AliasMove", "ModelRecord", "ModelRef", "ModelVersionRecord", "parse_ref"], ".records"
+    ),
+}  # fmt: skip
+
+__all__ = sorted(_LAZY)
+
+# Lazy, so that the store's repositories can import .records without loading the API (which
+# imports the store back) and ``import kernel_magics`` stays light.
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -6,20 +6,25 @@ import json
 import platform
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...errors import ModelLoadError, ValidationError
 from ..store import Store, open_store
 from .formats import TRUSTED_TAG, dump_model, flavor_of, load_model_bytes, trusted_from_tags
 from .profile import profile_data
 from .records import AliasMove, ModelRecord, ModelVersionRecord, check_name, parse_ref
-from .repository import ModelRepository
 from .signature import column_names, infer_signature
+
+if TYPE_CHECKING:
+    from ..store.models import ModelRepository
 
 
 def registry(store: Store | None = None) -> ModelRepository:
-    """Return the model repository of ``store`` (the default store when omitted)."""
-    return ModelRepository(store or open_store())
+    """Return the model repository of ``store`` (the default store when omitted).
+
+    The same object as ``store.models``: one repository per store, built on first use.
+    """
+    return (store or open_store()).models
 
 
 def _library_versions(model: Any) -> dict[str, str]:
@@ -125,7 +130,7 @@ def log_model(
     version_tags = {**_library_versions(model), **{k: str(v) for k, v in (tags or {}).items()}}
     if extra_trusted:
         version_tags[TRUSTED_TAG] = json.dumps(extra_trusted)
-    repo = ModelRepository(store)
+    repo = store.models
     record = repo.create_version(
         name,
         ref,
@@ -176,7 +181,7 @@ def load_model_version(
     """
     repo = registry(store)
     record = repo.get_version(parse_ref(ref))
-    data = repo.store.blobs.get_bytes(record.blob_hash)  # raises BlobIntegrityError on mismatch
+    data = repo.blobs.get_bytes(record.blob_hash)  # raises BlobIntegrityError on mismatch
     extra = trusted_from_tags(record.tags) + list(trusted or [])
     with warnings.catch_warnings():
         # skops warns when library versions differ; the version tags already record them.

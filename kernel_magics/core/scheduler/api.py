@@ -10,29 +10,30 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...errors import InvalidScheduleError, ValidationError
+from ..store.schedules import ScheduleOptions, ScheduleRecord
+from .catchup import check_policy
 from .cron import next_fire_times, validate_cron, validate_timezone
 from .notify import check_command, check_webhook
-from .store import ScheduleRecord, ScheduleRepository, check_policy
 
 if TYPE_CHECKING:
     from ..store import Store
-    from .slots import SlotEnd
+    from ..store.slots import SlotEnd
 
 __all__ = [
     "schedule", "schedules", "get_schedule", "pause_schedule", "resume_schedule",
-    "delete_schedule", "run_schedule_now", "schedule_history", "next_runs",
+    "delete_schedule", "run_schedule_now", "schedule_history", "next_runs", "ScheduleOptions",
 ]  # fmt: skip
 
 
-def _repo(store: Store | None) -> tuple[Store, ScheduleRepository]:
+def _store(store: Store | None) -> Store:
     from ..store import open_store
 
-    store = store or open_store()
-    return store, ScheduleRepository(store.db)
+    return store or open_store()
 
 
 def _check_number(name: str, value: Any, minimum: float, integer: bool = False) -> Any:
@@ -67,50 +68,27 @@ def validate_notebook_parameters(
 
 def schedule(
     notebook: str | Path,
-    cron: str,
+    options: ScheduleOptions | str,
     *,
     name: str | None = None,
-    timezone: str | None = None,
-    parameters: Mapping[str, Any] | None = None,
     parameters_from_text: bool = False,
-    experiment: str | None = None,
-    kernel: str | None = None,
-    timeout: float | None = None,
-    retries: int = 0,
-    retry_delay: float = 60.0,
-    catchup: str = "latest",
-    notify_command: str | None = None,
-    notify_webhook: str | None = None,
     store: Store | None = None,
     now: float | None = None,
 ) -> ScheduleRecord:
-    """Schedule a notebook: every fire time of ``cron`` becomes one tracked papermill run.
+    """Schedule a notebook: every fire time of its cron becomes one tracked papermill run.
 
     Parameters
     ----------
     notebook : path-like
         The ``.ipynb`` to run (stored as an absolute path).
-    cron : str
-        Five-field cron expression (``"0 3 * * *"``) or an alias (``@daily``, ``@hourly``...).
+    options : ScheduleOptions or str
+        When it fires and how it runs (cron, timezone, parameters, timeout, retries, catch-up
+        policy, notification); a plain string is a cron expression with default options.
     name : str, optional
         Unique schedule name; the notebook's file name without ``.ipynb`` by default.
-    timezone : str, optional
-        IANA timezone whose wall clock ``cron`` reads; the machine's timezone by default.
-    parameters : mapping, optional
-        Papermill parameters; checked against the notebook's ``parameters`` cell now.
     parameters_from_text : bool
-        The values are command-line text to convert to the defaults' types (``-p C=0.1``).
-    experiment, kernel : str, optional
-        Experiment of the runs; kernel name (the notebook's own by default).
-    timeout : float, optional
-        Seconds a run may take; past it the run ends ``killed``.
-    retries, retry_delay : int, float
-        Extra attempts after a failed, killed or crashed attempt, and the seconds between.
-    catchup : str
-        ``latest`` (default), ``all`` or ``none``: what happens to slots missed while no
-        scheduler ran.
-    notify_command, notify_webhook : str, optional
-        Called with a JSON message when a slot fails for good.
+        The parameter values are command-line text to convert to the defaults' types
+        (``-p C=0.1``).
     store : Store, optional
         The resolved default store when omitted.
     now : float, optional
@@ -130,6 +108,13 @@ def schedule(
     ConflictError
         When a schedule with that name exists.
     """
+    if isinstance(options, str):
+        options = ScheduleOptions(cron=options)
+    elif not isinstance(options, ScheduleOptions):
+        raise InvalidScheduleError(
+            f"Give the schedule a cron string or ScheduleOptions(cron=...), not "
+            f"{type(options).__name__}."
+        )
     path = Path(notebook).expanduser().resolve()
     if path.suffix != ".ipynb" or not path.is_file():
         raise ValidationError(
@@ -138,22 +123,22 @@ def schedule(
             + " Give the path of a notebook, e.g. "
             "`mlops schedule add train.ipynb --cron '0 3 * * *'`."
         )
-    cron = validate_cron(cron)
-    tz = validate_timezone(timezone)
-    values = validate_notebook_parameters(path, parameters, parameters_from_text)
-    store, repo = _repo(store)
+    checked = replace(
+        options,
+        cron=validate_cron(options.cron),
+        timezone=validate_timezone(options.timezone).key,
+        parameters=validate_notebook_parameters(path, options.parameters, parameters_from_text),
+        timeout=_check_number("timeout", options.timeout, 1),
+        retries=_check_number("retries", options.retries, 0, integer=True),
+        retry_delay=_check_number("retry_delay", options.retry_delay, 0),
+        catchup=check_policy(options.catchup),
+        notify_command=check_command(options.notify_command),
+        notify_webhook=check_webhook(options.notify_webhook),
+    )
     name = (name or path.stem).strip()
     if not name or len(name) > 255 or any(c.isspace() for c in name):
         raise InvalidScheduleError(f"Schedule name {name!r} must be 1-255 characters, no spaces.")
-    return repo.create(
-        name=name, notebook_path=str(path), cron=cron, timezone=tz.key, parameters=values,
-        experiment=experiment, kernel=kernel,
-        timeout=_check_number("timeout", timeout, 1),
-        retries=_check_number("retries", retries, 0, integer=True),
-        retry_delay=_check_number("retry_delay", retry_delay, 0),
-        catchup=check_policy(catchup), notify_command=check_command(notify_command),
-        notify_webhook=check_webhook(notify_webhook), now=now,
-    )  # fmt: skip
+    return _store(store).schedules.create(name, str(path), checked, now=now)
 
 
 def next_runs(record: ScheduleRecord, count: int = 3, after: float | None = None) -> list:
@@ -168,34 +153,34 @@ def next_runs(record: ScheduleRecord, count: int = 3, after: float | None = None
 
 def schedules(store: Store | None = None) -> list[ScheduleRecord]:
     """Every schedule of the store."""
-    return _repo(store)[1].list()
+    return _store(store).schedules.list()
 
 
 def get_schedule(name: str, store: Store | None = None) -> ScheduleRecord:
     """One schedule by name (:class:`~kernel_magics.errors.ScheduleNotFoundError` if none)."""
-    return _repo(store)[1].get(name)
+    return _store(store).schedules.get(name)
 
 
 def pause_schedule(name: str, store: Store | None = None) -> ScheduleRecord:
     """Stop creating slots; slots already running finish."""
-    return _repo(store)[1].set_paused(name, True)
+    return _store(store).schedules.set_paused(name, True)
 
 
 def resume_schedule(
     name: str, store: Store | None = None, now: float | None = None
 ) -> ScheduleRecord:
     """Start creating slots again from now on (fire times while paused are skipped)."""
-    return _repo(store)[1].set_paused(name, False, now=now)
+    return _store(store).schedules.set_paused(name, False, now=now)
 
 
 def delete_schedule(name: str, store: Store | None = None) -> ScheduleRecord:
     """Delete a schedule and its slot history; its runs stay in the store."""
-    return _repo(store)[1].delete(name)
+    return _store(store).schedules.delete(name)
 
 
 def schedule_history(name: str, limit: int = 50, store: Store | None = None) -> list[dict]:
     """Return the newest slots of a schedule with their attempts, newest first."""
-    return _repo(store)[1].history(name, limit)
+    return _store(store).schedules.history(name, limit)
 
 
 def run_schedule_now(
@@ -212,12 +197,11 @@ def run_schedule_now(
         How the attempt ended (None if the lease was lost meanwhile).
     """
     from .daemon import Scheduler
-    from .slots import SlotRepository
 
-    store, repo = _repo(store)
-    record = repo.get(name)
+    store = _store(store)
+    record = store.schedules.get(name)
     scheduler = Scheduler(store, executor=executor, lease=lease, poll_interval=lease / 4)
-    slots = SlotRepository(store.db)
+    slots = store.slots
     now = scheduler.clock.now()
     slot_id = slots.add_manual(record, now)
     claims = slots.claim(scheduler.owner, now, lease, 1, slot_id=slot_id)

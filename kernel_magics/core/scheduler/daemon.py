@@ -29,27 +29,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...errors import ValidationError
+from ..names import FAILED
 from . import notify
+from .catchup import materialize
 from .clock import SystemClock
 from .cron import iter_fire_times
-from .executors import BaseExecutor, Outcome, RunnerExecutor, SlotJob
-from .slots import (
-    FAILED,
-    Claim,
-    SlotEnd,
-    SlotRepository,
-    acquire_lease,
-    drop_lease,
-    lease_holder,
-    live_leases,
-    prune_leases,
-    release_lease,
-)
-from .store import ScheduleRepository
+from .executors import BaseSlotExecutor, Outcome, RunnerSlotExecutor, SlotJob
 
 if TYPE_CHECKING:
     from ..config import StoreLocation
     from ..store import Store
+    from ..store.slots import Claim, SlotEnd
 
 log = logging.getLogger("kernel_magics.scheduler")
 LEADER_LEASE = "scheduler"
@@ -110,8 +100,8 @@ class Scheduler(BaseScheduler):
     ----------
     store : Store
         The store whose schedules are run.
-    executor : BaseExecutor, optional
-        Runs one attempt (:class:`RunnerExecutor`: papermill, by default).
+    executor : BaseSlotExecutor, optional
+        Runs one attempt (:class:`RunnerSlotExecutor`: papermill, by default).
     clock : object, optional
         ``now()`` and ``sleep(seconds, stop)``; real time by default.
     poll_interval : float
@@ -128,7 +118,7 @@ class Scheduler(BaseScheduler):
         This scheduler's identity in leases (``host:pid:random`` by default).
     """
 
-    def __init__(self, store: Store, *, executor: BaseExecutor | None = None, clock=None,
+    def __init__(self, store: Store, *, executor: BaseSlotExecutor | None = None, clock=None,
                  poll_interval: float = 5.0, lease: float = 60.0, grace: float = 300.0,
                  max_workers: int = 4, owner: str | None = None):  # fmt: skip
         super().__init__(clock)
@@ -143,12 +133,13 @@ class Scheduler(BaseScheduler):
                 f"({poll_interval:g} s), or a live scheduler would lose its slots."
             )
         self.store = store
-        self.executor = executor or RunnerExecutor()
+        self.executor = executor or RunnerSlotExecutor()
         self.poll_interval, self.lease, self.grace = poll_interval, lease, grace
         self.max_workers = max_workers
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.schedules = ScheduleRepository(store.db)
-        self.slots = SlotRepository(store.db)
+        self.schedules = store.schedules
+        self.slots = store.slots
+        self.leases = store.leases
         self.role = "starting"
         self._threads: set[threading.Thread] = set()
         self._lock = threading.Lock()
@@ -162,12 +153,12 @@ class Scheduler(BaseScheduler):
         now = self.clock.now()
         # Every scheduler says it is alive (``mlops schedule ls`` shows who runs the store);
         # now and then the heartbeats of schedulers dead for a day are deleted.
-        acquire_lease(self.store.db, HEARTBEAT_PREFIX + self.owner, self.owner, now, self.lease)
+        self.leases.acquire(HEARTBEAT_PREFIX + self.owner, self.owner, now, self.lease)
         self._ticks += 1
         if self._ticks % 500 == 1:
-            prune_leases(self.store.db, HEARTBEAT_PREFIX, now - 86400)
+            self.leases.prune(HEARTBEAT_PREFIX, now - 86400)
         if self.store.db.is_sqlite:
-            leader = acquire_lease(self.store.db, LEADER_LEASE, self.owner, now, self.lease)
+            leader = self.leases.acquire(LEADER_LEASE, self.owner, now, self.lease)
             if not leader:
                 self._set_role("standby")
                 self._renew(now)
@@ -176,7 +167,7 @@ class Scheduler(BaseScheduler):
         else:
             self._set_role("shared")
         self._renew(now)
-        crashed = self.slots.reap(now)
+        crashed = self.slots.reap(now, self.store.runs)
         for end in crashed:
             log.warning("schedule %s: slot %s crashed (%s) -> %s", end.schedule.name,
                         end.slot_time, end.error, end.slot_status)  # fmt: skip
@@ -198,7 +189,7 @@ class Scheduler(BaseScheduler):
         key = (schedule.id, schedule.updated_at)
         if self._next_due.get(key, -1.0) > now:
             return 0
-        created = self.slots.materialize(schedule, now, self.grace)
+        created = materialize(self.slots, schedule, now, self.grace)
         upcoming = next(iter_fire_times(schedule.cron, schedule.timezone, now), float("inf"))
         self._next_due = {k: v for k, v in self._next_due.items() if k[0] != schedule.id}
         self._next_due[key] = upcoming
@@ -272,9 +263,9 @@ class Scheduler(BaseScheduler):
         for thread in threads:
             thread.join(max(deadline - time.monotonic(), 0.0))
         try:
-            drop_lease(self.store.db, HEARTBEAT_PREFIX + self.owner, self.owner)
+            self.leases.drop(HEARTBEAT_PREFIX + self.owner, self.owner)
             if self.store.db.is_sqlite and not any(t.is_alive() for t in threads):
-                release_lease(self.store.db, LEADER_LEASE, self.owner)
+                self.leases.release(LEADER_LEASE, self.owner)
         except Exception:  # the store may already be closed
             log.debug("could not release the scheduler leases", exc_info=True)
 
@@ -293,10 +284,10 @@ def running_schedulers(store: Store, now: float | None = None) -> list[dict]:
     PostgreSQL every scheduler works (``shared``).
     """
     now = time.time() if now is None else now
-    alive = live_leases(store.db, HEARTBEAT_PREFIX, now)
+    alive = store.leases.live(HEARTBEAT_PREFIX, now)
     leader = None
     if store.db.is_sqlite:
-        held = lease_holder(store.db, LEADER_LEASE)
+        held = store.leases.holder(LEADER_LEASE)
         leader = held[0] if held and held[1] >= now else None
     out = []
     for owner, expires in alive:

@@ -4,7 +4,7 @@ A request is sampled with probability ``sample_rate`` (errors always); sampled e
 bounded in-memory queue that a background thread writes to the ``prediction_log`` table in
 batches once a second. The request thread only does ``random() < rate`` and a deque append; when
 the queue is full, entries are dropped and counted (``mlops_prediction_log_dropped_total``)
-rather than slowing predictions down.
+rather than slowing predictions down. The rows reach the store through ``store.predictions``.
 """
 
 from __future__ import annotations
@@ -17,10 +17,7 @@ import threading
 import time
 from typing import Any
 
-from sqlalchemy import insert
-
 from ..store import Store
-from ..store.schema import prediction_log
 
 log = logging.getLogger("kernel_magics.serving")
 
@@ -111,9 +108,7 @@ class PredictionLogger:
         if not batch:
             return
         try:
-            with self.store.db.write() as conn:
-                conn.execute(insert(prediction_log), self._rows(batch))
-            self.written += len(batch)
+            self.written += self.store.predictions.write(self._rows(batch))
         except Exception:  # the store is down or busy: losing samples beats failing requests
             self.dropped += len(batch)
             log.exception("Could not write %d prediction log entries", len(batch))

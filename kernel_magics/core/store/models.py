@@ -1,4 +1,4 @@
-"""SQL for the registry: models, versions, tags, aliases and the history of alias moves.
+"""Registered models, their versions and version tags (aliases: :mod:`.model_aliases`).
 
 Everything here goes through the store's :class:`~kernel_magics.core.store.db.Database`
 transactions (``BEGIN IMMEDIATE`` on SQLite), so two processes registering versions of one model
@@ -15,10 +15,12 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...errors import ConflictError, ModelNotFoundError
-from ..store import Store
-from ..store.artifacts import register_blob
-from ..store.blobs import BlobRef
-from ..store.schema import (
+from ..registry.records import ModelRecord, ModelRef, ModelVersionRecord
+from .artifacts import register_blob
+from .blobs import BlobRef, BlobStore
+from .db import Database
+from .model_aliases import ModelAliases, find_model_id, find_version
+from .schema import (
     deployments,
     model_alias_history,
     model_aliases,
@@ -27,29 +29,17 @@ from ..store.schema import (
     models,
     prediction_log,
 )
-from ..store.upsert import upsert
-from .records import AliasMove, ModelRecord, ModelRef, ModelVersionRecord, check_alias
-
-ROLLBACK_REASON = "rollback"
+from .upsert import upsert
 
 
-class ModelRepository:
-    """Create and query models, versions and aliases in one store."""
+class ModelRepository(ModelAliases):
+    """Create and query models, versions, their tags and aliases in one store."""
 
-    def __init__(self, store: Store):
-        self.store = store
-        self.db = store.db
+    def __init__(self, db: Database, blobs: BlobStore):
+        self.db = db
+        self.blobs = blobs
 
     # -- models ------------------------------------------------------------------------------
-    def _model_id(self, conn: Connection, name: str) -> int:
-        model_id = conn.execute(select(models.c.id).where(models.c.name == name)).scalar()
-        if model_id is None:
-            raise ModelNotFoundError(
-                f"No model named {name!r}. Register one with mlops.log_model(model, {name!r}, "
-                "input_example=X), or list models with `mlops models ls`."
-            )
-        return model_id
-
     def create_version(
         self,
         name: str,
@@ -87,7 +77,7 @@ class ModelRepository:
                 ["name"],
                 ["updated_at"],
             )
-            model_id = self._model_id(conn, name)
+            model_id = find_model_id(conn, name)
             last = conn.execute(
                 select(func.max(model_versions.c.version)).where(
                     model_versions.c.model_id == model_id
@@ -153,38 +143,10 @@ class ModelRepository:
             if record.name == name:
                 return record
         with self.db.read() as conn:
-            self._model_id(conn, name)  # raises the helpful error
+            find_model_id(conn, name)  # raises the helpful error
         raise AssertionError("unreachable")
 
     # -- versions ----------------------------------------------------------------------------
-    def _version_row(self, conn: Connection, ref: ModelRef) -> Any:
-        model_id = self._model_id(conn, ref.name)
-        query = select(model_versions).where(model_versions.c.model_id == model_id)
-        if ref.alias is not None:
-            version_id = conn.execute(
-                select(model_aliases.c.model_version_id).where(
-                    model_aliases.c.model_id == model_id, model_aliases.c.alias == ref.alias
-                )
-            ).scalar()
-            if version_id is None:
-                raise ModelNotFoundError(
-                    f"Model {ref.name!r} has no alias {ref.alias!r}. Set it with "
-                    f"`mlops models alias {ref.name} {ref.alias} VERSION`."
-                )
-            query = query.where(model_versions.c.id == version_id)
-        elif ref.version is not None:
-            query = query.where(model_versions.c.version == ref.version)
-        else:
-            query = query.order_by(model_versions.c.version.desc()).limit(1)
-        row = conn.execute(query).mappings().first()
-        if row is None:
-            raise ModelNotFoundError(
-                f"Model {ref.name!r} has no version {ref.version}."
-                if ref.version is not None
-                else f"Model {ref.name!r} has no versions."
-            )
-        return row
-
     def _record(self, conn: Connection, name: str, row: Any) -> ModelVersionRecord:
         data = dict(row)
         data["signature"] = json.loads(data["signature"]) if data["signature"] else None
@@ -207,7 +169,7 @@ class ModelRepository:
     def get_version(self, ref: ModelRef) -> ModelVersionRecord:
         """Resolve ``ref`` (latest version when it names neither a version nor an alias)."""
         with self.db.read() as conn:
-            return self._record(conn, ref.name, self._version_row(conn, ref))
+            return self._record(conn, ref.name, find_version(conn, ref))
 
     def get_version_by_id(self, version_id: int) -> ModelVersionRecord:
         """Return a version by its row id (deployments store this)."""
@@ -229,7 +191,7 @@ class ModelRepository:
     def list_versions(self, name: str) -> list[ModelVersionRecord]:
         """Every version of ``name``, newest first."""
         with self.db.read() as conn:
-            model_id = self._model_id(conn, name)
+            model_id = find_model_id(conn, name)
             rows = (
                 conn.execute(
                     select(model_versions)
@@ -244,7 +206,7 @@ class ModelRepository:
     def set_version_tags(self, ref: ModelRef, values: dict[str, Any]) -> None:
         """Set (or overwrite) tags of one version."""
         with self.db.write() as conn:
-            row = self._version_row(conn, ref)
+            row = find_version(conn, ref)
             upsert(
                 conn,
                 model_version_tags,
@@ -262,156 +224,16 @@ class ModelRepository:
             if ref.version is None and ref.alias is None:
                 conn.execute(
                     update(models)
-                    .where(models.c.id == self._model_id(conn, ref.name))
+                    .where(models.c.id == find_model_id(conn, ref.name))
                     .values(description=description, updated_at=time.time())
                 )
             else:
-                row = self._version_row(conn, ref)
+                row = find_version(conn, ref)
                 conn.execute(
                     update(model_versions)
                     .where(model_versions.c.id == row["id"])
                     .values(description=description)
                 )
-
-    # -- aliases -----------------------------------------------------------------------------
-    def set_alias(
-        self, name: str, alias: str, version: int, reason: str | None = None
-    ) -> AliasMove:
-        """Point ``alias`` at ``version`` and record the move (a no-op move is not recorded)."""
-        check_alias(alias)
-        now = time.time()
-        with self.db.write() as conn:
-            target = self._version_row(conn, ModelRef(name, version=version))
-            model_id = target["model_id"]
-            current = conn.execute(
-                select(model_aliases.c.model_version_id).where(
-                    model_aliases.c.model_id == model_id, model_aliases.c.alias == alias
-                )
-            ).scalar()
-            from_version = self._version_number(conn, current)
-            if current == target["id"]:
-                return AliasMove(alias, from_version, version, now, "unchanged")
-            upsert(
-                conn,
-                model_aliases,
-                [
-                    {
-                        "model_id": model_id,
-                        "alias": alias,
-                        "model_version_id": target["id"],
-                        "updated_at": now,
-                    }
-                ],
-                ["model_id", "alias"],
-                ["model_version_id", "updated_at"],
-            )
-            conn.execute(
-                insert(model_alias_history).values(
-                    model_id=model_id,
-                    alias=alias,
-                    from_version_id=current,
-                    to_version_id=target["id"],
-                    changed_at=now,
-                    reason=reason,
-                )
-            )
-            conn.execute(update(models).where(models.c.id == model_id).values(updated_at=now))
-        return AliasMove(alias, from_version, version, now, reason)
-
-    def delete_alias(self, name: str, alias: str, reason: str | None = None) -> AliasMove:
-        """Remove ``alias`` (recorded in the history as a move to no version)."""
-        now = time.time()
-        with self.db.write() as conn:
-            model_id = self._model_id(conn, name)
-            current = conn.execute(
-                select(model_aliases.c.model_version_id).where(
-                    model_aliases.c.model_id == model_id, model_aliases.c.alias == alias
-                )
-            ).scalar()
-            if current is None:
-                raise ModelNotFoundError(f"Model {name!r} has no alias {alias!r}.")
-            from_version = self._version_number(conn, current)
-            conn.execute(
-                delete(model_aliases).where(
-                    model_aliases.c.model_id == model_id, model_aliases.c.alias == alias
-                )
-            )
-            conn.execute(
-                insert(model_alias_history).values(
-                    model_id=model_id,
-                    alias=alias,
-                    from_version_id=current,
-                    to_version_id=None,
-                    changed_at=now,
-                    reason=reason,
-                )
-            )
-        return AliasMove(alias, from_version, None, now, reason)
-
-    @staticmethod
-    def _version_number(conn: Connection, version_id: int | None) -> int | None:
-        if version_id is None:
-            return None
-        return conn.execute(
-            select(model_versions.c.version).where(model_versions.c.id == version_id)
-        ).scalar()
-
-    def alias_history(self, name: str, alias: str | None = None) -> list[AliasMove]:
-        """Every recorded move of the model's aliases (or of one alias), oldest first."""
-        from_v = model_versions.alias("from_v")
-        to_v = model_versions.alias("to_v")
-        with self.db.read() as conn:
-            model_id = self._model_id(conn, name)
-            query = (
-                select(
-                    model_alias_history.c.alias,
-                    from_v.c.version.label("from_version"),
-                    to_v.c.version.label("to_version"),
-                    model_alias_history.c.changed_at,
-                    model_alias_history.c.reason,
-                )
-                .select_from(
-                    model_alias_history.outerjoin(
-                        from_v, from_v.c.id == model_alias_history.c.from_version_id
-                    ).outerjoin(to_v, to_v.c.id == model_alias_history.c.to_version_id)
-                )
-                .where(model_alias_history.c.model_id == model_id)
-                .order_by(model_alias_history.c.changed_at, model_alias_history.c.id)
-            )
-            if alias is not None:
-                query = query.where(model_alias_history.c.alias == alias)
-            return [AliasMove(**dict(r)) for r in conn.execute(query).mappings()]
-
-    def rollback_target(self, name: str, alias: str) -> int:
-        """Return the version ``alias`` pointed at before its current one, skipping undone moves.
-
-        The history is replayed as a stack: a normal move pushes its target, a rollback pops the
-        current version, and deleting the alias clears the stack. Rolling back twice therefore
-        walks two promotions back instead of flip-flopping between two versions.
-
-        Raises
-        ------
-        ConflictError
-            When the alias has no earlier version to go back to.
-        """
-        stack: list[int] = []
-        for move in self.alias_history(name, alias):
-            if move.to_version is None:
-                stack.clear()
-            elif move.reason and move.reason.startswith(ROLLBACK_REASON):
-                if stack:
-                    stack.pop()
-                if not stack or stack[-1] != move.to_version:
-                    stack.append(move.to_version)
-            elif move.reason != "unchanged":
-                stack.append(move.to_version)
-        if len(stack) < 2:
-            raise ConflictError(
-                f"{name}@{alias} has no earlier version to roll back to (history: "
-                f"{' -> '.join(map(str, stack)) or 'empty'}). Point it at a version explicitly "
-                f"with `mlops models alias {name} {alias} VERSION`."
-            )
-        return stack[-2]
 
     # -- deletion ----------------------------------------------------------------------------
     def delete(self, ref: ModelRef) -> list[int]:
@@ -423,13 +245,13 @@ class ModelRepository:
             When a version to delete is aliased or served by a running deployment.
         """
         with self.db.write() as conn:
-            model_id = self._model_id(conn, ref.name)
+            model_id = find_model_id(conn, ref.name)
             query = select(model_versions.c.id, model_versions.c.version).where(
                 model_versions.c.model_id == model_id
             )
             whole_model = ref.version is None and ref.alias is None
             if not whole_model:
-                query = query.where(model_versions.c.id == self._version_row(conn, ref)["id"])
+                query = query.where(model_versions.c.id == find_version(conn, ref)["id"])
             rows = conn.execute(query).all()
             ids = [r.id for r in rows]
             live = (

@@ -6,28 +6,36 @@ flipping it to ``running`` with the claimer as ``lease_owner`` and a ``lease_exp
 owner keeps pushing forward. On PostgreSQL the claim reads candidates with
 ``SELECT ... FOR UPDATE SKIP LOCKED`` so several schedulers share the work without waiting on
 each other; on SQLite every write is ``BEGIN IMMEDIATE`` (serialized) and only the holder of the
-``scheduler`` lease in :data:`leases` claims at all. A slot whose lease expired belongs to a
+``scheduler`` lease (:mod:`.leases`) claims at all. A slot whose lease expired belongs to a
 scheduler that died: it ends ``crashed`` and is retried per the schedule's policy.
+
+Which fire times become slots (cron, catch-up) is decided in :mod:`kernel_magics.core.scheduler`;
+this module only stores the decision.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, func, select, update
-from sqlalchemy.exc import IntegrityError
 
-from ..store.db import Database
-from ..store.schema import leases, runs, schedule_slot_runs, schedule_slots, schedules, tags
-from .catchup import plan
-from .cron import fire_times
-from .store import ScheduleRecord, _record
+from ..names import CRASHED, FAILED, FINISHED, KILLED, RUNNING, Tag
+from .db import Database
+from .schedules import ScheduleRecord, schedule_record
+from .schema import schedule_slot_runs, schedule_slots, schedules, tags
 
-PENDING, RUNNING, RETRYING = "pending", "running", "retrying"
-FINISHED, FAILED, CRASHED, KILLED, MISSED = "finished", "failed", "crashed", "killed", "missed"
-SLOT_STATUSES = (PENDING, RUNNING, RETRYING, FINISHED, FAILED, CRASHED, KILLED, MISSED)
-TERMINAL = (FINISHED, FAILED, CRASHED, KILLED, MISSED)
+if TYPE_CHECKING:
+    from .runs import RunRepository
+
+#: Slot statuses beyond the run statuses: waiting for its time, waiting for a retry, never run.
+PENDING, RETRYING, MISSED = "pending", "retrying", "missed"
+#: Why a slot ends ``crashed`` when its scheduler stops renewing the lease.
+LEASE_LOST_ERROR = (
+    "The scheduler running this slot ({owner}) stopped renewing its lease (killed, or its "
+    "machine went down)."
+)
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,7 @@ def _insert_ignore(conn: Connection, table, rows: list[dict], keys: list[str]) -
 
 
 class SlotRepository:
-    """Slot creation, claiming, leases, completion and crash detection."""
+    """Slot creation, claiming, lease renewal, completion and crash detection."""
 
     def __init__(self, db: Database):
         self.db = db
@@ -90,18 +98,19 @@ class SlotRepository:
             ).scalar()
         return max(schedule.start_at, last or 0.0)
 
-    def materialize(self, schedule: ScheduleRecord, now: float, grace: float) -> int:
-        """Create the slots of every fire time up to ``now``; return how many were new.
+    def add_cron(
+        self,
+        schedule: ScheduleRecord,
+        planned: Sequence[tuple[float, bool]],
+        now: float,
+        grace: float,
+    ) -> int:
+        """Insert cron slots ``(fire time, runs)``; the others are ``missed``. Return how many.
 
-        Fire times more than ``grace`` seconds old were missed while no scheduler ran; the
-        catch-up policy decides which of those still run: ``all`` (every one), ``latest`` (the
-        most recent one) or ``none``. The others are recorded ``missed``, never dropped.
+        A slot another scheduler inserted first is left as it is (and not counted).
         """
-        times = fire_times(schedule.cron, schedule.timezone, self.cursor(schedule), now)
-        if not times:
-            return 0
         rows = []
-        for t, runs_now in plan(times, now, grace, schedule.catchup):
+        for t, runs_now in planned:
             rows.append({
                 "schedule_id": schedule.id, "slot_time": t, "trigger": "cron",
                 "status": PENDING if runs_now else MISSED, "attempt": 0,
@@ -180,20 +189,6 @@ class SlotRepository:
                 .values(lease_expires_at=now + lease)
             ).rowcount
 
-    def link_run(self, claim: Claim, run_id: str) -> None:
-        """Record the run of an attempt as soon as it exists."""
-        with self.db.write() as conn:
-            conn.execute(update(schedule_slots).where(schedule_slots.c.id == claim.slot_id)
-                         .values(run_id=run_id))  # fmt: skip
-            conn.execute(
-                update(schedule_slot_runs)
-                .where(
-                    schedule_slot_runs.c.slot_id == claim.slot_id,
-                    schedule_slot_runs.c.attempt == claim.attempt,
-                )
-                .values(run_id=run_id)
-            )
-
     # -- ending ------------------------------------------------------------------------------
     def complete(
         self,
@@ -222,8 +217,12 @@ class SlotRepository:
             _write_end(conn, end, now)
         return end
 
-    def reap(self, now: float) -> list[SlotEnd]:
-        """End ``crashed`` every running attempt whose lease expired (its scheduler died)."""
+    def reap(self, now: float, runs: RunRepository) -> list[SlotEnd]:
+        """End ``crashed`` every running attempt whose lease expired (its scheduler died).
+
+        The attempt's still-running tracked runs end ``crashed`` too, through ``runs.end`` (the
+        one writer of run statuses), in the same transaction as the slot.
+        """
         query = (
             select(*_labelled("slot_time", "attempt", "trigger", "run_id", "lease_owner"),
                    schedules)
@@ -238,20 +237,14 @@ class SlotRepository:
                 claim = Claim(
                     slot["id"], slot["slot_time"], slot["attempt"], slot["trigger"], record
                 )
-                error = (f"The scheduler running this slot ({slot['lease_owner']}) stopped "
-                         "renewing its lease (killed, or its machine went down).")  # fmt: skip
-                run_id = _crash_runs(conn, claim, error, now) or slot["run_id"]
+                error = LEASE_LOST_ERROR.format(owner=slot["lease_owner"])
+                run_ids = _attempt_runs(conn, claim)
+                runs.end(run_ids, CRASHED, error=error, end_time=now, conn=conn)
+                run_id = run_ids[-1] if run_ids else slot["run_id"]
                 end = _end(record, claim, CRASHED, run_id, error, True)
                 _write_end(conn, end, now)
                 ended.append(end)
         return ended
-
-
-class _Row:
-    """Adapter so :func:`.store._record` reads a plain dict."""
-
-    def __init__(self, data: dict[str, Any]):
-        self._mapping = data
 
 
 def _labelled(*names: str) -> list:
@@ -262,7 +255,7 @@ def _labelled(*names: str) -> list:
 def _split(row: Any) -> tuple[dict[str, Any], ScheduleRecord]:
     data = dict(row._mapping)
     slot = {k[6:]: data.pop(k) for k in list(data) if k.startswith("slot__")}
-    return slot, _record(_Row(data))
+    return slot, schedule_record(data)
 
 
 def _end(schedule: ScheduleRecord, claim: Claim, status: str, run_id: str | None,
@@ -295,84 +288,9 @@ def _write_end(conn: Connection, end: SlotEnd, now: float) -> None:
     )
 
 
-def _crash_runs(conn: Connection, claim: Claim, error: str, now: float) -> str | None:
-    """End ``crashed`` the still-running tracked runs of a dead attempt; return the run id."""
+def _attempt_runs(conn: Connection, claim: Claim) -> list[str]:
+    """The tracked runs of one attempt (the runner tags each with ``slot_id:attempt``)."""
     tagged = select(tags.c.run_id).where(
-        tags.c.key == "mlops.slot_attempt", tags.c.value == f"{claim.slot_id}:{claim.attempt}"
+        tags.c.key == Tag.SLOT_ATTEMPT, tags.c.value == f"{claim.slot_id}:{claim.attempt}"
     )
-    run_ids = [r[0] for r in conn.execute(tagged).all()]
-    if run_ids:
-        conn.execute(
-            update(runs)
-            .where(runs.c.id.in_(run_ids), runs.c.status == "running")
-            .values(status=CRASHED, end_time=now, error=error)
-        )
-    return run_ids[-1] if run_ids else None
-
-
-# -- the SQLite leader lease ---------------------------------------------------------------------
-
-
-def acquire_lease(db: Database, name: str, owner: str, now: float, ttl: float) -> bool:
-    """Take or renew the named lease for ``owner``; False while someone else holds it."""
-    try:
-        with db.write() as conn:
-            row = conn.execute(
-                select(leases).where(leases.c.name == name).with_for_update()
-            ).first()
-            if row is None:
-                conn.execute(leases.insert().values(name=name, owner=owner, expires_at=now + ttl))
-                return True
-            if row.owner != owner and row.expires_at >= now:
-                return False
-            conn.execute(update(leases).where(leases.c.name == name)
-                         .values(owner=owner, expires_at=now + ttl))  # fmt: skip
-            return True
-    except IntegrityError:  # another scheduler inserted it first
-        return False
-
-
-def release_lease(db: Database, name: str, owner: str) -> None:
-    """Give the lease up (a clean shutdown lets a standby take over at once)."""
-    with db.write() as conn:
-        conn.execute(update(leases).where(leases.c.name == name, leases.c.owner == owner)
-                     .values(expires_at=0.0))  # fmt: skip
-
-
-def drop_lease(db: Database, name: str, owner: str) -> None:
-    """Delete a lease row ``owner`` holds (a scheduler's heartbeat on clean shutdown)."""
-    from sqlalchemy import delete
-
-    with db.write() as conn:
-        conn.execute(delete(leases).where(leases.c.name == name, leases.c.owner == owner))
-
-
-def prune_leases(db: Database, prefix: str, before: float) -> int:
-    """Delete the leases named ``prefix...`` that expired before ``before`` (dead schedulers)."""
-    from sqlalchemy import delete
-
-    with db.write() as conn:
-        return conn.execute(
-            delete(leases).where(
-                leases.c.name.startswith(prefix, autoescape=True), leases.c.expires_at < before
-            )
-        ).rowcount
-
-
-def live_leases(db: Database, prefix: str, now: float) -> list[tuple[str, float]]:
-    """``(owner, expires_at)`` of the unexpired leases whose name starts with ``prefix``."""
-    with db.read() as conn:
-        rows = conn.execute(
-            select(leases.c.owner, leases.c.expires_at)
-            .where(leases.c.name.startswith(prefix, autoescape=True), leases.c.expires_at >= now)
-            .order_by(leases.c.owner)
-        ).all()
-    return [(r.owner, r.expires_at) for r in rows]
-
-
-def lease_holder(db: Database, name: str) -> tuple[str, float] | None:
-    """``(owner, expires_at)`` of a lease, or None."""
-    with db.read() as conn:
-        row = conn.execute(select(leases.c.owner, leases.c.expires_at)
-                           .where(leases.c.name == name)).first()  # fmt: skip
-    return (row.owner, row.expires_at) if row else None
+    return [r[0] for r in conn.execute(tagged).all()]

@@ -1,29 +1,34 @@
-"""SQL for deployments, their events and the prediction log (read side)."""
+"""Deployments (model servers) and their events.
+
+Reads are pure: a live deployment of this machine whose server process is gone is *shown* as
+``crashed`` (derived, see :meth:`DeploymentRepository.shown_status`) without writing, so a
+read-only database user can serve the panel. Persisting that status happens in
+:meth:`DeploymentRepository.reap`, which the writers call (deploy, stop, rollback, and
+``mlops deployments ls`` as a command the user runs).
+"""
 
 from __future__ import annotations
 
 import os
 import socket
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlalchemy import insert, select, update
 
 from ...errors import DeploymentNotFoundError
-from ..store import Store
-from ..store.schema import deployment_events, deployments, model_versions, models, prediction_log
+from ..names import CRASHED, RUNNING
+from .db import Database
+from .schema import deployment_events, deployments, model_versions, models
 
 HOSTNAME = socket.gethostname()
-STARTING, RUNNING, STOPPING, STOPPED, FAILED, CRASHED = (
-    "starting",
-    "running",
-    "stopping",
-    "stopped",
-    "failed",
-    "crashed",
-)
+#: Deployment statuses beyond the ones it shares with runs (running, failed, crashed).
+STARTING, STOPPING, STOPPED = "starting", "stopping", "stopped"
 LIVE_STATUSES = (STARTING, RUNNING, STOPPING)
+#: A deployment recorded without a pid yet (its controller died mid-start) is dead after this.
+PIDLESS_GRACE_S = 120.0
+CRASHED_DETAIL = "the server process is gone"
 
 
 @dataclass
@@ -79,12 +84,18 @@ def pid_alive(pid: int | None) -> bool:
         return True
 
 
+def _process_gone(status: str, hostname: str | None, pid: int | None, created_at: float) -> bool:
+    """Whether a deployment is recorded live on this machine but its process is gone."""
+    if status not in LIVE_STATUSES or hostname != HOSTNAME or pid_alive(pid):
+        return False
+    return pid is not None or time.time() - created_at > PIDLESS_GRACE_S
+
+
 class DeploymentRepository:
     """Create, update and list deployment rows and their events."""
 
-    def __init__(self, store: Store):
-        self.store = store
-        self.db = store.db
+    def __init__(self, db: Database):
+        self.db = db
 
     def create(
         self,
@@ -161,11 +172,19 @@ class DeploymentRepository:
     def _record(row: Any) -> DeploymentRecord:
         data = dict(row)
         data.pop("model_id", None)
-        return DeploymentRecord(**data)
+        record = DeploymentRecord(**data)
+        if _process_gone(record.status, record.hostname, record.pid, record.created_at):
+            return replace(record, status=CRASHED)  # shown, not written: see reap()
+        return record
 
     def get(self, dep_id: int) -> DeploymentRecord:
-        """One deployment (after marking it crashed if its process is gone)."""
-        self.reap()
+        """One deployment; one whose process is gone is shown ``crashed`` (nothing is written).
+
+        Raises
+        ------
+        DeploymentNotFoundError
+            When there is no deployment with this id.
+        """
         with self.db.read() as conn:
             row = conn.execute(self._query().where(deployments.c.id == dep_id)).mappings().first()
         if row is None:
@@ -177,8 +196,11 @@ class DeploymentRepository:
     def find(
         self, model: str | None = None, alias: str | None = None, live_only: bool = False
     ) -> list[DeploymentRecord]:
-        """Deployments, newest first (``live_only``: starting, running or stopping)."""
-        self.reap()
+        """Deployments, newest first (``live_only``: starting, running or stopping).
+
+        Like :meth:`get`, a deployment whose process is gone is shown ``crashed`` (and is not
+        live), without writing.
+        """
         query = self._query().order_by(deployments.c.id.desc())
         if model is not None:
             query = query.where(models.c.name == model)
@@ -187,7 +209,8 @@ class DeploymentRepository:
         if live_only:
             query = query.where(deployments.c.status.in_(LIVE_STATUSES))
         with self.db.read() as conn:
-            return [self._record(r) for r in conn.execute(query).mappings()]
+            found = [self._record(r) for r in conn.execute(query).mappings()]
+        return [d for d in found if d.status in LIVE_STATUSES] if live_only else found
 
     def status(self, dep_id: int) -> str | None:
         """Return the recorded status of a deployment (None when its row is gone)."""
@@ -207,35 +230,26 @@ class DeploymentRepository:
             return [dict(r) for r in rows]
 
     def reap(self) -> list[int]:
-        """Mark live deployments of this machine whose process is gone as ``crashed``."""
-        with self.db.read() as conn:
-            rows = conn.execute(
-                select(deployments.c.id, deployments.c.pid, deployments.c.created_at).where(
-                    deployments.c.status.in_(LIVE_STATUSES), deployments.c.hostname == HOSTNAME
-                )
-            ).all()
-        dead = [
-            r.id
-            for r in rows
-            if not pid_alive(r.pid) and (r.pid is not None or time.time() - r.created_at > 120)
-        ]
-        for dep_id in dead:
-            self.update(
-                dep_id,
-                "crashed",
-                "the server process is gone",
-                only_if=LIVE_STATUSES,
-                status=CRASHED,
-            )
-        return dead
+        """Record ``crashed`` the live deployments of this machine whose process is gone.
 
-    def predictions(self, dep_id: int, limit: int = 100) -> list[dict[str, Any]]:
-        """Return the newest sampled prediction-log entries of a deployment."""
+        Returns
+        -------
+        list of int
+            The ids this call marked (a deployment another process reaped first is left out).
+        """
         with self.db.read() as conn:
             rows = conn.execute(
-                select(prediction_log)
-                .where(prediction_log.c.deployment_id == dep_id)
-                .order_by(prediction_log.c.at.desc(), prediction_log.c.id.desc())
-                .limit(limit)
-            ).mappings()
-            return [dict(r) for r in rows]
+                select(
+                    deployments.c.id,
+                    deployments.c.status,
+                    deployments.c.hostname,
+                    deployments.c.pid,
+                    deployments.c.created_at,
+                ).where(deployments.c.status.in_(LIVE_STATUSES), deployments.c.hostname == HOSTNAME)
+            ).all()
+        dead = [r.id for r in rows if _process_gone(r.status, r.hostname, r.pid, r.created_at)]
+        return [
+            dep_id
+            for dep_id in dead
+            if self.update(dep_id, CRASHED, CRASHED_DETAIL, only_if=LIVE_STATUSES, status=CRASHED)
+        ]

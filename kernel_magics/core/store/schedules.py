@@ -1,8 +1,10 @@
 """Schedules: create, read, list, pause, resume, delete, and their slot history.
 
-A schedule is a notebook plus a cron expression in a timezone and the run options (parameters,
-experiment, timeout, retries, catch-up policy, notification). Its slots live in
-:mod:`.slots`; this module only reads them for ``history``.
+A schedule is a notebook plus its :class:`ScheduleOptions` (a cron expression in a timezone,
+the run options, the catch-up policy, the notification). Its slots are written by
+:mod:`.slots`; this module only reads them for ``history`` and ``slot_counts``. Validation
+(cron, timezone, parameters, notification targets) happens before, in
+:mod:`kernel_magics.core.scheduler.api`.
 """
 
 from __future__ import annotations
@@ -10,31 +12,29 @@ from __future__ import annotations
 import builtins
 import json
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ...errors import ConflictError, InvalidScheduleError, ScheduleNotFoundError
-from ..store.db import Database
-from ..store.schema import schedule_slot_runs, schedule_slots, schedules, tags
+from ...errors import ConflictError, ScheduleNotFoundError
+from ..names import RUNNING, Tag
+from .db import Database
+from .schema import schedule_slot_runs, schedule_slots, schedules, tags
 
-CATCHUP_POLICIES = ("latest", "all", "none")
 
-
-@dataclass(frozen=True)
-class ScheduleRecord:
-    """One schedule as stored.
+@dataclass(frozen=True, kw_only=True)
+class ScheduleOptions:
+    """When a schedule fires and how its runs go: typed once, for the API, CLI, magic and store.
 
     Attributes
     ----------
-    id, name : int, str
-        Identity; ``name`` is unique in the store.
-    notebook_path : str
-        Absolute path of the notebook papermill executes.
-    cron, timezone : str
-        When it fires: a five-field cron expression read on the wall clock of ``timezone``.
+    cron : str
+        Five-field cron expression (``"0 3 * * *"``) or an alias (``@daily``, ``@hourly``...).
+    timezone : str or None
+        IANA timezone whose wall clock ``cron`` reads; the machine's when None.
     parameters : dict
         Papermill parameters injected into every run.
     experiment, kernel : str or None
@@ -47,17 +47,10 @@ class ScheduleRecord:
         ``latest``, ``all`` or ``none``: what happens to slots missed while no scheduler ran.
     notify_command, notify_webhook : str or None
         Who hears about a slot that failed for good.
-    paused : bool
-        Paused schedules create no slots.
-    start_at, created_at, updated_at : float
-        UTC epoch seconds; slots are considered from ``start_at`` on.
     """
 
-    id: int
-    name: str
-    notebook_path: str
     cron: str
-    timezone: str
+    timezone: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     experiment: str | None = None
     kernel: str | None = None
@@ -67,6 +60,30 @@ class ScheduleRecord:
     catchup: str = "latest"
     notify_command: str | None = None
     notify_webhook: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleRecord(ScheduleOptions):
+    """One schedule as stored: its options plus its identity and state.
+
+    Attributes
+    ----------
+    id, name : int, str
+        Identity; ``name`` is unique in the store.
+    notebook_path : str
+        Absolute path of the notebook papermill executes.
+    timezone : str
+        Always resolved in a stored schedule.
+    paused : bool
+        Paused schedules create no slots.
+    start_at, created_at, updated_at : float
+        UTC epoch seconds; slots are considered from ``start_at`` on.
+    """
+
+    id: int
+    name: str
+    notebook_path: str
+    timezone: str
     paused: bool = False
     start_at: float = 0.0
     created_at: float = 0.0
@@ -74,13 +91,12 @@ class ScheduleRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
-        from dataclasses import asdict
-
         return asdict(self)
 
 
-def _record(row: Any) -> ScheduleRecord:
-    data = dict(row._mapping)
+def schedule_record(data: Mapping[Any, Any]) -> ScheduleRecord:
+    """Build a record from a ``schedules`` row mapping (also used by the slot queries)."""
+    data = dict(data)
     data["parameters"] = json.loads(data["parameters"] or "{}")
     data["paused"] = bool(data["paused"])
     return ScheduleRecord(**data)
@@ -94,24 +110,14 @@ class ScheduleRepository:
 
     def create(
         self,
-        *,
         name: str,
         notebook_path: str,
-        cron: str,
-        timezone: str,
-        parameters: dict[str, Any] | None = None,
-        experiment: str | None = None,
-        kernel: str | None = None,
-        timeout: float | None = None,
-        retries: int = 0,
-        retry_delay: float = 60.0,
-        catchup: str = "latest",
-        notify_command: str | None = None,
-        notify_webhook: str | None = None,
+        options: ScheduleOptions,
+        *,
         start_at: float | None = None,
         now: float | None = None,
     ) -> ScheduleRecord:
-        """Insert a schedule (arguments already validated); return it.
+        """Insert a schedule (its options already validated, timezone resolved); return it.
 
         Raises
         ------
@@ -120,14 +126,17 @@ class ScheduleRepository:
         """
         now = time.time() if now is None else now
         row = {
-            "name": name, "notebook_path": notebook_path, "cron": cron, "timezone": timezone,
-            "parameters": json.dumps(parameters or {}, sort_keys=True, default=str),
-            "experiment": experiment, "kernel": kernel, "timeout": timeout,
-            "retries": int(retries), "retry_delay": float(retry_delay), "catchup": catchup,
-            "notify_command": notify_command, "notify_webhook": notify_webhook, "paused": 0,
-            "start_at": now if start_at is None else start_at, "created_at": now,
+            **asdict(options),
+            "name": name,
+            "notebook_path": notebook_path,
+            "parameters": json.dumps(options.parameters or {}, sort_keys=True, default=str),
+            "retries": int(options.retries),
+            "retry_delay": float(options.retry_delay),
+            "paused": 0,
+            "start_at": now if start_at is None else start_at,
+            "created_at": now,
             "updated_at": now,
-        }  # fmt: skip
+        }
         try:
             with self.db.write() as conn:
                 conn.execute(schedules.insert(), row)
@@ -156,13 +165,13 @@ class ScheduleRepository:
             names = [s.name for s in self.list()]
             known = f" Known schedules: {', '.join(names)}." if names else " There are none yet."
             raise ScheduleNotFoundError(f"No schedule named {name_or_id!r}.{known}")
-        return _record(row)
+        return schedule_record(row._mapping)
 
     def list(self) -> list[ScheduleRecord]:
         """Every schedule, by name."""
         with self.db.read() as conn:
             rows = conn.execute(select(schedules).order_by(schedules.c.name)).all()
-        return [_record(r) for r in rows]
+        return [schedule_record(r._mapping) for r in rows]
 
     def set_paused(self, name: str, paused: bool, now: float | None = None) -> ScheduleRecord:
         """Pause or resume. Resuming starts from ``now``: fire times while paused are skipped."""
@@ -204,11 +213,11 @@ class ScheduleRepository:
                 .order_by(schedule_slot_runs.c.slot_id, schedule_slot_runs.c.attempt)
             ).all() if ids else []  # fmt: skip
             # A running attempt's run exists before the attempt ends: find it by its tag.
-            running = [f"{a.slot_id}:{a.attempt}" for a in attempts if a.status == "running"]
+            running = [f"{a.slot_id}:{a.attempt}" for a in attempts if a.status == RUNNING]
             live = dict(
                 conn.execute(
                     select(tags.c.value, tags.c.run_id).where(
-                        tags.c.key == "mlops.slot_attempt", tags.c.value.in_(running)
+                        tags.c.key == Tag.SLOT_ATTEMPT, tags.c.value.in_(running)
                     )
                 ).all()
             ) if running else {}  # fmt: skip
@@ -220,7 +229,7 @@ class ScheduleRepository:
         out = []
         for s in slots:
             slot = dict(s._mapping, attempts=by_slot.get(s.id, []))
-            if slot["status"] == "running" and slot["attempts"]:
+            if slot["status"] == RUNNING and slot["attempts"]:
                 slot["run_id"] = slot["attempts"][-1]["run_id"]
             out.append(slot)
         return out
@@ -243,14 +252,3 @@ class ScheduleRepository:
             ).all()  # fmt: skip
         return {r.schedule_id: {"slot_time": r.slot_time, "status": r.status, "run_id": r.run_id}
                 for r in rows}  # fmt: skip
-
-
-def check_policy(catchup: str) -> str:
-    """Validate a catch-up policy name."""
-    value = str(catchup).lower()
-    if value not in CATCHUP_POLICIES:
-        raise InvalidScheduleError(
-            f"Unknown catch-up policy {catchup!r}; use latest (run the most recent missed slot "
-            "once), all (run every missed slot) or none (record missed slots, run none)."
-        )
-    return value
