@@ -7,6 +7,8 @@ Exit codes: 0 when every run finished, 1 when a run (or a sweep child) did not, 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -70,6 +72,11 @@ def _pairs(items: tuple[str, ...], flag: str) -> dict[str, str]:
 )
 @click.option("--timeout", type=float, help="Seconds a run may take; then it ends killed.")
 @click.option("--kernel", help="Jupyter kernel to use instead of the notebook's own.")
+@click.option(
+    "--cwd",
+    type=click.Path(file_okay=False, exists=True),
+    help="Working directory of the kernel (default: the notebook's folder).",
+)
 @click.option("-e", "--experiment", help="Experiment of the run(s) (default: Default).")
 @click.option("--name", help="Name of the run (or of the sweep's parent run).")
 @click.option(
@@ -95,8 +102,9 @@ def _pairs(items: tuple[str, ...], flag: str) -> dict[str, str]:
 )
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def run(notebook, params, params_file, sweeps, workers, executor, timeout, kernel, experiment,
-        name, output_dir, objective, maximize, tags, no_progress, as_json) -> None:  # fmt: skip
+def run(notebook, params, params_file, sweeps, workers, executor, timeout, kernel, cwd,
+        experiment, name, output_dir, objective, maximize, tags, no_progress,
+        as_json) -> None:  # fmt: skip
     """Execute NOTEBOOK with papermill as a tracked run (or a sweep of runs).
 
     \b
@@ -104,35 +112,32 @@ def run(notebook, params, params_file, sweeps, workers, executor, timeout, kerne
     mlops run train.ipynb --sweep C=0.01,0.1,1 --workers 2 --objective metrics.accuracy --maximize
     mlops run train.ipynb --executor dask://127.0.0.1:8786
     """  # noqa: D301 - "\b" is click's marker for a paragraph kept as written
+    from ..core.runner.options import RunOptions
     from ..core.runner.parameters import load_parameters_file, split_sweep_values
 
     _terminate_as_interrupt()
-    text = _pairs(params, "-p")
-    from_file = load_parameters_file(params_file) if params_file else {}
-    tag_values = _pairs(tags, "--tag")
-    progress = not no_progress and not as_json
-    if sweeps:
-        grid = {k: split_sweep_values(v) for k, v in _pairs(sweeps, "--sweep").items()}
-        from ..core.runner.sweep import run_sweep
-
-        result = run_sweep(
-            notebook, grid, from_file, text_parameters=text, text_grid=True, workers=workers,
-            executor=executor, objective=objective, maximize=maximize, experiment=experiment,
-            name=name, timeout=timeout, kernel=kernel, output_dir=output_dir, tags=tag_values,
-            progress=progress,
-        )  # fmt: skip
-        _print_sweep(result, objective, as_json)
-        raise SystemExit(0 if result.status == "finished" else 1)
-    from ..core.runner.execute import run_one
-
-    if workers != 1 or objective:
+    if not sweeps and (workers != 1 or objective):
         flag = "--workers" if workers != 1 else "--objective"
         raise click.UsageError(f"{flag} only applies to a sweep (add --sweep NAME=V1,V2).")
-    outcome = run_one(
-        notebook, from_file, text_parameters=text, executor=executor, experiment=experiment,
-        name=name, timeout=timeout, kernel=kernel, output_dir=output_dir, tags=tag_values,
-        progress=progress,
+    options = RunOptions(
+        parameters=load_parameters_file(params_file) if params_file else {},
+        text_parameters=_pairs(params, "-p"), experiment=experiment, name=name,
+        kernel=kernel, timeout=timeout, cwd=cwd, output_dir=output_dir,
+        tags=_pairs(tags, "--tag"), executor=executor, workers=workers,
+        progress=not no_progress and not as_json,
     )  # fmt: skip
+    with _interrupts_reported(as_json):
+        if sweeps:
+            from ..core.runner.sweep import run_sweep
+
+            grid = {k: split_sweep_values(v) for k, v in _pairs(sweeps, "--sweep").items()}
+            result = run_sweep(notebook, grid, options, text_grid=True, objective=objective,
+                               maximize=maximize)  # fmt: skip
+            _print_sweep(result, objective, as_json)
+            raise SystemExit(0 if result.status == "finished" else 1)
+        from ..core.runner.execute import run_one
+
+        outcome = run_one(notebook, options)
     if as_json:
         print_json(outcome.to_dict())
     else:
@@ -140,11 +145,30 @@ def run(notebook, params, params_file, sweeps, workers, executor, timeout, kerne
     raise SystemExit(0 if outcome.ok else 1)
 
 
+@contextmanager
+def _interrupts_reported(as_json: bool) -> Iterator[None]:
+    """End on Ctrl-C or SIGTERM with one line saying the run was killed (exit code 130).
+
+    The runner has already ended the run(s) ``killed`` and stopped the kernels when the
+    interrupt reaches here; what is left is to say so instead of click's bare "Aborted!".
+    """
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        what = "SIGTERM" if str(exc) == "SIGTERM" else "Ctrl-C"
+        message = f"Interrupted ({what}): the run was ended killed and its kernel stopped."
+        if as_json:
+            print_json({"status": "killed", "error": message})
+        else:
+            console().print(f"[red]{message}[/red]")
+        raise SystemExit(130) from None
+
+
 def _print_run(result) -> None:
     out = console()
     style = "green" if result.ok else "red"
     out.print(f"Run [bold]{result.run_id[:8]}[/bold] [{style}]{result.status}[/{style}] "
-              f"in {duration(result.duration)}")  # fmt: skip
+              f"in {duration(result.duration)} on kernel {result.kernel}")  # fmt: skip
     if result.error:
         out.print(f"  {result.error}", markup=False)
     if result.output_path:
@@ -178,6 +202,11 @@ def _print_sweep(result, objective, as_json: bool) -> None:
 @click.option("--timeout", type=float, help="Seconds the rerun may take.")
 @click.option("--kernel", help="Jupyter kernel to use instead of the original's.")
 @click.option(
+    "--cwd",
+    type=click.Path(file_okay=False, exists=True),
+    help="Working directory of the kernel (default: the notebook's folder).",
+)
+@click.option(
     "-o",
     "--output",
     "output_dir",
@@ -186,20 +215,30 @@ def _print_sweep(result, objective, as_json: bool) -> None:
 )
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def rerun(run_id, tolerance, timeout, kernel, output_dir, no_progress, as_json) -> None:
+def rerun(run_id, tolerance, timeout, kernel, cwd, output_dir, no_progress, as_json) -> None:
     """Re-execute RUN from its stored notebook version and parameters; report differences.
 
     Exit code 0 when the rerun finished (differences or not), 1 when it did not.
     """
+    from ..core.runner.options import RunOptions
     from ..core.runner.rerun import rerun_run
 
     _terminate_as_interrupt()
-    report = rerun_run(run_id, tolerance=tolerance, timeout=timeout, kernel=kernel,
-                       output_dir=output_dir, progress=not (no_progress or as_json))  # fmt: skip
+    options = RunOptions(timeout=timeout, kernel=kernel, cwd=cwd, output_dir=output_dir,
+                         progress=not (no_progress or as_json))  # fmt: skip
+    with _interrupts_reported(as_json):
+        report = rerun_run(run_id, options, tolerance=tolerance)
     if as_json:
         print_json(report.to_dict())
     else:
         _print_run(report.result)
+        if report.cell is not None:
+            console().print(f"Compared with run {report.cell.run_id[:8]}, made by the same "
+                            f"tracked cell (matched by {report.cell.by} "
+                            f"{report.cell.value[:12]}).", markup=False)  # fmt: skip
+        if report.not_compared:
+            console().print("Not compared (wall-clock timings): "
+                            + ", ".join(report.not_compared), markup=False)  # fmt: skip
         if report.identical:
             console().print(f"[green]Identical[/green] to {report.original_run_id[:8]} "
                             f"(metrics within {tolerance:g}).")  # fmt: skip

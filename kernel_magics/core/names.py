@@ -29,6 +29,10 @@ SOURCE_SWEEP: Final = "sweep"
 #: Where a run came from.
 RUN_SOURCES: Final = (SOURCE_API, SOURCE_CELL, SOURCE_PAPERMILL, SOURCE_SCHEDULE, SOURCE_SWEEP)
 
+# -- environment variables ---------------------------------------------------------------------
+#: Names the run a process's tracking attaches to (set by the runner in the kernels it starts).
+RUN_ID_ENV: Final = "MLOPS_RUN_ID"
+
 
 class Tag:
     """The ``mlops.*`` tag keys the system writes on runs and model versions.

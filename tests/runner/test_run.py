@@ -86,11 +86,12 @@ def test_run_is_tracked_and_the_notebook_logs_into_it(store):
 
 
 def test_typed_parameters_reach_the_notebook_with_their_types(store):
+    from kernel_magics.core.runner import RunOptions
     from kernel_magics.core.runner.execute import run_one
 
     text = {"i": "3", "f": "1e-3", "b": "yes", "s": "a=b", "l": "[3, 4]", "d": "{'x': 2}",
             "n": "7", "a": "2"}  # fmt: skip
-    result = run_one(NOTEBOOKS / "typed.ipynb", text_parameters=text)
+    result = run_one(NOTEBOOKS / "typed.ipynb", RunOptions(text_parameters=text))
 
     assert result.status == "finished", result.error
     data, _ = store.artifacts.read(result.run_id, "received.json")
@@ -299,8 +300,9 @@ def test_sigkilled_runner_is_reaped_crashed_and_its_kernel_exits(store, _isolate
     proc, run_id, kernels = _start_sleeping_cli_run(store, _isolated_store)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
-    assert store.runs.get(run_id).status == "running"  # nobody could end it...
-    assert store.runs.reap() == [run_id]  # ...until the reaper sees its process is gone
+    # Nobody could end it, but a read already shows it crashed (derived: its process is gone)...
+    assert store.runs.get(run_id).status == "crashed"
+    assert store.runs.reap() == [run_id]  # ...and the reaper, the one writer, persists that
     record = store.runs.get(run_id)
     assert record.status == "crashed"
     gone, alive = psutil.wait_procs(kernels, timeout=30)  # the orphaned kernel exits by itself

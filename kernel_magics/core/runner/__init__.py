@@ -18,10 +18,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .options import RunOptions
+
 if TYPE_CHECKING:
     from ..store import Store
+    from .rerun import RerunReport
 
-__all__ = ["RunResult", "SweepResult", "run_notebook", "sweep_notebook", "rerun"]
+__all__ = ["RunOptions", "RunResult", "SweepResult", "run_notebook", "sweep_notebook", "rerun"]
 
 
 @dataclass
@@ -46,6 +49,9 @@ class RunResult:
     parameters : dict
         The parameters given, after type conversion (the run also records the notebook's
         defaults for the others).
+    kernel : str or None
+        The kernel the notebook executed on (``python3`` for a notebook that asks for
+        ``python``).
     """
 
     run_id: str
@@ -55,6 +61,7 @@ class RunResult:
     failed_cell: int | None = None
     duration: float = 0.0
     parameters: dict[str, Any] = field(default_factory=dict)
+    kernel: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -103,13 +110,14 @@ def run_notebook(
     name: str | None = None,
     timeout: float | None = None,
     kernel: str | None = None,
+    cwd: str | os.PathLike[str] | None = None,
     output_dir: str | os.PathLike[str] | None = None,
     source: str = "papermill",
     tags: Mapping[str, Any] | None = None,
     parent_run_id: str | None = None,
     progress: bool = False,
     store: Store | None = None,
-    executor: str | None = None,
+    executor: str | type = "local",
 ) -> RunResult:
     """Execute a notebook with papermill as one tracked run.
 
@@ -129,7 +137,11 @@ def run_notebook(
         Seconds the whole execution may take; past it the kernel is interrupted (then killed)
         and the run ends ``killed``.
     kernel : str, optional
-        Jupyter kernel name; the notebook's own kernel by default.
+        Jupyter kernel name; the notebook's own kernel by default (``python`` means
+        ``python3``, as in jupyter_client and papermill).
+    cwd : path-like, optional
+        Working directory of the kernel; the notebook's folder by default, so the notebook's
+        relative paths work wherever the run is started from.
     output_dir : path-like, optional
         Folder for the executed notebook and its logs; ``<MLOPS_HOME>/outputs`` by default.
     source : str
@@ -142,8 +154,10 @@ def run_notebook(
         Show a progress bar of cells done.
     store : Store, optional
         Where to record the run; the resolved default store when omitted.
-    executor : str, optional
-        ``"local"`` (default: this process) or ``"dask://HOST:PORT"`` (a Dask worker).
+    executor : str or type
+        ``"local"`` (default: this process), ``"dask://HOST:PORT"`` (a Dask worker), another
+        ``kernel_magics.executors`` entry point, or a
+        :class:`~.executors.BaseRunExecutor` subclass.
 
     Returns
     -------
@@ -161,11 +175,12 @@ def run_notebook(
     """
     from .execute import run_one
 
-    return run_one(
-        path, parameters, experiment=experiment, name=name, timeout=timeout, kernel=kernel,
-        output_dir=output_dir, source=source, tags=tags, parent_run_id=parent_run_id,
-        progress=progress, store=store, executor=executor,
+    options = RunOptions(
+        parameters=parameters or {}, experiment=experiment, name=name, timeout=timeout,
+        kernel=kernel, cwd=_path(cwd), output_dir=_path(output_dir), source=source,
+        tags=tags or {}, parent_run_id=parent_run_id, progress=progress, executor=executor,
     )  # fmt: skip
+    return run_one(path, options, store=store)
 
 
 def sweep_notebook(
@@ -174,13 +189,14 @@ def sweep_notebook(
     parameters: Mapping[str, Any] | None = None,
     *,
     workers: int = 1,
-    executor: str | None = None,
+    executor: str | type = "local",
     objective: str | None = None,
     maximize: bool = False,
     experiment: str | None = None,
     name: str | None = None,
     timeout: float | None = None,
     kernel: str | None = None,
+    cwd: str | os.PathLike[str] | None = None,
     output_dir: str | os.PathLike[str] | None = None,
     tags: Mapping[str, Any] | None = None,
     progress: bool = False,
@@ -198,13 +214,13 @@ def sweep_notebook(
         Fixed parameters shared by every child.
     workers : int
         Children executing at the same time (kernels are started ahead of time).
-    executor : str, optional
-        ``"local"`` (default) or ``"dask://HOST:PORT"``.
+    executor : str or type
+        ``"local"`` (default), ``"dask://HOST:PORT"``, or as for :func:`run_notebook`.
     objective : str, optional
         ``metrics.<name>``: the child with the best value is recorded on the parent.
     maximize : bool
         Best means largest (default: smallest).
-    experiment, name, timeout, kernel, output_dir, tags, progress, store
+    experiment, name, timeout, kernel, cwd, output_dir, tags, progress, store
         As for :func:`run_notebook` (``timeout`` applies to each child).
 
     Returns
@@ -221,11 +237,12 @@ def sweep_notebook(
     """
     from .sweep import run_sweep
 
-    return run_sweep(
-        path, grid, parameters, workers=workers, executor=executor, objective=objective,
-        maximize=maximize, experiment=experiment, name=name, timeout=timeout, kernel=kernel,
-        output_dir=output_dir, tags=tags, progress=progress, store=store,
+    options = RunOptions(
+        parameters=parameters or {}, experiment=experiment, name=name, timeout=timeout,
+        kernel=kernel, cwd=_path(cwd), output_dir=_path(output_dir), tags=tags or {},
+        progress=progress, executor=executor, workers=workers,
     )  # fmt: skip
+    return run_sweep(path, grid, options, objective=objective, maximize=maximize, store=store)
 
 
 def rerun(
@@ -234,10 +251,11 @@ def rerun(
     tolerance: float = 1e-9,
     timeout: float | None = None,
     kernel: str | None = None,
+    cwd: str | os.PathLike[str] | None = None,
     output_dir: str | os.PathLike[str] | None = None,
     progress: bool = False,
     store: Store | None = None,
-):
+) -> RerunReport:
     """Re-execute a past run from its stored notebook version and parameters, then compare.
 
     Parameters
@@ -246,7 +264,7 @@ def rerun(
         The original run (full id or a unique prefix).
     tolerance : float
         Relative tolerance under which two metric values count as equal.
-    timeout, kernel, output_dir, progress, store
+    timeout, kernel, cwd, output_dir, progress, store
         As for :func:`run_notebook`.
 
     Returns
@@ -263,7 +281,10 @@ def rerun(
     """
     from .rerun import rerun_run
 
-    return rerun_run(
-        run_id, tolerance=tolerance, timeout=timeout, kernel=kernel, output_dir=output_dir,
-        progress=progress, store=store,
-    )  # fmt: skip
+    options = RunOptions(timeout=timeout, kernel=kernel, cwd=_path(cwd),
+                         output_dir=_path(output_dir), progress=progress)  # fmt: skip
+    return rerun_run(run_id, options, tolerance=tolerance, store=store)
+
+
+def _path(value: str | os.PathLike[str] | None) -> str | None:
+    return None if value is None else os.fspath(value)

@@ -20,14 +20,21 @@ ENGINE_NAME = "kernel_magics"
 
 #: Flush the tracking buffers of the kernel, if the notebook used them (never imports them).
 TEARDOWN_CODE = (
-    "__import__('sys').modules.get('kernel_magics.core.flusher') and "
-    "__import__('sys').modules['kernel_magics.core.flusher'].flush_all()"
+    "__import__('sys').modules.get('kernel_magics.core.store.writer') and "
+    "__import__('sys').modules['kernel_magics.core.store.writer'].flush_all()"
 )
 
 
-def setup_code(env: dict[str, str]) -> str:
-    """Code that puts ``env`` into the kernel's ``os.environ`` without leaving names behind."""
-    return f"__import__('os').environ.update({env!r})"
+def setup_code(env: dict[str, str], *, cell_runs: bool = False) -> str:
+    """Code that puts ``env`` into the kernel's ``os.environ`` without leaving names behind.
+
+    With ``cell_runs``, the run (``MLOPS_RUN_ID``) is also made the kernel's active run, so each
+    ``%%mlops track`` cell starts a child run of it instead of logging into it.
+    """
+    code = f"__import__('os').environ.update({env!r})"
+    if cell_runs:
+        code += "; __import__('kernel_magics').active_run()"
+    return code
 
 
 class HiddenCodeError(RuntimeError):

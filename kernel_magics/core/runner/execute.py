@@ -18,13 +18,14 @@ import os
 import threading
 import time
 import traceback
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..store.schema import CRASHED, FAILED, FINISHED, KILLED
+from ..names import CRASHED, FAILED, FINISHED, KILLED, RUN_ID_ENV
 from . import RunResult
 from .kernels import KernelPool, interrupt_kernel, shutdown_kernel
+from .options import RunOptions
+from .outcome import describe_error, input_index, running_cell, saved_cells
 from .parameters import parse_notebook_bytes
 from .plan import RunPlan, launch, prepare_plan, record_version
 
@@ -91,32 +92,6 @@ class _Watchdog:
         return f"Timed out after {self.timeout:g} s (--timeout)"
 
 
-def _running_cell(output_path: Path) -> int | None:
-    """Index of the cell papermill marked ``running`` in a saved output notebook."""
-    import json
-
-    try:
-        nb = json.loads(output_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    for index, cell in enumerate(nb.get("cells", [])):
-        if cell.get("metadata", {}).get("papermill", {}).get("status") == "running":
-            return index
-    return None
-
-
-def _input_index(nb_cells: list[Any], index: int | None) -> int | None:
-    """Map a cell index of the parameterized notebook back to the input notebook."""
-    if index is None:
-        return None
-    shift = sum(
-        1
-        for cell in nb_cells[:index]
-        if "injected-parameters" in (cell.get("metadata", {}).get("tags") or [])
-    )
-    return index - shift
-
-
 def execute_plan(
     plan: RunPlan,
     run_id: str,
@@ -140,9 +115,7 @@ def execute_plan(
         try:
             store.runs.finish(run_id, status, f"The runner failed: {type(exc).__name__}: {exc}")
         finally:
-            from ..flusher import flusher_for
-
-            flusher_for(store).remove_run(run_id)
+            store.writer.remove_run(run_id)
         raise
 
 
@@ -152,11 +125,9 @@ def _execute(plan, run_id, store, km, *, progress, cancel) -> RunResult:
     from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
-    from ..flusher import flusher_for
     from .engine import ENGINE_NAME, TEARDOWN_CODE, setup_code
 
-    started = time.time()
-    flusher = flusher_for(store)
+    flusher = store.writer
     flusher.add_run(run_id, environment=True)
     out_dir = Path(plan.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -164,7 +135,9 @@ def _execute(plan, run_id, store, km, *, progress, cancel) -> RunResult:
     output_path = base.with_suffix(".ipynb")
     stdout_path, stderr_path = Path(f"{base}.stdout.log"), Path(f"{base}.stderr.log")
     status, error, failed_cell = FINISHED, None, None
-    nb = nbformat.from_dict(parse_notebook_bytes(plan.notebook, plan.stem))
+    source = parse_notebook_bytes(plan.notebook, plan.stem)
+    source_cells = source.get("cells", [])
+    nb = nbformat.from_dict(source)
     watchdog = _Watchdog(km, plan.timeout, cancel)
     try:
         with (
@@ -176,24 +149,26 @@ def _execute(plan, run_id, store, km, *, progress, cancel) -> RunResult:
                 nb, str(output_path), parameters=plan.parameters or None,
                 engine_name=ENGINE_NAME, kernel_name=plan.kernel_name, language=plan.language,
                 progress_bar=progress, stdout_file=out, stderr_file=err, km=km,
-                setup_code=setup_code({"MLOPS_RUN_ID": run_id}), teardown_code=TEARDOWN_CODE,
-                input_label=plan.notebook_path, autosave_cell_every=10,
+                setup_code=setup_code({RUN_ID_ENV: run_id}, cell_runs=plan.cell_runs),
+                teardown_code=TEARDOWN_CODE, input_label=plan.notebook_path,
+                autosave_cell_every=10,
             )  # fmt: skip
     except PapermillExecutionError as exc:
-        cells = _saved_cells(output_path)
-        failed_cell = _input_index(cells, exc.cell_index)
+        cells = saved_cells(output_path)
+        failed_cell = input_index(source_cells, cells, exc.cell_index)
         where = f"cell {failed_cell} (In [{exc.exec_count}])"
         if watchdog.fired:
             status, error = KILLED, f"{watchdog.reason()}; interrupted in {where}."
         else:
+            cell = cells[exc.cell_index] if 0 <= exc.cell_index < len(cells) else None
             status = FAILED
-            error = f"{where} raised {exc.ename}: {exc.evalue}"
+            error = f"{where} raised {describe_error(exc.ename, exc.evalue, cell)}"
     except DeadKernelError as exc:
-        cells = _saved_cells(output_path)
+        cells = saved_cells(output_path)
         index = getattr(exc, "cell_index", None)
         if index is None:
-            index = _running_cell(output_path)
-        failed_cell = _input_index(cells, index)
+            index = running_cell(cells)
+        failed_cell = input_index(source_cells, cells, index)
         where = f"in cell {failed_cell}" if failed_cell is not None else "before the first cell"
         if watchdog.fired:
             status, error = KILLED, f"{watchdog.reason()}; the kernel was killed {where}."
@@ -208,22 +183,29 @@ def _execute(plan, run_id, store, km, *, progress, cancel) -> RunResult:
         _finish(store, flusher, run_id, status, error, output_path, stdout_path, stderr_path)
         raise
     except Exception as exc:  # the kernel could not start, the setup failed, papermill broke
-        status = CRASHED
-        error = f"The run could not execute: {type(exc).__name__}: {exc}\n" + "".join(
-            traceback.format_exception(exc)[-3:]
-        )
-    status, error = _finish(
-        store, flusher, run_id, status, error, output_path, stdout_path, stderr_path
-    )
+        if watchdog.fired:  # stopped while still starting (a loaded machine): the timeout's doing
+            status, error = KILLED, f"{watchdog.reason()}; the kernel was stopped while starting."
+        else:
+            status = CRASHED
+            error = f"The run could not execute: {type(exc).__name__}: {exc}\n" + "".join(
+                traceback.format_exception(exc)[-3:]
+            )
+    record = _finish(store, flusher, run_id, status, error, output_path, stdout_path, stderr_path)
     return RunResult(
-        run_id=run_id, status=status, error=error,
+        run_id=run_id, status=record.status, error=record.error,
         output_path=str(output_path) if output_path.exists() else None, failed_cell=failed_cell,
-        duration=time.time() - started, parameters=dict(plan.parameters),
+        duration=record.duration or 0.0, parameters=dict(plan.parameters),
+        kernel=plan.kernel_name,
     )  # fmt: skip
 
 
-def _finish(store, flusher, run_id, status, error, output, stdout, stderr) -> tuple[str, Any]:
-    """Store the outputs, write the last metrics, then end the run; return the final status."""
+def _finish(store, flusher, run_id, status, error, output, stdout, stderr):
+    """Store the outputs, write the last metrics, then end the run; return its stored record.
+
+    The record, not this process's clock, gives the result its status (a run ended first
+    elsewhere, e.g. by a lost Dask worker, keeps that ending) and its duration (from the run's
+    creation, which includes waiting for a kernel, to its end: what ``mlops runs show`` says).
+    """
     try:
         _store_outputs(store, run_id, output, stdout, stderr)
     finally:
@@ -231,19 +213,8 @@ def _finish(store, flusher, run_id, status, error, output, stdout, stderr) -> tu
         try:
             flusher.flush(wait_environment=5.0)
         finally:
-            if not store.runs.finish(run_id, status, error):
-                record = store.runs.get(run_id)  # ended first elsewhere (a lost Dask worker)
-                status, error = record.status, record.error
-    return status, error
-
-
-def _saved_cells(output_path: Path) -> list[Any]:
-    import json
-
-    try:
-        return json.loads(output_path.read_text(encoding="utf-8")).get("cells", [])
-    except (OSError, ValueError):
-        return []
+            store.runs.finish(run_id, status, error)
+    return store.runs.get(run_id)
 
 
 def _store_outputs(store: Store, run_id: str, output: Path, stdout: Path, stderr: Path) -> None:
@@ -259,27 +230,28 @@ def _store_outputs(store: Store, run_id: str, output: Path, stdout: Path, stderr
 
 
 def run_one(
-    path: str | os.PathLike[str],
-    parameters: Mapping[str, Any] | None = None,
-    *,
-    text_parameters: Mapping[str, str] | None = None,
-    executor: str | None = None,
-    store: Store | None = None,
-    progress: bool = False,
-    **options: Any,
+    path: str | os.PathLike[str], options: RunOptions, *, store: Store | None = None
 ) -> RunResult:
-    """Check, launch and execute one run (the body of :func:`kernel_magics.run_notebook`)."""
+    """Check, launch and execute one run (the body of :func:`kernel_magics.run_notebook`).
+
+    Parameters
+    ----------
+    path : path-like
+        The notebook.
+    options : RunOptions
+        Parameters and options of the run (``workers`` is ignored: one run).
+    store : Store, optional
+        Where to record the run; the resolved default store when omitted.
+    """
     from ..store import open_store
 
     location = store.location if store is not None else None
-    plan = prepare_plan(
-        path, parameters, text_parameters=text_parameters, location=location, **options
-    )
-    if executor and executor != "local":
+    plan = prepare_plan(path, options, location=location)
+    if options.executor != "local":
         from .executors import executor_for
 
-        with executor_for(executor, workers=1) as ex:
-            return ex.run_plans([plan], store=store, progress=progress)[0]
+        with executor_for(options.executor, workers=1) as ex:
+            return ex.run_plans([plan], store=store, progress=options.progress)[0]
     pool = KernelPool(plan.kernel_name, plan.kernel_env(), plan.cwd, size=1, total=1).start()
     try:
         store = store or open_store(plan.location)
@@ -288,12 +260,18 @@ def run_one(
         try:
             km = pool.acquire()
         except Exception as exc:
-            store.runs.finish(run_id, CRASHED, f"The kernel could not start: {exc}")
-            return RunResult(run_id, CRASHED, f"The kernel could not start: {exc}",
-                             parameters=dict(plan.parameters))  # fmt: skip
+            return kernel_failed(store, plan, run_id, exc)
         try:
-            return execute_plan(plan, run_id, store, km, progress=progress)
+            return execute_plan(plan, run_id, store, km, progress=options.progress)
         finally:
             pool.release(km)
     finally:
         pool.close(wait=False)  # stops finish in the background (joined at exit)
+
+
+def kernel_failed(store: Store, plan: RunPlan, run_id: str, exc: BaseException) -> RunResult:
+    """End a launched run whose kernel could not start ``crashed``, saying why."""
+    error = f"The kernel {plan.kernel_name!r} could not start: {exc}"
+    store.runs.finish(run_id, CRASHED, error)
+    return RunResult(run_id, CRASHED, error, parameters=dict(plan.parameters),
+                     kernel=plan.kernel_name)  # fmt: skip

@@ -18,10 +18,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...errors import KernelNotFoundError
+from ..names import RUN_ID_ENV
 
 log = logging.getLogger("kernel_magics")
 
-_NOT_INHERITED = ("MLOPS_RUN_ID", "JPY_SESSION_NAME")
+_NOT_INHERITED = (RUN_ID_ENV, "JPY_SESSION_NAME")
 #: nbclient's own default: parallel kernels must not share one IPython history database.
 HISTORY_ARG = "--HistoryManager.hist_file=:memory:"
 
@@ -140,24 +141,33 @@ def _ipc_dir() -> str:
     return _ipc_root
 
 
-def check_kernel(name: str) -> str:
-    """Fail early, with the installed kernels listed, when ``name`` is not installed.
+#: The kernel ``python`` stands for (jupyter_client's ``NATIVE_KERNEL_NAME``).
+NATIVE_KERNEL = "python3"
+
+
+def resolve_kernel(name: str) -> tuple[str, str]:
+    """Return the installed kernel to start for ``name`` and its language.
+
+    ``python`` (the kernelspec name of many older notebooks, e.g. papermill's
+    ``test_autosave.ipynb``) means the native IPython kernel, ``python3``: jupyter_client's
+    ``KernelManager`` starts it for that name, and so does papermill, so we do too.
 
     Returns
     -------
-    str
-        The kernel's language (``python`` for IPython kernels).
+    tuple of str
+        The kernel name to start and its language (``python`` for IPython kernels).
 
     Raises
     ------
     KernelNotFoundError
-        When no kernelspec has that name.
+        When no kernelspec has that name; the message lists the installed ones.
     """
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
+    resolved = NATIVE_KERNEL if name == "python" else name
     manager = KernelSpecManager()
     try:
-        return (manager.get_kernel_spec(name).language or "python").lower()
+        return resolved, (manager.get_kernel_spec(resolved).language or "python").lower()
     except NoSuchKernel:
         installed = ", ".join(sorted(manager.find_kernel_specs())) or "none"
         raise KernelNotFoundError(

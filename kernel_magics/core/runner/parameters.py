@@ -95,7 +95,8 @@ def parse_notebook_bytes(data: bytes, origin: str) -> dict[str, Any]:
     except ValueError as exc:
         raise NotebookFormatError(
             f"{origin} is not valid notebook JSON ({exc}). Was it saved completely? Open it in "
-            "JupyterLab to repair it, or restore a stored version with `mlops notebooks`."
+            "JupyterLab to repair it, or restore a stored version from the MLOps side panel's "
+            "notebook history."
         ) from None
     if not isinstance(content, dict) or not isinstance(content.get("cells"), list):
         raise NotebookFormatError(f"{origin} is JSON but not a notebook (no 'cells' list).")

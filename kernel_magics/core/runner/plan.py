@@ -9,15 +9,15 @@ its final status.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...errors import ValidationError
 from ..config import StoreLocation
-from ..store.schema import RUN_SOURCES
-from .kernels import check_kernel
+from ..names import Tag
+from .kernels import NATIVE_KERNEL, resolve_kernel
+from .options import RunOptions
 from .parameters import load_notebook, parse_notebook_bytes, parse_parameters, validate_parameters
 
 if TYPE_CHECKING:
@@ -40,6 +40,14 @@ class RunPlan:
         The literal defaults of the parameters cell; the run records ``defaults | parameters``.
     kernel_name, language : str
         The kernel to start and its language (for papermill's parameter injection).
+    requested_kernel : str
+        The kernel the notebook (or ``--kernel``) asked for, before aliases were resolved
+        (``python`` is started as ``python3``, as jupyter_client and papermill do).
+    cwd : str
+        Working directory of the kernel (``--cwd``; the notebook's folder by default).
+    cell_runs : bool
+        Each ``%%mlops track`` cell makes its own child run of the run (a rerun of a cell run
+        compares with one of them) instead of logging into the run.
     location : StoreLocation
         The store the run and the kernel write to.
     """
@@ -60,6 +68,8 @@ class RunPlan:
     parent_run_id: str | None = None
     version_id: int | None = None
     defaults: dict[str, Any] = field(default_factory=dict)
+    requested_kernel: str = ""
+    cell_runs: bool = False
 
     @property
     def effective_parameters(self) -> dict[str, Any]:
@@ -90,34 +100,11 @@ def default_output_dir(location: StoreLocation) -> str:
     return str(Path.cwd() / "mlops-outputs")
 
 
-def check_options(timeout: float | None, source: str) -> None:
-    """Validate run options shared by runs, sweeps and reruns.
-
-    Raises
-    ------
-    ValidationError
-        When the timeout is not a positive number or the source is unknown.
-    """
-    if timeout is not None and (isinstance(timeout, bool) or not timeout > 0):
-        raise ValidationError(f"--timeout must be a positive number of seconds, got {timeout!r}.")
-    if source not in RUN_SOURCES:
-        raise ValidationError(f"Unknown run source {source!r}; one of {', '.join(RUN_SOURCES)}.")
-
-
 def prepare_plan(
     path: str | os.PathLike[str],
-    parameters: Mapping[str, Any] | None = None,
+    options: RunOptions,
     *,
-    text_parameters: Mapping[str, str] | None = None,
     notebook: bytes | None = None,
-    experiment: str | None = None,
-    name: str | None = None,
-    timeout: float | None = None,
-    kernel: str | None = None,
-    output_dir: str | os.PathLike[str] | None = None,
-    source: str = "papermill",
-    tags: Mapping[str, Any] | None = None,
-    parent_run_id: str | None = None,
     location: StoreLocation | None = None,
 ) -> RunPlan:
     """Check a run request and build its plan; nothing is started or written.
@@ -126,12 +113,12 @@ def prepare_plan(
     ----------
     path : path-like
         The notebook file (or, with ``notebook``, the path the content belongs to).
-    parameters : mapping, optional
-        Parameter values as Python objects (strings convert for non-string parameters).
-    text_parameters : mapping, optional
-        Values written as text (``-p name=value``); they override ``parameters``.
+    options : RunOptions
+        The parameters (as objects and as text) and every option of the run.
     notebook : bytes, optional
         Execute this content instead of reading ``path`` (reruns of a stored version).
+    location : StoreLocation, optional
+        The store the run is recorded in; the resolved default when omitted.
 
     Raises
     ------
@@ -141,7 +128,6 @@ def prepare_plan(
     """
     from ..config import resolve_location
 
-    check_options(timeout, source)
     if notebook is None:
         notebook, nb = load_notebook(path)
     else:
@@ -149,26 +135,27 @@ def prepare_plan(
     abs_path = os.path.realpath(os.fspath(path))
     origin = os.path.basename(abs_path)
     spec = nb.get("metadata", {}).get("kernelspec", {}) or {}
-    kernel_name = kernel or spec.get("name") or "python3"
-    language = check_kernel(kernel_name) or "python"
+    requested = options.kernel or spec.get("name") or NATIVE_KERNEL
+    kernel_name, language = resolve_kernel(requested)
     if language == "python":
         specs = parse_parameters(nb, origin)
-        values = validate_parameters(specs, parameters or {}, origin)
-        values.update(validate_parameters(specs, text_parameters or {}, origin, from_text=True))
+        values = validate_parameters(specs, options.parameters, origin)
+        values.update(validate_parameters(specs, options.text_parameters, origin, from_text=True))
     else:  # another language's parameters cell: papermill's translator injects them as given
-        specs, values = {}, {**(parameters or {}), **(text_parameters or {})}
+        specs, values = {}, {**options.parameters, **options.text_parameters}
     location = location or resolve_location()
-    out = os.path.abspath(os.fspath(output_dir)) if output_dir else default_output_dir(location)
+    out = options.output_dir or default_output_dir(location)
     _check_output_dir(out)
-    cwd = os.path.dirname(abs_path)
+    cwd = options.cwd or os.path.dirname(abs_path)
     if not os.path.isdir(cwd):
         cwd = os.getcwd()  # the stored version's folder is gone: run where we are
     return RunPlan(
         notebook_path=abs_path, notebook=notebook, parameters=values, kernel_name=kernel_name,
-        language=language, location=location, output_dir=out, cwd=cwd, timeout=timeout,
-        experiment=experiment, name=name, source=source, tags=dict(tags or {}),
-        parent_run_id=parent_run_id,
+        language=language, location=location, output_dir=out, cwd=cwd, timeout=options.timeout,
+        experiment=options.experiment, name=options.name, source=options.source,
+        tags=dict(options.tags), parent_run_id=options.parent_run_id,
         defaults={k: s.default for k, s in specs.items() if s.literal},
+        requested_kernel=requested,
     )  # fmt: skip
 
 
@@ -210,7 +197,7 @@ def launch(store: Store, plan: RunPlan) -> str:
     run_id = store.runs.create(
         experiment_id, name=plan.name or plan.stem, source=plan.source,
         parent_run_id=plan.parent_run_id, notebook_path=plan.notebook_path,
-        params=plan.effective_parameters, tags={**plan.tags, "mlops.kernel": plan.kernel_name},
+        params=plan.effective_parameters, tags={**plan.tags, Tag.KERNEL: plan.kernel_name},
     )  # fmt: skip
     if plan.version_id is not None:
         store.runs.set_fields(run_id, notebook_version_id=plan.version_id)

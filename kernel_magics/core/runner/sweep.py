@@ -18,9 +18,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ...errors import ValidationError
-from ..store.schema import CRASHED, FAILED, FINISHED, KILLED
+from ..names import CRASHED, FAILED, FINISHED, KILLED, SOURCE_SWEEP, Tag
 from . import RunResult, SweepResult
 from .execute import RunPlan, prepare_plan, record_version
+from .options import RunOptions
 from .parameters import (
     convert_text,
     convert_value,
@@ -87,34 +88,41 @@ def _label(point: Mapping[str, Any]) -> str:
 def run_sweep(
     path: str | os.PathLike[str],
     grid: Mapping[str, Sequence[Any]],
-    parameters: Mapping[str, Any] | None = None,
+    options: RunOptions,
     *,
-    text_parameters: Mapping[str, str] | None = None,
     text_grid: bool = False,
-    workers: int = 1,
-    executor: str | None = None,
     objective: str | None = None,
     maximize: bool = False,
-    experiment: str | None = None,
-    name: str | None = None,
-    timeout: float | None = None,
-    kernel: str | None = None,
-    output_dir: str | os.PathLike[str] | None = None,
-    tags: Mapping[str, Any] | None = None,
-    progress: bool = False,
     store: Store | None = None,
 ) -> SweepResult:
-    """Check, then execute, a sweep (the body of :func:`kernel_magics.sweep_notebook`)."""
-    from ..flusher import flusher_for
+    """Check, then execute, a sweep (the body of :func:`kernel_magics.sweep_notebook`).
+
+    Parameters
+    ----------
+    path : path-like
+        The notebook.
+    grid : mapping of name to sequence
+        The swept values; every combination is one child run.
+    options : RunOptions
+        Fixed parameters and options shared by every child (``name`` names the parent,
+        ``executor`` and ``workers`` say where and how many children run at once).
+    text_grid : bool
+        The grid's values are text (``--sweep C=0.1,1``) to convert to the parameters' types.
+    objective : str, optional
+        ``metrics.<name>``: the best child is recorded on the parent.
+    maximize : bool
+        Best means largest (default: smallest).
+    store : Store, optional
+        Where to record the runs; the resolved default store when omitted.
+    """
     from ..store import open_store
     from .executors import executor_for
 
     metric = parse_objective(objective)
+    name = options.name
     base = prepare_plan(
-        path, parameters, text_parameters=text_parameters, experiment=experiment,
-        timeout=timeout, kernel=kernel, output_dir=output_dir, tags=tags,
-        location=store.location if store is not None else None,
-    )  # fmt: skip
+        path, options.but(name=None), location=store.location if store is not None else None
+    )
     nb = parse_notebook_bytes(base.notebook, base.stem)
     specs = parse_parameters(nb, base.stem)
     fixed_overlap = set(grid) & set(base.parameters)
@@ -123,11 +131,13 @@ def run_sweep(
             f"{', '.join(sorted(fixed_overlap))} is both swept and fixed; drop the -p value."
         )
     points = expand_grid(specs, grid, os.path.basename(base.notebook_path), text=text_grid)
-    with executor_for(executor, workers) as runner:  # an unreachable cluster fails here
+    with executor_for(
+        options.executor, options.workers
+    ) as runner:  # an unreachable cluster fails here
         store = store or open_store(base.location)
         record_version(store, base)
         parent_id = _create_parent(store, base, grid, points, name, metric, maximize, runner)
-        flusher = flusher_for(store)
+        flusher = store.writer
         flusher.add_run(parent_id, environment=True)
         plans = [
             replace(
@@ -139,7 +149,7 @@ def run_sweep(
             for point in points
         ]
         try:
-            children = runner.run_plans(plans, store=store, progress=progress)
+            children = runner.run_plans(plans, store=store, progress=options.progress)
         except KeyboardInterrupt:
             _end_parent(store, flusher, parent_id, KILLED, "Interrupted (Ctrl-C).")
             raise
@@ -165,12 +175,12 @@ def _create_parent(
     for key in grid:  # the swept values, in grid order, each once
         values = list(dict.fromkeys(json.dumps(p[key], default=str) for p in points))
         grid_params[key] = "[" + ", ".join(values) + "]"
-    tags = {**base.tags, "mlops.sweep.size": len(points), "mlops.sweep.workers": runner.workers}
+    tags = {**base.tags, Tag.SWEEP_SIZE: len(points), Tag.SWEEP_WORKERS: runner.workers}
     if metric:
-        tags["mlops.sweep.objective"] = f"{'max' if maximize else 'min'} metrics.{metric}"
+        tags[Tag.SWEEP_OBJECTIVE] = f"{'max' if maximize else 'min'} metrics.{metric}"
     experiment_id = store.experiments.get_or_create(base.experiment)
     parent_id = store.runs.create(
-        experiment_id, name=name or f"sweep {base.stem}", source="sweep",
+        experiment_id, name=name or f"sweep {base.stem}", source=SOURCE_SWEEP,
         notebook_path=base.notebook_path, params={**base.parameters, **grid_params}, tags=tags,
     )  # fmt: skip
     if base.version_id is not None:
@@ -190,15 +200,13 @@ def _mark_best(
             if value is not None:
                 scored.append((value, child.run_id))
     if not scored:
-        store.runs.set_tags(parent_id, {"mlops.best_run_id": "", "mlops.best_note":
+        store.runs.set_tags(parent_id, {Tag.BEST_RUN_ID: "", Tag.BEST_NOTE:
                                         f"no finished child logged metrics.{metric}"})  # fmt: skip
         return None, None
     value, run_id = max(scored) if maximize else min(scored)
-    store.runs.set_tags(parent_id, {"mlops.best_run_id": run_id, "mlops.best_value": value})
-    store.runs.set_tags(run_id, {"mlops.best": "true"})
-    from ..flusher import flusher_for
-
-    flusher_for(store).points.append((parent_id, f"best_{metric}", 0, _now(), float(value)))
+    store.runs.set_tags(parent_id, {Tag.BEST_RUN_ID: run_id, Tag.BEST_VALUE: value})
+    store.runs.set_tags(run_id, {Tag.BEST: "true"})
+    store.writer.points.append((parent_id, f"best_{metric}", 0, _now(), float(value)))
     return run_id, float(value)
 
 

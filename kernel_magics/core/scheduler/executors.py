@@ -1,10 +1,12 @@
-"""What a slot runs: a pair ``BaseExecutor`` (the contract) / ``RunnerExecutor`` (papermill).
+"""What a slot runs: a pair ``BaseSlotExecutor`` (the contract) / ``RunnerSlotExecutor``.
 
-The scheduler hands an executor a :class:`SlotJob` and expects an :class:`Outcome` back. The
-default, :class:`RunnerExecutor`, executes the schedule's notebook with
-:func:`kernel_magics.core.runner.run_notebook` as a tracked run (source ``schedule``) tagged
-with its schedule and slot. Tests inject their own executors (a trivial one for thousands of
-slots, a failing one for retries).
+The scheduler hands a slot executor a :class:`SlotJob` and expects an :class:`Outcome` back.
+The default, :class:`RunnerSlotExecutor` (the ``papermill`` entry point of
+``kernel_magics.schedule_executors``), executes the schedule's notebook through the runner as a
+tracked run (source ``schedule``) tagged with its schedule and slot. Tests inject their own
+slot executors (a trivial one for thousands of slots, a failing one for retries). Not to be
+confused with the runner's :class:`~kernel_magics.core.runner.executors.BaseRunExecutor`,
+which decides where one notebook run executes.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ...errors import ValidationError
+from ..names import FAILED, SOURCE_SCHEDULE, Tag
 
 if TYPE_CHECKING:
     from ..store import Store
-    from .store import ScheduleRecord
+    from ..store.schedules import ScheduleRecord
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,10 @@ class SlotJob:
     def tags(self) -> dict[str, str]:
         """Tags that link the run to its schedule and slot."""
         return {
-            "mlops.schedule": self.schedule.name,
-            "mlops.slot": self.slot_label,
-            "mlops.slot_attempt": f"{self.slot_id}:{self.attempt}",
-            "mlops.trigger": self.trigger,
+            Tag.SCHEDULE: self.schedule.name,
+            Tag.SLOT: self.slot_label,
+            Tag.SLOT_ATTEMPT: f"{self.slot_id}:{self.attempt}",
+            Tag.TRIGGER: self.trigger,
         }
 
 
@@ -87,7 +90,7 @@ class Outcome:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-class BaseExecutor(ABC):
+class BaseSlotExecutor(ABC):
     """Runs one slot attempt. Override :meth:`execute`; keep it free of scheduling logic.
 
     ``execute`` may raise: a :class:`~kernel_magics.errors.ValidationError` ends the slot
@@ -100,46 +103,37 @@ class BaseExecutor(ABC):
         """Run the attempt and say how it ended."""
 
 
-class RunnerExecutor(BaseExecutor):
+class RunnerSlotExecutor(BaseSlotExecutor):
     """Execute the schedule's notebook with papermill as a tracked run (source ``schedule``)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         # Import here, on the thread that builds the scheduler, not concurrently on first use.
-        from ..runner import run_notebook
+        from ..runner.execute import run_one
 
-        self._run_notebook = run_notebook
+        self._run_one = run_one
 
     def execute(self, job: SlotJob) -> Outcome:
         """Run the notebook; a notebook that no longer matches the schedule fails readably."""
-        run_notebook = self._run_notebook
+        from ..runner.options import RunOptions
+
         schedule = job.schedule
         path = Path(schedule.notebook_path)
         if not path.is_file():
-            return Outcome("failed", error=(
+            return Outcome(FAILED, error=(
                 f"The notebook {path} of schedule {schedule.name!r} no longer exists. Restore "
                 f"it, or remove the schedule with `mlops schedule rm {schedule.name}`."
             ), retry=False)  # fmt: skip
         try:
-            result = run_notebook(
-                path, schedule.parameters, experiment=schedule.experiment,
+            options = RunOptions(
+                parameters=schedule.parameters, experiment=schedule.experiment,
                 name=f"{schedule.name} {job.slot_label}", timeout=schedule.timeout,
-                kernel=schedule.kernel, source="schedule", tags=job.tags, store=job.store,
+                kernel=schedule.kernel, source=SOURCE_SCHEDULE, tags=job.tags,
             )  # fmt: skip
+            result = self._run_one(path, options, store=job.store)
         except ValidationError as exc:
-            return Outcome("failed", error=(
+            return Outcome(FAILED, error=(
                 f"The notebook no longer matches schedule {schedule.name!r}: {exc} Update the "
                 "notebook, or recreate the schedule with parameters it accepts."
             ), retry=False)  # fmt: skip
         return Outcome(result.status, result.run_id, result.error,
                        details={"output_path": result.output_path})  # fmt: skip
-
-
-class CallableExecutor(BaseExecutor):
-    """Adapt a plain function ``fn(job) -> Outcome`` (tests, custom integrations)."""
-
-    def __init__(self, fn):
-        self.fn = fn
-
-    def execute(self, job: SlotJob) -> Outcome:
-        """Call the function."""
-        return self.fn(job)
