@@ -9,11 +9,41 @@ import { ServerConnection } from '@jupyterlab/services';
 /** The REST namespace; `API_NAMESPACE` in kernel_magics/server/app.py says the same. */
 export const API_NAMESPACE = 'mlops/api';
 
-/** Types of the REST API, named after the Python models. */
+/**
+ * Types of the REST API, one for one with the Python models in kernel_magics/server/models/
+ * (`IListRunsResponse` <-> `ListRunsResponse`); tests/server/test_contracts.py fails when a
+ * field, a model or a status/source name exists on one side only.
+ */
 export namespace MlopsAPI {
-  /** Run statuses. */
+  /** Run statuses (core/names.py RUN_STATUSES, in order). */
   export type RunStatus =
     'running' | 'finished' | 'failed' | 'crashed' | 'killed';
+
+  /** Run sources (core/names.py RUN_SOURCES, in order). */
+  export type RunSource = 'api' | 'cell' | 'papermill' | 'schedule' | 'sweep';
+
+  /** What happened to a cell between two notebooks. */
+  export type CellStatus = 'added' | 'removed' | 'changed' | 'unchanged';
+
+  /** Every error answer (Python `ErrorResponse`). */
+  export interface IErrorResponse {
+    /** Names the problem and the fix. */
+    message: string;
+    /** The HTTP reason phrase. */
+    reason?: string | null;
+  }
+
+  /** Answer of `GET status` (Python `DescribeStatusResponse`). */
+  export interface IDescribeStatusResponse {
+    /** Extension version. */
+    version: string;
+    /** Database URL, password hidden. */
+    store_uri: string;
+    /** Artifact root, password hidden. */
+    artifacts_uri: string;
+    /** Why this store was chosen. */
+    reason: string;
+  }
 
   /** An experiment with its run count. */
   export interface IExperiment {
@@ -31,6 +61,12 @@ export namespace MlopsAPI {
     last_run_at: number | null;
   }
 
+  /** Answer of `GET experiments` (Python `ListExperimentsResponse`). */
+  export interface IListExperimentsResponse {
+    /** Most recently active first. */
+    experiments: IExperiment[];
+  }
+
   /** One row of the runs table. */
   export interface IRunSummary {
     /** 32 hex characters. */
@@ -39,10 +75,10 @@ export namespace MlopsAPI {
     name: string | null;
     /** Experiment name. */
     experiment: string;
-    /** Lifecycle status. */
+    /** Lifecycle status; a dead run shows as crashed. */
     status: RunStatus;
-    /** cell, papermill, schedule, sweep or api. */
-    source: string;
+    /** What made the run. */
+    source: RunSource;
     /** UTC epoch seconds. */
     start_time: number;
     /** UTC epoch seconds, null while running. */
@@ -104,9 +140,29 @@ export namespace MlopsAPI {
     /** Bytes. */
     size: number;
     /** MIME type. */
-    media_type: string;
+    media_type: string | null;
     /** BLAKE3 digest. */
     blob_hash: string;
+  }
+
+  /** A dataset version a run read (role input) or wrote (role output). */
+  export interface IDatasetUse {
+    /** Dataset name. */
+    name: string;
+    /** Dataset version id. */
+    version_id: number;
+    /** Content digest. */
+    hash: string;
+    /** Row count. */
+    rows: number | null;
+    /** Bytes. */
+    size: number | null;
+    /** Columns and dtypes (JSON). */
+    schema: string | null;
+    /** Where it was read from. */
+    source: string | null;
+    /** input or output. */
+    role: string;
   }
 
   /** A stored notebook version. */
@@ -129,24 +185,48 @@ export namespace MlopsAPI {
     run_ids: string[];
   }
 
-  /** Answer of `GET runs/{id}` (Python `DescribeRun`). */
-  export interface IDescribeRun extends IRunSummary {
+  /** Answer of `GET runs/{id}` (Python `DescribeRunResponse`). */
+  export interface IDescribeRunResponse extends IRunSummary {
+    /** Numeric id of the experiment. */
+    experiment_id: number;
+    /** Last sign of life (UTC epoch seconds). */
+    heartbeat_at: number | null;
+    /** Process id of the run's process. */
+    pid: number | null;
+    /** Host of the run's process. */
+    hostname: string | null;
+    /** Digest of the environment blob. */
+    environment_hash: string | null;
+    /** Traceback or reason of a failed or crashed run. */
+    error: string | null;
     /** Artifacts by path. */
     artifacts: IArtifact[];
     /** Datasets read or written. */
-    datasets: Array<Record<string, unknown>>;
+    datasets: IDatasetUse[];
     /** Metric names. */
     metric_keys: string[];
     /** Warnings such as cells run out of order. */
     warnings: string[];
-    /** Traceback of a failed run. */
-    error: string | null;
     /** Python, platform, packages, git. */
     environment: Record<string, unknown> | null;
     /** The notebook version used. */
     notebook_version: INotebookVersion | null;
     /** The notebook's path relative to the Jupyter root. */
     jupyter_path: string | null;
+  }
+
+  /** Answer of `GET runs/{id}/metrics` (Python `ListRunMetricsResponse`). */
+  export interface IListRunMetricsResponse {
+    /** Full run id. */
+    run_id: string;
+    /** Metric names. */
+    keys: string[];
+  }
+
+  /** Query of `GET runs/{id}/metrics/{key}` (Python `DescribeMetricQuery`). */
+  export interface IDescribeMetricQuery {
+    /** Thin to this many points. */
+    max_points?: number;
   }
 
   /** One point of a metric series. */
@@ -159,8 +239,8 @@ export namespace MlopsAPI {
     value: number;
   }
 
-  /** Answer of `GET runs/{id}/metrics/{key}`. */
-  export interface IMetricSeries {
+  /** Answer of `GET runs/{id}/metrics/{key}` (Python `DescribeMetricResponse`). */
+  export interface IDescribeMetricResponse {
     /** Run id. */
     run_id: string;
     /** Metric name. */
@@ -169,6 +249,50 @@ export namespace MlopsAPI {
     max_points: number;
     /** Points in step order. */
     points: IMetricPoint[];
+  }
+
+  /** Answer of `GET runs/{id}/artifacts` (Python `ListRunArtifactsResponse`). */
+  export interface IListRunArtifactsResponse {
+    /** Full run id. */
+    run_id: string;
+    /** Artifacts by path. */
+    artifacts: IArtifact[];
+  }
+
+  /** Query of `GET runs/{id}/artifacts/{path}` (Python `DownloadArtifactQuery`). */
+  export interface IDownloadArtifactQuery {
+    /** Anything but 0, false or empty: save the file. */
+    download?: string;
+  }
+
+  /** Query of `GET notebook_versions` (Python `ListNotebookVersionsQuery`). */
+  export interface IListNotebookVersionsQuery {
+    /** Jupyter path of the notebook. */
+    path: string;
+  }
+
+  /** Answer of `GET notebook_versions` (Python `ListNotebookVersionsResponse`). */
+  export interface IListNotebookVersionsResponse {
+    /** The Jupyter path asked for. */
+    path: string;
+    /** Newest first. */
+    versions: INotebookVersion[];
+  }
+
+  /** Answer of `GET notebook_versions/{id}` (Python `DescribeNotebookVersionResponse`). */
+  export interface IDescribeNotebookVersionResponse extends INotebookVersion {
+    /** The notebook (nbformat JSON). */
+    content: Record<string, unknown>;
+  }
+
+  /** Query of `GET notebook_diffs` (Python `DiffNotebooksQuery`). */
+  export interface IDiffNotebooksQuery {
+    /** Older side: a version id or 'current'. */
+    a: string;
+    /** Newer side: a version id or 'current'. */
+    b: string;
+    /** Needed when a or b is 'current'. */
+    path?: string;
   }
 
   /** A cell output reduced for comparison. */
@@ -192,7 +316,7 @@ export namespace MlopsAPI {
   /** One aligned cell of a notebook diff. */
   export interface ICellDiff {
     /** What happened to the cell. */
-    status: 'added' | 'removed' | 'changed' | 'unchanged';
+    status: CellStatus;
     /** code, markdown or raw. */
     cell_type: string;
     /** Index in the older notebook. */
@@ -215,8 +339,20 @@ export namespace MlopsAPI {
     outputs_b: IOutputSummary[];
   }
 
-  /** Answer of `GET notebook_diffs`. */
-  export interface INotebookDiff {
+  /** How many cells a diff counts by status. */
+  export interface IDiffSummary {
+    /** Cells only in the newer notebook. */
+    added: number;
+    /** Cells only in the older notebook. */
+    removed: number;
+    /** Cells whose source or outputs differ. */
+    changed: number;
+    /** Cells that are the same. */
+    unchanged: number;
+  }
+
+  /** Answer of `GET notebook_diffs` (Python `DiffNotebooksResponse`). */
+  export interface IDiffNotebooksResponse {
     /** Older side: a version id or 'current'. */
     a: string;
     /** Newer side: a version id or 'current'. */
@@ -224,27 +360,23 @@ export namespace MlopsAPI {
     /** Aligned cells. */
     cells: ICellDiff[];
     /** Counts by status. */
-    summary: Record<ICellDiff['status'], number>;
+    summary: IDiffSummary;
   }
 
-  /** Answer of `POST notebook_versions/{id}/restore`. */
-  export interface IRestoreResult {
+  /** Body of `POST notebook_versions/{id}/restore` (Python `RestoreNotebookVersionRequest`). */
+  export interface IRestoreNotebookVersionRequest {
+    /** Exact new file (.ipynb); 409 if taken. */
+    path?: string;
+    /** A notebook (or folder) whose folder gets `<stem>.v<id>.ipynb`. */
+    next_to?: string;
+  }
+
+  /** Answer of `POST notebook_versions/{id}/restore` (Python `RestoreNotebookVersionResponse`). */
+  export interface IRestoreNotebookVersionResponse {
     /** Jupyter path of the new file. */
     path: string;
     /** The version restored. */
     version_id: number;
-  }
-
-  /** Answer of `GET status`. */
-  export interface IStatus {
-    /** Extension version. */
-    version: string;
-    /** Database URL, password hidden. */
-    store_uri: string;
-    /** Artifact root. */
-    artifacts_uri: string;
-    /** Why this store was chosen. */
-    reason: string;
   }
 }
 
@@ -315,15 +447,14 @@ function enc(segment: string): string {
 }
 
 /** `GET status`. */
-export function getStatus(): Promise<MlopsAPI.IStatus> {
+export function getStatus(): Promise<MlopsAPI.IDescribeStatusResponse> {
   return requestJSON('status');
 }
 
 /** `GET experiments`. */
 export async function listExperiments(): Promise<MlopsAPI.IExperiment[]> {
-  return (
-    await requestJSON<{ experiments: MlopsAPI.IExperiment[] }>('experiments')
-  ).experiments;
+  return (await requestJSON<MlopsAPI.IListExperimentsResponse>('experiments'))
+    .experiments;
 }
 
 /** `GET runs`: one page of runs. */
@@ -334,7 +465,7 @@ export function listRuns(
 }
 
 /** `GET runs/{id}`. */
-export function getRun(runId: string): Promise<MlopsAPI.IDescribeRun> {
+export function getRun(runId: string): Promise<MlopsAPI.IDescribeRunResponse> {
   return requestJSON(`runs/${encodeURIComponent(runId)}`);
 }
 
@@ -343,7 +474,7 @@ export function getMetric(
   runId: string,
   key: string,
   maxPoints?: number
-): Promise<MlopsAPI.IMetricSeries> {
+): Promise<MlopsAPI.IDescribeMetricResponse> {
   return requestJSON(
     `runs/${encodeURIComponent(runId)}/metrics/${enc(key)}`,
     {},
@@ -365,7 +496,7 @@ export async function getArtifactBlob(
 export async function listNotebookVersions(
   path: string
 ): Promise<MlopsAPI.INotebookVersion[]> {
-  const data = await requestJSON<{ versions: MlopsAPI.INotebookVersion[] }>(
+  const data = await requestJSON<MlopsAPI.IListNotebookVersionsResponse>(
     'notebook_versions',
     {},
     { path }
@@ -378,7 +509,7 @@ export function diffNotebooks(
   a: number | 'current',
   b: number | 'current',
   path?: string
-): Promise<MlopsAPI.INotebookDiff> {
+): Promise<MlopsAPI.IDiffNotebooksResponse> {
   return requestJSON('notebook_diffs', {}, { a, b, path });
 }
 
@@ -386,9 +517,12 @@ export function diffNotebooks(
 export function restoreNotebookVersion(
   versionId: number,
   nextTo?: string
-): Promise<MlopsAPI.IRestoreResult> {
+): Promise<MlopsAPI.IRestoreNotebookVersionResponse> {
+  const body: MlopsAPI.IRestoreNotebookVersionRequest = nextTo
+    ? { next_to: nextTo }
+    : {};
   return requestJSON(`notebook_versions/${versionId}/restore`, {
     method: 'POST',
-    body: JSON.stringify(nextTo ? { next_to: nextTo } : {})
+    body: JSON.stringify(body)
   });
 }

@@ -143,7 +143,7 @@ def _operation(op: Operation, ref) -> dict[str, Any]:
         content = {op.media_type: {"schema": {"type": "string", "format": "binary"}}}
         ok = {"description": "The bytes.", "content": content}
     else:
-        doc = (op.response.__doc__ or "").strip().splitlines()[0]
+        doc = (op.response.__doc__ or op.response.__name__).strip().splitlines()[0]
         ok = {"description": doc, "content": {op.media_type: {"schema": ref(op.response)}}}
     responses: dict[str, Any] = {str(op.status): ok}
     for code in sorted({*op.errors, 403}):

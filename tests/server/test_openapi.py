@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 from test_auth import routes, verbs_of
 
@@ -49,3 +50,59 @@ def test_every_operation_documents_its_errors_or_is_trivial():
             assert op.get("summary"), f"{verb} {path} has no summary"
             if "{" in path:
                 assert "404" in op["responses"], f"{verb} {path} does not document 404"
+
+
+def test_the_committed_spec_is_the_one_the_models_generate():
+    # Given the spec built from the routes, their Operation contracts and the pydantic models
+    from kernel_magics.server.openapi import render
+
+    # Then openapi.yaml is exactly that (regenerate: python -m kernel_magics.server.openapi)
+    assert SPEC.read_text() == render(), (
+        "openapi.yaml is stale: python -m kernel_magics.server.openapi"
+    )
+
+
+@pytest.mark.parametrize(("pattern", "handler"), routes())
+def test_every_verb_declares_its_contract_and_every_contract_is_served(pattern, handler):
+    assert set(handler.operations) == set(verbs_of(handler)), handler.__name__
+
+
+def test_every_json_answer_names_its_response_schema_and_its_errors():
+    # Given the spec
+    spec = yaml.safe_load(SPEC.read_text())
+    schemas = spec["components"]["schemas"]
+    for path, item in spec["paths"].items():
+        for verb, op in item.items():
+            if verb == "parameters":
+                continue
+            ok = next(code for code in op["responses"] if code.startswith("2"))
+            content = op["responses"][ok]["content"]
+            # Then a JSON answer refers to a model's schema, which exists with its fields
+            if "application/json" in content:
+                ref = content["application/json"]["schema"]["$ref"]
+                name = ref.rsplit("/", 1)[1]
+                assert schemas[name]["properties"], f"{verb} {path}: {name} has no fields"
+            # And every route documents 403 (authorization)
+            assert "403" in op["responses"], f"{verb} {path} does not document 403"
+
+
+def test_the_spec_shows_a_model_change():
+    # Given a response model with one more field
+    from kernel_magics.server import openapi
+    from kernel_magics.server.handlers.status import StatusHandler
+    from kernel_magics.server.models import DescribeStatusResponse
+
+    class Wider(DescribeStatusResponse):
+        extra_field: int
+
+    original = StatusHandler.operations["get"]
+    import dataclasses
+
+    StatusHandler.operations["get"] = dataclasses.replace(original, response=Wider)
+    try:
+        # When the spec is built
+        text = openapi.render()
+    finally:
+        StatusHandler.operations["get"] = original
+    # Then it differs from the committed one, so the staleness test would fail
+    assert "extra_field" in text and text != SPEC.read_text()

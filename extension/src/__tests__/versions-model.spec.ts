@@ -36,7 +36,7 @@ function version(id: number, runIds: string[] = []): MlopsAPI.INotebookVersion {
   };
 }
 
-const emptyDiff: MlopsAPI.INotebookDiff = {
+const emptyDiff: MlopsAPI.IDiffNotebooksResponse = {
   a: '1',
   b: '2',
   cells: [],

@@ -26,7 +26,7 @@ export interface IMlopsPanelOptions {
   settings?: IPanelSettings;
   /** Show a diff in the main area; without it the diff shows inside the panel. */
   openDiff?: (
-    diff: MlopsAPI.INotebookDiff,
+    diff: MlopsAPI.IDiffNotebooksResponse,
     sides: [DiffSide, DiffSide],
     path: string
   ) => void;

@@ -25,7 +25,9 @@ const MAX_CHARTS = 8;
 const CHART_POINTS = 300;
 
 function isImage(artifact: MlopsAPI.IArtifact): boolean {
-  return /^image\/(png|jpeg|gif|webp|svg\+xml)$/.test(artifact.media_type);
+  return /^image\/(png|jpeg|gif|webp|svg\+xml)$/.test(
+    artifact.media_type ?? ''
+  );
 }
 
 function ArtifactView(props: {
@@ -101,8 +103,8 @@ function KeyValues(props: {
 
 /** The detail of one run, reloaded whenever `refreshKey` changes. */
 export function RunDetail(props: IRunDetailProps): JSX.Element {
-  const [run, setRun] = useState<MlopsAPI.IDescribeRun | null>(null);
-  const [series, setSeries] = useState<MlopsAPI.IMetricSeries[]>([]);
+  const [run, setRun] = useState<MlopsAPI.IDescribeRunResponse | null>(null);
+  const [series, setSeries] = useState<MlopsAPI.IDescribeMetricResponse[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     let cancelled = false;

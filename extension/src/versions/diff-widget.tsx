@@ -12,7 +12,7 @@ import { DiffSide, diffTitle } from './versions-model';
 export class NotebookDiffWidget extends ReactWidget {
   /** @param diff the diff; @param sides older and newer side; @param path the notebook. */
   constructor(
-    readonly diff: MlopsAPI.INotebookDiff,
+    readonly diff: MlopsAPI.IDiffNotebooksResponse,
     readonly sides: [DiffSide, DiffSide],
     readonly path: string
   ) {

@@ -10,7 +10,7 @@ import { DiffSide } from './versions-model';
 /** Props of {@link NotebookDiff}. */
 export interface INotebookDiffProps {
   /** The diff. */
-  diff: MlopsAPI.INotebookDiff;
+  diff: MlopsAPI.IDiffNotebooksResponse;
   /** Older and newer side. */
   sides: [DiffSide, DiffSide];
   /** Close the diff (no back button when omitted, as in a main-area tab). */

@@ -21,7 +21,7 @@ export interface IVersionsState {
   /** Picked versions, in the order they were picked (at most two). */
   selected: DiffSide[];
   /** The diff on screen. */
-  diff: MlopsAPI.INotebookDiff | null;
+  diff: MlopsAPI.IDiffNotebooksResponse | null;
   /** The sides of the diff on screen, older first. */
   diffSides: [DiffSide, DiffSide] | null;
   /** The last error message. */
@@ -148,7 +148,7 @@ export class VersionsModel {
   }
 
   /** Load the diff of the two picked sides (older first). */
-  async compare(): Promise<MlopsAPI.INotebookDiff | null> {
+  async compare(): Promise<MlopsAPI.IDiffNotebooksResponse | null> {
     if (!this.canCompare) {
       return null;
     }
@@ -160,7 +160,7 @@ export class VersionsModel {
   async compareSides(
     a: DiffSide,
     b: DiffSide
-  ): Promise<MlopsAPI.INotebookDiff> {
+  ): Promise<MlopsAPI.IDiffNotebooksResponse> {
     const sides = orderSides(a, b);
     this.update({ loading: true });
     try {
