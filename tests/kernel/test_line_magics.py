@@ -194,3 +194,23 @@ def test_wrong_magic_kind_and_unknown_subcommand(shell):
         shell.run_line_magic("mlops", "deploi x")
     with pytest.raises(UsageError, match="Balance the quotes"):
         shell.run_line_magic("mlops", "runs --filter 'oops")
+
+
+def test_show_of_a_parent_lists_its_children(shell):
+    import kernel_magics as mlops
+    from kernel_magics.core.names import Tag
+
+    parent = mlops.start_run(experiment="grid", source="sweep",
+                             tags={Tag.SWEEP_OBJECTIVE: "min metrics.loss"})  # fmt: skip
+    children = []
+    for c in (0.1, 1.0):
+        with mlops.start_run(params={"C": c}, parent_run_id=parent.id, nested=True) as child:
+            mlops.log_metric("loss", c / 2)
+        children.append(child.id)
+    mlops.end_run(run=parent)
+    report = shell.run_line_magic("mlops", f"show {parent.id[:8]}")
+    page = report._repr_html_()
+    assert "Child runs (2)" in page and "objective: min metrics.loss" in page
+    for child_id, loss in zip(children, ("0.05", "0.5"), strict=True):
+        assert f"<code>{child_id[:8]}</code>" in page and f"<td>{loss}</td>" in page
+    assert "Child runs (2)" in repr(report) and children[0][:8] in repr(report)
