@@ -115,3 +115,44 @@ def test_live_plot_updates_while_the_cell_runs_then_interrupt(tmp_path, monkeypa
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_mlops_run_of_a_gallery_style_cell_keeps_its_figure_and_notebook(tmp_path):
+    # Given: a notebook like a scikit-learn gallery example: pyplot imported inside the tracked
+    # cell, which ends with plt.show() (the inline backend displays the figure, then closes it)
+    import subprocess
+    import sys
+
+    path = tmp_path / "gallery.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [
+        nbformat.v4.new_code_cell("%load_ext kernel_magics"),
+        nbformat.v4.new_code_cell(
+            "%%mlops track\nimport matplotlib.pyplot as plt\nfig, ax = plt.subplots()\n"
+            "ax.plot([1, 3, 2])\nplt.show()"
+        ),
+    ]
+    nbformat.write(nb, path)
+    # When: it runs as a reproducible run
+    mlops = Path(sys.executable).with_name("mlops")
+    done = subprocess.run(
+        [str(mlops), "run", str(path)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    # Then: the figure is stored and the notebook tag names the notebook, as the run does
+    from kernel_magics.core.store.search import search_runs
+
+    store = open_store()
+    (run_id,) = search_runs(store).run_ids
+    record = store.runs.get(run_id)
+    assert "figures/figure-1.png" in {a["path"] for a in record.artifacts}
+    png, _ = store.artifacts.read(run_id, "figures/figure-1.png")
+    assert png.startswith(b"\x89PNG")
+    assert record.notebook_path == str(path) and record.notebook_version_id is not None
+    assert record.tags["mlops.notebook"] == str(path)
+    assert "mlops.warnings" not in record.tags

@@ -310,3 +310,56 @@ def test_ipython_syntax_in_a_tracked_cell(shell, capsys):
     assert result.success
     assert list(result.result) == ["hello"]
     assert shell.user_ns["y"] == 2
+
+
+def _runner_run(store, tmp_path, **fields):
+    """A run as `mlops run` makes it: its notebook's path and recorded version."""
+    from kernel_magics.kernel.track import notebook_version_id
+
+    path = tmp_path / "train.ipynb"
+    _write_notebook(path, ["C = 0.1", "%%mlops track\nacc = C * 2"])
+    experiment = store.experiments.get_or_create("train")
+    run_id = store.runs.create(
+        experiment, name="train.ipynb", source="papermill", notebook_path=str(path), **fields
+    )
+    version = notebook_version_id(store, str(path))
+    store.runs.set_fields(run_id, notebook_version_id=version)
+    return run_id, str(path), version
+
+
+def test_a_cell_inside_mlops_run_tags_the_runners_notebook(shell, monkeypatch, store, tmp_path):
+    # Given: the kernel papermill starts has MLOPS_RUN_ID and no JPY_SESSION_NAME
+    run_id, path, version = _runner_run(store, tmp_path)
+    monkeypatch.setenv("MLOPS_RUN_ID", run_id)
+    # When
+    run(shell, "%%mlops track --metric acc\nacc = 0.5")
+    # Then: the notebook is the run's own, not "unknown: JPY_SESSION_NAME is not set"
+    record = last_run()
+    assert record.id == run_id
+    assert record.tags["mlops.notebook"] == path
+    assert record.notebook_path == path and record.notebook_version_id == version
+    assert record.tags["mlops.execution_order"] == "in_order"
+    assert "executed the notebook top to bottom" in record.tags["mlops.execution_order.reason"]
+    from kernel_magics.core.notebooks import list_notebook_versions
+
+    assert len(list_notebook_versions(store, path)) == 1  # not recorded a second time
+    store.runs.finish(run_id, "finished")
+
+
+def test_a_cell_run_under_the_runners_run_inherits_its_notebook(
+    shell, monkeypatch, store, tmp_path
+):
+    # Given: a rerun of a cell run makes the runner's run active, so each tracked cell is a child
+    run_id, path, version = _runner_run(store, tmp_path)
+    monkeypatch.setenv("MLOPS_RUN_ID", run_id)
+    run(shell, "import kernel_magics as mlops\nparent = mlops.active_run()")
+    # When
+    run(shell, "%%mlops track\nacc = 0.5")
+    # Then: the child has the parent's notebook path, version and experiment
+    child = last_run()
+    assert child.parent_run_id == run_id and child.id != run_id
+    assert child.tags["mlops.notebook"] == path
+    assert child.notebook_path == path and child.notebook_version_id == version
+    assert child.experiment == "train"
+    run(shell, "mlops.end_run()")
+    store.runs.finish(run_id, "finished")
