@@ -348,3 +348,26 @@ def test_heartbeats_of_long_dead_schedulers_are_pruned(store, clock):
     assert leases.holder(HEARTBEAT_PREFIX + "old") is None
     assert leases.holder(HEARTBEAT_PREFIX + "recent") is not None  # shown dead, kept a day
     assert [s["owner"] for s in running_schedulers(store, now=clock.now())] == ["me"]
+
+
+def test_a_working_scheduler_records_dead_runs_crashed(store, clock):
+    # Given a run recorded running whose process is gone (reads only show it crashed)
+    import subprocess
+
+    from sqlalchemy import select
+
+    from kernel_magics.core.store.schema import runs
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    run_id = store.runs.create(store.experiments.get_or_create(None), pid=dead.pid)
+
+    def stored_status() -> str:
+        with store.db.read() as conn:
+            return conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar_one()
+
+    assert stored_status() == "running"
+    # When a scheduler ticks, Then the status is written, not only derived
+    scheduler(store, clock, RecordingExecutor(), owner="me").tick()
+    assert stored_status() == "crashed"
+    assert store.runs.get(run_id).status == "crashed"

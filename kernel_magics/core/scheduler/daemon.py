@@ -7,7 +7,8 @@ Each :meth:`Scheduler.tick`:
    ``FOR UPDATE SKIP LOCKED``);
 2. renews the leases of the slots it is running;
 3. ends ``crashed`` the running slots whose lease expired (their scheduler died) and retries
-   them per policy;
+   them per policy; every :data:`RUN_REAP_INTERVAL_S` it also records ``crashed`` the runs of
+   the store whose process is gone (``store.runs.reap()``: reads only *show* them crashed);
 4. creates the slots of every fire time that has come (catch-up policy for missed ones);
 5. claims due slots up to ``max_workers`` and runs each on its own thread through the
    executor; the end of an attempt is written only while this scheduler still owns the slot.
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("kernel_magics.scheduler")
 LEADER_LEASE = "scheduler"
 HEARTBEAT_PREFIX = "heartbeat/"
+#: Real seconds between two ``store.runs.reap()`` calls of a working scheduler.
+RUN_REAP_INTERVAL_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,7 @@ class Scheduler(BaseScheduler):
         self._closed = False
         self._next_due: dict[tuple[int, float], float] = {}
         self._ticks = 0
+        self._runs_reaped_at = -RUN_REAP_INTERVAL_S
 
     # -- one pass -------------------------------------------------------------------------------
     def tick(self) -> TickReport:
@@ -168,6 +172,7 @@ class Scheduler(BaseScheduler):
             self._set_role("shared")
         self._renew(now)
         crashed = self.slots.reap(now, self.store.runs)
+        self._reap_runs()
         for end in crashed:
             log.warning("schedule %s: slot %s crashed (%s) -> %s", end.schedule.name,
                         end.slot_time, end.error, end.slot_status)  # fmt: skip
@@ -194,6 +199,12 @@ class Scheduler(BaseScheduler):
         self._next_due = {k: v for k, v in self._next_due.items() if k[0] != schedule.id}
         self._next_due[key] = upcoming
         return created
+
+    def _reap_runs(self) -> None:
+        # Real time, not the injected clock: liveness of runs is judged on the wall clock.
+        if time.monotonic() - self._runs_reaped_at >= RUN_REAP_INTERVAL_S:
+            self._runs_reaped_at = time.monotonic()
+            self.store.runs.reap()
 
     def _set_role(self, role: str) -> None:
         if role != self.role:
