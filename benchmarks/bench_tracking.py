@@ -72,7 +72,7 @@ def bench_in_process(table: Table) -> None:
     import mlflow
 
     import kernel_magics as mlops
-    from kernel_magics.core.flusher import flush_all
+    from kernel_magics.core.store.writer import flush_all
 
     home = fresh_dir()
     os.environ["MLOPS_HOME"] = f"{home}/.mlops"

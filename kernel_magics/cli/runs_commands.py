@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..core.store.liveness import STALE_AFTER_S
 from .output import page, print_json, render
 
 
@@ -56,8 +57,15 @@ def runs_show(run_id: str, as_json: bool) -> None:
 @runs.command("rm")
 @click.argument("run_ids", nargs=-1, required=True)
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
-def runs_rm(run_ids: tuple[str, ...], yes: bool) -> None:
-    """Delete runs (and their child runs) with everything they logged."""
+@click.option(
+    "--force", is_flag=True,
+    help="Also delete a run that is still running (its process then stops logging, warned once).",
+)  # fmt: skip
+def runs_rm(run_ids: tuple[str, ...], yes: bool, force: bool) -> None:
+    """Delete runs (and their child runs) with everything they logged.
+
+    A run whose process is still alive is refused unless --force.
+    """
     from ..core.store import open_store
 
     store = open_store()
@@ -65,18 +73,22 @@ def runs_rm(run_ids: tuple[str, ...], yes: bool) -> None:
         full = store.runs.resolve_id(run_id)
         if not yes:
             click.confirm(f"Delete run {full[:8]} and its child runs?", abort=True)
-        removed = store.runs.delete(full)
+        removed = store.runs.delete(full, force=force)
         click.echo(f"Deleted {len(removed)} run(s): {', '.join(r[:8] for r in removed)}")
     click.echo("Run `mlops gc` to reclaim the space of artifacts nothing references any more.")
 
 
 @runs.command("reap")
 @click.option(
-    "--stale-after", type=float, default=120.0, show_default=True,
+    "--stale-after", type=float, default=STALE_AFTER_S, show_default=True,
     help="Seconds of heartbeat silence after which a run on another host is crashed.",
 )  # fmt: skip
 def runs_reap(stale_after: float) -> None:
-    """Mark runs whose process died as crashed (they never stay running forever)."""
+    """Mark runs whose process died as crashed (they never stay running forever).
+
+    Every view already shows such runs as crashed; this stores it. A process that logs into
+    the store does the same every 30 seconds.
+    """
     from ..core.store import open_store
 
     crashed = open_store().runs.reap(stale_after=stale_after)

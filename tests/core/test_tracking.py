@@ -66,14 +66,38 @@ def test_bad_metric_values_are_refused(store, value):
             mlops.log_metric("m", value)
 
 
-def test_numpy_and_bool_metric_values_are_accepted(store):
+@pytest.mark.parametrize(
+    "value, hint",
+    [("1.5", "float"), (b"2", "float"), (True, "boolean"), (False, "boolean")],
+)
+def test_strings_and_booleans_are_not_metric_numbers(store, value, hint):
+    # Issue 13: "1.5" and True used to be stored as 1.5 and 1.0 although the README says
+    # non-numbers are refused.
+    with mlops.start_run(store=store) as run:
+        with pytest.raises(InvalidMetricError, match=f"must be a number.*{hint}"):
+            mlops.log_metric("m", value)
+    assert store.runs.get(run.id).metrics == {}
+
+
+def test_numpy_metric_values_are_accepted_and_numpy_bools_refused(store):
     import numpy as np
 
     with mlops.start_run(store=store) as run:
         mlops.log_metric("a", np.float32(0.5))
         mlops.log_metric("b", np.int64(3))
-        mlops.log_metric("c", True)
-    assert store.runs.get(run.id).metrics == {"a": 0.5, "b": 3.0, "c": 1.0}
+        mlops.log_metric("c", 7)
+        with pytest.raises(InvalidMetricError, match="boolean"):
+            mlops.log_metric("d", np.bool_(True))
+    assert store.runs.get(run.id).metrics == {"a": 0.5, "b": 3.0, "c": 7.0}
+
+
+def test_none_param_is_stored_as_the_text_none_like_mlflow(store):
+    # The decision (README, design decisions): None is a real hyperparameter value
+    # (max_depth=None), stored as its text like True is, so filters written for MLflow work.
+    with mlops.start_run(store=store) as run:
+        mlops.log_param("max_depth", None)
+    assert store.runs.get(run.id).params == {"max_depth": "None"}
+    assert store.search_runs(filter="params.max_depth = 'None'").run_ids == [run.id]
 
 
 def test_params_are_immutable(any_store):
@@ -146,8 +170,10 @@ def test_artifacts_text_dict_figure_and_dedup(any_store, tmp_path):
         mlops.log_dict({"a": 1}, "config.json")
         mlops.log_dict({"a": 1}, "config.yaml")
         mlops.log_figure(fig, "curve")
-        with pytest.raises(FileMissingError):
+        with pytest.raises(FileMissingError, match="no such file"):
             mlops.log_artifact(tmp_path / "missing.bin")
+        with pytest.raises(FileMissingError, match=r"is a folder\. Use log_artifacts\("):
+            mlops.log_artifact(tmp_path / "out")  # issue 13: it said "no such file"
     plt.close(fig)
     paths = {a["path"]: a for a in any_store.artifacts.list(run.id)}
     assert set(paths) == {
@@ -186,7 +212,7 @@ def test_datasets_are_versioned_by_content(any_store, tmp_path):
 
 
 def test_environment_is_recorded(store):
-    from kernel_magics.core.flusher import flush_all
+    from kernel_magics.core.store.writer import flush_all
 
     with mlops.start_run(store=store) as run:
         pass
@@ -222,7 +248,12 @@ def test_runs_frame_filter_and_order(any_store):
         filter="params.C in ('10.0', '1.0') and experiment like 'gr%'", store=any_store
     )
     assert len(listed) == 2
-    assert len(mlops.runs(filter="metrics.missing > 0", store=any_store)) == 0
+    with pytest.warns(UserWarning, match="No run has a metric named 'missing'") as caught:
+        missing = mlops.runs(filter="metrics.missing > 0", store=any_store)
+    assert len(missing) == 0 and len(caught) == 1
+    assert missing.attrs["warnings"] == [
+        "No run has a metric named 'missing', so nothing matches it; known metric names: acc"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -322,15 +353,19 @@ def test_metric_keys_and_steps_that_cannot_be_stored_are_refused_up_front(store)
             mlops.log_metric("k", 1, step=2**70)
 
 
-def test_points_of_a_deleted_run_do_not_take_other_runs_points_down(any_store):
-    from kernel_magics.core.flusher import flusher_for
-
+def test_points_of_a_deleted_run_do_not_take_other_runs_points_down(any_store, caplog):
     with mlops.start_run(store=any_store) as outer:
         mlops.log_metric("keep", 1)
         child = mlops.start_run(nested=True, store=any_store)
         mlops.log_metric("doomed", 1)
-        any_store.runs.delete(child.id)  # deleted while its points are still buffered
-        flusher_for(any_store).flush()
+        # deleted while its points are still buffered
+        any_store.runs.delete(child.id, force=True)
+        any_store.writer.flush()
+        assert [r.message for r in caplog.records if "was deleted" in r.message] == [
+            f"jupyter-mlops: run {child.id[:8]} was deleted from the store while this process "
+            "was logging into it; nothing more is recorded for it (its metrics, params, tags "
+            "and final status are dropped). Start a new run to keep tracking."
+        ]
         from kernel_magics.core import tracking
 
         tracking._active.remove(child)

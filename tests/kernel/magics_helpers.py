@@ -11,11 +11,10 @@ def run(sh, source: str):
 def last_run(store=None):
     """The newest run's record."""
     from kernel_magics.core.compare import resolve_run
-    from kernel_magics.core.flusher import flusher_for
     from kernel_magics.core.store import open_store
     from kernel_magics.kernel import cell_writer
 
     assert cell_writer.drain() == []
     store = store or open_store()
-    flusher_for(store).flush()
+    store.writer.flush()
     return store.runs.get(resolve_run(store, "last"))

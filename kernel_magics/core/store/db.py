@@ -119,7 +119,9 @@ def create_store_engine(url: str) -> Engine:
     if backend == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
-            db_path = Path(database)
+            # A SQLite URI filename (sqlite:///file:/path/mlops.db?mode=ro&uri=true opens a
+            # read-only store, e.g. for a server that must not write) names the same file.
+            db_path = Path(database.removeprefix("file:"))
             try:
                 db_path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:

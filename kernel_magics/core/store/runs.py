@@ -1,10 +1,17 @@
-"""Runs and what hangs off them: params, tags, metrics, status, heartbeats, reaping."""
+"""Runs and what hangs off them: params, tags, metrics, status, heartbeats, reaping.
+
+Reads never write. A ``running`` run whose process is gone (the rule of
+:func:`~.liveness.process_gone`) is *shown* as ``crashed`` by every read
+(:meth:`RunRepository.get`, the search, run tables), ended at its last heartbeat;
+:meth:`RunRepository.reap` persists that status, and only the writers call it (the background
+writer's timer, ``mlops runs reap``, the scheduler). So a read-only replica or a
+read-only database user can serve every view, and no view ever shows a dead run as running.
+"""
 
 from __future__ import annotations
 
 import getpass
 import os
-import socket
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -12,14 +19,16 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
 
-from ...errors import InvalidParamError, RunNotFoundError, ValidationError
+from ...errors import RunNotFoundError, RunStillRunningError, ValidationError
+from ..names import CRASHED, RUN_SOURCES, RUNNING, SOURCE_API, TERMINAL_STATUSES
+from .artifacts import register_blob
+from .blobs import BlobRef
 from .db import Database
+from .liveness import CRASHED_ERROR, HOSTNAME, STALE_AFTER_S, process_gone, show_crashed
 from .records import RunRecord
+from .run_metrics import RunMetricsMixin
+from .run_values import RunValuesMixin, require_run
 from .schema import (
-    CRASHED,
-    RUN_SOURCES,
-    RUNNING,
-    TERMINAL_STATUSES,
     artifacts,
     dataset_versions,
     datasets,
@@ -31,18 +40,6 @@ from .schema import (
     runs,
     tags,
 )
-from .upsert import upsert
-
-#: A run on another host (or whose pid we cannot check) is crashed after this much silence.
-STALE_AFTER_S = 120.0
-MAX_VALUE_LEN = 6000
-#: The reason a reaped run carries.
-CRASHED_ERROR = (
-    "The process running this run stopped without ending it "
-    "(killed, out of memory, or the machine went down)."
-)
-
-HOSTNAME = socket.gethostname()
 
 
 def _user() -> str | None:
@@ -52,32 +49,7 @@ def _user() -> str | None:
         return None
 
 
-def stringify(key: Any, value: Any, kind: str = "param") -> tuple[str, str]:
-    """Check a param/tag key and turn its value into the stored string.
-
-    Raises
-    ------
-    InvalidParamError
-        When the key is empty or too long, or the value is too long to store.
-    """
-    if not isinstance(key, str) or not key.strip() or len(key) > 255:
-        raise InvalidParamError(f"A {kind} name must be a non-empty string of at most 255 chars.")
-    if type(value).__module__ == "numpy" and hasattr(value, "item"):
-        value = value.item()  # np.float64(0.1) is stored as "0.1", not "np.float64(0.1)"
-    text = value if isinstance(value, str) else repr(value) if not _is_plain(value) else str(value)
-    if len(text) > MAX_VALUE_LEN:
-        raise InvalidParamError(
-            f"The value of {kind} {key!r} is {len(text)} characters long (the limit is "
-            f"{MAX_VALUE_LEN}); log it as an artifact with log_text or log_dict instead."
-        )
-    return key, text
-
-
-def _is_plain(value: Any) -> bool:
-    return isinstance(value, (int, float, bool)) or value is None
-
-
-class RunRepository:
+class RunRepository(RunValuesMixin, RunMetricsMixin):
     """Create, read, update, delete and reap runs."""
 
     def __init__(self, db: Database):
@@ -89,7 +61,7 @@ class RunRepository:
         experiment_id: int,
         *,
         name: str | None = None,
-        source: str = "api",
+        source: str = SOURCE_API,
         parent_run_id: str | None = None,
         notebook_path: str | None = None,
         params: Mapping[str, Any] | None = None,
@@ -127,142 +99,6 @@ class RunRepository:
             if tags:
                 self._upsert_tags(conn, run_id, tags)
         return run_id
-
-    # -- params and tags ---------------------------------------------------------------------
-    def _insert_params(self, conn: Connection, run_id: str, values: Mapping[str, Any]) -> None:
-        rows = [
-            dict(zip(("key", "value"), stringify(k, v), strict=True)) for k, v in values.items()
-        ]
-        existing = dict(
-            conn.execute(
-                select(params.c.key, params.c.value).where(
-                    params.c.run_id == run_id, params.c.key.in_([r["key"] for r in rows])
-                )
-            ).all()
-        )
-        fresh = []
-        for r in rows:
-            old = existing.get(r["key"])
-            if old is None:
-                fresh.append({"run_id": run_id, **r})
-            elif old != r["value"]:
-                raise InvalidParamError(
-                    f"Param {r['key']!r} of run {run_id[:8]} is already {old!r}; params are "
-                    f"immutable, so {r['value']!r} was not stored. Start a new run to change it, "
-                    "or record changing values as metrics or tags."
-                )
-        if fresh:
-            conn.execute(params.insert(), fresh)
-
-    def _upsert_tags(self, conn: Connection, run_id: str, values: Mapping[str, Any]) -> None:
-        rows = []
-        for k, v in values.items():
-            key, text = stringify(k, v, "tag")
-            rows.append({"run_id": run_id, "key": key, "value": text})
-        upsert(conn, tags, rows, ["run_id", "key"], ["value"])
-
-    def log_params(self, run_id: str, values: Mapping[str, Any]) -> None:
-        """Record params (immutable: a different value for a logged key is an error)."""
-        if values:
-            with self.db.write() as conn:
-                self._require_exists(conn, run_id)
-                self._insert_params(conn, run_id, values)
-
-    def set_tags(self, run_id: str, values: Mapping[str, Any]) -> None:
-        """Set (or overwrite) tags."""
-        if values:
-            with self.db.write() as conn:
-                self._require_exists(conn, run_id)
-                self._upsert_tags(conn, run_id, values)
-
-    # -- metrics -------------------------------------------------------------------------------
-    def write_metrics(
-        self, conn: Connection, points: Sequence[tuple[str, str, int, float, float]]
-    ) -> None:
-        """Append metric points ``(run_id, key, step, timestamp, value)`` and update latest values.
-
-        Called by the flusher inside its one transaction per flush.
-        """
-        if not points:
-            return
-        latest: dict[tuple[str, str], tuple] = {}
-        for point in points:  # in logging order, so the last one wins
-            current = latest.get((point[0], point[1]))
-            if current is None or point[2] >= current[2]:
-                latest[(point[0], point[1])] = point
-        names = ("run_id", "key", "step", "timestamp", "value")
-        upsert(
-            conn,
-            latest_metrics,
-            [dict(zip(names, p, strict=True)) for p in latest.values()],
-            ["run_id", "key"],
-            ["value", "step", "timestamp"],
-            only_if_newer="step",
-        )
-        # Look the series ids up inside this transaction (never cached across transactions: a
-        # rolled-back insert's id could be handed to another series later).
-        run_ids = {run_id for run_id, _ in latest}
-        series = {
-            (r.run_id, r.key): r.id
-            for r in conn.execute(
-                select(latest_metrics.c.id, latest_metrics.c.run_id, latest_metrics.c.key).where(
-                    latest_metrics.c.run_id.in_(run_ids)
-                )
-            )
-        }
-        rows = [(series[(p[0], p[1])], p[2], p[3], p[4]) for p in points]
-        # The driver's executemany with plain tuples: the hot path, 3x faster than building a
-        # dict per point for SQLAlchemy's executemany.
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        conn.exec_driver_sql(
-            f"INSERT INTO metrics (series_id, step, timestamp, value) "
-            f"VALUES ({mark}, {mark}, {mark}, {mark})",
-            rows,
-        )
-
-    def metric_history(self, run_id: str, key: str, max_points: int | None = None) -> list[dict]:
-        """Return the points of one metric in step order, evenly thinned to ``max_points``.
-
-        Thinning happens in SQL (every n-th row by step) and always keeps the last point.
-        """
-        with self.db.read() as conn:
-            self._require_exists(conn, run_id)
-            series_id = conn.execute(
-                select(latest_metrics.c.id).where(
-                    latest_metrics.c.run_id == run_id, latest_metrics.c.key == key
-                )
-            ).scalar()
-            where = metrics.c.series_id == series_id
-            count = select(func.count()).select_from(metrics).where(where)
-            total = conn.execute(count).scalar_one()
-            cols = [metrics.c.step, metrics.c.timestamp, metrics.c.value]
-            query = select(*cols).where(where).order_by(metrics.c.step, metrics.c.timestamp)
-            if max_points and total > max_points:
-                # One slot is kept for the last point, so at most max_points come back.
-                stride = -(-total // max(max_points - 1, 1))
-                ranked = (
-                    select(
-                        *cols,
-                        func.row_number()
-                        .over(order_by=(metrics.c.step, metrics.c.timestamp))
-                        .label("rn"),
-                    )
-                    .where(where)
-                    .subquery()
-                )
-                query = (
-                    select(ranked.c.step, ranked.c.timestamp, ranked.c.value)
-                    .where(((ranked.c.rn - 1) % stride == 0) | (ranked.c.rn == total))
-                    .order_by(ranked.c.rn)
-                )
-            rows = conn.execute(query).all()
-        return [{"step": r.step, "timestamp": r.timestamp, "value": r.value} for r in rows]
-
-    def metric_keys(self, run_id: str) -> list[str]:
-        """Names of the metrics a run logged."""
-        with self.db.read() as conn:
-            query = select(latest_metrics.c.key).where(latest_metrics.c.run_id == run_id)
-            return sorted(conn.execute(query).scalars())
 
     # -- status ------------------------------------------------------------------------------
     def heartbeat(self, conn: Connection, run_ids: Iterable[str], now: float) -> None:
@@ -349,7 +185,7 @@ class RunRepository:
         with self.db.write() as conn:
             done = self.end(run_id, status, error=error, conn=conn)
             if not done:
-                self._require_exists(conn, run_id)
+                require_run(conn, run_id)
         return bool(done)
 
     def set_fields(self, run_id: str, **values: Any) -> None:
@@ -369,41 +205,98 @@ class RunRepository:
             if not conn.execute(update(runs).where(runs.c.id == run_id).values(**values)).rowcount:
                 raise RunNotFoundError(f"No run with id {run_id!r}.")
 
-    def reap(self, now: float | None = None, stale_after: float = STALE_AFTER_S) -> list[str]:
-        """Mark ``crashed`` every running run whose process is gone.
+    def dead_runs(
+        self,
+        run_ids: Iterable[str] | None = None,
+        *,
+        now: float | None = None,
+        stale_after: float = STALE_AFTER_S,
+        conn: Connection | None = None,
+    ) -> dict[str, float]:
+        """Find ``running`` runs whose process is gone, without writing.
 
-        A run on this host is dead when its pid no longer exists or now belongs to a process
-        started after the run (pid reuse). A run on another host is dead when its heartbeat is
-        older than ``stale_after`` seconds.
+        The rule is :func:`~kernel_magics.core.store.liveness.process_gone`.
+
+        Parameters
+        ----------
+        run_ids : iterable of str, optional
+            Only look at these runs (all running runs when omitted).
+        now : float, optional
+            UTC epoch seconds; now by default.
+        stale_after : float
+            Heartbeat silence after which a run on another host counts as dead.
+        conn : Connection, optional
+            Read inside the caller's transaction.
+
+        Returns
+        -------
+        dict
+            Run id -> when it stopped living (its last heartbeat), the end time a read shows.
         """
         now = time.time() if now is None else now
-        with self.db.read() as conn:
-            candidates = conn.execute(
-                select(
-                    runs.c.id, runs.c.pid, runs.c.hostname, runs.c.heartbeat_at, runs.c.start_time
-                ).where(runs.c.status == RUNNING)
-            ).all()
-        dead = [r.id for r in candidates if _is_dead(r, now, stale_after)]
+        query = select(
+            runs.c.id, runs.c.pid, runs.c.hostname, runs.c.heartbeat_at, runs.c.start_time
+        ).where(runs.c.status == RUNNING)
+        if run_ids is not None:
+            ids = list(run_ids)
+            if not ids:
+                return {}
+            query = query.where(runs.c.id.in_(ids))
+        if conn is None:
+            with self.db.read() as own:
+                candidates = own.execute(query).all()
+        else:
+            candidates = conn.execute(query).all()
+        return {
+            r.id: r.heartbeat_at or r.start_time
+            for r in candidates
+            if process_gone(r, now, stale_after)
+        }
+
+    def reap(self, now: float | None = None, stale_after: float = STALE_AFTER_S) -> list[str]:
+        """Persist ``crashed`` for every running run whose process is gone: a writer's job.
+
+        Reads already *show* such runs as crashed; this writes it, ending each run at its last
+        heartbeat. Called by the background writer's timer, ``mlops runs reap`` and the
+        scheduler, never by a read.
+
+        Returns
+        -------
+        list of str
+            The ids this call marked crashed.
+        """
+        now = time.time() if now is None else now
         crashed: list[str] = []
-        for run_id in dead:  # one transaction each: a long reap never holds the write lock
+        for run_id in self.dead_runs(now=now, stale_after=stale_after):
+            # One transaction each: a long reap never holds the write lock.
             crashed += self.end(
                 run_id, CRASHED, error=CRASHED_ERROR, end_time=now, at_last_heartbeat=True
             )
         return crashed
 
-    # -- read ----------------------------------------------------------------------------------
-    def _require_exists(self, conn: Connection, run_id: str) -> None:
-        if conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is None:
-            raise RunNotFoundError(
-                f"No run with id {run_id!r}. List runs with `mlops runs ls` or mlops.runs()."
+    def existing(self, run_ids: Iterable[str]) -> set[str]:
+        """Return those of ``run_ids`` that are still in the store (not deleted)."""
+        ids = list(run_ids)
+        if not ids:
+            return set()
+        with self.db.read() as conn:
+            return set(conn.execute(select(runs.c.id).where(runs.c.id.in_(ids))).scalars())
+
+    def link_environment(self, conn: Connection, run_ids: Sequence[str], ref: BlobRef) -> None:
+        """Point runs at the stored environment blob ``ref`` (inside the writer's transaction)."""
+        register_blob(conn, ref)
+        if run_ids:
+            conn.execute(
+                update(runs).where(runs.c.id.in_(list(run_ids))).values(environment_hash=ref.hash)
             )
 
+    # -- read ----------------------------------------------------------------------------------
     def resolve_id(self, run_id: str) -> str:
         """Expand a unique id prefix (at least 4 characters) to the full run id."""
         run_id = (run_id or "").strip().lower()
         if len(run_id) == 32:
             with self.db.read() as conn:
-                self._require_exists(conn, run_id)
+                require_run(conn, run_id)
             return run_id
         if len(run_id) < 4 or not all(c in "0123456789abcdef" for c in run_id):
             raise RunNotFoundError(
@@ -438,7 +331,10 @@ class RunRepository:
             )
             if row is None:
                 raise RunNotFoundError(f"No run with id {run_id!r}.")
-            record = RunRecord(**dict(row))
+            values = dict(row)
+            if values["status"] == RUNNING and process_gone(row, time.time()):
+                show_crashed(values, values["heartbeat_at"] or values["start_time"])
+            record = RunRecord(**values)
             record.params = dict(
                 conn.execute(
                     select(params.c.key, params.c.value).where(params.c.run_id == run_id)
@@ -487,14 +383,27 @@ class RunRepository:
             ]
         return record
 
-    def delete(self, run_id: str) -> list[str]:
+    def delete(self, run_id: str, *, force: bool = False) -> list[str]:
         """Delete a run and its child runs with everything they logged; return the ids removed.
 
         Blobs stay until ``mlops gc`` removes the ones nothing references any more.
+
+        Parameters
+        ----------
+        run_id : str
+            The run (or a unique id prefix).
+        force : bool
+            Also delete a run (or child run) whose process is still alive; that process then
+            stops logging with one warning.
+
+        Raises
+        ------
+        RunStillRunningError
+            When the run or one of its children is still running and ``force`` is False.
         """
         run_id = self.resolve_id(run_id)
         with self.db.write() as conn:
-            self._require_exists(conn, run_id)
+            require_run(conn, run_id)
             ids, frontier = [run_id], [run_id]
             while frontier:
                 frontier = list(
@@ -503,6 +412,8 @@ class RunRepository:
                     ).scalars()
                 )
                 ids.extend(frontier)
+            if not force:
+                self._refuse_live(conn, ids)
             series = select(latest_metrics.c.id).where(latest_metrics.c.run_id.in_(ids))
             conn.execute(delete(metrics).where(metrics.c.series_id.in_(series)))
             for table in (latest_metrics, params, tags, artifacts, run_datasets):
@@ -513,20 +424,18 @@ class RunRepository:
             conn.execute(delete(runs).where(runs.c.id.in_(ids)))
         return ids
 
-
-def _is_dead(row: Any, now: float, stale_after: float) -> bool:
-    if row.hostname == HOSTNAME and row.pid:
-        import psutil
-
-        try:
-            process = psutil.Process(row.pid)
-            if process.status() == psutil.STATUS_ZOMBIE:  # exited, not yet waited for
-                return True
-            started = process.create_time()
-        except (psutil.NoSuchProcess, psutil.ZombieProcess):
-            return True
-        except psutil.AccessDenied:
-            return (now - (row.heartbeat_at or row.start_time)) > stale_after
-        # A pid reused by a process that started after the run is not the run's process.
-        return started > row.start_time + 1.0
-    return (now - (row.heartbeat_at or row.start_time)) > stale_after
+    def _refuse_live(self, conn: Connection, ids: list[str]) -> None:
+        rows = conn.execute(
+            select(runs.c.id, runs.c.pid, runs.c.hostname).where(
+                runs.c.id.in_(ids), runs.c.status == RUNNING
+            )
+        ).all()
+        dead = self.dead_runs([r.id for r in rows], conn=conn)
+        live = [r for r in rows if r.id not in dead]
+        if live:
+            where = ", ".join(f"{r.id[:8]} (pid {r.pid} on {r.hostname})" for r in live)
+            raise RunStillRunningError(
+                f"Run {where} is still running; deleting it would make its process lose what "
+                "it logs from now on. Wait for it to end (or stop it), or delete it anyway with "
+                "`mlops runs rm --force` (delete(..., force=True))."
+            )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from .liveness import show_crashed
 from .schema import experiments, latest_metrics, params, runs, tags
 
 if TYPE_CHECKING:
@@ -36,7 +37,8 @@ def run_summaries(store: Store, run_ids: Sequence[str]) -> list[dict[str, Any]]:
     list of dict
         ``id, name, experiment, status, source, start_time, end_time, duration,
         notebook_path, notebook_version_id, parent_run_id, params, metrics, tags`` per run;
-        ids that no longer exist are skipped.
+        ids that no longer exist are skipped. A running run whose process is gone is shown
+        ``crashed`` (as every read shows it; nothing is written).
     """
     rows: dict[str, dict[str, Any]] = {}
     columns = (
@@ -58,6 +60,8 @@ def run_summaries(store: Store, run_ids: Sequence[str]) -> list[dict[str, Any]]:
                 row["duration"] = None if end is None else end - row["start_time"]
                 row.update(params={}, metrics={}, tags={})
                 rows[row["id"]] = row
+            for run_id, stopped_at in store.runs.dead_runs(chunk, conn=conn).items():
+                show_crashed(rows[run_id], stopped_at)
             for name, table in (("params", params), ("metrics", latest_metrics), ("tags", tags)):
                 query = select(table.c.run_id, table.c.key, table.c.value).where(
                     table.c.run_id.in_(chunk)

@@ -137,8 +137,6 @@ class LivePlot:
     """
 
     def __init__(self, store: Any, run_id: str, min_interval: float = MIN_INTERVAL_S):
-        from ...core.flusher import flusher_for
-
         self.store = store
         self.run_id = run_id
         self.min_interval = min_interval
@@ -154,7 +152,7 @@ class LivePlot:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._canvas = LiveFigure()
-        self._flusher = flusher_for(store)
+        self._flusher = store.writer
         self._flusher.listeners.append(self._on_batch)
 
     def _on_batch(self, batch: list[tuple[str, str, int, float, float]]) -> None:
