@@ -148,3 +148,7 @@ class MissingExtraError(KernelMagicsError, ImportError):
 
 class RunStillRunningError(ConflictError):
     """Raised when deleting a run whose process is still alive, without ``force``."""
+
+
+class NotebookVersionNotFoundError(NotFoundError):
+    """Raised when a notebook version id matches no stored version."""

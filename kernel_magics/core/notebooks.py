@@ -16,55 +16,32 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
-from ..errors import ConflictError, NotFoundError, ValidationError
+from ..errors import ConflictError, NotebookVersionNotFoundError, NotFoundError, ValidationError
 from .store import Store
-from .store.artifacts import register_blob
-from .store.schema import notebook_versions, runs
+from .store.notebooks import NotebookVersion
+
+__all__ = [
+    "NotebookVersion",
+    "NotebookVersionNotFoundError",
+    "diff_notebooks",
+    "get_notebook_content",
+    "get_notebook_version",
+    "list_notebook_versions",
+    "normalize_notebook_path",
+    "parse_notebook",
+    "read_notebook_file",
+    "read_notebook_version_bytes",
+    "record_notebook_version",
+    "restore_notebook_version",
+    "summarize_output",
+]
 
 #: Outputs longer than this (characters) are cut in diffs: a diff is for reading, not storage.
 MAX_OUTPUT_TEXT = 2000
-
-
-class NotebookVersionNotFoundError(NotFoundError):
-    """Raised when a notebook version id matches no stored version."""
-
-
-@dataclass
-class NotebookVersion:
-    """One stored version of a notebook.
-
-    Attributes
-    ----------
-    id : int
-        The version id (what ``runs.notebook_version_id`` points at).
-    path : str
-        The notebook's absolute path when the version was recorded.
-    blob_hash : str
-        BLAKE3 digest of the file's bytes.
-    created_at : float
-        When this content was first recorded (UTC epoch seconds).
-    run_ids : list of str
-        Runs that used this version, newest first.
-    """
-
-    id: int
-    path: str
-    blob_hash: str
-    created_at: float
-    size: int | None = None
-    run_ids: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dictionary."""
-        return asdict(self)
 
 
 def normalize_notebook_path(path: str | os.PathLike[str]) -> str:
@@ -95,19 +72,7 @@ def record_notebook_version(store: Store, path: str | os.PathLike[str]) -> int:
     key = normalize_notebook_path(path)
     if not os.path.isfile(key):
         raise ValidationError(f"Cannot record a version of {str(path)!r}: no such file.")
-    ref = store.blobs.put_file(key)
-    where = (notebook_versions.c.path == key, notebook_versions.c.blob_hash == ref.hash)
-    with store.db.write() as conn:
-        register_blob(conn, ref)
-        found = conn.execute(select(notebook_versions.c.id).where(*where)).scalar()
-        if found is not None:
-            return int(found)
-        inserted = conn.execute(
-            notebook_versions.insert().values(path=key, blob_hash=ref.hash, created_at=time.time())
-        )
-        primary_key = inserted.inserted_primary_key
-        assert primary_key is not None
-        return int(primary_key[0])
+    return store.notebooks.record(key)
 
 
 def list_notebook_versions(
@@ -129,28 +94,7 @@ def list_notebook_versions(
         keys = [normalize_notebook_path(paths)]
     else:
         keys = list(dict.fromkeys(str(p) for p in paths))
-    from .store.schema import blobs
-
-    query = (
-        select(notebook_versions, blobs.c.size)
-        .join(blobs, blobs.c.hash == notebook_versions.c.blob_hash)
-        .where(notebook_versions.c.path.in_(keys))
-        .order_by(notebook_versions.c.created_at.desc(), notebook_versions.c.id.desc())
-    )
-    with store.db.read() as conn:
-        versions = [NotebookVersion(**dict(r)) for r in conn.execute(query).mappings()]
-        by_id = {v.id: v for v in versions}
-        if by_id:
-            used = conn.execute(
-                select(runs.c.id, runs.c.notebook_version_id)
-                .where(runs.c.notebook_version_id.in_(list(by_id)))
-                .order_by(runs.c.start_time.desc())
-            )
-            for run_id, version_id in used:
-                version = by_id[version_id]
-                if len(version.run_ids) < runs_per_version:
-                    version.run_ids.append(run_id)
-    return versions
+    return store.notebooks.list(keys, runs_per_version)
 
 
 def get_notebook_version(store: Store, version_id: int) -> NotebookVersion:
@@ -161,35 +105,12 @@ def get_notebook_version(store: Store, version_id: int) -> NotebookVersion:
     NotebookVersionNotFoundError
         When no version has that id.
     """
-    with store.db.read() as conn:
-        row = (
-            conn.execute(select(notebook_versions).where(notebook_versions.c.id == version_id))
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotebookVersionNotFoundError(f"No notebook version with id {version_id}.")
-        version = NotebookVersion(**dict(row))
-        version.run_ids = list(
-            conn.execute(
-                select(runs.c.id)
-                .where(runs.c.notebook_version_id == version_id)
-                .order_by(runs.c.start_time.desc())
-                .limit(20)
-            ).scalars()
-        )
-    return version
-
-
-def count_notebook_versions(store: Store) -> int:
-    """Return the number of stored notebook versions (all notebooks)."""
-    with store.db.read() as conn:
-        return int(conn.execute(select(func.count()).select_from(notebook_versions)).scalar() or 0)
+    return store.notebooks.get(version_id)
 
 
 def read_notebook_version_bytes(store: Store, version_id: int) -> bytes:
     """Return the stored bytes of a version (hash-checked by the blob store)."""
-    return store.blobs.get_bytes(get_notebook_version(store, version_id).blob_hash)
+    return store.notebooks.read_bytes(version_id)
 
 
 def parse_notebook(data: bytes | str, origin: str = "notebook") -> dict[str, Any]:
