@@ -11,14 +11,15 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..core.names import CRASHED, FAILED, FINISHED, KILLED, RUNNING
 from ..core.views.formatting import duration, when
 from ..core.views.table import Column, Page, Table
 from ..core.views.table import table as build_table
 
 __all__ = ["console", "duration", "page", "print_json", "render", "table", "when"]
 
-STATUS_STYLE = {"running": "cyan", "finished": "green", "failed": "red", "crashed": "magenta",
-                "killed": "yellow", "missed": "yellow", "pass": "green", "FAIL": "red",
+STATUS_STYLE = {RUNNING: "cyan", FINISHED: "green", FAILED: "red", CRASHED: "magenta",
+                KILLED: "yellow", "missed": "yellow", "pass": "green", "FAIL": "red",
                 "ok": "green", "active": "green", "paused": "yellow", "stopped": "dim",
                 "no answer": "red"}  # fmt: skip
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from ..core.names import FINISHED, KILLED
 from ..errors import ConflictError, NotFoundError
 from .output import console, duration, print_json, table
 
@@ -134,7 +135,7 @@ def run(notebook, params, params_file, sweeps, workers, executor, timeout, kerne
             result = run_sweep(notebook, grid, options, text_grid=True, objective=objective,
                                maximize=maximize)  # fmt: skip
             _print_sweep(result, objective, as_json)
-            raise SystemExit(0 if result.status == "finished" else 1)
+            raise SystemExit(0 if result.status == FINISHED else 1)
         from ..core.runner.execute import run_one
 
         outcome = run_one(notebook, options)
@@ -158,7 +159,7 @@ def _interrupts_reported(as_json: bool) -> Iterator[None]:
         what = "SIGTERM" if str(exc) == "SIGTERM" else "Ctrl-C"
         message = f"Interrupted ({what}): the run was ended killed and its kernel stopped."
         if as_json:
-            print_json({"status": "killed", "error": message})
+            print_json({"status": KILLED, "error": message})
         else:
             console().print(f"[red]{message}[/red]")
         raise SystemExit(130) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..core.names import FINISHED
 from .output import print_json, render
 
 
@@ -207,7 +208,7 @@ def schedule_run_now(name) -> None:
     click.echo(f"{name}:{run} {end.attempt_status}"
                + (f" -> slot {end.slot_status}" if end.slot_status != end.attempt_status else "")
                + (f"\n{end.error}" if end.error else ""))  # fmt: skip
-    if end.attempt_status != "finished":
+    if end.attempt_status != FINISHED:
         raise SystemExit(1)
 
 

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..names import FINISHED, SOURCE_PAPERMILL
 from .options import RunOptions
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class RunResult:
     @property
     def ok(self) -> bool:
         """Whether the run finished without error."""
-        return self.status == "finished"
+        return self.status == FINISHED
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dictionary."""
@@ -112,7 +113,7 @@ def run_notebook(
     kernel: str | None = None,
     cwd: str | os.PathLike[str] | None = None,
     output_dir: str | os.PathLike[str] | None = None,
-    source: str = "papermill",
+    source: str = SOURCE_PAPERMILL,
     tags: Mapping[str, Any] | None = None,
     parent_run_id: str | None = None,
     progress: bool = False,

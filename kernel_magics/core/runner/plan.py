@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...errors import ValidationError
 from ..config import StoreLocation
-from ..names import Tag
+from ..names import SOURCE_PAPERMILL, Tag
 from .kernels import NATIVE_KERNEL, resolve_kernel
 from .options import RunOptions
 from .parameters import load_notebook, parse_notebook_bytes, parse_parameters, validate_parameters
@@ -63,7 +63,7 @@ class RunPlan:
     timeout: float | None = None
     experiment: str | None = None
     name: str | None = None
-    source: str = "papermill"
+    source: str = SOURCE_PAPERMILL
     tags: dict[str, Any] = field(default_factory=dict)
     parent_run_id: str | None = None
     version_id: int | None = None
