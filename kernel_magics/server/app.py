@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Float, Int, Unicode
+from traitlets import Bool, Float, Int, Type, Unicode
 
 from .handlers import experiments, notebooks, runs, status
 
@@ -97,6 +97,55 @@ class KernelMagicsApp(ExtensionApp):
         help="Seconds between two looks of the in-server scheduler at the schedules. Default: 5.",
     )
 
+    # -- the swappable parts (Base* contract, default implementation), like jupyter-scheduler's
+    # scheduler_class; the values are classes, given as import strings in config.
+    run_executor_class = Type(
+        default_value="kernel_magics.core.runner.executors.LocalRunExecutor",
+        klass="kernel_magics.core.runner.executors.BaseRunExecutor",
+        config=True,
+        help=(
+            "Where the in-server scheduler executes notebooks: a BaseRunExecutor subclass, e.g. "
+            "kernel_magics.core.runner.dask.DaskRunExecutor. Default: LocalRunExecutor (this "
+            "machine)."
+        ),
+    )
+    slot_executor_class = Type(
+        default_value="kernel_magics.core.scheduler.executors.RunnerSlotExecutor",
+        klass="kernel_magics.core.scheduler.executors.BaseSlotExecutor",
+        config=True,
+        help=(
+            "What the in-server scheduler does with a slot it claimed: a BaseSlotExecutor "
+            "subclass. Default: RunnerSlotExecutor (a tracked papermill run of the notebook)."
+        ),
+    )
+    serving_backend_class = Type(
+        default_value="kernel_magics.core.serving.local.LocalServingBackend",
+        klass="kernel_magics.core.serving.local.BaseServingBackend",
+        config=True,
+        help=(
+            "What starts model servers for deployments made from this server: a "
+            "BaseServingBackend subclass. Default: LocalServingBackend (processes on this "
+            "machine)."
+        ),
+    )
+
+    def slot_executor(self):
+        """Return the scheduler's slot executor the traits ask for (None: the scheduler's own).
+
+        The default pair is left to the scheduler, which builds it on its own thread (and imports
+        the runner there, not during server start-up).
+        """
+        from kernel_magics.core.runner.executors import LocalRunExecutor
+        from kernel_magics.core.scheduler.executors import RunnerSlotExecutor
+
+        slot_class, run_class = self.slot_executor_class, self.run_executor_class
+        if slot_class is RunnerSlotExecutor and run_class is LocalRunExecutor:
+            return None
+        if issubclass(slot_class, RunnerSlotExecutor):
+            # "local" keeps the runner's direct path for the default executor
+            return slot_class(run_executor="local" if run_class is LocalRunExecutor else run_class)
+        return slot_class()
+
     def initialize_settings(self) -> None:
         """Resolve the store's location and publish it (and the limits) to the handlers.
 
@@ -125,13 +174,19 @@ class KernelMagicsApp(ExtensionApp):
 
             lease = max(60.0, 4 * self.scheduler_poll_interval)
             _, self._scheduler_stop = start_background_scheduler(
-                location, poll_interval=self.scheduler_poll_interval, lease=lease
+                location,
+                poll_interval=self.scheduler_poll_interval,
+                lease=lease,
+                executor=self.slot_executor(),
             )
             self.log.info("jupyter-mlops scheduler running in the server (run_scheduler=True)")
         self.settings.update(
             km_location=location,
             km_max_page_size=self.max_page_size,
             km_max_metric_points=self.max_metric_points,
+            # for handlers that deploy or run notebooks (core takes the classes as arguments)
+            km_serving_backend_class=self.serving_backend_class,
+            km_run_executor_class=self.run_executor_class,
         )
 
     def initialize_handlers(self) -> None:

@@ -106,11 +106,13 @@ class BaseSlotExecutor(ABC):
 class RunnerSlotExecutor(BaseSlotExecutor):
     """Execute the schedule's notebook with papermill as a tracked run (source ``schedule``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, run_executor: str | type = "local") -> None:
         # Import here, on the thread that builds the scheduler, not concurrently on first use.
         from ..runner.execute import run_one
 
         self._run_one = run_one
+        #: Where the notebook runs: RunOptions.executor (KernelMagicsApp.run_executor_class).
+        self.run_executor = run_executor
 
     def execute(self, job: SlotJob) -> Outcome:
         """Run the notebook; a notebook that no longer matches the schedule fails readably."""
@@ -128,6 +130,7 @@ class RunnerSlotExecutor(BaseSlotExecutor):
                 parameters=schedule.parameters, experiment=schedule.experiment,
                 name=f"{schedule.name} {job.slot_label}", timeout=schedule.timeout,
                 kernel=schedule.kernel, source=SOURCE_SCHEDULE, tags=job.tags,
+                executor=self.run_executor,
             )  # fmt: skip
             result = self._run_one(path, options, store=job.store)
         except ValidationError as exc:
