@@ -35,22 +35,23 @@ _serve_options = [
         show_default=True,
         help="Largest request body in MiB (bigger ones get 413).",
     ),
+    click.option(
+        "--token",
+        help="Bearer token every request but /health needs; required when --host is not a "
+        "loopback address. Default: $MLOPS_SERVE_TOKEN.",
+    ),
+    click.option(
+        "--lenient",
+        is_flag=True,
+        help="Accept what MLflow's server accepts: drop unknown columns, convert numbers sent "
+        "as strings (strict validation otherwise).",
+    ),
+    click.option(
+        "--expose-example",
+        is_flag=True,
+        help="Let GET /metadata show the input example's rows (only the schema otherwise).",
+    ),
 ]
-
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-def warn_if_exposed(host: str) -> None:
-    """Say so when a server without authentication listens beyond this machine."""
-    if host not in LOOPBACK:
-        click.secho(
-            f"Warning: the model server has no authentication and listens on {host}: anyone who "
-            "can reach this port can call the model. Put it behind an authenticating proxy, or "
-            "keep the default --host 127.0.0.1.",
-            fg="yellow",
-            err=True,
-        )
 
 
 def serve_options(func):
@@ -64,14 +65,15 @@ def serve_options(func):
 @click.argument("ref")
 @click.option("--port", type=int, default=5005, show_default=True, help="Port to listen on.")
 @serve_options
-def serve(ref, port, host, allow_pickle, sample_rate, max_body_mb) -> None:
+def serve(
+    ref, port, host, allow_pickle, sample_rate, max_body_mb, token, lenient, expose_example
+) -> None:
     """Serve REF (churn@production, churn/3) in the foreground until Ctrl+C."""
     from ..core.extras import require
 
     require("serve", feature="mlops serve")
     from ..core.serving.worker import serve as run
 
-    warn_if_exposed(host)
     run(
         ref,
         host=host,
@@ -79,6 +81,9 @@ def serve(ref, port, host, allow_pickle, sample_rate, max_body_mb) -> None:
         allow_pickle=allow_pickle,
         sample_rate=sample_rate,
         max_body=int(max_body_mb * 1024 * 1024),
+        token=token,
+        lenient=lenient,
+        expose_example=expose_example,
         on_started=lambda url: click.echo(f"Serving {ref} at {url} (Ctrl+C to stop)."),
     )
 
@@ -88,11 +93,12 @@ def serve(ref, port, host, allow_pickle, sample_rate, max_body_mb) -> None:
 @click.option("--port", type=int, help="Port (the first free one from 5005 when omitted).")
 @serve_options
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def deploy(ref, port, host, allow_pickle, sample_rate, max_body_mb, as_json) -> None:
+def deploy(
+    ref, port, host, allow_pickle, sample_rate, max_body_mb, token, lenient, expose_example, as_json
+) -> None:
     """Start a background server for REF; deploying a served alias again swaps it in place."""
     from ..core.serving.deployments import deploy as run
 
-    warn_if_exposed(host)
     dep = run(
         ref,
         host=host,
@@ -100,6 +106,9 @@ def deploy(ref, port, host, allow_pickle, sample_rate, max_body_mb, as_json) -> 
         allow_pickle=allow_pickle,
         sample_rate=sample_rate,
         max_body=int(max_body_mb * 1024 * 1024),
+        token=token,
+        lenient=lenient,
+        expose_example=expose_example,
     )
     if as_json:
         print_json(dep.to_dict())

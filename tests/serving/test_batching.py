@@ -71,7 +71,7 @@ def test_a_model_error_is_a_500_without_traceback(store):
         resp = client.post(
             "/invocations", json={"dataframe_split": {"columns": ["0", "0"], "data": [[1, 2]]}}
         )
-        assert resp.status_code == 422 and "Missing column '1'" in resp.json()["message"]
+        assert resp.status_code == 400 and "Missing column '1'" in resp.json()["message"]
         dup = {"dataframe_split": {"columns": ["0", "1", "1"], "data": [[1, 2, 2]]}}
         assert "Duplicate column names" in client.post("/invocations", json=dup).json()["message"]
         assert client.post("/invocations", json={"inputs": [[2.0, 0.0]]}).json() == {

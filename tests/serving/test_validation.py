@@ -1,5 +1,8 @@
 """The FastAPI app: payload formats, validation errors (400/413/415/422), metadata, metrics.
 
+``/predict`` answers a body that does not match the signature with 422; ``/invocations`` (the
+MLflow route) with 400, as MLflow's scoring server does.
+
 The app runs in-process through Starlette's TestClient (real routing, real scorer, real model);
 the uvicorn process around it is covered by test_deployments.py.
 """
@@ -15,7 +18,6 @@ from starlette.testclient import TestClient
 
 from kernel_magics.core.registry import load_model_version
 from kernel_magics.core.serving.app import create_app
-from kernel_magics.core.serving.repository import DeploymentRepository
 from kernel_magics.core.serving.server import build_state
 from kernel_magics.core.store.schema import prediction_log
 
@@ -25,7 +27,7 @@ SECRET = "s3cr3t-value-never-echoed"
 @pytest.fixture
 def app_client(store, churn_versions):
     loaded = load_model_version("churn@production")
-    dep_id = DeploymentRepository(store).create(loaded.version.id, "production", "127.0.0.1", 1)
+    dep_id = store.deployments.create(loaded.version.id, "production", "127.0.0.1", 1)
     state = build_state(
         loaded,
         deployment_id=dep_id,
@@ -129,11 +131,13 @@ def test_predict_validation_errors_name_the_problem(app_client, payload, status,
     [
         (
             {"dataframe_split": {"columns": ["tenure"], "data": [[1]]}},
-            422,
+            400,
             "Missing columns 'charges', 'support_calls'",
         ),
-        ({"dataframe_split": {"data": [[1, 2.0]]}}, 422, "Row 0 must be an array of 3 values"),
-        ({"dataframe_records": [{}], "params": {}}, 400, "unexpected: 'params'"),
+        ({"dataframe_split": {"data": [[1, 2.0]]}}, 400, "Row 0 must be an array of 3 values"),
+        ({"dataframe_records": [{}], "extra": {}}, 400, "unexpected: 'extra'"),
+        ({"dataframe_records": [{}], "params": {"a": 1}}, 400, "takes no inference 'params'"),
+        ({"dataframe_records": [{}], "params": [1]}, 400, "'params' must be an object"),
         ({"something": []}, 400, "exactly one of the keys"),
         (
             {"inputs": {"tenure": [1, 2], "charges": [1.0], "support_calls": [1, 2]}},
@@ -174,9 +178,9 @@ def test_malformed_json_wrong_content_type_and_oversized_bodies(app_client):
     assert resp.status_code == 400
 
     resp = app_client.post(
-        "/predict", content=b"tenure,charges\n1,2", headers={"content-type": "text/csv"}
+        "/predict", content=b"tenure,charges\n1,2", headers={"content-type": "text/plain"}
     )
-    assert resp.status_code == 415 and "application/json" in resp.json()["message"]
+    assert resp.status_code == 415 and "application/json or text/csv" in resp.json()["message"]
     resp = app_client.post("/predict", content=b"[]")  # no content type at all
     assert resp.status_code == 415
 
@@ -251,4 +255,4 @@ def test_string_columns_and_tensor_models(store):
         resp = client.post("/invocations", json={"inputs": [[1.0, 0, 0, 0], [-1.0, 0, 0, 0]]})
         assert resp.json() == {"predictions": [True, False]}
         resp = client.post("/invocations", json={"inputs": [[1.0, 0, 0]]})
-        assert resp.status_code == 422 and "array of 4 values" in resp.json()["message"]
+        assert resp.status_code == 400 and "array of 4 values" in resp.json()["message"]

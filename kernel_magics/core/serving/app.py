@@ -1,10 +1,16 @@
 """The model server's FastAPI application.
 
-Routes: ``POST /invocations`` (MLflow scoring payloads), ``POST /predict`` (a list of records),
-``GET /health``, ``GET /metadata``, ``GET /metrics`` (Prometheus). Client errors are JSON
-``{"error_code": ..., "message": ...}`` with 400 (malformed body), 413 (body over the limit),
-415 (not JSON) or 422 (valid JSON that does not match the signature); an unexpected failure of
-the model is a 500 whose message names the exception type only (the traceback goes to the log).
+Routes: ``POST /invocations`` (MLflow scoring payloads, JSON or CSV), ``POST /predict`` (a list
+of records), ``GET /health``, ``GET /metadata``, ``GET /metrics`` (Prometheus). Client errors are
+JSON ``{"error_code": ..., "message": ...}`` with 400 (malformed body), 401 (missing or wrong
+bearer token, when the server has one), 413 (body over the limit), 415 (neither JSON nor CSV) or
+422 (a body that does not match the signature). ``/invocations`` answers that last case with 400,
+as MLflow's scoring server does, so clients written for MLflow branch the same way. An
+unexpected failure of the model is a 500 whose message names the exception type only (the
+traceback goes to the log); client errors never count as model errors.
+
+Bodies over :data:`INLINE_BODY` bytes are decoded and validated on a worker thread, so a large
+request does not hold up ``/health`` or the small requests around it.
 """
 
 from __future__ import annotations
@@ -28,14 +34,16 @@ from prometheus_client.exposition import generate_latest
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .auth import OPEN_PATHS, authorized
 from .batching import MicroBatcher
+from .options import DEFAULT_MAX_BODY
+from .payloads import CSV, JSON, RequestError
 from .predlog import PredictionLogger
-from .scoring import INLINE_ROWS, RequestError, Scorer, parse_json
+from .scoring import INLINE_ROWS, Scorer
 
 log = logging.getLogger("kernel_magics.serving")
 
-DEFAULT_MAX_BODY = 10 * 1024 * 1024
-JSON = "application/json"
+INLINE_BODY = 64 * 1024  # bigger bodies are parsed and validated off the event loop
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
@@ -95,7 +103,11 @@ class ServerMetrics:
 
 @dataclass
 class ServerState:
-    """What the routes share: the scorer, the metrics, the logger and the draining flag."""
+    """What the routes share: the scorer, the metrics, the logger and the draining flag.
+
+    ``token_digest`` is the SHA-256 of the bearer token every route but ``/health`` requires
+    (None: no token); ``expose_example`` lets ``/metadata`` show the input example's rows.
+    """
 
     scorer: Scorer
     metrics: ServerMetrics
@@ -103,6 +115,8 @@ class ServerState:
     deployment_id: int | None = None
     alias: str | None = None
     max_body: int = DEFAULT_MAX_BODY
+    token_digest: bytes | None = None
+    expose_example: bool = False
     draining: bool = False
     started_at: float = field(default_factory=time.time)
     batcher: MicroBatcher = field(init=False)
@@ -153,12 +167,20 @@ async def _read_body(headers: list[tuple[bytes, bytes]], receive: Receive, limit
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def _check_content_type(headers: list[tuple[bytes, bytes]]) -> None:
-    ctype = _header(headers, b"content-type") or ""
-    if not ctype.startswith(JSON):
+def _content_type(headers: list[tuple[bytes, bytes]]) -> str:
+    ctype = (_header(headers, b"content-type") or "").split(";")[0].strip().lower()
+    if ctype not in (JSON, CSV):
         raise RequestError(
-            415, f"Content-Type must be {JSON} (got {ctype[:60]!r}).", "UNSUPPORTED_MEDIA_TYPE"
+            415,
+            f"Content-Type must be {JSON} or {CSV} (got {ctype[:60]!r}).",
+            "UNSUPPORTED_MEDIA_TYPE",
         )
+    return ctype
+
+
+def _status(route: str, exc: RequestError) -> int:
+    # MLflow's scoring server answers a body that does not match the schema with 400.
+    return 400 if route == "invocations" and exc.status == 422 else exc.status
 
 
 async def score(
@@ -169,23 +191,24 @@ async def score(
     scorer = state.scorer
     rows = None
     try:
-        _check_content_type(headers)
-        payload = parse_json(await _read_body(headers, receive, state.max_body))
-        if route == "invocations":
-            rows = scorer.rows_from_invocations(payload)
+        ctype = _content_type(headers)
+        raw = await _read_body(headers, receive, state.max_body)
+        if len(raw) > INLINE_BODY:
+            rows, params = await run_in_threadpool(scorer.parse_request, route, ctype, raw)
         else:
-            rows = scorer.rows_from_list(payload, "The /predict body")
-        if len(rows) <= INLINE_ROWS:
+            rows, params = scorer.parse_request(route, ctype, raw)
+        if params is None and len(rows) <= INLINE_ROWS:
             predictions = await state.batcher.predict(rows)
-        else:
-            predictions = await run_in_threadpool(scorer.predict_rows, rows)
+        else:  # requests with params are predicted alone: params apply to their rows only
+            predictions = await run_in_threadpool(scorer.predict_rows, rows, params)
         body = scorer.encode(predictions)
     except RequestError as exc:
         elapsed = time.perf_counter() - start
-        state.metrics.failed(route, elapsed, exc.status, exc.code)
-        if state.predlog is not None:
-            state.predlog.record(elapsed * 1000, exc.status, error=exc.message)
-        return exc.status, exc.body()
+        status = _status(route, exc)
+        state.metrics.failed(route, elapsed, status, exc.code)
+        if state.predlog is not None:  # exc.message is capped: the row stays small
+            state.predlog.record(elapsed * 1000, status, error=exc.message)
+        return status, exc.body()
     except Exception as exc:  # the model itself failed: log it, tell the client what kind
         elapsed = time.perf_counter() - start
         log.exception("Prediction failed")
@@ -207,6 +230,10 @@ class ScoringFastPath:
     The scoring routes are the hot path; answering them here skips Starlette's routing and
     request/response objects (about half of a single-row request's cost). The same routes are
     declared on the FastAPI app too, for the OpenAPI docs and for anything mounted without it.
+
+
+    It also checks the bearer token (when the server has one) on every route but ``/health``,
+    before any other work: an unauthenticated request is neither parsed nor logged.
     """
 
     ROUTES = {"/invocations": "invocations", "/predict": "predict"}
@@ -217,17 +244,39 @@ class ScoringFastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Score the two routes; pass everything else to the FastAPI app."""
-        route = self.ROUTES.get(scope.get("path", "")) if scope["type"] == "http" else None
-        if route is None or scope["method"] != "POST":
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        route = self.ROUTES.get(path) if scope["method"] == "POST" else None
+        digest = self.state.token_digest
+        if digest is not None and path not in OPEN_PATHS:
+            if not authorized(_header(scope["headers"], b"authorization"), digest):
+                if route is not None:
+                    self.state.metrics.failed(route, 0.0, 401, "UNAUTHENTICATED")
+                await self._send(send, 401, _UNAUTHENTICATED, [(b"www-authenticate", b"Bearer")])
+                return
+        if route is None:
             await self.app(scope, receive, send)
             return
         status, body = await score(self.state, route, scope["headers"], receive)
+        await self._send(send, status, body)
+
+    async def _send(self, send: Send, status: int, body: bytes, extra: list | None = None) -> None:
         headers = [(b"content-type", b"application/json"),
-                   (b"content-length", str(len(body)).encode())]  # fmt: skip
+                   (b"content-length", str(len(body)).encode()), *(extra or [])]  # fmt: skip
         if self.state.draining:
             headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+_UNAUTHENTICATED = RequestError(
+    401,
+    "This model server needs a bearer token: send the header 'Authorization: Bearer <token>' "
+    "with the token it was deployed with.",
+    "UNAUTHENTICATED",
+).body()
 
 
 def create_app(state: ServerState) -> FastAPI:
@@ -254,7 +303,8 @@ def create_app(state: ServerState) -> FastAPI:
     @app.post(
         "/invocations",
         summary="Score an MLflow payload",
-        description="Body: {dataframe_split | dataframe_records | instances | inputs}.",
+        description="Body: {dataframe_split | dataframe_records | instances | inputs, params?} "
+        "as JSON, or a CSV table with a header row (text/csv).",
     )
     async def invocations(request: Request) -> Response:
         status, body = await score(state, "invocations", request.headers.raw, request.receive)
@@ -281,6 +331,9 @@ def create_app(state: ServerState) -> FastAPI:
 
     @app.get("/metadata", summary="The served model, version and signature")
     async def metadata() -> dict[str, Any]:
+        signature = dict(version.signature or {})
+        if not state.expose_example:  # often real training rows: only when the deployer opts in
+            signature.pop("example", None)
         return {
             "model": version.name,
             "version": version.version,
@@ -291,9 +344,11 @@ def create_app(state: ServerState) -> FastAPI:
             "blob_hash": version.blob_hash,
             "created_at": version.created_at,
             "description": version.description,
-            "signature": version.signature,
+            "signature": signature,
             "deployment_id": state.deployment_id,
             "input_mode": "array" if state.scorer.array_mode else "dataframe",
+            "lenient": state.scorer.lenient,
+            "accepts_params": state.scorer.accepts_params,
         }
 
     @app.get("/metrics", summary="Prometheus metrics")

@@ -15,19 +15,27 @@ from typing import Any
 
 from ...errors import DeploymentError, DeploymentNotFoundError, ValidationError
 from ..registry import AliasMove, ModelVersionRecord, parse_ref, registry
-from ..registry.repository import ROLLBACK_REASON
+from ..store.model_aliases import ROLLBACK_REASON
 from ..store import Store, open_store
-from .local import BaseServingBackend, LocalServingBackend
-from .repository import LIVE_STATUSES, DeploymentRecord, DeploymentRepository
+from .auth import require_token, token_digest
+from .local import BaseServingBackend, backend_class
+from .options import ServeOptions
+from ..store.deployments import LIVE_STATUSES, DeploymentRecord, DeploymentRepository
 
 DEFAULT_PORT = 5005
 PORT_SEARCH = 100
 DEFAULT_HOST = "127.0.0.1"
 
 
-def get_backend(store: Store | None = None) -> BaseServingBackend:
-    """Return the serving backend (local processes; the seam for other backends)."""
-    return LocalServingBackend(store or open_store())
+def get_backend(
+    store: Store | None = None, backend: type[BaseServingBackend] | None = None
+) -> BaseServingBackend:
+    """Return the serving backend: ``backend``, else the one :func:`~.local.backend_class` names.
+
+    The default is ``local`` (processes on this machine); ``$MLOPS_SERVING_BACKEND`` names
+    another ``kernel_magics.serving_backends`` entry point.
+    """
+    return (backend or backend_class())(store or open_store())
 
 
 def port_free(host: str, port: int) -> bool:
@@ -87,6 +95,9 @@ def deploy(
     allow_pickle: bool = False,
     sample_rate: float = 0.1,
     max_body: int = 10 * 1024 * 1024,
+    lenient: bool = False,
+    expose_example: bool = False,
+    token: str | None = None,
     store: Store | None = None,
 ) -> DeploymentRecord:
     """Start a background model server for ``churn@production``, ``churn/3`` or ``churn``.
@@ -109,6 +120,16 @@ def deploy(
         Fraction of successful requests recorded in the prediction log (errors always are).
     max_body : int
         Largest accepted request body, in bytes (bigger ones get 413).
+    lenient : bool
+        Accept what MLflow's scoring server accepts: drop unknown columns and convert numbers
+        sent as strings (requests are validated strictly otherwise).
+    expose_example : bool
+        Let ``GET /metadata`` show the rows of the input example (often real training rows;
+        only the schema otherwise).
+    token : str, optional
+        Bearer token every route but ``/health`` requires (``$MLOPS_SERVE_TOKEN`` when
+        omitted); required when ``host`` is not a loopback address. Replacing a deployment
+        without a token keeps the replaced one's.
     store : Store, optional
         The default store when omitted.
 
@@ -119,22 +140,27 @@ def deploy(
 
     Raises
     ------
+    ValidationError
+        For a bad option, or a non-loopback ``host`` without a token.
     DeploymentError
         When the port is taken or the server does not become healthy (with its log's tail).
     """
-    if not 0.0 <= float(sample_rate) <= 1.0:
-        raise ValidationError(f"sample_rate must be between 0 and 1, not {sample_rate}.")
-    if int(max_body) < 1024:
-        raise ValidationError("max_body must be at least 1024 bytes.")
+    serve_options = ServeOptions(
+        allow_pickle=bool(allow_pickle),
+        sample_rate=float(sample_rate),
+        max_body=int(max_body),
+        lenient=bool(lenient),
+        expose_example=bool(expose_example),
+        token_digest=token_digest(token),
+    )
+    options = serve_options.to_dict()
+    if options["token_digest"] is None:  # a replacement keeps the replaced server's token
+        del options["token_digest"]
     store = store or open_store()
     parsed = parse_ref(ref)
     version = registry(store).get_version(parsed)
     backend = get_backend(store)
-    options = {
-        "allow_pickle": bool(allow_pickle),
-        "sample_rate": float(sample_rate),
-        "max_body": int(max_body),
-    }
+    store.deployments.reap()  # a writer: record dead servers before reusing their ports
     if parsed.alias is not None:
         live = [
             d
@@ -146,6 +172,7 @@ def deploy(
             if current.model_version_id == version.id:
                 return current
             return _replace(backend, current, version, options)
+    require_token(host, serve_options.token_digest)
     port = choose_port(host, port, backend.repo)
     return backend.start(version, alias=parsed.alias, host=host, port=port, options=options)
 
@@ -157,6 +184,7 @@ def _replace(
     options: dict[str, Any] | None = None,
 ) -> DeploymentRecord:
     options = {**_options(backend.repo, old), **(options or {})}
+    require_token(old.host, options.get("token_digest"))
     new = backend.start(
         version, alias=old.alias, host=old.host, port=old.port, options=options, replacing=old
     )
@@ -177,6 +205,7 @@ def redeploy_alias(
     """
     store = store or open_store()
     backend = get_backend(store)
+    store.deployments.reap()  # a writer: a dead server is not redeployed, it stays crashed
     version = registry(store).get_version(parse_ref(f"{name}@{alias}"))
     out = []
     for dep in backend.repo.find(name, alias, live_only=True):
@@ -241,7 +270,7 @@ def resolve_deployments(target: str, store: Store | None = None) -> list[Deploym
     DeploymentNotFoundError
         When nothing matches (a name matches live deployments only).
     """
-    repo = DeploymentRepository(store or open_store())
+    repo = (store or open_store()).deployments
     if target.isdigit():
         return [repo.get(int(target))]
     parsed = parse_ref(target)
@@ -261,6 +290,7 @@ def stop_deployment(target: str | int, store: Store | None = None) -> list[Deplo
     """Stop the deployment(s) named by ``target`` (an id or ``churn``/``churn@production``)."""
     store = store or open_store()
     backend = get_backend(store)
+    store.deployments.reap()  # a writer: a dead server is recorded crashed, not stopped
     out = []
     for dep in resolve_deployments(str(target), store):
         if dep.status in LIVE_STATUSES:
@@ -273,7 +303,7 @@ def list_deployments(
     model: str | None = None, all: bool = False, store: Store | None = None
 ) -> list[DeploymentRecord]:
     """List running deployments (``all``: every recorded one), newest first."""
-    return DeploymentRepository(store or open_store()).find(model, live_only=not all)
+    return (store or open_store()).deployments.find(model, live_only=not all)
 
 
 def deployment_logs(target: str | int, tail: int | None = None, store: Store | None = None) -> str:

@@ -14,20 +14,13 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
-from ...errors import DeploymentError
+from ...errors import DeploymentError, ValidationError
 from ..extras import require
 from ..registry import ModelVersionRecord
 from ..store import Store
-from .repository import (
-    FAILED,
-    HOSTNAME,
-    LIVE_STATUSES,
-    RUNNING,
-    STOPPED,
-    DeploymentRecord,
-    DeploymentRepository,
-    pid_alive,
-)
+from .options import ServeOptions
+from ..names import FAILED, RUNNING
+from ..store.deployments import HOSTNAME, LIVE_STATUSES, STOPPED, DeploymentRecord, pid_alive
 
 START_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 15.0
@@ -40,7 +33,8 @@ class BaseServingBackend(ABC):
     Implementers override :meth:`start`, :meth:`stop`, :meth:`logs` and :meth:`health`; the
     functions in :mod:`kernel_magics.core.serving.deployments` (deploy, rollback, redeploy)
     call only these, and record every state change in the store through
-    :class:`~.repository.DeploymentRepository`, which implementers use too. ``start`` must
+    :class:`~kernel_magics.core.store.deployments.DeploymentRepository` (``store.deployments``,
+    also ``self.repo``), which implementers use too. ``start`` must
     return only once the new server answers ``/health`` (or raise ``DeploymentError``); with
     ``replacing`` set, it must serve the same address without a gap, and the caller stops the
     replaced server afterwards.
@@ -50,7 +44,7 @@ class BaseServingBackend(ABC):
 
     def __init__(self, store: Store):
         self.store = store
-        self.repo = DeploymentRepository(store)
+        self.repo = store.deployments
 
     @abstractmethod
     def start(
@@ -78,6 +72,36 @@ class BaseServingBackend(ABC):
     @abstractmethod
     def health(self, deployment: DeploymentRecord) -> dict[str, Any] | None:
         """Return the server's ``/health`` answer, or None when it does not answer."""
+
+
+#: Environment variable naming the serving backend to use (``local`` when unset).
+BACKEND_ENV = "MLOPS_SERVING_BACKEND"
+
+
+def backend_class(name: str | None = None) -> type[BaseServingBackend]:
+    """Return the serving backend class registered as ``name`` (``kernel_magics.serving_backends``).
+
+    Parameters
+    ----------
+    name : str, optional
+        An entry-point name; ``$MLOPS_SERVING_BACKEND``, else ``local``, when omitted.
+
+    Raises
+    ------
+    PluginNotFoundError
+        When no backend has that name (the message lists the installed ones).
+    ValidationError
+        When the entry point is not a :class:`BaseServingBackend` subclass.
+    """
+    from .. import plugins
+
+    name = name or os.environ.get(BACKEND_ENV) or LocalServingBackend.name
+    cls = plugins.load(plugins.SERVING_BACKENDS, name)
+    if not (isinstance(cls, type) and issubclass(cls, BaseServingBackend)):
+        raise ValidationError(
+            f"The serving backend {name!r} ({cls!r}) is not a BaseServingBackend subclass."
+        )
+    return cls
 
 
 def http_json(url: str, timeout: float = 5.0) -> dict[str, Any] | None:
@@ -129,6 +153,7 @@ class LocalServingBackend(BaseServingBackend):
         dep_id = self.repo.create(version.id, alias, host, port)
         log_path = self._log_dir() / f"{dep_id}.log"
         self.repo.update(dep_id, "options", json.dumps(options), log_path=str(log_path))
+        serve_options = ServeOptions.from_dict(options)
         read_fd, write_fd = os.pipe()
         cmd = [
             sys.executable,
@@ -138,13 +163,8 @@ class LocalServingBackend(BaseServingBackend):
             str(dep_id),
             "--ready-fd",
             str(write_fd),
-            "--sample-rate",
-            str(options.get("sample_rate", 0.1)),
-            "--max-body",
-            str(options.get("max_body", 10 * 1024 * 1024)),
+            *serve_options.argv(),
         ]
-        if options.get("allow_pickle"):
-            cmd.append("--allow-pickle")
         with open(log_path, "ab") as log_file:
             proc = subprocess.Popen(
                 cmd,
@@ -153,7 +173,7 @@ class LocalServingBackend(BaseServingBackend):
                 stderr=subprocess.STDOUT,
                 pass_fds=(write_fd,),
                 start_new_session=True,
-                env=self._env(),
+                env={**self._env(), **serve_options.env()},
             )
         os.close(write_fd)
         self.repo.update(dep_id, None, pid=proc.pid)

@@ -20,6 +20,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 import time
 from collections.abc import Callable
 from types import FrameType
@@ -31,6 +32,7 @@ from .scoring import Scorer
 
 log = logging.getLogger("kernel_magics.serving")
 DRAIN_SECONDS = 3.0
+SWITCH_INTERVAL_S = 0.0005
 WATCHDOG_TICKS = 50  # uvicorn ticks every 0.1 s: ask the store every 5 s
 
 
@@ -164,11 +166,21 @@ def build_state(
     sample_rate: float = 0.1,
     max_body: int = DEFAULT_MAX_BODY,
     feature_name_warnings_filtered: bool = False,
+    lenient: bool = False,
+    token_digest: str | None = None,
+    expose_example: bool = False,
 ) -> ServerState:
-    """Check the model can serve (signature + smoke prediction) and assemble the server state."""
+    """Check the model can serve (signature + smoke prediction) and assemble the server state.
+
+    ``lenient`` drops unknown columns and converts numbers sent as strings (MLflow's way);
+    ``token_digest`` (hex SHA-256, see :mod:`.auth`) makes every route but ``/health`` require
+    that bearer token; ``expose_example`` lets ``/metadata`` show the input example's rows.
+    """
     from .predlog import PredictionLogger
 
-    scorer = Scorer(loaded, feature_name_warnings_filtered=feature_name_warnings_filtered)
+    scorer = Scorer(
+        loaded, feature_name_warnings_filtered=feature_name_warnings_filtered, lenient=lenient
+    )
     predlog = None
     if deployment_id is not None and store is not None:
         predlog = PredictionLogger(store, deployment_id, loaded.version.id, sample_rate)
@@ -179,6 +191,8 @@ def build_state(
         deployment_id=deployment_id,
         alias=alias,
         max_body=max_body,
+        token_digest=bytes.fromhex(token_digest) if token_digest else None,
+        expose_example=expose_example,
     )
 
 
@@ -222,6 +236,9 @@ def run_server(
     # moving it out of the collector's reach keeps full collections, and so tail latency, short.
     gc.collect()
     gc.freeze()
+    # A large request is parsed and validated on a worker thread; a short switch interval lets
+    # the event loop take the GIL back sooner, so /health and small requests keep answering.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     try:
         server.run(sockets=sockets)
     finally:

@@ -13,15 +13,11 @@ import warnings
 from collections.abc import Callable
 
 from ...errors import DeploymentError, KernelMagicsError
+from ..names import FAILED, RUNNING
 from ..store import Store, open_store
-from .repository import (
-    FAILED,
-    LIVE_STATUSES,
-    RUNNING,
-    STARTING,
-    STOPPED,
-    DeploymentRepository,
-)
+from ..store.deployments import LIVE_STATUSES, STARTING, STOPPED, DeploymentRepository
+from .auth import require_token, token_digest
+from .options import ServeOptions
 from .server import build_state, make_socket, notify_ready, run_server
 
 
@@ -31,23 +27,24 @@ def _load_state(
     *,
     deployment_id: int | None,
     alias: str | None,
-    allow_pickle: bool,
-    sample_rate: float,
-    max_body: int,
+    options: ServeOptions,
 ):
     """Load ``ref`` and build the server state, turning every failure into one clear error."""
     from ..registry import load_model_version
 
-    loaded = load_model_version(ref, allow_pickle=allow_pickle, store=store)
+    loaded = load_model_version(ref, allow_pickle=options.allow_pickle, store=store)
     try:
         return build_state(
             loaded,
             deployment_id=deployment_id,
             alias=alias,
             store=store,
-            sample_rate=sample_rate,
-            max_body=max_body,
+            sample_rate=options.sample_rate,
+            max_body=options.max_body,
             feature_name_warnings_filtered=True,  # see _server_warnings
+            lenient=options.lenient,
+            token_digest=options.token_digest,
+            expose_example=options.expose_example,
         )
     except ValueError as exc:  # no signature
         raise DeploymentError(f"Cannot serve {loaded.version.ref}: {exc}") from exc
@@ -81,29 +78,21 @@ def _server_warnings() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
 
-def run_deployment(
-    deployment_id: int,
-    ready_fd: int | None,
-    *,
-    allow_pickle: bool,
-    sample_rate: float,
-    max_body: int,
-) -> int:
+def run_deployment(deployment_id: int, ready_fd: int | None, options: ServeOptions) -> int:
     """Serve a recorded deployment until signalled; return the process exit code."""
     _server_warnings()
     store = open_store()
-    repo = DeploymentRepository(store)
+    repo = store.deployments
     dep = repo.get(deployment_id)
     repo.update(deployment_id, None, pid=os.getpid())
     try:
+        require_token(dep.host, options.token_digest)  # the controller checks too; never serve open
         state = _load_state(
             store,
             f"{dep.model}/{dep.version}",
             deployment_id=deployment_id,
             alias=dep.alias,
-            allow_pickle=allow_pickle,
-            sample_rate=sample_rate,
-            max_body=max_body,
+            options=options,
         )
         public = make_socket(dep.host, dep.port)
         private = make_socket("127.0.0.1", 0, reuse_port=False)
@@ -157,13 +146,21 @@ def serve(
     allow_pickle: bool = False,
     sample_rate: float = 0.1,
     max_body: int = 10 * 1024 * 1024,
+    lenient: bool = False,
+    expose_example: bool = False,
+    token: str | None = None,
     store: Store | None = None,
     on_started: Callable[[str], None] | None = None,
 ) -> None:
     """Serve ``ref`` in the foreground until Ctrl+C (recorded as a deployment meanwhile).
 
+    The options are :func:`~.deployments.deploy`'s; ``token`` (or ``$MLOPS_SERVE_TOKEN``) is
+    required when ``host`` is not a loopback address.
+
     Raises
     ------
+    ValidationError
+        For a bad option, or a non-loopback ``host`` without a token.
     DeploymentError
         When the port is taken, or the model cannot be loaded or fails on its example.
     ModelNotFoundError, UnsafeModelError, BlobIntegrityError, UntrustedTypesError
@@ -172,9 +169,18 @@ def serve(
     from ..registry import parse_ref, registry
     from .deployments import choose_port
 
+    options = ServeOptions(
+        allow_pickle=allow_pickle,
+        sample_rate=sample_rate,
+        max_body=max_body,
+        lenient=lenient,
+        expose_example=expose_example,
+        token_digest=token_digest(token),
+    )
+    require_token(host, options.token_digest)
     _server_warnings()
     store = store or open_store()
-    repo = DeploymentRepository(store)
+    repo = store.deployments
     parsed = parse_ref(ref)
     version = registry(store).get_version(parsed)
     choose_port(host, port, repo)
@@ -185,9 +191,7 @@ def serve(
             version.ref,
             deployment_id=dep_id,
             alias=parsed.alias,
-            allow_pickle=allow_pickle,
-            sample_rate=sample_rate,
-            max_body=max_body,
+            options=options,
         )
         public = make_socket(host, port)
     except (KernelMagicsError, OSError) as exc:

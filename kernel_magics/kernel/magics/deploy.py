@@ -35,6 +35,21 @@ def deploy_parser() -> MagicArgumentParser:
         help="Fraction of requests kept in the prediction log (default 0.1).",
     )
     p.add_argument(
+        "--token",
+        help="Bearer token every request but /health needs (required beyond 127.0.0.1); prefer "
+        "$MLOPS_SERVE_TOKEN: a token typed in a cell is saved with the notebook.",
+    )
+    p.add_argument(
+        "--lenient",
+        action="store_true",
+        help="Like MLflow: drop unknown columns, convert numbers sent as strings.",
+    )
+    p.add_argument(
+        "--expose-example",
+        action="store_true",
+        help="Let GET /metadata show the input example's rows (only the schema otherwise).",
+    )
+    p.add_argument(
         "--stop",
         action="store_true",
         help="Stop the running server(s) of REF instead of starting one.",
@@ -58,7 +73,14 @@ def handle_deploy(magics: Any, line: str) -> Report | None:
     if ns.stop:
         return _deployment_report(deployments.stop_deployment(ns.ref), f"Stopped {ns.ref}")
     dep = deployments.deploy(
-        ns.ref, host=ns.host, port=ns.port, allow_pickle=ns.allow_pickle, sample_rate=ns.sample_rate
+        ns.ref,
+        host=ns.host,
+        port=ns.port,
+        allow_pickle=ns.allow_pickle,
+        sample_rate=ns.sample_rate,
+        token=ns.token,
+        lenient=ns.lenient,
+        expose_example=ns.expose_example,
     )
     return _deployment_report(
         [dep],
