@@ -121,7 +121,7 @@ def schedule_ls(as_json) -> None:
     last = store.schedules.slot_counts()
     nexts = {r.id: (None if r.paused else api.next_runs(r, 1)[0]) for r in records}
     if as_json:
-        print_json([dict(r.to_dict(), next_run=nexts[r.id].isoformat() if nexts[r.id] else None,
+        print_json([dict(r.to_dict(), next_run=nxt.isoformat() if (nxt := nexts[r.id]) else None,
                          last_slot=last.get(r.id)) for r in records])  # fmt: skip
         return
     render(schedules_table(records, nexts, last))

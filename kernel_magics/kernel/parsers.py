@@ -23,7 +23,8 @@ class MagicArgumentParser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("add_help", False)
         kwargs.setdefault("allow_abbrev", False)
-        super().__init__(*args, exit_on_error=False, **kwargs)
+        kwargs["exit_on_error"] = False  # errors reach error() as exceptions, never exit
+        super().__init__(*args, **kwargs)
 
     def parse_args(self, args=None, namespace=None):  # noqa: D102 - argparse API
         try:

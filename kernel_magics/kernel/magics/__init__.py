@@ -74,7 +74,8 @@ class MlopsMagics(Magics):
     def __init__(self, shell):
         super().__init__(shell)
         self.history = CellHistory(shell)
-        documented = _DocumentedMagic(self.mlops)
+        # IPython's decorator types the method as unbound; it is a bound method here.
+        documented = _DocumentedMagic(self.mlops)  # type: ignore[misc]
         self.magics["line"]["mlops"] = self.magics["cell"]["mlops"] = documented
 
     @line_cell_magic
@@ -113,8 +114,8 @@ def handle_help(magics: MlopsMagics, line: str) -> None:
     if not ns.subcommand:
         print(_usage())
         print("\nEvery flag:")
-        for sub in SUBCOMMANDS.values():
-            usage = sub.load_parser().format_usage().strip().removeprefix("usage: ")
+        for entry in SUBCOMMANDS.values():
+            usage = entry.load_parser().format_usage().strip().removeprefix("usage: ")
             print(f"  {usage}")
         return
     sub = SUBCOMMANDS.get(ns.subcommand)

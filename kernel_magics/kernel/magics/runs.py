@@ -38,7 +38,7 @@ def handle_runs(magics: Any, line: str) -> Any:
 
 
 def _image_artifacts(store: Any, run: dict[str, Any], limit: int = 12) -> dict[str, bytes]:
-    images = {}
+    images: dict[str, bytes] = {}
     for art in run["artifacts"]:
         if art["media_type"] == "image/png" and len(images) < limit:
             images[art["path"]] = store.artifacts.read(run["id"], art["path"])[0]
