@@ -5,6 +5,7 @@ from __future__ import annotations
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, Type, Unicode
 
+from .base import MlopsHandler
 from .handlers import experiments, notebooks, runs, status
 
 #: The one place the server spells its REST namespace (``extension/src/api.ts`` mirrors it).
@@ -17,7 +18,7 @@ def _route(pattern: str) -> str:
     return rf"/{API_NAMESPACE}/{pattern}/?"
 
 
-def routes() -> list[tuple[str, type]]:
+def routes() -> list[tuple[str, type[MlopsHandler]]]:
     """Return every route of the REST API with its handler (``openapi.yaml`` is built from it)."""
     run = f"runs/{ID.format('run_id')}"
     version = r"notebook_versions/(?P<version_id>\d+)"

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .contract import Operation
@@ -80,7 +81,7 @@ def build_spec() -> dict[str, Any]:
     from .app import API_NAMESPACE
 
     ops = operations()
-    models = {ErrorResponse}
+    models: set[type[BaseModel]] = {ErrorResponse}
     for _, _, _, op in ops:
         models.update(m for m in (op.response, op.body) if m is not None)
     ordered = sorted(models, key=lambda m: m.__name__)

@@ -143,10 +143,15 @@ class TestAuthorization:
 
 def test_handler_modules_contain_no_sql():
     # Given every handler module
-    from kernel_magics.server import base, handlers
+    from kernel_magics.server import base, contract, handlers, models, openapi, paths
     from kernel_magics.server.handlers import experiments, notebooks, runs, status
+    from kernel_magics.server.models import base as model_base
+    from kernel_magics.server.models import notebooks as notebook_models
+    from kernel_magics.server.models import runs as run_models
+    from kernel_magics.server.models import status as status_models
 
-    modules = [base, handlers, experiments, notebooks, runs, status]
+    modules = [base, contract, handlers, models, openapi, paths, experiments, notebooks, runs,
+               status, model_base, notebook_models, run_models, status_models]  # fmt: skip
     # When / Then: SQL stays in core
     for module in modules:
         source = inspect.getsource(module)

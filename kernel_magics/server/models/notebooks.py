@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from .base import Request, Response
 
 #: A Jupyter path (relative to the root) as a client sends it.
-_PATH = {"min_length": 1, "max_length": 4096}
+JupyterPath = Annotated[str, Field(min_length=1, max_length=4096)]
 
 
 class NotebookVersion(Response):
@@ -28,7 +28,7 @@ class NotebookVersion(Response):
 class ListNotebookVersionsQuery(Request):
     """``GET /mlops/api/notebook_versions``: the notebook whose history to list."""
 
-    path: str = Field(..., **_PATH, description="Jupyter path; must stay inside the root")
+    path: JupyterPath = Field(description="Jupyter path; must stay inside the root")
 
 
 class ListNotebookVersionsResponse(Response):
@@ -52,7 +52,7 @@ class DiffNotebooksQuery(Request):
 
     a: str = Field(..., pattern=r"^(\d+|current)$", description="Older side")
     b: str = Field(..., pattern=r"^(\d+|current)$", description="Newer side")
-    path: str | None = Field(None, **_PATH, description="Needed when a or b is current")
+    path: JupyterPath | None = Field(None, description="Needed when a or b is current")
 
 
 class OutputSummary(Response):
@@ -115,9 +115,9 @@ class RestoreNotebookVersionRequest(Request):
     ``<stem>.v<id>.ipynb``. Either way the file must land inside the Jupyter root.
     """
 
-    path: str | None = Field(None, **_PATH, description="Exact new file (.ipynb); 409 if taken")
-    next_to: str | None = Field(
-        None, **_PATH, description="A notebook (or folder) whose folder gets <stem>.v<id>.ipynb"
+    path: JupyterPath | None = Field(None, description="Exact new file (.ipynb); 409 if taken")
+    next_to: JupyterPath | None = Field(
+        None, description="A notebook (or folder) whose folder gets <stem>.v<id>.ipynb"
     )
 
 
