@@ -223,9 +223,11 @@ def cv_results_csv(results: dict[str, Any]) -> bytes:
 
 
 def _cell(column: Any, index: int) -> Any:
-    mask = getattr(column, "mask", None)
-    if mask is not None and getattr(mask, "ndim", 0) and mask[index]:
-        return ""
+    try:  # a masked array: the candidate does not set this parameter
+        if column.mask[index]:
+            return ""
+    except (AttributeError, IndexError, TypeError):  # not masked, or nothing masked
+        pass
     value = column[index]
     if isinstance(value, dict):
         return json.dumps({k: stable_value(v) for k, v in value.items()})

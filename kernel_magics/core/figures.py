@@ -135,7 +135,7 @@ class FigureCapture:
             return
         if id(figure) in self._taken:
             return
-        if self._before.get(number) is figure and not figure.stale:
+        if self._before.get(number) is figure and not getattr(figure, "stale", True):
             return  # open before the cell and not drawn on since: not this cell's figure
         self._taken.add(id(figure))
         self._keep.append(figure)
@@ -181,5 +181,5 @@ class _AfterImport(importlib.abc.MetaPathFinder):
             exec_module(module)
             callback(module)
 
-        spec.loader.exec_module = exec_then_call
+        spec.loader.exec_module = exec_then_call  # type: ignore[method-assign]
         return spec

@@ -40,7 +40,7 @@ def drain(timeout: float = 60.0) -> list[BaseException]:
     with _lock:
         pending = list(_pending)
         _pending.clear()
-    errors = []
+    errors: list[BaseException] = []
     for future in pending:
         try:
             future.result(timeout=timeout)

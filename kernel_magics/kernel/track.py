@@ -315,7 +315,7 @@ class TrackedCell:
                     self._final_plot(run)
             except Exception as exc:  # a plot is a nicety; the run is stored either way
                 print(f"mlops: could not draw the metric plot: {exc}", file=sys.stderr)
-        if self.order.status == capture.UNORDERED:
+        if self.order is not None and self.order.status == capture.UNORDERED:
             print(
                 f"mlops: run {run.id[:8]} is marked unordered ({self.order.reason}); certify it "
                 f"with a clean rerun: mlops rerun {run.id[:8]}"

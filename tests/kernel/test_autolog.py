@@ -167,3 +167,23 @@ def test_stable_value():
     assert stable_value(functools.partial(len)) == "functools.partial(<built-in function len>)"
     assert stable_value(np.random.RandomState(0)) == "RandomState(MT19937)"
     assert [stable_value(v) for v in (None, True, 2, 0.5, "l2")] == [None, True, 2, 0.5, "l2"]
+
+
+def test_cv_results_csv_leaves_parameters_a_candidate_does_not_set_empty():
+    import numpy as np
+
+    from kernel_magics.core.autolog import cv_results_csv
+
+    # What a search over [{"C": [1.0]}, {"penalty": ["l1"]}] gives: masked parameter columns
+    results = {
+        "param_C": np.ma.MaskedArray([1.0, 0.0], mask=[False, True], dtype=object),
+        "param_penalty": np.ma.MaskedArray(["", "l1"], mask=[True, False], dtype=object),
+        "params": [{"C": 1.0}, {"penalty": "l1"}],
+        "mean_test_score": np.array([0.5, 0.75]),
+    }
+    rows = list(csv.reader(io.StringIO(cv_results_csv(results).decode())))
+    assert rows == [
+        ["param_C", "param_penalty", "params", "mean_test_score"],
+        ["1.0", "", '{"C": 1.0}', "0.5"],
+        ["", "l1", '{"penalty": "l1"}', "0.75"],
+    ]
