@@ -26,7 +26,12 @@ def runs_ls(experiment, filter_, order_by, limit, as_json) -> None:
     from ..core.store import open_store
     from ..core.views.runs import list_runs, runs_json, runs_table
 
-    rows = list_runs(open_store(), list(experiment) or None, filter_, list(order_by) or None, limit)
+    notes: list[str] = []
+    rows = list_runs(
+        open_store(), list(experiment) or None, filter_, list(order_by) or None, limit, notes
+    )
+    for note in notes:  # on stderr, so --json output stays parseable
+        click.secho(f"Warning: {note}", fg="yellow", err=True)
     if as_json:
         print_json(runs_json(rows))
         return

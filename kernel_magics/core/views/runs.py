@@ -29,6 +29,7 @@ def list_runs(
     filter: str | None = None,
     order_by: list[str] | str | None = None,
     limit: int | None = None,
+    warnings: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Search runs and return their summaries (newest first unless ``order_by`` says).
 
@@ -42,6 +43,8 @@ def list_runs(
     order_by : list of str, optional
         ``field [ASC|DESC]`` items.
     limit : int, optional
+    warnings : list, optional
+        Receives the search's warnings (a filter on a metric no run has, with close names).
 
     Returns
     -------
@@ -56,6 +59,8 @@ def list_runs(
     page = search_runs(
         store, experiments_=experiments, filter=filter, order_by=order_by, limit=limit
     )
+    if warnings is not None:
+        warnings.extend(page.warnings)
     return run_summaries(store, page.run_ids)
 
 

@@ -79,10 +79,11 @@ class RunsTable:
         from ...core.views.runs import list_runs
 
         order = f"{self.sort.value} {'DESC' if self.descending.value else 'ASC'}"
+        notes: list[str] = []
         try:
             rows = list_runs(
                 self.store, [self.experiment] if self.experiment else None,
-                self.filter_box.value.strip() or None, [order], self.limit,
+                self.filter_box.value.strip() or None, [order], self.limit, notes,
             )  # fmt: skip
         except KernelMagicsError as exc:
             if raise_errors:
@@ -90,7 +91,9 @@ class RunsTable:
             self.message.value = f"<pre style='color:#d62728'>{html.escape(str(exc))}</pre>"
             return
         self.rows = rows
-        self.message.value = f"<small>{len(self.rows)} runs</small>"
+        self.message.value = f"<small>{len(self.rows)} runs</small>" + "".join(
+            f"<br><small style='color:#b26b00'>{html.escape(note)}</small>" for note in notes
+        )
         self.table.value = rows_html(self.rows)
         keys = sorted({f"metrics.{k}" for r in self.rows for k in r["metrics"]})
         keys += sorted({f"params.{k}" for r in self.rows for k in r["params"]})
