@@ -91,6 +91,8 @@ def _split_none(annotation: Any) -> tuple[Any, bool]:
 def ts_type_of(annotation: Any) -> str:
     """The TypeScript type api.ts must use for a Python annotation (without ``| null``)."""
     inner, _ = _split_none(annotation)
+    if typing.get_origin(inner) is typing.Annotated:  # constraints (lengths) are not types
+        inner = typing.get_args(inner)[0]
     origin, args = typing.get_origin(inner), typing.get_args(inner)
     if inner is str:
         return "string"
