@@ -10,7 +10,6 @@ read-only database user can serve the panel. Persisting that status happens in
 from __future__ import annotations
 
 import os
-import socket
 import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -20,9 +19,9 @@ from sqlalchemy import insert, select, update
 from ...errors import DeploymentNotFoundError
 from ..names import CRASHED, RUNNING
 from .db import Database
+from .liveness import HOSTNAME
 from .schema import deployment_events, deployments, model_versions, models
 
-HOSTNAME = socket.gethostname()
 #: Deployment statuses beyond the ones it shares with runs (running, failed, crashed).
 STARTING, STOPPING, STOPPED = "starting", "stopping", "stopped"
 LIVE_STATUSES = (STARTING, RUNNING, STOPPING)
