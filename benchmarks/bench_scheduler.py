@@ -55,14 +55,14 @@ def scheduled_runs(runs: int) -> list[float]:
     from kernel_magics.core.scheduler import api
     from kernel_magics.core.scheduler.clock import ManualClock
     from kernel_magics.core.scheduler.daemon import Scheduler
-    from kernel_magics.core.scheduler.executors import RunnerExecutor
+    from kernel_magics.core.scheduler.executors import RunnerSlotExecutor
     from kernel_magics.core.store import open_store
 
     store = open_store()
     clock = ManualClock(1_767_571_200.0)
-    api.schedule(NOTEBOOK, "* * * * *", name="bench", timezone="UTC", parameters={"x": 2},
-                 store=store, now=clock.now())  # fmt: skip
-    scheduler = Scheduler(store, executor=RunnerExecutor(), clock=clock, max_workers=1)
+    options = api.ScheduleOptions(cron="* * * * *", timezone="UTC", parameters={"x": 2})
+    api.schedule(NOTEBOOK, options, name="bench", store=store, now=clock.now())
+    scheduler = Scheduler(store, executor=RunnerSlotExecutor(), clock=clock, max_workers=1)
     times = []
     for _ in range(runs):
         clock.advance(60)
@@ -78,18 +78,18 @@ def bookkeeping_per_slot(slots: int) -> float:
     from kernel_magics.core.scheduler import api
     from kernel_magics.core.scheduler.clock import ManualClock
     from kernel_magics.core.scheduler.daemon import Scheduler
-    from kernel_magics.core.scheduler.executors import BaseExecutor, Outcome
+    from kernel_magics.core.scheduler.executors import BaseSlotExecutor, Outcome
     from kernel_magics.core.store import open_store
 
-    class NoOp(BaseExecutor):
+    class NoOp(BaseSlotExecutor):
         def execute(self, job):
             return Outcome("finished")
 
     store = open_store()
     clock = ManualClock(1_767_571_200.0)
     for i in range(10):
-        api.schedule(NOTEBOOK, "* * * * *", name=f"noop{i}", timezone="UTC", store=store,
-                     now=clock.now())  # fmt: skip
+        options = api.ScheduleOptions(cron="* * * * *", timezone="UTC")
+        api.schedule(NOTEBOOK, options, name=f"noop{i}", store=store, now=clock.now())
     scheduler = Scheduler(store, executor=NoOp(), clock=clock, max_workers=10)
     start = time.perf_counter()
     for _ in range(slots // 10):
