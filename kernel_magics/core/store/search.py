@@ -17,8 +17,7 @@ from sqlalchemy import and_, case, func, literal, select
 
 from ..names import CRASHED
 from .filters import ATTRIBUTES, ENTITIES, Field, parse_filter, parse_order_by
-from .liveness import show_crashed
-from .schema import experiments, latest_metrics, params, runs, tags
+from .schema import experiments, runs
 
 if TYPE_CHECKING:
     from . import Store
@@ -148,59 +147,32 @@ def unknown_names(conn: Any, fields: list[Field]) -> list[str]:
 
 
 def runs_frame(store: Store, run_ids: list[str]):
-    """Build the ``mlflow.search_runs``-style DataFrame for ``run_ids`` (in that order)."""
+    """Build the ``mlflow.search_runs``-style DataFrame for ``run_ids`` (in that order).
+
+    The rows are :func:`~.summaries.run_summaries`, the same batch read every runs table uses
+    (dead runs shown ``crashed`` there), spread into ``params.*``, ``metrics.*`` (floats) and
+    ``tags.*`` columns.
+    """
     import pandas as pd
+
+    from .summaries import run_summaries
 
     base_cols = ["run_id", "experiment", "name", "status", "source", "start_time", "end_time",
                  "parent_run_id", "notebook_path"]  # fmt: skip
-    if not run_ids:
+    records = []
+    for row in run_summaries(store, run_ids):
+        record = {"run_id": row["id"], **{c: row[c] for c in base_cols[1:]}}
+        for kind in ("params", "metrics", "tags"):
+            record.update({f"{kind}.{k}": v for k, v in row[kind].items()})
+        records.append(record)
+    if not records:
         return pd.DataFrame(columns=base_cols)
-    base_rows: list[Any] = []
-    long_rows: list[tuple[str, str, Any]] = []
-    with store.db.read() as conn:
-        for start in range(0, len(run_ids), 900):  # SQLite's bound-parameter limit
-            chunk = run_ids[start : start + 900]
-            base_rows += conn.execute(
-                select(
-                    runs.c.id.label("run_id"),
-                    experiments.c.name.label("experiment"),
-                    runs.c.name,
-                    runs.c.status,
-                    runs.c.source,
-                    runs.c.start_time,
-                    runs.c.end_time,
-                    runs.c.parent_run_id,
-                    runs.c.notebook_path,
-                )  # fmt: skip
-                .join(experiments, experiments.c.id == runs.c.experiment_id)
-                .where(runs.c.id.in_(chunk))
-            ).all()
-            for prefix, table in (("metrics", latest_metrics), ("params", params), ("tags", tags)):
-                long_rows += [
-                    (r[0], f"{prefix}.{r[1]}", r[2])
-                    for r in conn.execute(
-                        select(table.c.run_id, table.c.key, table.c.value).where(
-                            table.c.run_id.in_(chunk)
-                        )
-                    )
-                ]
-    dead = store.runs.dead_runs(run_ids) if run_ids else {}
-    if dead:  # shown as every read shows them; the reaper persists it
-        rows = [dict(zip(base_cols, r, strict=True)) for r in base_rows]
-        for row in rows:
-            if row["run_id"] in dead:
-                show_crashed(row, dead[row["run_id"]])
-        base_rows = [tuple(row[c] for c in base_cols) for row in rows]
-    frame = pd.DataFrame(base_rows, columns=base_cols).set_index("run_id")
-    if long_rows:
-        wide = pd.DataFrame(long_rows, columns=["run_id", "column", "value"]).pivot(
-            index="run_id", columns="column", values="value"
-        )
-        metric_cols = [c for c in wide.columns if c.startswith("metrics.")]
-        wide[metric_cols] = wide[metric_cols].astype("float64")
-        wide = wide[sorted(wide.columns, key=lambda c: (c.split(".")[0] != "params", c))]
-        frame = frame.join(wide)
-    frame = frame.reindex(run_ids).reset_index()
+    frame = pd.DataFrame.from_records(records)
+    extra = sorted(set(frame.columns) - set(base_cols),
+                   key=lambda c: (c.split(".")[0] != "params", c))  # fmt: skip
+    frame = frame[base_cols + extra]
+    metric_cols = [c for c in extra if c.startswith("metrics.")]
+    frame[metric_cols] = frame[metric_cols].astype("float64")
     for col in ("start_time", "end_time"):
         frame[col] = pd.to_datetime(frame[col], unit="s", utc=True)
     return frame
