@@ -72,18 +72,22 @@ def serve(
     from ..core.extras import require
 
     require("serve", feature="mlops serve")
+    from ..core.serving.options import ServeOptions
     from ..core.serving.worker import serve as run
 
+    options = ServeOptions.create(
+        token,
+        allow_pickle=allow_pickle,
+        sample_rate=sample_rate,
+        max_body=int(max_body_mb * 1024 * 1024),
+        lenient=lenient,
+        expose_example=expose_example,
+    )
     run(
         ref,
         host=host,
         port=port,
-        allow_pickle=allow_pickle,
-        sample_rate=sample_rate,
-        max_body=int(max_body_mb * 1024 * 1024),
-        token=token,
-        lenient=lenient,
-        expose_example=expose_example,
+        options=options,
         on_started=lambda url: click.echo(f"Serving {ref} at {url} (Ctrl+C to stop)."),
     )
 

@@ -14,10 +14,12 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
 import kernel_magics as mlops
+from kernel_magics.cli import cli
 from kernel_magics.core.registry import load_model_version
 from kernel_magics.core.serving.app import create_app
 from kernel_magics.core.serving.auth import token_digest
@@ -254,6 +256,11 @@ def test_binding_beyond_loopback_needs_a_token(store, churn_versions, monkeypatc
     assert "MLOPS_SERVE_TOKEN" in str(info.value) and "token=" in str(info.value)
     with pytest.raises(ValidationError, match="pass --token"):
         serve_foreground("churn@production", host="0.0.0.0", port=1)
+    for command in ("serve", "deploy"):  # `mlops` prints the error's message (cli.main)
+        out = CliRunner().invoke(cli, [command, "churn@production", "--host", "0.0.0.0"])
+        assert isinstance(out.exception, ValidationError) and "pass --token" in str(out.exception)
+        out = CliRunner().invoke(cli, [command, "churn@production", "--token", "short"])
+        assert "at least 16" in str(out.exception)
     with pytest.raises(ValidationError, match="at least 16"):
         mlops.deploy("churn@production", host="0.0.0.0", token="short")
     monkeypatch.setenv("MLOPS_SERVE_TOKEN", "short")

@@ -83,6 +83,8 @@ def checker(name: str, kind: str, dtype: np.dtype | None = None, from_text: bool
 
 def _number(name: str, kind: str, dtype: np.dtype) -> Check:
     integral = dtype.kind in "iu"
+    low: float
+    high: float
     if integral:
         info = np.iinfo(dtype)
         low, high = int(info.min), int(info.max)

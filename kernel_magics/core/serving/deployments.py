@@ -17,7 +17,7 @@ from ...errors import DeploymentError, DeploymentNotFoundError, ValidationError
 from ..registry import AliasMove, ModelVersionRecord, parse_ref, registry
 from ..store.model_aliases import ROLLBACK_REASON
 from ..store import Store, open_store
-from .auth import require_token, token_digest
+from .auth import require_token
 from .local import BaseServingBackend, backend_class
 from .options import ServeOptions
 from ..store.deployments import LIVE_STATUSES, DeploymentRecord, DeploymentRepository
@@ -145,13 +145,13 @@ def deploy(
     DeploymentError
         When the port is taken or the server does not become healthy (with its log's tail).
     """
-    serve_options = ServeOptions(
+    serve_options = ServeOptions.create(
+        token,
         allow_pickle=bool(allow_pickle),
         sample_rate=float(sample_rate),
         max_body=int(max_body),
         lenient=bool(lenient),
         expose_example=bool(expose_example),
-        token_digest=token_digest(token),
     )
     options = serve_options.to_dict()
     if options["token_digest"] is None:  # a replacement keeps the replaced server's token

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from ...errors import ValidationError
-from .auth import TOKEN_DIGEST_ENV
+from .auth import TOKEN_DIGEST_ENV, token_digest
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 DEFAULT_SAMPLE_RATE = 0.1
@@ -52,6 +52,17 @@ class ServeOptions:
             raise ValidationError(f"sample_rate must be between 0 and 1, not {self.sample_rate}.")
         if int(self.max_body) < 1024:
             raise ValidationError("max_body must be at least 1024 bytes.")
+
+    @classmethod
+    def create(cls, token: str | None = None, **options: Any) -> ServeOptions:
+        """Options with the digest of ``token`` (or of ``$MLOPS_SERVE_TOKEN``).
+
+        Raises
+        ------
+        ValidationError
+            For a bad option or a token under 16 characters.
+        """
+        return cls(**options, token_digest=token_digest(token))
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dictionary (what the deployment's ``options`` event holds)."""

@@ -16,7 +16,7 @@ from ...errors import DeploymentError, KernelMagicsError
 from ..names import FAILED, RUNNING
 from ..store import Store, open_store
 from ..store.deployments import LIVE_STATUSES, STARTING, STOPPED, DeploymentRepository
-from .auth import require_token, token_digest
+from .auth import require_token
 from .options import ServeOptions
 from .server import build_state, make_socket, notify_ready, run_server
 
@@ -143,19 +143,14 @@ def serve(
     *,
     host: str = "127.0.0.1",
     port: int = 5005,
-    allow_pickle: bool = False,
-    sample_rate: float = 0.1,
-    max_body: int = 10 * 1024 * 1024,
-    lenient: bool = False,
-    expose_example: bool = False,
-    token: str | None = None,
+    options: ServeOptions | None = None,
     store: Store | None = None,
     on_started: Callable[[str], None] | None = None,
 ) -> None:
     """Serve ``ref`` in the foreground until Ctrl+C (recorded as a deployment meanwhile).
 
-    The options are :func:`~.deployments.deploy`'s; ``token`` (or ``$MLOPS_SERVE_TOKEN``) is
-    required when ``host`` is not a loopback address.
+    ``options`` (defaults when omitted) must carry a token when ``host`` is not a loopback
+    address (see :meth:`ServeOptions.create`).
 
     Raises
     ------
@@ -169,14 +164,7 @@ def serve(
     from ..registry import parse_ref, registry
     from .deployments import choose_port
 
-    options = ServeOptions(
-        allow_pickle=allow_pickle,
-        sample_rate=sample_rate,
-        max_body=max_body,
-        lenient=lenient,
-        expose_example=expose_example,
-        token_digest=token_digest(token),
-    )
+    options = options or ServeOptions()
     require_token(host, options.token_digest)
     _server_warnings()
     store = store or open_store()
