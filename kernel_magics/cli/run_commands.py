@@ -127,7 +127,7 @@ def run(notebook, params, params_file, sweeps, workers, executor, timeout, kerne
         tags=_pairs(tags, "--tag"), executor=executor, workers=workers,
         progress=not no_progress and not as_json,
     )  # fmt: skip
-    with _interrupts_reported(as_json):
+    with _interrupts_reported(as_json, sweep=bool(sweeps)):
         if sweeps:
             from ..core.runner.sweep import run_sweep
 
@@ -147,7 +147,7 @@ def run(notebook, params, params_file, sweeps, workers, executor, timeout, kerne
 
 
 @contextmanager
-def _interrupts_reported(as_json: bool) -> Iterator[None]:
+def _interrupts_reported(as_json: bool, sweep: bool = False) -> Iterator[None]:
     """End on Ctrl-C or SIGTERM with one line saying the run was killed (exit code 130).
 
     The runner has already ended the run(s) ``killed`` and stopped the kernels when the
@@ -156,8 +156,18 @@ def _interrupts_reported(as_json: bool) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt as exc:
+        import logging
+
+        # The interrupted kernel client leaves asyncio tasks whose errors would be logged at
+        # exit as "Task exception was never retrieved": the run is already recorded as killed.
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         what = "SIGTERM" if str(exc) == "SIGTERM" else "Ctrl-C"
-        message = f"Interrupted ({what}): the run was ended killed and its kernel stopped."
+        ended = (
+            "the sweep's runs were ended killed and their kernels stopped"
+            if sweep
+            else "the run was ended killed and its kernel stopped"
+        )
+        message = f"Interrupted ({what}): {ended}."
         if as_json:
             print_json({"status": KILLED, "error": message})
         else:

@@ -216,8 +216,8 @@ def executor_for(spec: str | type[BaseRunExecutor] | None, workers: int = 1) -> 
         except PluginNotFoundError:
             known = ", ".join(plugins.available(plugins.EXECUTORS)) or "none"
             raise PluginNotFoundError(
-                f"--executor must be 'local', 'dask://HOST:PORT' or a registered executor "
-                f"(installed: {known}), not {spec!r}."
+                f"--executor must be 'local' or 'dask://HOST:PORT' (installed executors: "
+                f"{known}), not {spec!r}."
             ) from None
     if not (isinstance(cls, type) and issubclass(cls, BaseRunExecutor)):
         raise ValidationError(f"The executor {cls!r} is not a BaseRunExecutor subclass.")
