@@ -15,7 +15,6 @@ hook as soon as ``matplotlib._pylab_helpers`` has loaded.
 from __future__ import annotations
 
 import importlib.abc
-import importlib.machinery
 import io
 import sys
 from dataclasses import dataclass
@@ -170,7 +169,12 @@ class _AfterImport(importlib.abc.MetaPathFinder):
         if fullname != self.name:
             return None
         sys.meta_path.remove(self)  # one shot; also keeps the lookup below from finding us
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        spec = None
+        for finder in list(sys.meta_path):  # whichever finder would have found it
+            find = getattr(finder, "find_spec", None)
+            spec = find(fullname, path, target) if find is not None else None
+            if spec is not None:
+                break
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
         # Wrap this spec's own loader instance (created for this lookup), so the module keeps
