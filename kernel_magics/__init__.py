@@ -16,13 +16,14 @@ except ImportError:  # running from a source tree that was never built
 
 # public name -> module that defines it (imported on first access)
 _LAZY = {
+    "Run": "kernel_magics.core.tracking.run",
     **dict.fromkeys(
         [
-            "Run", "start_run", "end_run", "active_run", "log_metric", "log_metrics",
-            "log_param", "log_params", "set_tag", "set_tags", "log_artifact", "log_artifacts",
-            "log_figure", "log_dict", "log_text", "log_dataset", "get_run", "runs",
+            "start_run", "end_run", "active_run", "log_metric", "log_metrics", "log_param",
+            "log_params", "set_tag", "set_tags", "log_artifact", "log_artifacts", "log_figure",
+            "log_dict", "log_text", "log_dataset", "get_run", "runs",
         ],
-        "kernel_magics.core.tracking",
+        "kernel_magics.core.tracking.api",
     ),
     **dict.fromkeys(
         [
