@@ -51,6 +51,7 @@ def search_runs(
     *,
     experiments_: list[str] | None = None,
     notebook_paths: list[str] | None = None,
+    parent_run_ids: list[str] | None = None,
     filter: str | None = None,
     order_by: list[str] | str | None = None,
     limit: int | None = None,
@@ -68,6 +69,8 @@ def search_runs(
         Experiment names to search (all experiments when omitted).
     notebook_paths : list of str, optional
         Only runs of these notebooks (bound as parameters: any character is safe).
+    parent_run_ids : list of str, optional
+        Only the child runs of these runs (a sweep's children).
     filter : str, optional
         A filter expression (see the module docstring).
     order_by : list of str, optional
@@ -91,6 +94,8 @@ def search_runs(
         query = query.where(experiments.c.name.in_(experiments_))
     if notebook_paths:
         query = query.where(runs.c.notebook_path.in_(notebook_paths))
+    if parent_run_ids:
+        query = query.where(runs.c.parent_run_id.in_(parent_run_ids))
     query = query.where(*where)
     count_query = select(func.count()).select_from(query.subquery()) if count else None
     orderings: list[Any] = []

@@ -166,7 +166,11 @@ def child_runs(store: Store, parent: RunRecord, keys: int = 4) -> Table:
     Columns: status, the params that differ between children, the sweep's objective metric
     (else the children's first metrics), duration, and which child is the best.
     """
-    rows = list_runs(store, filter=f"parent_run_id = '{parent.id}'", order_by="start_time ASC")
+    from ..store.search import search_runs
+    from ..store.summaries import run_summaries
+
+    # Newest first from the search, shown in start order (a sweep's grid order).
+    rows = run_summaries(store, search_runs(store, parent_run_ids=[parent.id]).run_ids[::-1])
     if not rows:
         return Table([], title="Child runs")
     objective = objective_metric(parent.tags)
