@@ -114,8 +114,7 @@ def runs_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     )
     records = []
     for r in rows:
-        record: dict[str, Any] = {f: r.get(f) for f in BASE_FIELDS[1:]}
-        record = {"run_id": r["id"], **record}
+        record: dict[str, Any] = {"run_id": r["id"], **{f: r[f] for f in BASE_FIELDS[1:]}}
         record["start_time"], record["end_time"] = _iso(r["start_time"]), _iso(r["end_time"])
         for name in names:
             kind, _, key = name.partition(".")
