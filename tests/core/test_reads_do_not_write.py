@@ -124,3 +124,20 @@ def test_a_logging_process_reaps_dead_runs_on_a_timer(store, three_runs, monkeyp
     assert stored["dead"] == "crashed" and stored["away"] == "crashed"
     assert stored["live"] == "running"
     assert os.getpid() == store.runs.get(three_runs["live"]).pid
+
+
+def test_search_filters_and_sorts_on_the_shown_status_on_both_databases(any_store):
+    experiment = any_store.experiments.get_or_create("e")
+    dead = any_store.runs.create(experiment, name="b-dead", pid=_dead_pid())
+    live = any_store.runs.create(experiment, name="a-live")
+    done = any_store.runs.create(experiment, name="c-done")
+    any_store.runs.finish(done, "finished")
+
+    assert any_store.search_runs(filter="status = 'crashed'").run_ids == [dead]
+    assert any_store.search_runs(filter="status in ('running')").run_ids == [live]
+    ordered = any_store.search_runs(order_by=["status DESC"]).run_ids
+    assert ordered == [live, done, dead]  # running > finished > crashed
+    assert any_store.runs.get(dead).status == "crashed"
+    with any_store.db.read() as conn:
+        stored = conn.execute(runs.select().with_only_columns(runs.c.status)).scalars().all()
+    assert sorted(stored) == ["finished", "running", "running"]  # the reads wrote nothing
