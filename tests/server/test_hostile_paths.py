@@ -158,3 +158,19 @@ async def test_hostile_paths_get_a_4xx_that_names_no_server_path(
             written = json.loads(text)["path"]
             assert written and (jp_root_dir / written).is_file(), where
     assert os.listdir(outside) == []
+
+
+async def test_numbers_beyond_any_database_column_are_client_errors(jp_fetch, seed):
+    # Given ids and offsets a fuzzer sends: larger than a 64-bit integer column holds
+    version = seed.version("nb.ipynb", notebook_json("a"))
+    huge = "9" * 30
+    requests = [
+        (("notebook_versions", huge), {}, 404),
+        (("notebook_versions", huge, "restore"), {"method": "POST", "body": "{}"}, 404),
+        (("notebook_diffs",), {"params": {"a": huge, "b": str(version)}}, 400),
+        (("runs",), {"params": {"offset": huge}}, 400),
+    ]
+    for parts, kwargs, expected in requests:
+        # When / Then a 4xx that says so, not an overflow in the database driver (500)
+        code, text = await answer(jp_fetch, "mlops", "api", *parts, **kwargs)
+        assert code == expected, f"{parts}: {code} {text}"

@@ -22,6 +22,7 @@ from ..models import (
     RestoreNotebookVersionRequest,
     RestoreNotebookVersionResponse,
 )
+from ..models.base import MAX_INT
 
 
 class _NotebookHandler(MlopsHandler):
@@ -37,6 +38,8 @@ class _NotebookHandler(MlopsHandler):
         The store may hold notebooks from outside this server's root; this server only shows
         the ones it could open itself.
         """
+        if version_id > MAX_INT:  # no such row can exist; the driver would overflow
+            raise nb.NotebookVersionNotFoundError(f"No notebook version with id {version_id}.")
         version = nb.get_notebook_version(self.store, version_id)
         if self.jupyter_path(version.path) is None:
             raise nb.NotebookVersionNotFoundError(

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+#: The largest integer a database column holds (SQLite and PostgreSQL BIGINT): a larger id or
+#: offset names nothing, and would overflow the driver instead of answering.
+MAX_INT = 2**63 - 1
+
 
 class Request(BaseModel):
     """A query string or a JSON body: an unknown field is refused with 400, naming it."""

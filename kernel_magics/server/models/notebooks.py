@@ -50,8 +50,8 @@ class DiffNotebooksQuery(Request):
     ``a`` and ``b`` are version ids or ``current`` (the notebook at ``path`` as saved now).
     """
 
-    a: str = Field(..., pattern=r"^(\d+|current)$", description="Older side")
-    b: str = Field(..., pattern=r"^(\d+|current)$", description="Newer side")
+    a: str = Field(..., pattern=r"^(\d{1,18}|current)$", description="Older side")
+    b: str = Field(..., pattern=r"^(\d{1,18}|current)$", description="Newer side")
     path: JupyterPath | None = Field(None, description="Needed when a or b is current")
 
 

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from kernel_magics.core.names import RUN_SOURCES, RUN_STATUSES
 
-from .base import Request, Response
+from .base import MAX_INT, Request, Response
 from .notebooks import NotebookVersion
 
 #: The statuses and sources of ``core.names``, as types (``api.ts`` mirrors them; a test checks).
@@ -32,7 +32,7 @@ class ListRunsQuery(Request):
         default_factory=list, description="Sort keys, comma-separated: metrics.acc DESC,start_time"
     )
     limit: int = Field(50, ge=1, description="Page size, at most KernelMagicsApp.max_page_size")
-    offset: int = Field(0, ge=0, description="First row of the page")
+    offset: int = Field(0, ge=0, le=MAX_INT, description="First row of the page")
 
     @field_validator("order_by", mode="before")
     @classmethod
