@@ -289,7 +289,26 @@ def test_bad_input_is_refused_before_anything_is_stored(store, notebook, clock):
         make(store, notebook, clock, retries=-1)
     with pytest.raises(InvalidScheduleError, match="not an http"):
         make(store, notebook, clock, notify_webhook="ftp://x")
+    with pytest.raises(InvalidScheduleError, match=r"cron string or ScheduleOptions\(cron=...\)"):
+        api.schedule(notebook, {"cron": "0 3 * * *"}, store=store)
     assert api.schedules(store=store) == []
+
+
+def test_a_cron_string_alone_and_a_copied_schedule(store, notebook, clock):
+    # A plain cron string schedules with default options
+    daily = api.schedule(notebook, "@daily", name="daily", store=store, now=clock.now())
+    assert (daily.cron, daily.retries, daily.catchup, daily.parameters) == (
+        "@daily",
+        0,
+        "latest",
+        {},
+    )
+    assert [t.hour for t in api.next_runs(daily, 2, after=clock.now())] == [0, 0]
+    # and a stored schedule's options can make another one (its identity is not copied)
+    source = make(store, notebook, clock, retries=2, timeout=60, parameters={"alpha": 0.1})
+    copy = api.schedule(notebook, source, name="copy", store=store, now=clock.now())
+    assert copy.id != source.id and copy.name == "copy"
+    assert (copy.retries, copy.timeout, copy.parameters) == (2, 60.0, {"alpha": 0.1})
 
 
 def test_parameters_from_text_are_converted(store, notebook, clock):

@@ -13,7 +13,7 @@ import builtins
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -126,7 +126,8 @@ class ScheduleRepository:
         """
         now = time.time() if now is None else now
         row = {
-            **asdict(options),
+            # Only the options' fields: a ScheduleRecord given as options is copied, not its id.
+            **{f.name: getattr(options, f.name) for f in fields(ScheduleOptions)},
             "name": name,
             "notebook_path": notebook_path,
             "parameters": json.dumps(options.parameters or {}, sort_keys=True, default=str),
