@@ -59,6 +59,7 @@ class FigureCapture:
         self.figures: list[StoredFigure] = []
         self.warnings: list[str] = []
         self._before: dict[int, Any] = {}  # pyplot number -> figure object open at start
+        self._was_stale: list[Any] = []
         self._taken: set[int] = set()  # id() of each figure already rendered or refused
         self._keep: list[Any] = []  # the taken figures, so their ids cannot be reused
         self._paths: set[str] = set()
@@ -75,6 +76,11 @@ class FigureCapture:
             sys.meta_path.insert(0, self._finder)
             return
         self._before = {num: m.canvas.figure for num, m in helpers.Gcf.figs.items()}
+        # A figure an earlier cell drew and nothing rendered since (any backend but inline) is
+        # still stale; clear the flag so that only drawing on it during this cell sets it again.
+        self._was_stale = [f for f in self._before.values() if f.stale]
+        for figure in self._was_stale:
+            figure.stale = False
         self._hook(helpers)
 
     def stop(self) -> list[StoredFigure]:
@@ -91,6 +97,9 @@ class FigureCapture:
             for name, original in self._originals.items():
                 setattr(helpers.Gcf, name, original)
             self._originals.clear()
+            for figure in self._was_stale:  # untouched: pending a redraw, as before the cell
+                if not figure.stale:
+                    figure.stale = True
         if self._skipped:
             self.warnings.append(
                 f"{self._skipped} more figure(s) were not stored: at most {MAX_FIGURES} per cell"

@@ -88,6 +88,20 @@ def test_figures_of_earlier_cells_are_not_stored_again(inline):
     assert _figures(last_run()) == {}
 
 
+def test_a_figure_left_open_by_an_earlier_cell_counts_only_when_drawn_on(shell):
+    # Given: the Agg backend, where figures stay open (and stale) between cells
+    run(shell, "import matplotlib.pyplot as plt\nplt.plot([1, 2])")
+    # When / Then: a cell that does not touch it does not store it, and leaves it stale
+    run(shell, "%%mlops track --name other\nx = 1")
+    assert _figures(last_run()) == {}
+    import matplotlib.pyplot as plt
+
+    assert plt.gcf().stale
+    # a cell that draws on it does
+    run(shell, "%%mlops track --name more\nplt.plot([2, 1])")
+    assert list(_figures(last_run())) == ["figures/figure-1.png"]
+
+
 def test_the_close_hooks_are_removed_after_the_cell(inline):
     from matplotlib._pylab_helpers import Gcf
 
