@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..names import CRASHED, FAILED, FINISHED, KILLED, RUN_ID_ENV
 from . import RunResult
-from .kernels import KernelPool, interrupt_kernel, shutdown_kernel
+from .kernels import KernelPool, interrupt_kernel, shutdown_kernel, wait_for_warm_imports
 from .options import RunOptions
 from .outcome import describe_error, input_index, running_cell, saved_cells
 from .parameters import parse_notebook_bytes
@@ -120,6 +120,7 @@ def execute_plan(
 
 
 def _execute(plan, run_id, store, km, *, progress, cancel) -> RunResult:
+    wait_for_warm_imports()
     import nbformat
     import papermill
     from nbclient.exceptions import DeadKernelError

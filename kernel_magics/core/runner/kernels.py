@@ -62,15 +62,14 @@ def _wait_for_shutdowns() -> None:
         shutil.rmtree(_ipc_root, ignore_errors=True)
 
 
-_warmed = False
+_warm_thread: threading.Thread | None = None
 
 
 def warm_imports() -> None:
     """Import papermill and nbformat on a thread while kernels boot (seconds on a cold disk)."""
-    global _warmed
-    if _warmed:
+    global _warm_thread
+    if _warm_thread is not None:
         return
-    _warmed = True
 
     def work() -> None:
         try:
@@ -80,7 +79,19 @@ def warm_imports() -> None:
         except Exception:  # the run imports them again and reports the error
             log.debug("warm-up import failed", exc_info=True)
 
-    threading.Thread(target=work, name="mlops-warm-imports", daemon=True).start()
+    _warm_thread = threading.Thread(target=work, name="mlops-warm-imports", daemon=True)
+    _warm_thread.start()
+
+
+def wait_for_warm_imports() -> None:
+    """Let the warm-up imports finish before importing the same modules on this thread.
+
+    Two threads importing papermill, nbclient and nbformat at once can take their module
+    locks in opposite orders, which Python reports as ``_DeadlockError`` (seen when a kernel
+    started faster than the imports on a loaded machine).
+    """
+    if _warm_thread is not None and _warm_thread is not threading.current_thread():
+        _warm_thread.join()
 
 
 _ipc_root: str | None = None
