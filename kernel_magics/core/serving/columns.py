@@ -91,39 +91,60 @@ def _number(name: str, kind: str, dtype: np.dtype) -> Check:
     else:
         high = float(np.finfo(dtype).max)
         low = -high
+    wide = not integral and dtype.itemsize >= 8  # every finite float fits a float64
     what = f"{kind} ({dtype})"
     between = f"{low} and {high}" if integral else f"{low:.6g} and {high:.6g}"
 
-    def out_of_range(row: int) -> RequestError:
+    def refuse(v: Any, row: int) -> RequestError:
+        """Say why a number does not fit (the fast paths below only accept)."""
+        if v - v != 0.0:
+            return invalid(
+                f"Column {name!r} is NaN or infinite at row {row}; send a "
+                f"{'integer' if integral else 'finite number'}."
+            )
+        if integral and v.__class__ is float:
+            if not v.is_integer():
+                return type_error(name, kind, v, row)
+            if abs(v) >= EXACT_FLOAT_INTS:  # orjson hands integers beyond 64 bits as floats
+                return invalid(
+                    f"Column {name!r} at row {row} is beyond +-2**53 as a float, which "
+                    f"cannot carry an exact integer; send an integer between {between}."
+                )
         return invalid(
             f"Column {name!r} is out of range for {what} at row {row}; send a value between "
             f"{between}."
         )
 
-    def check(v: Any, row: int) -> Any:
+    if integral:
+
+        def check_integer(v: Any, row: int) -> Any:
+            t = v.__class__
+            if t is int:
+                if low <= v <= high:  # ints compare exactly, however large
+                    return v
+            elif t is float:
+                if v - v == 0.0 and v.is_integer() and abs(v) < EXACT_FLOAT_INTS:
+                    if low <= v <= high:
+                        return int(v)
+            else:
+                raise type_error(name, kind, v, row)
+            raise refuse(v, row)
+
+        return check_integer
+
+    def check_float(v: Any, row: int) -> Any:
         t = v.__class__
         if t is float:
-            if v - v != 0.0:
-                raise invalid(
-                    f"Column {name!r} is NaN or infinite at row {row}; send a "
-                    f"{'integer' if integral else 'finite number'}."
-                )
-            if integral:
-                if not v.is_integer():
-                    raise type_error(name, kind, v, row)
-                if abs(v) >= EXACT_FLOAT_INTS:  # orjson hands integers beyond 64 bits as floats
-                    raise invalid(
-                        f"Column {name!r} at row {row} is beyond +-2**53 as a float, which "
-                        f"cannot carry an exact integer; send an integer between {between}."
-                    )
-                v = int(v)
-        elif t is not int:
+            if v - v == 0.0 and (wide or low <= v <= high):
+                return v
+        elif t is int:
+            if low <= v <= high:
+                return v
+        else:
             raise type_error(name, kind, v, row)
-        if not low <= v <= high:  # ints compare exactly, however large
-            raise out_of_range(row)
-        return v
+        raise refuse(v, row)
 
-    return check
+    return check_float
 
 
 def _boolean(name: str) -> Check:
