@@ -86,6 +86,11 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    # Without the [lab] extra this raises a one-line MissingExtraError, which jupyter_server logs
+    # as a warning while it goes on starting without us (a kernel-side install has no panel).
+    from .core.extras import require
+
+    require("lab", "jupyter_server", "pydantic", feature="The jupyter-mlops server extension")
     from .server.app import KernelMagicsApp
 
     return [{"module": "kernel_magics", "app": KernelMagicsApp}]

@@ -14,8 +14,8 @@ from ..errors import MissingExtraError
 
 #: extra -> the import names it provides (what :func:`require` checks by default).
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "lab": ("jupyter_server", "jupyterlab"),
-    "serve": ("fastapi", "uvicorn", "prometheus_client", "orjson"),
+    "lab": ("jupyter_server", "jupyterlab", "pydantic"),
+    "serve": ("fastapi", "pydantic", "uvicorn", "prometheus_client", "orjson"),
     "sklearn": ("sklearn", "skops"),
 }
 

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,16 @@ def test_skops_format_without_the_sklearn_extra_says_what_to_install(monkeypatch
     hide(monkeypatch, "skops")
     with pytest.raises(MissingExtraError, match=r"jupyter-mlops\[sklearn\]"):
         dump_model(Model(), None, allow_pickle=False, trusted=None)
+
+
+def test_the_server_extension_without_the_lab_extra_names_it(monkeypatch):
+    import kernel_magics
+
+    hide(monkeypatch, "pydantic")
+    with pytest.raises(MissingExtraError) as info:
+        kernel_magics._jupyter_server_extension_points()
+    assert "The jupyter-mlops server extension needs the [lab] extra" in str(info.value)
+    assert 'pip install "jupyter-mlops[lab]"' in str(info.value)
 
 
 # --- the real thing: a fresh venv with the base requirements only --------------------------------
@@ -188,3 +199,47 @@ def test_a_tracked_cell_runs_with_the_base_install_only(light_venv, tmp_path):
     )  # fmt: skip
     assert served.returncode == 2
     assert 'pip install "jupyter-mlops[serve]"' in served.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_jupyter_starts_without_us_when_the_lab_extra_is_missing(light_venv, tmp_path):
+    # Given the base install plus a bare jupyter_server (no pydantic: the [lab] extra is
+    # missing), put beside the venv so the venv itself stays base-only for the other test
+    target = tmp_path / "server-only"
+    subprocess.run(
+        [str(light_venv / "bin" / "python"), "-m", "pip", "install", "-q", "--target",
+         str(target), "jupyter_server>=2.10,<3"],
+        check=True, env={**os.environ, "HOME": str(tmp_path)}, timeout=900,
+    )  # fmt: skip
+    assert not (target / "pydantic").exists()
+    env = {
+        "PATH": f"{light_venv / 'bin'}:/usr/bin:/bin",
+        "PYTHONPATH": str(target),
+        "HOME": str(tmp_path),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "MLOPS_HOME": str(tmp_path / ".mlops"),
+    }
+    # When Jupyter starts (the wheel's jupyter_server_config.d file enables kernel_magics)
+    log_path = tmp_path / "server.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [str(light_venv / "bin" / "python"), "-m", "jupyter_server", "--no-browser",
+             "--ServerApp.port=0", "--ServerApp.token=t", f"--ServerApp.root_dir={tmp_path}",
+             "--ServerApp.allow_root=True"],
+            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and "is running at" not in log_path.read_text():
+            assert server.poll() is None, log_path.read_text()[-3000:]
+            time.sleep(0.5)
+        text = log_path.read_text()
+        # Then it runs, and says in one line why our extension is not loaded
+        assert "is running at" in text, text[-3000:]
+        assert "The jupyter-mlops server extension needs the [lab] extra" in text
+        assert 'pip install "jupyter-mlops[lab]"' in text
+        assert "Traceback" not in text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
