@@ -13,6 +13,7 @@ import functools
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import ValidationError
 
@@ -67,19 +68,34 @@ def help_asked(parser_factory: Callable[[], MagicArgumentParser], line: str) -> 
     return False
 
 
-def parse_or_help(parser_factory: Callable[[], MagicArgumentParser], line: str):
-    """Parse a subcommand's line; with ``-h``/``--help``, print its help and return None.
+def parsed_with(
+    parser_factory: Callable[[], MagicArgumentParser], parse: Callable[[str], Any] | None = None
+) -> Callable[[Callable[[Any, Any], Any]], Callable[[Any, str], Any]]:
+    """Turn ``fn(magics, args)`` into the ``handler(magics, line)`` the subcommand table calls.
+
+    With ``-h``/``--help`` in the line the subcommand's help is printed and the handler returns
+    None; otherwise ``args`` is ``parse(line)`` (a typed dataclass) or, without ``parse``, the
+    parser's namespace.
 
     Parameters
     ----------
     parser_factory : callable
         The subcommand's ``<name>_parser`` function.
-    line : str
-        The text after the subcommand name.
+    parse : callable, optional
+        ``parse_<name>(line)`` returning the subcommand's dataclass.
     """
-    if help_asked(parser_factory, line):
-        return None
-    return parser_factory().parse_args(split_line(line))
+
+    def wrap(fn: Callable[[Any, Any], Any]) -> Callable[[Any, str], Any]:
+        @functools.wraps(fn)
+        def handler(magics: Any, line: str) -> Any:
+            if help_asked(parser_factory, line):
+                return None
+            args = parse(line) if parse else parser_factory().parse_args(split_line(line))
+            return fn(magics, args)
+
+        return handler
+
+    return wrap
 
 
 def _names(values: list[str] | None, flag: str) -> list[str]:

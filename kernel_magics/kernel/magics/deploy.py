@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..parsers import MagicArgumentParser, parse_or_help
+from ..parsers import MagicArgumentParser, parsed_with
 from ..widgets.report import Report, table_report
 
 
@@ -63,11 +63,9 @@ def _deployment_report(deps: list, title: str, note: str = "") -> Report:
     return table_report([d.to_dict() for d in deps], deployments_table(deps, title, note))
 
 
-def handle_deploy(magics: Any, line: str) -> Report | None:
+@parsed_with(deploy_parser)
+def handle_deploy(magics: Any, ns: Any) -> Report:
     """Deploy (or with ``--stop``, stop) a model server; show where it listens."""
-    ns = parse_or_help(deploy_parser, line)
-    if ns is None:
-        return None
     from ...core.serving import deployments
 
     if ns.stop:
@@ -98,11 +96,9 @@ def deployments_parser() -> MagicArgumentParser:
     return p
 
 
-def handle_deployments(magics: Any, line: str) -> Report | None:
+@parsed_with(deployments_parser)
+def handle_deployments(magics: Any, ns: Any) -> Report:
     """List deployments (running ones unless ``--all``)."""
-    ns = parse_or_help(deployments_parser, line)
-    if ns is None:
-        return None
     from ...core.serving.deployments import list_deployments
 
     deps = list_deployments(ns.model, all=ns.all)
@@ -120,11 +116,9 @@ def rollback_parser() -> MagicArgumentParser:
     return p
 
 
-def handle_rollback(magics: Any, line: str) -> Report | None:
+@parsed_with(rollback_parser)
+def handle_rollback(magics: Any, ns: Any) -> Report:
     """Roll ``NAME@ALIAS`` back and redeploy its running servers."""
-    ns = parse_or_help(rollback_parser, line)
-    if ns is None:
-        return None
     from ...core.serving.deployments import rollback
 
     result = rollback(ns.name, ns.alias, to_version=ns.to_version)

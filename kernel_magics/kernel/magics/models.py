@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..parsers import MagicArgumentParser, parse_or_help
+from ..parsers import MagicArgumentParser, parsed_with
 from ..widgets.report import Report, page_html, page_text, table_report
 
 
@@ -23,11 +23,9 @@ def models_parser() -> MagicArgumentParser:
     return p
 
 
-def handle_models(magics: Any, line: str) -> Report | None:
+@parsed_with(models_parser)
+def handle_models(magics: Any, ns: Any) -> Report:
     """List models, a model's versions (with ``--history``) or one version's details."""
-    ns = parse_or_help(models_parser, line)
-    if ns is None:
-        return None
     from ...core import registry
     from ...core.views import models as views
 

@@ -22,11 +22,9 @@ def current_store() -> Any:
     return store
 
 
-def handle_runs(magics: Any, line: str) -> Any:
+@parsers.parsed_with(parsers.runs_parser, parsers.parse_runs)
+def handle_runs(magics: Any, args: parsers.ListRuns) -> Any:
     """``%mlops runs``: the runs table widget, or a DataFrame with ``--df``."""
-    if parsers.help_asked(parsers.runs_parser, line):
-        return None
-    args = parsers.parse_runs(line)
     from ...core import tracking
 
     store = current_store()
@@ -45,11 +43,9 @@ def _image_artifacts(store: Any, run: dict[str, Any], limit: int = 12) -> dict[s
     return images
 
 
-def handle_show(magics: Any, line: str) -> Any:
+@parsers.parsed_with(parsers.show_parser, parsers.parse_show)
+def handle_show(magics: Any, args: parsers.ShowRun) -> Any:
     """``%mlops show RUN``: one run in full."""
-    if parsers.help_asked(parsers.show_parser, line):
-        return None
-    args = parsers.parse_show(line)
     from ...core.compare import run_details
     from ...core.views.runs import run_view
     from ..widgets.run_reports import show_report
@@ -60,11 +56,9 @@ def handle_show(magics: Any, line: str) -> Any:
     return show_report(details, view, _image_artifacts(store, details["run"]))
 
 
-def handle_compare(magics: Any, line: str) -> Any:
+@parsers.parsed_with(parsers.compare_parser, parsers.parse_compare)
+def handle_compare(magics: Any, args: parsers.CompareRuns) -> Any:
     """``%mlops compare RUN RUN [RUN...]``: why runs differ."""
-    if parsers.help_asked(parsers.compare_parser, line):
-        return None
-    args = parsers.parse_compare(line)
     from ...core.compare import compare_runs
     from ..widgets.run_reports import compare_report
 
@@ -79,11 +73,9 @@ def _number(text: str) -> float | None:
     return value if value - value == 0.0 else None
 
 
-def handle_log(magics: Any, line: str) -> None:
+@parsers.parsed_with(parsers.log_parser, parsers.parse_log)
+def handle_log(magics: Any, args: parsers.LogValues) -> None:
     """``%mlops log key=value ...``: numbers as metrics, text as params (or --param / --tag)."""
-    if parsers.help_asked(parsers.log_parser, line):
-        return None
-    args = parsers.parse_log(line)
     from ...core import tracking
 
     run = tracking._require_run()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import ValidationError
-from ..parsers import MagicArgumentParser, parse_or_help
+from ..parsers import MagicArgumentParser, parsed_with
 
 
 def schedule_parser() -> MagicArgumentParser:
@@ -44,11 +44,9 @@ def schedule_parser() -> MagicArgumentParser:
     return p  # fmt: skip
 
 
-def handle_schedule(magics: Any, line: str) -> None:
+@parsed_with(schedule_parser)
+def handle_schedule(magics: Any, ns: Any) -> None:
     """Create the schedule and print its next three fire times."""
-    ns = parse_or_help(schedule_parser, line)
-    if ns is None:
-        return None
     from ...core import capture
     from ...core.runner.parameters import parse_assignments
     from ...core.scheduler import api

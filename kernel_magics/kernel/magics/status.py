@@ -7,10 +7,9 @@ from typing import Any
 from .. import parsers
 
 
-def handle_status(magics: Any, line: str) -> None:
+@parsers.parsed_with(parsers.status_parser)  # takes no arguments: any is an error
+def handle_status(magics: Any, args: Any) -> None:
     """Print the store, the active run, the notebook and whether cells ran in order."""
-    if parsers.parse_or_help(parsers.status_parser, line) is None:  # no arguments allowed
-        return None
     from ... import __version__
     from ...core import capture, tracking
     from ...core.config import resolve_location
