@@ -86,6 +86,12 @@ def test_unknown_keys_and_columns_are_clipped_in_the_answer_and_the_log(serve, s
     assert len(errors) == 3 and max(map(len, errors)) <= MAX_MESSAGE
 
 
+def test_the_prediction_log_caps_any_error_it_is_handed(serve, store):
+    state = serve().mlops_state
+    state.predlog.record(1.0, 500, error="e" * 5_000_000)  # a caller that did not cap it
+    assert [len(e) for e in logged_errors(store, state)] == [MAX_MESSAGE]
+
+
 @pytest.mark.parametrize("depth", [1100, 5000, 100_000])
 def test_deeply_nested_json_is_a_client_error_not_a_model_error(serve, depth):
     client = serve()

@@ -15,12 +15,12 @@ from typing import Any
 
 from ...errors import DeploymentError, DeploymentNotFoundError, ValidationError
 from ..registry import AliasMove, ModelVersionRecord, parse_ref, registry
-from ..store.model_aliases import ROLLBACK_REASON
 from ..store import Store, open_store
+from ..store.deployments import LIVE_STATUSES, DeploymentRecord, DeploymentRepository
+from ..store.model_aliases import ROLLBACK_REASON
 from .auth import require_token
 from .local import BaseServingBackend, backend_class
 from .options import ServeOptions
-from ..store.deployments import LIVE_STATUSES, DeploymentRecord, DeploymentRepository
 
 DEFAULT_PORT = 5005
 PORT_SEARCH = 100

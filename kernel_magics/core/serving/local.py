@@ -16,11 +16,11 @@ from typing import Any
 
 from ...errors import DeploymentError, ValidationError
 from ..extras import require
+from ..names import FAILED, RUNNING
 from ..registry import ModelVersionRecord
 from ..store import Store
-from .options import ServeOptions
-from ..names import FAILED, RUNNING
 from ..store.deployments import HOSTNAME, LIVE_STATUSES, STOPPED, DeploymentRecord, pid_alive
+from .options import ServeOptions
 
 START_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 15.0

@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from ..store import Store
+from .payloads import MAX_MESSAGE as MAX_ERROR_CHARS  # an error row stays small, whoever calls
 
 log = logging.getLogger("kernel_magics.serving")
 
@@ -95,7 +96,7 @@ class PredictionLogger:
                     "status_code": status,
                     "inputs": inputs,
                     "outputs": outputs,
-                    "error": error,
+                    "error": error[:MAX_ERROR_CHARS] if error else error,
                 }
             )
         return out
