@@ -113,6 +113,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000, help="runs in each store")
     parser.add_argument("--repeat", type=int, default=7, help="timed runs per command")
+    parser.add_argument("--their-repeat", type=int, default=3, help="timed runs per MLflow command")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="bench-cli-"))
@@ -142,9 +143,7 @@ def main() -> None:
         cpu = Table("mlops", "mlflow")
         for what, ours_cmd, theirs_cmd in rows:
             ours = wall(ours_cmd, env, home, args.repeat)
-            theirs = (
-                wall(theirs_cmd, mlflow_env, home, max(3, args.repeat // 2)) if theirs_cmd else None
-            )
+            theirs = wall(theirs_cmd, mlflow_env, home, args.their_repeat) if theirs_cmd else None
             target = TARGET if "runs" in what else ""
             table.add(f"{what}, {args.runs:,} runs", ours[0], theirs and theirs[0], target)
             cpu.add(f"{what}, {args.runs:,} runs (CPU)", ours[1], theirs and theirs[1], target)
