@@ -104,7 +104,9 @@ def resolve_location(
         elif store_uri.startswith("sqlite:///") and len(store_uri) > len("sqlite:///"):
             # A SQLite file's folder is the store's home: its artifacts live next to it, so
             # every working directory that uses this database sees the same blobs.
-            home = Path(store_uri.removeprefix("sqlite:///")).expanduser().resolve().parent
+            # A SQLite URI filename (file:/path/mlops.db?mode=ro&uri=true) names the same file.
+            path = store_uri.removeprefix("sqlite:///").removeprefix("file:").split("?", 1)[0]
+            home = Path(path).expanduser().resolve().parent
     else:
         assert home is not None
         store_uri = f"sqlite:///{home / DB_FILENAME}"

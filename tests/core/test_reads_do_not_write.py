@@ -141,3 +141,13 @@ def test_search_filters_and_sorts_on_the_shown_status_on_both_databases(any_stor
     with any_store.db.read() as conn:
         stored = conn.execute(runs.select().with_only_columns(runs.c.status)).scalars().all()
     assert sorted(stored) == ["finished", "running", "running"]  # the reads wrote nothing
+
+
+def test_a_read_only_sqlite_uri_keeps_its_artifacts_next_to_the_database(tmp_path):
+    from kernel_magics.core.config import resolve_location
+
+    db = tmp_path / "shared" / "mlops.db"
+    uri = f"sqlite:///file:{db}?mode=ro&uri=true"
+    location = resolve_location(tmp_path / "elsewhere", {"MLOPS_STORE_URI": uri})
+    assert location.store_uri == uri
+    assert location.artifacts_uri == str(db.parent / "artifacts")
