@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -297,7 +298,7 @@ def templates_ls(as_json) -> None:
     """List the templates with their parameters."""
     from ..core.runner.parameters import load_notebook, parse_parameters
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for path in sorted(templates_dir().glob("*.ipynb")):
         _, nb = load_notebook(path)
         specs = parse_parameters(nb, path.name)

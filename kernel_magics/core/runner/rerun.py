@@ -159,8 +159,8 @@ def rerun_run(
         raise ValidationError(f"--tolerance must be a number >= 0, got {tolerance!r}.")
     store = store or open_store()
     original = store.runs.get(run_id)
-    _check_rerunnable(store, original)
-    version = get_notebook_version(store, original.notebook_version_id)
+    version_id = _check_rerunnable(store, original)
+    version = get_notebook_version(store, version_id)
     content = store.blobs.get_bytes(version.blob_hash)
     nb = parse_notebook_bytes(content, os.path.basename(version.path))
     specs = parse_parameters(nb, os.path.basename(version.path))
@@ -198,8 +198,8 @@ def rerun_run(
                        timing_keys(original, compared))  # fmt: skip
 
 
-def _check_rerunnable(store: Store, original: RunRecord) -> None:
-    """Refuse, saying what to do instead, a run that cannot be re-executed as it is."""
+def _check_rerunnable(store: Store, original: RunRecord) -> int:
+    """Return the notebook version to re-execute; refuse, saying what to do, a run without one."""
     if original.source == SOURCE_SWEEP:
         children = store.search_runs(filter=f"parent_run_id = '{original.id}'", count=True)
         raise ValidationError(
@@ -212,6 +212,7 @@ def _check_rerunnable(store: Store, original: RunRecord) -> None:
             f"Run {original.id[:8]} has no stored notebook version, so there is nothing to "
             "re-execute. Runs of `mlops run`, sweeps, schedules and %%mlops track cells store one."
         )
+    return original.notebook_version_id
 
 
 def _compare_cell(
@@ -225,7 +226,7 @@ def _compare_cell(
     for by, key, value in (("cell id", Tag.CELL_ID, cell_id), ("source hash", Tag.CELL_HASH,
                                                                  cell_hash)):  # fmt: skip
         found = next((c for c in children if value and c.tags.get(key) == value), None)
-        if found is not None:
+        if found is not None and value:
             match = CellMatch(found.id, by, value)
             break
     if match is None:
