@@ -425,7 +425,8 @@ async function request(
   if (!response.ok) {
     let message = response.statusText;
     try {
-      message = (await response.json()).message ?? message;
+      const error = (await response.json()) as MlopsAPI.IErrorResponse;
+      message = error.message ?? message;
     } catch {
       // Not JSON (a proxy error page): keep the status text.
     }
@@ -478,7 +479,7 @@ export function getMetric(
   return requestJSON(
     `runs/${encodeURIComponent(runId)}/metrics/${enc(key)}`,
     {},
-    { max_points: maxPoints }
+    { max_points: maxPoints } satisfies MlopsAPI.IDescribeMetricQuery
   );
 }
 
@@ -499,7 +500,7 @@ export async function listNotebookVersions(
   const data = await requestJSON<MlopsAPI.IListNotebookVersionsResponse>(
     'notebook_versions',
     {},
-    { path }
+    { path } satisfies MlopsAPI.IListNotebookVersionsQuery
   );
   return data.versions;
 }
@@ -510,7 +511,12 @@ export function diffNotebooks(
   b: number | 'current',
   path?: string
 ): Promise<MlopsAPI.IDiffNotebooksResponse> {
-  return requestJSON('notebook_diffs', {}, { a, b, path });
+  const query: MlopsAPI.IDiffNotebooksQuery = {
+    a: String(a),
+    b: String(b),
+    path
+  };
+  return requestJSON('notebook_diffs', {}, { ...query });
 }
 
 /** `POST notebook_versions/{id}/restore`: a new file next to the notebook. */
