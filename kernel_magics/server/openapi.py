@@ -170,12 +170,11 @@ def _query_parameters(model) -> list[dict[str, Any]]:
 
 
 def _without_null(prop: dict[str, Any]) -> dict[str, Any]:
-    """A query argument is absent rather than null: ``X or null`` becomes ``X``."""
+    """A query argument is absent rather than null: ``X or null`` (default null) becomes ``X``."""
     options = [o for o in prop.get("anyOf", ()) if o != {"type": "null"}]
-    if len(options) == 1 and len(prop["anyOf"]) == 2:
-        rest = {k: v for k, v in prop.items() if k not in ("anyOf", "default")}
-        return {**options[0], **rest} if prop.get("default") is None else prop
-    return prop
+    if "anyOf" not in prop or len(options) != 1 or prop.get("default") is not None:
+        return prop
+    return {**options[0], **{k: v for k, v in prop.items() if k not in ("anyOf", "default")}}
 
 
 def _clean(schema: Any) -> Any:
