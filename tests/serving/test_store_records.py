@@ -31,11 +31,21 @@ def dead_pid() -> int:
     return dead.pid
 
 
-def test_deployment_records_and_prediction_log(any_store, version):
+@pytest.fixture
+def live_pid():
+    """The pid of a live process that is not a model server (and not pytest, which the serving
+    tests' teardown would signal as a leftover server)."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    yield proc.pid
+    proc.kill()
+    proc.wait()
+
+
+def test_deployment_records_and_prediction_log(any_store, version, live_pid):
     repo = any_store.deployments
     dep_id = repo.create(version.id, "production", "127.0.0.1", 5005, pid=dead_pid(),
                          status="running")  # fmt: skip
-    live_id = repo.create(version.id, None, "127.0.0.1", 5006, pid=os.getpid(), status="running")
+    live_id = repo.create(version.id, None, "127.0.0.1", 5006, pid=live_pid, status="running")
     assert repo.reap() == [dep_id]
     assert repo.status(dep_id) == "crashed"  # written by the reaper
     assert repo.get(dep_id).status == "crashed"
