@@ -157,6 +157,32 @@ def test_timeout_interrupts_and_ends_killed(store):
     assert "sleeping 120" in output_text(store, result.run_id)
 
 
+def test_the_timeout_counts_from_the_ready_kernel_not_its_boot():
+    """On a loaded machine a kernel may boot for longer than --timeout: that is not the run's."""
+    from kernel_magics.core.runner.execute import _Watchdog
+
+    class Kernel:
+        interrupts = 0
+        has_kernel = False
+
+        async def interrupt_kernel(self):
+            Kernel.interrupts += 1
+
+        async def cleanup_resources(self):
+            pass
+
+    watchdog = _Watchdog(Kernel(), timeout=0.3)
+    with watchdog:
+        time.sleep(1.0)  # still booting: the clock has not started
+        assert not watchdog.fired and Kernel.interrupts == 0
+        watchdog.start_clock()
+        deadline = time.monotonic() + 5
+        while not watchdog.fired and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert watchdog.fired and Kernel.interrupts == 1
+    assert watchdog.reason() == "Timed out after 0.3 s (--timeout)"
+
+
 def test_unicode_round_trips(store):
     result = run_notebook(NOTEBOOKS / "unicode.ipynb", {"greeting": "grüße ✓ 東京"})
 

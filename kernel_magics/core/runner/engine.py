@@ -9,6 +9,7 @@ metrics the notebook buffered, so the runner records the final status after them
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nbclient.exceptions import DeadKernelError
@@ -42,13 +43,18 @@ class HiddenCodeError(RuntimeError):
 
 
 class TrackedNotebookClient(PapermillNotebookClient):
-    """papermill's client plus silent ``setup_code`` / ``teardown_code`` executions."""
+    """papermill's client plus silent ``setup_code`` / ``teardown_code`` executions.
+
+    ``on_ready`` is called once the kernel is ready, before the setup code (the runner starts
+    its timeout clock there).
+    """
 
     def __init__(self, nb_man, setup_code: str | None = None, teardown_code: str | None = None,
-                 **kw: Any):  # fmt: skip
+                 on_ready: Callable[[], None] | None = None, **kw: Any):  # fmt: skip
         super().__init__(nb_man, **kw)
         self.mlops_setup = setup_code
         self.mlops_teardown = teardown_code
+        self.mlops_on_ready = on_ready
         self.mlops_current: int | None = None
 
     def _run_hidden(self, code: str, timeout: float) -> dict[str, Any] | None:
@@ -76,6 +82,8 @@ class TrackedNotebookClient(PapermillNotebookClient):
 
     def papermill_execute_cells(self) -> None:
         """Run the setup code, every cell (papermill's loop), then the teardown code."""
+        if self.mlops_on_ready is not None:
+            self.mlops_on_ready()
         if self.mlops_setup:
             reply = self._run_hidden(self.mlops_setup, timeout=60)
             if reply is None or reply["content"].get("status") != "ok":

@@ -42,7 +42,12 @@ INTERRUPT_GRACE_S = 5.0
 
 
 class _Watchdog:
-    """Interrupt, then kill, a kernel that runs past the timeout or whose run is cancelled."""
+    """Interrupt, then kill, a kernel that runs past the timeout or whose run is cancelled.
+
+    The timeout counts from :meth:`start_clock`, called once the kernel is ready: booting a
+    kernel on a loaded machine can take seconds the notebook never had, and an interrupt sent
+    while the kernel is still importing IPython kills it instead of stopping a cell.
+    """
 
     def __init__(self, km: Any, timeout: float | None, cancel: threading.Event | None = None):
         self.km = km
@@ -50,6 +55,7 @@ class _Watchdog:
         self.cancel = cancel
         self.fired = False
         self.cancelled = False
+        self._deadline: float | None = None
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -59,19 +65,22 @@ class _Watchdog:
             self._thread.start()
         return self
 
+    def start_clock(self) -> None:
+        """Start counting the timeout (the kernel is ready, the first code is about to run)."""
+        if self.timeout:
+            self._deadline = time.monotonic() + self.timeout
+
     def _watch(self) -> None:
-        deadline = time.monotonic() + self.timeout if self.timeout else None
         while True:
-            step = 0.2 if self.cancel is not None else None
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                step = left if step is None else min(step, left)
-            if self._done.wait(max(step, 0) if step is not None else None):
+            step = 0.2
+            if self._deadline is not None:
+                step = min(step, self._deadline - time.monotonic())
+            if self._done.wait(max(step, 0)):
                 return
             if self.cancel is not None and self.cancel.is_set():
                 self.cancelled = True
                 break
-            if deadline is not None and time.monotonic() >= deadline:
+            if self._deadline is not None and time.monotonic() >= self._deadline:
                 break
         self.fired = True
         try:
@@ -151,8 +160,8 @@ def _execute(plan, run_id, store, km, *, progress, cancel) -> RunResult:
                 engine_name=ENGINE_NAME, kernel_name=plan.kernel_name, language=plan.language,
                 progress_bar=progress, stdout_file=out, stderr_file=err, km=km,
                 setup_code=setup_code({RUN_ID_ENV: run_id}, cell_runs=plan.cell_runs),
-                teardown_code=TEARDOWN_CODE, input_label=plan.notebook_path,
-                autosave_cell_every=10,
+                teardown_code=TEARDOWN_CODE, on_ready=watchdog.start_clock,
+                input_label=plan.notebook_path, autosave_cell_every=10,
             )  # fmt: skip
     except PapermillExecutionError as exc:
         cells = saved_cells(output_path)
