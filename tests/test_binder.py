@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).parents[1]
+ANSI = re.compile(r"\x1b\[[0-9;]*m")  # jupyter's listings colour "enabled" and "OK"
 NETWORK_SETTINGS = r"^(PIP_|SSL_CERT_|NODE_EXTRA_CA_CERTS$|REQUESTS_CA_BUNDLE$|CURL_CA_BUNDLE$)"
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
@@ -101,12 +102,12 @@ def test_postbuild_enables_the_server_extension_and_the_labextension(binder_imag
     repo, bindir, env, log = binder_image
     server = subprocess.run([str(bindir / "jupyter"), "server", "extension", "list"],
                             cwd=repo, env=env, capture_output=True, text=True, check=True)  # fmt: skip
-    listing = server.stdout + server.stderr
+    listing = ANSI.sub("", server.stdout + server.stderr)
     assert re.search(r"kernel_magics\s+enabled", listing), listing
     assert re.search(r"kernel_magics\s+[\d.]+\s+OK", listing), listing
     lab = subprocess.run([str(bindir / "jupyter"), "labextension", "list"],
                          cwd=repo, env=env, capture_output=True, text=True, check=True)  # fmt: skip
-    listing = lab.stdout + lab.stderr
+    listing = ANSI.sub("", lab.stdout + lab.stderr)
     assert re.search(r"jupyter-mlops v[\d.]+\s+enabled\s+OK", listing), listing
 
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -239,7 +242,14 @@ def test_jupyter_starts_without_us_when_the_lab_extra_is_missing(light_venv, tmp
         assert "is running at" in text, text[-3000:]
         assert "The jupyter-mlops server extension needs the [lab] extra" in text
         assert 'pip install "jupyter-mlops[lab]"' in text
-        assert "Traceback" not in text
+        # and Jupyter answers, without our routes
+        port = re.search(r"http://(?:127\.0\.0\.1|localhost):(\d+)/", text).group(1)
+        base = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(f"{base}/api/status?token=t", timeout=30) as answer:
+            assert answer.status == 200
+        with pytest.raises(urllib.error.HTTPError) as missing_route:
+            urllib.request.urlopen(f"{base}/mlops/api/runs?token=t", timeout=30)
+        assert missing_route.value.code == 404
     finally:
         server.terminate()
         server.wait(timeout=30)
