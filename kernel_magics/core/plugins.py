@@ -13,7 +13,7 @@ declared the same way in ``pyproject.toml``.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -24,7 +24,7 @@ SCHEDULE_EXECUTORS = "kernel_magics.schedule_executors"
 SERVING_BACKENDS = "kernel_magics.serving_backends"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _group(group: str) -> dict[str, EntryPoint]:
     return {ep.name: ep for ep in entry_points(group=group)}
 

@@ -131,7 +131,7 @@ class Store:
 
     @cached_property
     def writer(self) -> MetricWriter:
-        """This process's buffered background writer of metric points and heartbeats."""
+        """The buffered background writer of metric points and heartbeats (one per process)."""
         from .writer import MetricWriter
 
         return MetricWriter(self)

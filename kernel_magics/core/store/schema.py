@@ -11,16 +11,6 @@ same on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from ..names import (  # noqa: F401 - re-exported for the queries written against this module
-    CRASHED,
-    FAILED,
-    FINISHED,
-    KILLED,
-    RUN_SOURCES,
-    RUN_STATUSES,
-    RUNNING,
-    TERMINAL_STATUSES,
-)
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -35,6 +25,17 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from ..names import (  # noqa: F401 - re-exported for the queries written against this module
+    CRASHED,
+    FAILED,
+    FINISHED,
+    KILLED,
+    RUN_SOURCES,
+    RUN_STATUSES,
+    RUNNING,
+    TERMINAL_STATUSES,
+)
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -46,7 +47,6 @@ metadata = MetaData(
 
 RUN_ID = String(32)  # uuid4 hex
 HASH = String(64)  # blake3 hex digest
-
 
 
 experiments = Table(
