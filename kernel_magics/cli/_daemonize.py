@@ -13,17 +13,8 @@ from typing import Any
 
 import click
 
+from ..core.store.liveness import pid_alive
 from ..errors import ConflictError, NotFoundError
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _read_pid(path: Path) -> int | None:
@@ -35,11 +26,11 @@ def _read_pid(path: Path) -> int | None:
 
 def _stop(pid_file: Path) -> None:
     pid = _read_pid(pid_file)
-    if pid is None or not _pid_alive(pid):
+    if pid is None or not pid_alive(pid):
         raise NotFoundError(f"No scheduler daemon is running (no live pid in {pid_file}).")
     os.kill(pid, signal.SIGTERM)
     for _ in range(600):
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             click.echo(f"Stopped the scheduler (pid {pid}).")
             return
         time.sleep(0.1)
@@ -102,7 +93,7 @@ def run_scheduler_process(
         return
     if daemon:
         old = _read_pid(pid_path)
-        if old is not None and _pid_alive(old):
+        if old is not None and pid_alive(old):
             raise ConflictError(f"A scheduler daemon is already running (pid {old}, {pid_path}). "
                                 "Stop it with `mlops scheduler --stop`, or pass another "
                                 "--pid-file to run a second one.")  # fmt: skip

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 import kernel_magics as mlops
 from kernel_magics.cli import cli
-from kernel_magics.core.store.deployments import pid_alive
+from kernel_magics.core.store.liveness import pid_alive
 from kernel_magics.core.store.schema import prediction_log
 from kernel_magics.errors import DeploymentError
 

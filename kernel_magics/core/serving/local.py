@@ -19,7 +19,8 @@ from ..extras import require
 from ..names import FAILED, RUNNING
 from ..registry import ModelVersionRecord
 from ..store import Store
-from ..store.deployments import HOSTNAME, LIVE_STATUSES, STOPPED, DeploymentRecord, pid_alive
+from ..store.deployments import HOSTNAME, LIVE_STATUSES, STOPPED, DeploymentRecord
+from ..store.liveness import pid_alive
 from .options import ServeOptions
 
 START_TIMEOUT_S = 90.0

@@ -9,7 +9,6 @@ read-only database user can serve the panel. Persisting that status happens in
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -19,7 +18,7 @@ from sqlalchemy import insert, select, update
 from ...errors import DeploymentNotFoundError
 from ..names import CRASHED, RUNNING
 from .db import Database
-from .liveness import HOSTNAME
+from .liveness import HOSTNAME, pid_alive
 from .schema import deployment_events, deployments, model_versions, models
 
 #: Deployment statuses beyond the ones it shares with runs (running, failed, crashed).
@@ -64,23 +63,6 @@ class DeploymentRecord:
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dictionary (with ``url``)."""
         return {**asdict(self), "url": self.url}
-
-
-def pid_alive(pid: int | None) -> bool:
-    """Whether a process with this pid exists on this machine (zombies count as dead)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 def _process_gone(status: str, hostname: str | None, pid: int | None, created_at: float) -> bool:

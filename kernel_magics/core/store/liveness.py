@@ -7,6 +7,7 @@ exactly the same verdict.
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Mapping
 from typing import Any
@@ -77,3 +78,20 @@ def process_gone(row: Any, now: float, stale_after: float = STALE_AFTER_S) -> bo
         # A pid reused by a process that started after the run is not the run's process.
         return started > row["start_time"] + 1.0
     return (now - last_sign) > stale_after
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process with this pid exists on this machine (zombies count as dead)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True
