@@ -9,7 +9,10 @@ SQLite's file lock free of self-contention between the caller's thread and the f
 from __future__ import annotations
 
 import os
+import random
+import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -81,6 +84,27 @@ def check_local_filesystem(db_path: Path, mounts_file: str = "/proc/mounts") -> 
         )
 
 
+def _retry_while_locked(statement: Callable[[], object], timeout: float = BUSY_TIMEOUT_S) -> None:
+    """Run ``statement``, retrying for up to ``timeout`` seconds while SQLite says it is locked.
+
+    SQLite answers some lock conflicts without calling the busy handler: a connection opening
+    while another process's last connection closes the database (checkpointing and removing the
+    WAL file) gets "database is locked" at once from ``PRAGMA journal_mode``. Sixteen processes
+    opening one store together hit it (seen in CI); waiting briefly and trying again is what the
+    busy timeout would have done.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            statement()
+            return
+        except sqlite3.OperationalError as exc:
+            message = str(exc)
+            if ("locked" not in message and "busy" not in message) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005 + random.random() * 0.02)  # jitter: the openers do not retry in step
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every test
@@ -88,7 +112,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _retry_while_locked(lambda: cursor.execute("PRAGMA journal_mode = WAL"))
         # NORMAL in WAL mode survives any process crash (SIGKILL included); only a power loss
         # can drop the last commits. That is the right trade for metric logging.
         cursor.execute("PRAGMA synchronous = NORMAL")
