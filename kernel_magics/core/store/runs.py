@@ -166,6 +166,11 @@ class RunRepository(RunValuesMixin, RunMetricsMixin):
 
     @staticmethod
     def _end(conn: Connection, ids: list[str], values: dict[str, Any]) -> list[str]:
+        if len(ids) == 1:  # the common case (a run ending, one reaped run): one statement
+            changed = conn.execute(
+                update(runs).where(runs.c.id == ids[0], runs.c.status == RUNNING).values(**values)
+            ).rowcount
+            return ids if changed else []
         running = [
             row.id
             for row in conn.execute(
