@@ -300,9 +300,16 @@ def _start_sleeping_cli_run(store, home):
         time.sleep(0.2)
     assert run_id, proc.communicate(timeout=5)
     kernels = [p for p in psutil.Process(proc.pid).children(recursive=True)
-               if "ipykernel" in " ".join(p.cmdline())]  # fmt: skip
+               if "ipykernel" in _cmdline(p)]  # fmt: skip
     assert kernels
     return proc, run_id, kernels
+
+
+def _cmdline(process) -> str:
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:  # a short-lived child that exited meanwhile (a zombie) is no kernel
+        return ""
 
 
 @pytest.mark.slow
