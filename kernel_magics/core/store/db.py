@@ -251,3 +251,18 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection (after a fork, or when a test is done)."""
         self.engine.dispose()
+
+
+def redacted_url(url: str) -> str:
+    """Return a database URL with its password hidden (``<unparsable>`` if it is not a URL)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL we can parse: show nothing rather than a secret
+        return "<unparsable>"
+
+
+def violates_constraint(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database refusing a row (a foreign or unique key, for example)."""
+    from sqlalchemy.exc import IntegrityError
+
+    return isinstance(exc, IntegrityError)

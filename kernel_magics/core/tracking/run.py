@@ -103,9 +103,9 @@ class Run:
         try:
             return write(*args)
         except Exception as exc:
-            from sqlalchemy.exc import IntegrityError
+            from ..store.db import violates_constraint
 
-            if not isinstance(exc, (RunNotFoundError, IntegrityError)):
+            if not (isinstance(exc, RunNotFoundError) or violates_constraint(exc)):
                 raise
             if self.store.runs.existing([self.id]):
                 raise

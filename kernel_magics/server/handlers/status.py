@@ -11,13 +11,10 @@ from ..models import DescribeStatusResponse
 
 
 def redact(url: str) -> str:
-    """Hide the password of a database URL."""
-    from sqlalchemy.engine import make_url
+    """Hide the password of a database URL (the store's own parser; imported on first use)."""
+    from kernel_magics.core.store.db import redacted_url
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not a URL we can parse: show nothing rather than a secret
-        return "<unparsable>"
+    return redacted_url(url)
 
 
 class StatusHandler(MlopsHandler):
