@@ -8,6 +8,8 @@ import sqlite3
 import pytest
 from sqlalchemy import create_engine
 
+from kernel_magics.core.store.migrate import HEAD_REVISION
+
 
 def _migrated_differences(url: str):
     from alembic import command
@@ -122,4 +124,4 @@ def test_sixteen_processes_open_an_empty_store_at_once(tmp_path):
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("SELECT count(*) FROM runs WHERE status = 'finished'").fetchone()[0] == 16
     assert conn.execute("SELECT count(*) FROM experiments").fetchone()[0] == 1
-    assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0003",)]
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD_REVISION,)]

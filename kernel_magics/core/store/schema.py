@@ -371,3 +371,7 @@ leases = Table(
     Column("owner", String(255), nullable=False),
     Column("expires_at", Float, nullable=False),
 )
+
+# Feature tables live in their own modules on the same metadata; importing them here keeps
+# ``metadata`` complete for create_all and for the migration check.
+from . import schema_alerts, schema_content, schema_monitoring  # noqa: E402, F401
