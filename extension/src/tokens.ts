@@ -20,8 +20,43 @@ export const CommandIDs = {
   /** Show the runs view. */
   showRuns: 'jupyter-mlops:show-runs',
   /** Show the notebook versions view. */
-  showVersions: 'jupyter-mlops:show-versions'
+  showVersions: 'jupyter-mlops:show-versions',
+  /** Show the models view. */
+  showModels: 'jupyter-mlops:show-models',
+  /** Show the deployments view. */
+  showDeployments: 'jupyter-mlops:show-deployments',
+  /** Show the schedules view. */
+  showSchedules: 'jupyter-mlops:show-schedules',
+  /** Edit a model's (or a version's) description and tags. */
+  editModel: 'jupyter-mlops:edit-model',
+  /** Point an alias of a model at a version (asks for confirmation). */
+  setAlias: 'jupyter-mlops:set-alias',
+  /** Remove an alias of a model (asks for confirmation). */
+  deleteAlias: 'jupyter-mlops:delete-alias',
+  /** Promote a version through the gate (asks for the conditions, then confirmation). */
+  promoteModel: 'jupyter-mlops:promote-model',
+  /** Deploy a model version or alias (asks for confirmation). */
+  deployModel: 'jupyter-mlops:deploy-model',
+  /** Stop a deployment (asks for confirmation). */
+  stopDeployment: 'jupyter-mlops:stop-deployment',
+  /** Roll a deployment back to its previous version (asks for confirmation). */
+  rollbackDeployment: 'jupyter-mlops:rollback-deployment',
+  /** Copy a deployment's URL to the clipboard. */
+  copyDeploymentUrl: 'jupyter-mlops:copy-deployment-url',
+  /** Schedule the active notebook (a form from its parameters cell). */
+  scheduleNotebook: 'jupyter-mlops:schedule-notebook',
+  /** Pause a schedule. */
+  pauseSchedule: 'jupyter-mlops:pause-schedule',
+  /** Resume a paused schedule. */
+  resumeSchedule: 'jupyter-mlops:resume-schedule',
+  /** Run a schedule's notebook now (asks for confirmation). */
+  runScheduleNow: 'jupyter-mlops:run-schedule-now',
+  /** Delete a schedule (asks for confirmation). */
+  deleteSchedule: 'jupyter-mlops:delete-schedule'
 } as const;
+
+/** The id of any command of {@link CommandIDs}. */
+export type CommandID = (typeof CommandIDs)[keyof typeof CommandIDs];
 
 /** User settings of the panel (see schema/plugin.json). */
 export interface IPanelSettings {
