@@ -378,6 +378,686 @@ export namespace MlopsAPI {
     /** The version restored. */
     version_id: number;
   }
+
+  // -- deployments and schedules (issue 11, server part A2) --------------------------------
+
+  /** Deployment statuses (core/store/deployments.py, with the ones shared with runs). */
+  export type DeploymentStatus =
+    'starting' | 'running' | 'stopping' | 'stopped' | 'failed' | 'crashed';
+
+  /** What happens to fire times missed while no scheduler ran. */
+  export type CatchupPolicy = 'latest' | 'all' | 'none';
+
+  /** Types a notebook parameter can have (core/runner/parameters.py TYPES). */
+  export type ParameterType =
+    'int' | 'float' | 'bool' | 'str' | 'list' | 'dict' | 'any';
+
+  /** Query of `GET deployments` (Python `ListDeploymentsQuery`). */
+  export interface IListDeploymentsQuery {
+    /** Only this model's deployments. */
+    model?: string;
+    /** Only starting, running or stopping deployments. */
+    live?: boolean;
+    /** Page size (at most 500). */
+    limit?: number;
+    /** First row. */
+    offset?: number;
+  }
+
+  /** What the server extension saw of a model server just now. */
+  export interface IDeploymentHealth {
+    /** The server process exists (null: it runs on another machine). */
+    process_alive: boolean | null;
+    /** GET /health answered for this deployment. */
+    answered: boolean;
+    /** ok, or draining while it shuts down. */
+    health_status: string | null;
+    /** The model version /health reports. */
+    serving_version: number | null;
+    /** Seconds the server has been up. */
+    uptime_s: number | null;
+  }
+
+  /** One model server with its live health (Python `Deployment`). */
+  export interface IDeployment {
+    /** Deployment id. */
+    id: number;
+    /** Model name. */
+    model: string;
+    /** Model version it was started with. */
+    version: number;
+    /** Alias it follows (null for a pinned version). */
+    alias: string | null;
+    /** What it serves, e.g. churn@production (v3). */
+    ref: string;
+    /** Lifecycle status; a dead server shows crashed. */
+    status: DeploymentStatus;
+    /** Interface it binds. */
+    host: string;
+    /** TCP port. */
+    port: number;
+    /** Base URL clients use. */
+    url: string;
+    /** Server process id. */
+    pid: number | null;
+    /** Machine it runs on. */
+    hostname: string | null;
+    /** UTC epoch seconds. */
+    created_at: number;
+    /** UTC epoch seconds of the last state change. */
+    updated_at: number;
+    /** Live health (only live deployments are asked). */
+    health: IDeploymentHealth;
+  }
+
+  /** Answer of `GET deployments` (Python `ListDeploymentsResponse`). */
+  export interface IListDeploymentsResponse {
+    /** The page, newest first. */
+    deployments: IDeployment[];
+    /** Deployments that matched in all. */
+    total: number;
+    /** Page size used. */
+    limit: number;
+    /** First row. */
+    offset: number;
+  }
+
+  /** One state change of a deployment. */
+  export interface IDeploymentEvent {
+    /** created, options, started, stopping, stopped, failed... */
+    event: string;
+    /** Why, or what changed. */
+    detail: string | null;
+    /** UTC epoch seconds. */
+    at: number;
+  }
+
+  /** Answer of `GET deployments/{id}` (Python `DescribeDeploymentResponse`). */
+  export interface IDescribeDeploymentResponse extends IDeployment {
+    /** State changes, oldest first. */
+    events: IDeploymentEvent[];
+  }
+
+  /** Query of `GET deployments/{id}/traffic`. */
+  export interface IDeploymentTrafficQuery {
+    /** Minutes up to now (1-1440). */
+    minutes?: number;
+  }
+
+  /** Requests in one minute. */
+  export interface ITrafficMinute {
+    /** Start of the minute (UTC epoch seconds). */
+    start: number;
+    /** Requests answered in the minute. */
+    requests: number;
+    /** Requests answered with an error. */
+    errors: number;
+    /** Median latency in ms (null without requests). */
+    p50_ms: number | null;
+    /** 99th percentile latency in ms (null without requests). */
+    p99_ms: number | null;
+  }
+
+  /** Answer of `GET deployments/{id}/traffic`. */
+  export interface IDescribeDeploymentTrafficResponse {
+    /** Deployment id. */
+    deployment_id: number;
+    /** Where the figures come from. */
+    source: 'monitoring' | 'prediction_log';
+    /** Fraction of successful requests the source records (1: all). */
+    sample_rate: number;
+    /** Oldest first, one per minute. */
+    minutes: ITrafficMinute[];
+  }
+
+  /** Query of `GET deployments/{id}/log`. */
+  export interface IDeploymentLogQuery {
+    /** Last lines to return (1-10000). */
+    lines?: number;
+  }
+
+  /** Answer of `GET deployments/{id}/log`. */
+  export interface IDescribeDeploymentLogResponse {
+    /** Deployment id. */
+    deployment_id: number;
+    /** The last lines, oldest first. */
+    lines: string[];
+  }
+
+  /** Body of `POST deployments` (Python `CreateDeploymentRequest`). */
+  export interface ICreateDeploymentRequest {
+    /** churn@production, churn/3 or churn. */
+    ref: string;
+    /** TCP port; the first free one from 5005 up if omitted. */
+    port?: number;
+    /** Allow a version stored with pickle. */
+    allow_pickle?: boolean;
+    /** Fraction of successful requests kept in the prediction log. */
+    sample_rate?: number;
+    /** Drop unknown columns, convert numbers sent as strings. */
+    lenient?: boolean;
+  }
+
+  /** Answer (202) of `POST deployments`. */
+  export interface ICreateDeploymentResponse {
+    /** Poll `getDeployment(id)` for its health. */
+    deployment_id: number;
+    /** Model name. */
+    model: string;
+    /** Model version being served. */
+    version: number;
+    /** starting, or running when it was already up. */
+    status: DeploymentStatus;
+  }
+
+  /** Answer of `POST deployments/{id}/stop`. */
+  export interface IStopDeploymentResponse {
+    /** The deployment after it stopped. */
+    deployment: IDeployment;
+  }
+
+  /** Body of `POST deployments/{id}/rollback`. */
+  export interface IRollbackDeploymentRequest {
+    /** This version instead of the alias's previous one. */
+    to_version?: number;
+  }
+
+  /** Answer (202) of `POST deployments/{id}/rollback`. */
+  export interface IRollbackDeploymentResponse {
+    /** The deployment being replaced. */
+    deployment_id: number;
+    /** Model name. */
+    model: string;
+    /** The alias moved back. */
+    alias: string;
+    /** Version the alias pointed at. */
+    from_version: number;
+    /** Version it points at now. */
+    to_version: number;
+  }
+
+  /** Query of `GET schedules`. */
+  export interface IListSchedulesQuery {
+    /** Page size (at most 500). */
+    limit?: number;
+    /** First row. */
+    offset?: number;
+  }
+
+  /** A schedule with its next fire times and latest slot (Python `Schedule`). */
+  export interface ISchedule {
+    /** Schedule id. */
+    id: number;
+    /** Unique name. */
+    name: string;
+    /** Absolute path of the notebook. */
+    notebook_path: string;
+    /** The notebook relative to the Jupyter root. */
+    jupyter_path: string | null;
+    /** Cron expression. */
+    cron: string;
+    /** IANA timezone the cron reads. */
+    timezone: string;
+    /** Parameters injected into every run. */
+    parameters: Record<string, unknown>;
+    /** Experiment its runs go to. */
+    experiment: string | null;
+    /** Seconds a run may take. */
+    timeout: number | null;
+    /** Extra attempts after a failure. */
+    retries: number;
+    /** Seconds between attempts. */
+    retry_delay: number;
+    /** What happens to missed fire times. */
+    catchup: CatchupPolicy;
+    /** Paused schedules do not fire. */
+    paused: boolean;
+    /** UTC epoch seconds. */
+    created_at: number;
+    /** Next three fire times (UTC epoch seconds; none while paused). */
+    next_runs: number[];
+    /** Fire time of the latest slot. */
+    last_slot_time: number | null;
+    /** Status of the latest slot. */
+    last_status: string | null;
+    /** Run of the latest slot. */
+    last_run_id: string | null;
+  }
+
+  /** Answer of `GET schedules`. */
+  export interface IListSchedulesResponse {
+    /** The page, by name. */
+    schedules: ISchedule[];
+    /** Schedules in all. */
+    total: number;
+    /** Page size used. */
+    limit: number;
+    /** First row. */
+    offset: number;
+  }
+
+  /** Body of `POST schedules` (Python `CreateScheduleRequest`). */
+  export interface ICreateScheduleRequest {
+    /** Jupyter path of the .ipynb. */
+    notebook: string;
+    /** e.g. `0 3 * * *` or `@daily`. */
+    cron: string;
+    /** IANA name; the server's when left out. */
+    timezone?: string;
+    /** Unique; the notebook's stem when left out. */
+    name?: string;
+    /** Checked against the notebook's parameters cell. */
+    parameters?: Record<string, unknown>;
+    /** Where its runs go. */
+    experiment?: string;
+    /** Seconds a run may take. */
+    timeout?: number;
+    /** Extra attempts after a failure. */
+    retries?: number;
+    /** Seconds between attempts. */
+    retry_delay?: number;
+    /** What happens to missed fire times. */
+    catchup?: CatchupPolicy;
+  }
+
+  /** Query of `GET notebook_parameters`. */
+  export interface INotebookParametersQuery {
+    /** Jupyter path of the .ipynb. */
+    path: string;
+  }
+
+  /** One assignment of a notebook's parameters cell. */
+  export interface INotebookParameter {
+    /** Variable name. */
+    name: string;
+    /** Type of the default. */
+    type: ParameterType;
+    /** Default value (null when not a literal). */
+    default: unknown;
+    /** The right-hand side as written. */
+    source: string;
+    /** Whether the default is a Python literal. */
+    literal: boolean;
+  }
+
+  /** Answer of `GET notebook_parameters`. */
+  export interface IDescribeNotebookParametersResponse {
+    /** The Jupyter path asked for. */
+    path: string;
+    /** Whether a cell is tagged parameters. */
+    has_parameters_cell: boolean;
+    /** In the cell's order. */
+    parameters: INotebookParameter[];
+  }
+
+  /** One attempt of a slot. */
+  export interface IScheduleAttempt {
+    /** 1 for the first. */
+    attempt: number;
+    /** running, finished, failed, crashed, killed. */
+    status: string;
+    /** The attempt's run. */
+    run_id: string | null;
+    /** Why it failed. */
+    error: string | null;
+    /** UTC epoch seconds. */
+    started_at: number;
+    /** UTC epoch seconds, null while running. */
+    ended_at: number | null;
+  }
+
+  /** One fire time of a schedule and what became of it. */
+  export interface IScheduleSlot {
+    /** Slot id. */
+    id: number;
+    /** Fire time (UTC epoch seconds). */
+    slot_time: number;
+    /** cron, or manual (run now). */
+    trigger: string;
+    /** pending, running, retrying, finished, failed, missed... */
+    status: string;
+    /** Attempts made so far. */
+    attempt: number;
+    /** Run of the latest attempt. */
+    run_id: string | null;
+    /** Why the slot failed. */
+    error: string | null;
+    /** The executed notebook, an artifact of run_id (`getArtifactBlob`). */
+    output_artifact: string | null;
+    /** Oldest first. */
+    attempts: IScheduleAttempt[];
+  }
+
+  /** Query of `GET schedules/{id}/history`. */
+  export interface IScheduleHistoryQuery {
+    /** Newest slots to return (1-500). */
+    limit?: number;
+  }
+
+  /** Answer of `GET schedules/{id}/history`. */
+  export interface IDescribeScheduleHistoryResponse {
+    /** Schedule id. */
+    schedule_id: number;
+    /** Schedule name. */
+    name: string;
+    /** Newest first. */
+    slots: IScheduleSlot[];
+  }
+
+  /** Answer (202) of `POST schedules/{id}/run`. */
+  export interface IRunScheduleNowResponse {
+    /** Schedule id. */
+    schedule_id: number;
+    /** Schedule name. */
+    name: string;
+    /** UTC epoch seconds; the slot shows in its history. */
+    requested_at: number;
+  }
+
+  /** Answer of `DELETE schedules/{id}` (its runs stay). */
+  export interface IDeleteScheduleResponse {
+    /** Schedule id. */
+    schedule_id: number;
+    /** Schedule name. */
+    name: string;
+  }
+  // -- end of deployments and schedules ------------------------------------------------------
+
+  // -- Models, run edits and run comparisons (issue 11) -------------------------------------
+
+  /** Body of `PATCH runs/{id}` (Python `UpdateRunRequest`). */
+  export interface IUpdateRunRequest {
+    /** Tags to set or overwrite (not mlops.*). */
+    set_tags?: Record<string, string>;
+    /** Tag keys to remove (not mlops.*). */
+    remove_tags?: string[];
+    /** Free-text note on the run ('' removes it). */
+    note?: string;
+  }
+
+  /** Answer of `DELETE runs/{id}` (Python `DeleteRunResponse`). */
+  export interface IDeleteRunResponse {
+    /** Full ids of the deleted runs, the run first. */
+    deleted: string[];
+  }
+
+  /** Query of `GET run_comparisons` (Python `CompareRunsQuery`). */
+  export interface ICompareRunsQuery {
+    /** Run ids or unique prefixes (2 to 100); the first is the baseline. */
+    ids: string[];
+  }
+
+  /** One run of a comparison (Python `ComparedRun`). */
+  export interface IComparedRun extends IRunSummary {
+    /** Source of the tracked cell (null: the run was not a tracked cell). */
+    cell_source: string | null;
+    /** The notebook's path relative to the Jupyter root. */
+    jupyter_path: string | null;
+  }
+
+  /** One param across the compared runs (Python `ComparedValue`). */
+  export interface IComparedValue {
+    /** Param name. */
+    key: string;
+    /** Run id -> value; a run without it is absent. */
+    values: Record<string, string>;
+    /** Not the same in every run (absent counts as different). */
+    differs: boolean;
+  }
+
+  /** One metric's latest value across the compared runs (Python `ComparedMetric`). */
+  export interface IComparedMetric {
+    /** Metric name. */
+    key: string;
+    /** Run id -> latest value; absent if not logged. */
+    values: Record<string, number>;
+    /** Not the same in every run (absent counts as different). */
+    differs: boolean;
+  }
+
+  /** Answer of `GET run_comparisons` (Python `CompareRunsResponse`). */
+  export interface ICompareRunsResponse {
+    /** In the order asked; the first is the baseline. */
+    runs: IComparedRun[];
+    /** Differing params first, then by name. */
+    params: IComparedValue[];
+    /** Differing metrics first, then by name. */
+    metrics: IComparedMetric[];
+    /** Every metric name any run logged. */
+    metric_keys: string[];
+    /** Metrics every run logged (for overlaid curves). */
+    common_metric_keys: string[];
+  }
+
+  /** Query of `GET models` (Python `ListModelsQuery`). */
+  export interface IListModelsQuery {
+    /** Page size. */
+    limit?: number;
+    /** First row. */
+    offset?: number;
+  }
+
+  /** A registered model (Python `ModelSummary`). */
+  export interface IModelSummary {
+    /** Unique model name. */
+    name: string;
+    /** Free text. */
+    description: string | null;
+    /** How many versions it has. */
+    version_count: number;
+    /** Highest version number. */
+    latest_version: number | null;
+    /** Alias -> version it points at. */
+    aliases: Record<string, number>;
+    /** UTC epoch seconds. */
+    created_at: number;
+    /** Last change (new version, alias move, description). */
+    updated_at: number;
+  }
+
+  /** Answer of `GET models` (Python `ListModelsResponse`). */
+  export interface IListModelsResponse {
+    /** The page, by name. */
+    models: IModelSummary[];
+    /** Models in all. */
+    total: number;
+    /** Page size used. */
+    limit: number;
+    /** First row. */
+    offset: number;
+  }
+
+  /** Body of `PATCH models/{name}` (Python `UpdateModelRequest`). */
+  export interface IUpdateModelRequest {
+    /** The model's new description ('' clears it). */
+    description: string;
+  }
+
+  /** One input column (or the output) of a signature (Python `SignatureField`). */
+  export interface ISignatureField {
+    /** Column name; 'input' for a tensor, 'prediction' for outputs. */
+    name: string;
+    /** double, long, string... or a tensor's dtype and shape. */
+    type: string;
+  }
+
+  /** What a model takes and returns (Python `ModelSignature`). */
+  export interface IModelSignature {
+    /** columns (named, typed) or tensor (one dtype). */
+    input_type: string;
+    /** Input columns in order. */
+    inputs: ISignatureField[];
+    /** Outputs (empty when not recorded). */
+    outputs: ISignatureField[];
+  }
+
+  /** One version of a model (Python `ModelVersionSummary`). */
+  export interface IModelVersionSummary {
+    /** Model name. */
+    name: string;
+    /** Version number. */
+    version: number;
+    /** The run that produced it. */
+    run_id: string | null;
+    /** UTC epoch seconds. */
+    created_at: number;
+    /** Library, e.g. sklearn. */
+    flavor: string;
+    /** skops, pickle or cloudpickle. */
+    format: string;
+    /** Free text. */
+    description: string | null;
+    /** Version tags. */
+    tags: Record<string, string>;
+    /** Aliases pointing at this version. */
+    aliases: string[];
+    /** Inputs and outputs. */
+    signature: IModelSignature | null;
+    /** Latest metrics of its run. */
+    metrics: Record<string, number>;
+  }
+
+  /** Query of `GET models/{name}/versions` (Python `ListModelVersionsQuery`). */
+  export interface IListModelVersionsQuery {
+    /** Page size. */
+    limit?: number;
+    /** First row. */
+    offset?: number;
+  }
+
+  /** Answer of `GET models/{name}/versions` (Python `ListModelVersionsResponse`). */
+  export interface IListModelVersionsResponse {
+    /** Model name. */
+    name: string;
+    /** The page, newest first. */
+    versions: IModelVersionSummary[];
+    /** Versions in all. */
+    total: number;
+    /** Page size used. */
+    limit: number;
+    /** First row. */
+    offset: number;
+    /** Metric names present on the page. */
+    metric_keys: string[];
+  }
+
+  /** Where a version came from (Python `ModelLineage`). */
+  export interface IModelLineage {
+    /** The run that produced it (null if none or deleted). */
+    run: IRunSummary | null;
+    /** The notebook version the run used. */
+    notebook_version: INotebookVersion | null;
+    /** Datasets the run read or wrote. */
+    datasets: IDatasetUse[];
+  }
+
+  /** Answer of `GET models/{name}/versions/{version}` (Python `DescribeModelVersionResponse`). */
+  export interface IDescribeModelVersionResponse extends IModelVersionSummary {
+    /** BLAKE3 digest of the stored model. */
+    blob_hash: string;
+    /** Run, notebook version and datasets. */
+    lineage: IModelLineage;
+  }
+
+  /** Body of `PATCH models/{name}/versions/{version}` (Python `UpdateModelVersionRequest`). */
+  export interface IUpdateModelVersionRequest {
+    /** New description ('' clears it). */
+    description?: string;
+    /** Tags to set or overwrite. */
+    set_tags?: Record<string, string>;
+    /** Tag keys to remove. */
+    remove_tags?: string[];
+  }
+
+  /** One move of an alias (Python `AliasMove`). */
+  export interface IAliasMove {
+    /** Model name. */
+    name: string;
+    /** Alias, e.g. production. */
+    alias: string;
+    /** Version before (null: newly set). */
+    from_version: number | null;
+    /** Version after (null: deleted). */
+    to_version: number | null;
+    /** UTC epoch seconds. */
+    changed_at: number;
+    /** Why: promote conditions, rollback, log_model... */
+    reason: string | null;
+  }
+
+  /** Query of `GET models/{name}/alias_history` (Python `ListAliasHistoryQuery`). */
+  export interface IListAliasHistoryQuery {
+    /** Only this alias's moves. */
+    alias?: string;
+  }
+
+  /** Answer of `GET models/{name}/alias_history` (Python `ListAliasHistoryResponse`). */
+  export interface IListAliasHistoryResponse {
+    /** Model name. */
+    name: string;
+    /** Newest first. */
+    moves: IAliasMove[];
+  }
+
+  /** Body of `PUT models/{name}/aliases/{alias}` (Python `SetAliasRequest`). */
+  export interface ISetAliasRequest {
+    /** Version number. */
+    version: number;
+    /** Recorded in the alias history. */
+    reason?: string;
+  }
+
+  /** Body of `POST models/{name}/promote` (Python `PromoteModelRequest`). */
+  export interface IPromoteModelRequest {
+    /** Candidate version; the latest when absent. */
+    version?: number;
+    /** The alias to move (default production). */
+    alias?: string;
+    /** Conditions, e.g. `metrics.accuracy >= 0.9`. */
+    require?: string[];
+    /** An alias the candidate must beat on `metric`. */
+    better_than?: string;
+    /** The metric compared for `better_than`. */
+    metric?: string;
+    /** Higher is better (false for a loss). */
+    maximize?: boolean;
+    /** Win by at least this much. */
+    min_delta?: number;
+    /** Evaluate only; move nothing. */
+    dry_run?: boolean;
+  }
+
+  /** One condition of the promotion gate (Python `GateCheck`). */
+  export interface IGateCheck {
+    /** The condition as written. */
+    condition: string;
+    /** The candidate's value (null when missing). */
+    candidate: unknown;
+    /** The threshold or the other version's value. */
+    reference: unknown;
+    /** Whether it holds. */
+    passed: boolean;
+    /** Why, in words. */
+    detail: string;
+  }
+
+  /** Answer of `POST models/{name}/promote`, 200 or 409 (Python `PromoteModelResponse`). */
+  export interface IPromoteModelResponse {
+    /** Model name. */
+    name: string;
+    /** The version evaluated. */
+    candidate_version: number;
+    /** The alias to move. */
+    alias: string;
+    /** Every check passed. */
+    passed: boolean;
+    /** Nothing was moved on purpose. */
+    dry_run: boolean;
+    /** One row per condition. */
+    checks: IGateCheck[];
+    /** The alias move made (null: none). */
+    move: IAliasMove | null;
+  }
 }
 
 /** An error answer of the server extension, with its status and message. */
@@ -409,7 +1089,8 @@ function buildUrl(endpoint: string, query?: Record<string, unknown>): string {
 async function request(
   endpoint: string,
   init: RequestInit = {},
-  query?: Record<string, unknown>
+  query?: Record<string, unknown>,
+  accept: number[] = []
 ): Promise<Response> {
   const settings = ServerConnection.makeSettings();
   let response: Response;
@@ -422,7 +1103,8 @@ async function request(
   } catch (error) {
     throw new MlopsAPIError(0, `Cannot reach the Jupyter server: ${error}`);
   }
-  if (!response.ok) {
+  // `accept`: error statuses whose body is an answer (a failed promotion gate's 409).
+  if (!response.ok && !accept.includes(response.status)) {
     let message = response.statusText;
     try {
       const error = (await response.json()) as MlopsAPI.IErrorResponse;
@@ -531,4 +1213,268 @@ export function restoreNotebookVersion(
     method: 'POST',
     body: JSON.stringify(body)
   });
+}
+
+// -- deployments and schedules (issue 11, server part A2) ----------------------------------
+
+/** `GET deployments`: one page, newest first, each with its live health. */
+export function listDeployments(
+  query: MlopsAPI.IListDeploymentsQuery = {}
+): Promise<MlopsAPI.IListDeploymentsResponse> {
+  return requestJSON('deployments', {}, { ...query });
+}
+
+/** `GET deployments/{id}`: one deployment with its events and live health. */
+export function getDeployment(
+  id: number
+): Promise<MlopsAPI.IDescribeDeploymentResponse> {
+  return requestJSON(`deployments/${id}`);
+}
+
+/** `GET deployments/{id}/traffic`: per-minute requests, errors, p50/p99 latency. */
+export function getDeploymentTraffic(
+  id: number,
+  minutes = 15
+): Promise<MlopsAPI.IDescribeDeploymentTrafficResponse> {
+  return requestJSON(`deployments/${id}/traffic`, {}, {
+    minutes
+  } satisfies MlopsAPI.IDeploymentTrafficQuery);
+}
+
+/** `GET deployments/{id}/log`: the last lines of the server's log. */
+export function getDeploymentLog(
+  id: number,
+  lines = 200
+): Promise<MlopsAPI.IDescribeDeploymentLogResponse> {
+  return requestJSON(`deployments/${id}/log`, {}, {
+    lines
+  } satisfies MlopsAPI.IDeploymentLogQuery);
+}
+
+/** `POST deployments` (202 at once): poll `getDeployment` until its health answers. */
+export function deployModel(
+  body: MlopsAPI.ICreateDeploymentRequest
+): Promise<MlopsAPI.ICreateDeploymentResponse> {
+  return requestJSON('deployments', {
+    method: 'POST',
+    body: JSON.stringify(body)
+  });
+}
+
+/** `POST deployments/{id}/stop`: resolves once the server has stopped. */
+export function stopDeployment(
+  id: number
+): Promise<MlopsAPI.IStopDeploymentResponse> {
+  return requestJSON(`deployments/${id}/stop`, { method: 'POST', body: '{}' });
+}
+
+/** `POST deployments/{id}/rollback` (202 at once): the alias moves back, servers follow. */
+export function rollbackDeployment(
+  id: number,
+  body: MlopsAPI.IRollbackDeploymentRequest = {}
+): Promise<MlopsAPI.IRollbackDeploymentResponse> {
+  return requestJSON(`deployments/${id}/rollback`, {
+    method: 'POST',
+    body: JSON.stringify(body)
+  });
+}
+
+/** `GET schedules`: one page by name, with next fire times and last status. */
+export function listSchedules(
+  query: MlopsAPI.IListSchedulesQuery = {}
+): Promise<MlopsAPI.IListSchedulesResponse> {
+  return requestJSON('schedules', {}, { ...query });
+}
+
+/** `POST schedules` (201): parameters are checked against the notebook's parameters cell. */
+export function createSchedule(
+  body: MlopsAPI.ICreateScheduleRequest
+): Promise<MlopsAPI.ISchedule> {
+  return requestJSON('schedules', {
+    method: 'POST',
+    body: JSON.stringify(body)
+  });
+}
+
+/** `GET notebook_parameters?path=`: the parameters cell, for the schedule form. */
+export function getNotebookParameters(
+  path: string
+): Promise<MlopsAPI.IDescribeNotebookParametersResponse> {
+  return requestJSON('notebook_parameters', {}, {
+    path
+  } satisfies MlopsAPI.INotebookParametersQuery);
+}
+
+/** `POST schedules/{id}/pause`. */
+export function pauseSchedule(id: number): Promise<MlopsAPI.ISchedule> {
+  return requestJSON(`schedules/${id}/pause`, { method: 'POST', body: '{}' });
+}
+
+/** `POST schedules/{id}/resume`: fire times while paused are skipped. */
+export function resumeSchedule(id: number): Promise<MlopsAPI.ISchedule> {
+  return requestJSON(`schedules/${id}/resume`, { method: 'POST', body: '{}' });
+}
+
+/** `POST schedules/{id}/run` (202 at once): a manual slot; watch its history. */
+export function runScheduleNow(
+  id: number
+): Promise<MlopsAPI.IRunScheduleNowResponse> {
+  return requestJSON(`schedules/${id}/run`, { method: 'POST', body: '{}' });
+}
+
+/** `DELETE schedules/{id}`: the schedule and its slot history (runs stay). */
+export function deleteSchedule(
+  id: number
+): Promise<MlopsAPI.IDeleteScheduleResponse> {
+  return requestJSON(`schedules/${id}`, { method: 'DELETE' });
+}
+
+/** `GET schedules/{id}/history`: newest slots first, with their attempts and runs. */
+export function getScheduleHistory(
+  id: number,
+  limit = 50
+): Promise<MlopsAPI.IDescribeScheduleHistoryResponse> {
+  return requestJSON(`schedules/${id}/history`, {}, {
+    limit
+  } satisfies MlopsAPI.IScheduleHistoryQuery);
+}
+
+// -- Models, run edits and run comparisons (issue 11) ---------------------------------------
+
+function jsonBody(method: string, body: unknown): RequestInit {
+  return { method, body: JSON.stringify(body) };
+}
+
+function modelPath(name: string, ...rest: (string | number)[]): string {
+  return ['models', name, ...rest.map(String)]
+    .map(encodeURIComponent)
+    .join('/');
+}
+
+/** `PATCH runs/{id}`: set or remove tags, set or clear the note; answers the run's row. */
+export function updateRun(
+  runId: string,
+  body: MlopsAPI.IUpdateRunRequest
+): Promise<MlopsAPI.IRunSummary> {
+  return requestJSON(
+    `runs/${encodeURIComponent(runId)}`,
+    jsonBody('PATCH', body)
+  );
+}
+
+/** `DELETE runs/{id}`: the run and its child runs (409 while one is running). */
+export function deleteRun(runId: string): Promise<MlopsAPI.IDeleteRunResponse> {
+  return requestJSON(`runs/${encodeURIComponent(runId)}`, { method: 'DELETE' });
+}
+
+/** `GET run_comparisons?ids=`: runs side by side (the first is the baseline). */
+export function compareRuns(
+  ids: string[]
+): Promise<MlopsAPI.ICompareRunsResponse> {
+  const query: MlopsAPI.ICompareRunsQuery = { ids };
+  return requestJSON('run_comparisons', {}, { ...query });
+}
+
+/** `GET models`: one page of registered models, by name. */
+export function listModels(
+  query: MlopsAPI.IListModelsQuery = {}
+): Promise<MlopsAPI.IListModelsResponse> {
+  return requestJSON('models', {}, { ...query });
+}
+
+/** `GET models/{name}`. */
+export function getModel(name: string): Promise<MlopsAPI.IModelSummary> {
+  return requestJSON(modelPath(name));
+}
+
+/** `PATCH models/{name}`: the model's description. */
+export function updateModel(
+  name: string,
+  body: MlopsAPI.IUpdateModelRequest
+): Promise<MlopsAPI.IModelSummary> {
+  return requestJSON(modelPath(name), jsonBody('PATCH', body));
+}
+
+/** `GET models/{name}/versions`: one page of versions, newest first. */
+export function listModelVersions(
+  name: string,
+  query: MlopsAPI.IListModelVersionsQuery = {}
+): Promise<MlopsAPI.IListModelVersionsResponse> {
+  return requestJSON(modelPath(name, 'versions'), {}, { ...query });
+}
+
+/** `GET models/{name}/versions/{version}`: a version with its lineage. */
+export function getModelVersion(
+  name: string,
+  version: number
+): Promise<MlopsAPI.IDescribeModelVersionResponse> {
+  return requestJSON(modelPath(name, 'versions', version));
+}
+
+/** `PATCH models/{name}/versions/{version}`: description and tags. */
+export function updateModelVersion(
+  name: string,
+  version: number,
+  body: MlopsAPI.IUpdateModelVersionRequest
+): Promise<MlopsAPI.IModelVersionSummary> {
+  return requestJSON(
+    modelPath(name, 'versions', version),
+    jsonBody('PATCH', body)
+  );
+}
+
+/** `GET models/{name}/alias_history`: alias moves, newest first. */
+export async function listAliasHistory(
+  name: string,
+  alias?: string
+): Promise<MlopsAPI.IAliasMove[]> {
+  const query: MlopsAPI.IListAliasHistoryQuery = { alias };
+  const data = await requestJSON<MlopsAPI.IListAliasHistoryResponse>(
+    modelPath(name, 'alias_history'),
+    {},
+    { ...query }
+  );
+  return data.moves;
+}
+
+/** `PUT models/{name}/aliases/{alias}`: set or move an alias. */
+export function setAlias(
+  name: string,
+  alias: string,
+  body: MlopsAPI.ISetAliasRequest
+): Promise<MlopsAPI.IAliasMove> {
+  return requestJSON(modelPath(name, 'aliases', alias), jsonBody('PUT', body));
+}
+
+/** `DELETE models/{name}/aliases/{alias}`. */
+export function deleteAlias(
+  name: string,
+  alias: string
+): Promise<MlopsAPI.IAliasMove> {
+  return requestJSON(modelPath(name, 'aliases', alias), { method: 'DELETE' });
+}
+
+/**
+ * `POST models/{name}/promote`: run the gate. A failed gate (409) resolves with
+ * `passed: false` and its checks instead of throwing; other errors throw.
+ */
+export async function promoteModel(
+  name: string,
+  body: MlopsAPI.IPromoteModelRequest
+): Promise<MlopsAPI.IPromoteModelResponse> {
+  const response = await request(
+    modelPath(name, 'promote'),
+    jsonBody('POST', body),
+    undefined,
+    [409]
+  );
+  const data = await response.json();
+  if (!response.ok && !Array.isArray(data?.checks)) {
+    // A 409 that is not a gate table (the store refused the move): an error.
+    throw new MlopsAPIError(
+      response.status,
+      data?.message ?? response.statusText
+    );
+  }
+  return data as MlopsAPI.IPromoteModelResponse;
 }
