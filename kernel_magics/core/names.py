@@ -29,6 +29,12 @@ SOURCE_SWEEP: Final = "sweep"
 #: Where a run came from.
 RUN_SOURCES: Final = (SOURCE_API, SOURCE_CELL, SOURCE_PAPERMILL, SOURCE_SCHEDULE, SOURCE_SWEEP)
 
+# -- monitoring bucket sources ------------------------------------------------------------------
+MONITORING_SERVING: Final = "serving"
+MONITORING_BATCH: Final = "batch"
+#: Where a monitoring bucket's counts came from: a model server, or ``mlops.monitor(frame)``.
+MONITORING_SOURCES: Final = (MONITORING_SERVING, MONITORING_BATCH)
+
 # -- environment variables ---------------------------------------------------------------------
 #: Names the run a process's tracking attaches to (set by the runner in the kernels it starts).
 RUN_ID_ENV: Final = "MLOPS_RUN_ID"

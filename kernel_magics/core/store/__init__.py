@@ -17,11 +17,13 @@ from .db import Database
 from .migrate import ensure_schema
 
 if TYPE_CHECKING:  # the repositories import SQLAlchemy: load each on first use only
+    from .alerts import AlertRepository
     from .artifacts import ArtifactRepository, DatasetRepository
     from .deployments import DeploymentRepository
     from .experiments import ExperimentRepository
     from .leases import LeaseRepository
     from .models import ModelRepository
+    from .monitoring import MonitoringRepository
     from .notebooks import NotebookRepository
     from .predictions import PredictionRepository
     from .runs import RunRepository
@@ -109,6 +111,13 @@ class Store:
         return PredictionRepository(self.db)
 
     @cached_property
+    def monitoring(self) -> MonitoringRepository:
+        """Monitoring buckets of model servers and batches, predictions by request id, labels."""
+        from .monitoring import MonitoringRepository
+
+        return MonitoringRepository(self.db)
+
+    @cached_property
     def schedules(self) -> ScheduleRepository:
         """Schedules (cron, timezone, notebook, policy) and their history."""
         from .schedules import ScheduleRepository
@@ -128,6 +137,13 @@ class Store:
         from .leases import LeaseRepository
 
         return LeaseRepository(self.db)
+
+    @cached_property
+    def alerts(self) -> AlertRepository:
+        """Alert rules on monitored models and their incidents."""
+        from .alerts import AlertRepository
+
+        return AlertRepository(self.db)
 
     @cached_property
     def writer(self) -> MetricWriter:

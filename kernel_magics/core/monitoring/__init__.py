@@ -1,0 +1,1 @@
+"""Monitoring deployed models: request statistics per time bucket, labels, drift and alerts."""
