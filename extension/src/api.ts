@@ -383,14 +383,25 @@ export namespace MlopsAPI {
 
   /** Deployment statuses (core/store/deployments.py, with the ones shared with runs). */
   export type DeploymentStatus =
-    'starting' | 'running' | 'stopping' | 'stopped' | 'failed' | 'crashed';
+    | 'starting'
+    | 'running'
+    | 'stopping'
+    | 'stopped'
+    | 'failed'
+    | 'crashed';
 
   /** What happens to fire times missed while no scheduler ran. */
   export type CatchupPolicy = 'latest' | 'all' | 'none';
 
   /** Types a notebook parameter can have (core/runner/parameters.py TYPES). */
   export type ParameterType =
-    'int' | 'float' | 'bool' | 'str' | 'list' | 'dict' | 'any';
+    | 'int'
+    | 'float'
+    | 'bool'
+    | 'str'
+    | 'list'
+    | 'dict'
+    | 'any';
 
   /** Query of `GET deployments` (Python `ListDeploymentsQuery`). */
   export interface IListDeploymentsQuery {
@@ -1236,9 +1247,11 @@ export function getDeploymentTraffic(
   id: number,
   minutes = 15
 ): Promise<MlopsAPI.IDescribeDeploymentTrafficResponse> {
-  return requestJSON(`deployments/${id}/traffic`, {}, {
-    minutes
-  } satisfies MlopsAPI.IDeploymentTrafficQuery);
+  return requestJSON(
+    `deployments/${id}/traffic`,
+    {},
+    { minutes } satisfies MlopsAPI.IDeploymentTrafficQuery
+  );
 }
 
 /** `GET deployments/{id}/log`: the last lines of the server's log. */
@@ -1246,9 +1259,11 @@ export function getDeploymentLog(
   id: number,
   lines = 200
 ): Promise<MlopsAPI.IDescribeDeploymentLogResponse> {
-  return requestJSON(`deployments/${id}/log`, {}, {
-    lines
-  } satisfies MlopsAPI.IDeploymentLogQuery);
+  return requestJSON(
+    `deployments/${id}/log`,
+    {},
+    { lines } satisfies MlopsAPI.IDeploymentLogQuery
+  );
 }
 
 /** `POST deployments` (202 at once): poll `getDeployment` until its health answers. */
@@ -1300,9 +1315,11 @@ export function createSchedule(
 export function getNotebookParameters(
   path: string
 ): Promise<MlopsAPI.IDescribeNotebookParametersResponse> {
-  return requestJSON('notebook_parameters', {}, {
-    path
-  } satisfies MlopsAPI.INotebookParametersQuery);
+  return requestJSON(
+    'notebook_parameters',
+    {},
+    { path } satisfies MlopsAPI.INotebookParametersQuery
+  );
 }
 
 /** `POST schedules/{id}/pause`. */
@@ -1334,9 +1351,11 @@ export function getScheduleHistory(
   id: number,
   limit = 50
 ): Promise<MlopsAPI.IDescribeScheduleHistoryResponse> {
-  return requestJSON(`schedules/${id}/history`, {}, {
-    limit
-  } satisfies MlopsAPI.IScheduleHistoryQuery);
+  return requestJSON(
+    `schedules/${id}/history`,
+    {},
+    { limit } satisfies MlopsAPI.IScheduleHistoryQuery
+  );
 }
 
 // -- Models, run edits and run comparisons (issue 11) ---------------------------------------

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from kernel_magics.core.names import RUN_SOURCES, RUN_STATUSES
 
@@ -158,3 +158,77 @@ class DownloadArtifactQuery(Request):
     """``GET /mlops/api/runs/{run_id}/artifacts/{path}``: inline or as a download."""
 
     download: str = Field("0", description="Anything but 0, false or empty: save the file")
+
+
+class UpdateRunRequest(Request):
+    """``PATCH /mlops/api/runs/{run_id}``: tags to set or remove, and the run's note."""
+
+    set_tags: dict[
+        Annotated[str, Field(min_length=1, max_length=255)], Annotated[str, Field(max_length=5000)]
+    ] = Field(default_factory=dict, description="Tags to set or overwrite (not mlops.*)")
+    remove_tags: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(
+        default_factory=list, description="Tag keys to remove (not mlops.*)"
+    )
+    note: str | None = Field(
+        None, max_length=10000, description="Free-text note on the run ('' removes it)"
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> UpdateRunRequest:
+        if self.note is None and not self.set_tags and not self.remove_tags:
+            raise ValueError("give set_tags, remove_tags or note")
+        return self
+
+
+class DeleteRunResponse(Response):
+    """``DELETE /mlops/api/runs/{run_id}``: the runs removed (the run and its children)."""
+
+    deleted: list[str] = Field(description="Full ids of the deleted runs, the run first")
+
+
+class CompareRunsQuery(Request):
+    """``GET /mlops/api/run_comparisons``: the runs to line up (the first is the baseline)."""
+
+    ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=2, max_length=100, description="Run ids or unique prefixes, comma-separated"
+    )
+
+    @field_validator("ids", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+
+class ComparedRun(RunSummary):
+    """One run of a comparison, with what the code diff needs."""
+
+    cell_source: str | None = Field(description="Source of the tracked cell (null: not a cell)")
+    jupyter_path: str | None = Field(description="The notebook's path relative to the root")
+
+
+class ComparedValue(Response):
+    """One param or metric across the compared runs."""
+
+    key: str = Field(description="Param or metric name")
+    values: dict[str, str] = Field(description="Run id -> value; a run without it is absent")
+    differs: bool = Field(description="Not the same in every run (absent counts as different)")
+
+
+class ComparedMetric(Response):
+    """One metric's latest value across the compared runs."""
+
+    key: str = Field(description="Metric name")
+    values: dict[str, float] = Field(description="Run id -> latest value; absent if not logged")
+    differs: bool = Field(description="Not the same in every run (absent counts as different)")
+
+
+class CompareRunsResponse(Response):
+    """``GET /mlops/api/run_comparisons``: runs side by side, differing rows first."""
+
+    runs: list[ComparedRun] = Field(description="In the order asked; the first is the baseline")
+    params: list[ComparedValue] = Field(description="Differing params first, then by name")
+    metrics: list[ComparedMetric] = Field(description="Differing metrics first, then by name")
+    metric_keys: list[str] = Field(description="Every metric name any run logged")
+    common_metric_keys: list[str] = Field(description="Metrics every run logged (for overlays)")
