@@ -78,7 +78,10 @@ export function TrafficChart(props: ITrafficChartProps): JSX.Element {
     );
     const resize = new ResizeObserver(() => {
       if (element.clientWidth > 0) {
-        plot.setSize({ width: element.clientWidth, height: props.height ?? 90 });
+        plot.setSize({
+          width: element.clientWidth,
+          height: props.height ?? 90
+        });
       }
     });
     resize.observe(element);
@@ -88,7 +91,10 @@ export function TrafficChart(props: ITrafficChartProps): JSX.Element {
     };
   }, [key]);
   return (
-    <figure className="jp-mlops-chart jp-mlops-traffic" aria-label={props.title}>
+    <figure
+      className="jp-mlops-chart jp-mlops-traffic"
+      aria-label={props.title}
+    >
       <figcaption>
         <span className="jp-mlops-chart-name">{props.title}</span>
       </figcaption>

@@ -188,7 +188,9 @@ function ScheduleFormView(props: IFormProps): JSX.Element {
   return (
     <div className="jp-mlops-form jp-mlops-schedule-form">
       <span className="jp-mlops-form-hint">{props.path}</span>
-      {input('Name', name, setName, { placeholder: 'derived from the notebook' })}
+      {input('Name', name, setName, {
+        placeholder: 'derived from the notebook'
+      })}
       {input('Cron', cron, setCron)}
       {input('Timezone', timezone, setTimezone)}
       {input('Timeout (s)', timeout, setTimeoutText, { placeholder: 'none' })}
