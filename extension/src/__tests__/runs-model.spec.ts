@@ -2,6 +2,9 @@ import * as api from '../api';
 import type { MlopsAPI } from '../api';
 import {
   RunsModel,
+  columnsFor,
+  effectiveFilter,
+  errorSummary,
   elapsed,
   fieldRef,
   formatDuration,
@@ -10,9 +13,10 @@ import {
   queryFor
 } from '../runs/runs-model';
 
-jest.mock('../api', () => ({ listRuns: jest.fn() }));
+jest.mock('../api', () => ({ listRuns: jest.fn(), getRun: jest.fn() }));
 
 const listRuns = api.listRuns as jest.MockedFunction<typeof api.listRuns>;
+const getRun = api.getRun as jest.MockedFunction<typeof api.getRun>;
 
 function run(
   id: string,
@@ -225,5 +229,112 @@ describe('RunsModel', () => {
     resolveOld(page([run('old')]));
     expect(await old).toBe(false);
     expect(model.state.rows.map(r => r.id)).toEqual(['new']);
+  });
+});
+
+describe('runs table features', () => {
+  beforeEach(() => {
+    listRuns.mockReset();
+    getRun.mockReset();
+  });
+
+  it('narrows the typed filter to failed and crashed runs', () => {
+    expect(effectiveFilter('', false)).toBe('');
+    expect(effectiveFilter('', true)).toBe("status in ('failed', 'crashed')");
+    expect(effectiveFilter(' metrics.acc > 0.9 or params.C = 1 ', true)).toBe(
+      "(metrics.acc > 0.9 or params.C = 1) and status in ('failed', 'crashed')"
+    );
+  });
+
+  it('sends the failed-only filter from the first page', async () => {
+    listRuns.mockResolvedValue(page([], 300));
+    const model = new RunsModel(50);
+    await model.setPage(4);
+    await model.setFailedOnly(true);
+    expect(listRuns).toHaveBeenLastCalledWith(
+      expect.objectContaining({
+        filter: "status in ('failed', 'crashed')",
+        offset: 0
+      })
+    );
+  });
+
+  it('summarises a traceback by its last line, cut to length', () => {
+    const tb =
+      'Traceback (most recent call last):\n  File "<cell>", line 3\nValueError: bad C\n\n';
+    expect(errorSummary(tb)).toBe('ValueError: bad C');
+    expect(errorSummary(null)).toBe('');
+    expect(errorSummary('x'.repeat(200), 10)).toBe('xxxxxxxxx…');
+  });
+
+  it('loads the error line of failed rows once and shows it by run id', async () => {
+    listRuns.mockResolvedValue(
+      page([run('ok'), run('bad', { status: 'failed' })])
+    );
+    getRun.mockResolvedValue({
+      error: 'Traceback...\nZeroDivisionError: division by zero'
+    } as MlopsAPI.IDescribeRunResponse);
+    const model = new RunsModel();
+    await model.refresh();
+    await model.refresh();
+    expect(getRun).toHaveBeenCalledTimes(1);
+    expect(getRun).toHaveBeenCalledWith('bad');
+    expect(model.state.errors).toEqual({
+      bad: 'ZeroDivisionError: division by zero'
+    });
+  });
+
+  it('shows the chosen columns, any metric or param of the page', async () => {
+    listRuns.mockResolvedValue(
+      page([run('a')], 1, {
+        metric_keys: ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'],
+        param_keys: ['p1', 'p2']
+      })
+    );
+    const model = new RunsModel();
+    await model.refresh();
+    model.setColumns(['metrics.m6', 'params.p2']);
+    expect(model.state.metricColumns).toEqual(['m6']);
+    expect(model.state.paramColumns).toEqual(['p2']);
+    await model.refresh(); // the choice survives a reload
+    expect(model.state.metricColumns).toEqual(['m6']);
+    model.setColumns(null);
+    expect(model.state.metricColumns).toEqual(['m1', 'm2', 'm3', 'm4']);
+    expect(columnsFor([], ['a'], ['b'])).toEqual({
+      metricColumns: [],
+      paramColumns: []
+    });
+  });
+
+  it('does not carry a sort or ticked runs over to another scope', async () => {
+    listRuns.mockResolvedValue(page([run('a'), run('b')]));
+    const model = new RunsModel();
+    await model.toggleSort('metrics', 'acc');
+    model.toggleSelected('a');
+    await model.setScope({ kind: 'experiment', name: 'other' });
+    expect(model.state.sort).toEqual({
+      entity: 'attributes',
+      key: 'start_time',
+      descending: true
+    });
+    expect(model.state.selected).toEqual([]);
+    expect(listRuns).toHaveBeenLastCalledWith(
+      expect.objectContaining({ order_by: ['start_time DESC'] })
+    );
+  });
+
+  it('compares two or more ticked runs, in the order ticked', () => {
+    const model = new RunsModel();
+    const compared: string[][] = [];
+    model.onCompare = ids => compared.push(ids);
+    model.toggleSelected('b');
+    model.compareSelected(); // one run: nothing to compare
+    model.toggleSelected('a');
+    model.toggleSelected('c');
+    model.toggleSelected('c'); // unticked again
+    model.compareSelected();
+    expect(compared).toEqual([['b', 'a']]);
+    model.clearSelection();
+    expect(model.state.selected).toEqual([]);
   });
 });

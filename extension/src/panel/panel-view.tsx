@@ -71,7 +71,8 @@ function RunsView(props: IPanelViewProps): JSX.Element {
       />
     );
   }
-  const empty = state.total === 0 && !state.filter && !state.error;
+  const empty =
+    state.total === 0 && !state.filter && !state.failedOnly && !state.error;
   return (
     <>
       <div className="jp-mlops-toolbar">
@@ -105,6 +106,7 @@ function RunsView(props: IPanelViewProps): JSX.Element {
         />
       ) : (
         <RunTable
+          model={runs}
           state={state}
           pageCount={runs.pageCount}
           onSort={(entity, key) =>

@@ -1,48 +1,102 @@
 /**
- * A small line chart of one metric series, drawn as SVG with theme colours.
+ * A metric chart drawn by uPlot: one curve per run on a shared step axis, axes in theme
+ * colours, the values under the cursor in the legend, and an optional log scale.
  */
-import React from 'react';
+import React, { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
 
-import { MlopsAPI } from '../api';
+import { ISeries, alignSeries, seriesColour } from './chart-data';
 import { formatValue } from './runs-model';
 
 /** Props of {@link MetricChart}. */
 export interface IMetricChartProps {
   /** Metric name. */
   name: string;
-  /** Points in step order. */
-  points: MlopsAPI.IMetricPoint[];
+  /** One entry per run (a run detail passes one). */
+  series: ISeries[];
+  /** Logarithmic value axis. */
+  logScale?: boolean;
+  /** Plot height in pixels. */
+  height?: number;
 }
 
-const W = 240;
-const H = 90;
-const PAD = 4;
-
-/** The SVG path of a series scaled into the chart box. */
-export function linePath(points: MlopsAPI.IMetricPoint[]): string {
-  if (points.length === 0) {
-    return '';
-  }
-  const steps = points.map(p => p.step);
-  const values = points.map(p => p.value);
-  const [x0, x1] = [Math.min(...steps), Math.max(...steps)];
-  const [y0, y1] = [Math.min(...values), Math.max(...values)];
-  const sx = (s: number) => PAD + ((s - x0) / (x1 - x0 || 1)) * (W - 2 * PAD);
-  const sy = (v: number) =>
-    H - PAD - ((v - y0) / (y1 - y0 || 1)) * (H - 2 * PAD);
-  return points
-    .map(
-      (p, i) =>
-        `${i ? 'L' : 'M'}${sx(p.step).toFixed(1)},${sy(p.value).toFixed(1)}`
-    )
-    .join(' ');
+function themeValue(name: string): string {
+  return getComputedStyle(document.body).getPropertyValue(name);
 }
 
-/** One metric's curve with its last, min and max values. */
+function options(props: IMetricChartProps, width: number): uPlot.Options {
+  const text = themeValue('--jp-ui-font-color1').trim() || 'currentColor';
+  const grid =
+    themeValue('--jp-border-color2').trim() || 'rgba(128,128,128,0.3)';
+  const font = `10px ${themeValue('--jp-ui-font-family').trim() || 'sans-serif'}`;
+  const axis: uPlot.Axis = {
+    stroke: text,
+    grid: { stroke: grid, width: 1 },
+    ticks: { stroke: grid, width: 1 },
+    font,
+    size: 44
+  };
+  return {
+    width,
+    height: props.height ?? 120,
+    legend: { show: true, live: true },
+    cursor: { drag: { x: true, y: false } },
+    scales: {
+      x: { time: false },
+      y: props.logScale ? { distr: 3 } : {}
+    },
+    axes: [
+      { ...axis, label: 'step', labelFont: font, labelSize: 14 },
+      { ...axis, values: (_u, ticks) => ticks.map(v => formatValue(v)) }
+    ],
+    series: [
+      { label: 'step' },
+      ...props.series.map((s, i) => ({
+        label: s.label,
+        stroke: seriesColour(i, themeValue),
+        width: 1.5,
+        spanGaps: true,
+        points: { show: s.points.length === 1 },
+        value: (_u: uPlot, v: number | null) =>
+          v === null || v === undefined ? '–' : formatValue(v)
+      }))
+    ]
+  };
+}
+
+/** One metric's curves, redrawn when the data, the scale or the width changes. */
 export function MetricChart(props: IMetricChartProps): JSX.Element {
-  const { points } = props;
-  const values = points.map(p => p.value);
-  const last = points.length ? points[points.length - 1] : null;
+  const box = useRef<HTMLDivElement>(null);
+  const total = props.series.reduce((n, s) => n + s.points.length, 0);
+  const last =
+    props.series.length === 1 && total
+      ? props.series[0].points[props.series[0].points.length - 1]
+      : null;
+  useEffect(() => {
+    const element = box.current;
+    if (!element || !total) {
+      return;
+    }
+    const aligned = alignSeries(props.series, props.logScale);
+    const data = [aligned.steps, ...aligned.values] as uPlot.AlignedData;
+    const chart = new uPlot(
+      options(props, Math.max(160, element.clientWidth)),
+      data,
+      element
+    );
+    // Follow the panel's width (the side panel and the main area are both resizable).
+    const observer = new ResizeObserver(() => {
+      const width = Math.max(160, element.clientWidth);
+      if (width !== chart.width) {
+        chart.setSize({ width, height: props.height ?? 120 });
+      }
+    });
+    observer.observe(element);
+    return () => {
+      observer.disconnect();
+      chart.destroy();
+    };
+  }, [props.series, props.logScale, props.height]);
   return (
     <figure className="jp-mlops-chart" aria-label={`metric ${props.name}`}>
       <figcaption>
@@ -53,18 +107,10 @@ export function MetricChart(props: IMetricChartProps): JSX.Element {
           </span>
         )}
       </figcaption>
-      {points.length > 1 ? (
-        <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img">
-          <path className="jp-mlops-chart-line" d={linePath(points)} />
-        </svg>
+      {total ? (
+        <div className="jp-mlops-chart-plot" ref={box} />
       ) : (
-        <div className="jp-mlops-chart-single">single value</div>
-      )}
-      {points.length > 1 && (
-        <div className="jp-mlops-chart-range">
-          min {formatValue(Math.min(...values))} · max{' '}
-          {formatValue(Math.max(...values))} · {points.length} points
-        </div>
+        <div className="jp-mlops-chart-single jp-mlops-muted">no points</div>
       )}
     </figure>
   );

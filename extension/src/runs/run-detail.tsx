@@ -2,7 +2,7 @@
  * A run's detail: params, metrics as charts, artifacts (images inline), environment, the
  * notebook version it used, and any warning (such as cells run out of order).
  */
-import React, { useEffect, useState } from 'react';
+import React, { useEffect, useMemo, useState } from 'react';
 
 import { MlopsAPI, getArtifactBlob, getMetric, getRun } from '../api';
 import { MetricChart } from './metric-chart';
@@ -76,6 +76,16 @@ function ArtifactView(props: {
   );
 }
 
+/** A key with line-break chances after its dots and underscores (`mlops.cell.count`). */
+function breakable(key: string): React.ReactNode {
+  return key.split(/(?<=[._/])/).map((part, i) => (
+    <React.Fragment key={i}>
+      {i > 0 && <wbr />}
+      {part}
+    </React.Fragment>
+  ));
+}
+
 function KeyValues(props: {
   values: Record<string, string | number>;
 }): JSX.Element {
@@ -88,7 +98,7 @@ function KeyValues(props: {
       <tbody>
         {keys.map(k => (
           <tr key={k}>
-            <th>{k}</th>
+            <th title={k}>{breakable(k)}</th>
             <td>
               {typeof props.values[k] === 'number'
                 ? formatValue(props.values[k] as number)
@@ -99,6 +109,18 @@ function KeyValues(props: {
       </tbody>
     </table>
   );
+}
+
+/** One metric of one run (the series array is memoised so uPlot redraws only on new data). */
+function RunMetricChart(props: {
+  label: string;
+  metric: MlopsAPI.IDescribeMetricResponse;
+}): JSX.Element {
+  const series = useMemo(
+    () => [{ label: props.label, points: props.metric.points }],
+    [props.label, props.metric]
+  );
+  return <MetricChart name={props.metric.key} series={series} />;
 }
 
 /** The detail of one run, reloaded whenever `refreshKey` changes. */
@@ -146,6 +168,7 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
     return <div className="jp-mlops-detail jp-mlops-muted">Loading run…</div>;
   }
   const env = run.environment as Record<string, any> | null;
+  const runLabel = run.name || run.id.slice(0, 8);
   return (
     <div className="jp-mlops-detail" data-run-id={run.id}>
       <div className="jp-mlops-detail-header">
@@ -179,7 +202,7 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
       {series.length ? (
         <div className="jp-mlops-charts">
           {series.map(s => (
-            <MetricChart key={s.key} name={s.key} points={s.points} />
+            <RunMetricChart key={s.key} label={runLabel} metric={s} />
           ))}
         </div>
       ) : (

@@ -1,13 +1,18 @@
 /**
- * The runs table: status in colour, start, duration, key metrics and params; sortable headers,
- * a filter box and a pager (one page in the DOM, so 10,000 runs stay smooth).
+ * The runs table: a tick box, status and name (both stay put while the rest scrolls sideways),
+ * start, duration and the chosen metric/param columns; the error line of a failed run; sortable
+ * headers, a filter box, a failed-runs toggle, a column chooser and a pager (one page in the
+ * DOM, so 10,000 runs stay smooth). Ticking two or more runs offers Compare.
  */
-import React, { useEffect, useState } from 'react';
+import React, { useEffect, useRef, useState } from 'react';
 
 import { MlopsAPI } from '../api';
+import { ColumnChooser } from './column-chooser';
+import { RunPager } from './run-pager';
 import {
   IRunsState,
   ISortKey,
+  RunsModel,
   elapsed,
   formatDuration,
   formatValue
@@ -27,6 +32,8 @@ export interface IRunTableProps {
   onPage: (page: number) => void;
   /** Open a run. */
   onOpen: (run: MlopsAPI.IRunSummary) => void;
+  /** The model, for selection, columns and the failed-runs toggle. */
+  model: RunsModel;
 }
 
 function startLabel(epoch: number): string {
@@ -37,19 +44,28 @@ function startLabel(epoch: number): string {
     : date.toLocaleString();
 }
 
+/** A stable key of the scope, to notice when the table shows something else. */
+function scopeKey(state: IRunsState): string {
+  return JSON.stringify(state.scope);
+}
+
 function SortHeader(props: {
   label: string;
   entity: ISortKey['entity'];
   column: string;
   sort: ISortKey;
   onSort: IRunTableProps['onSort'];
+  className?: string;
 }): JSX.Element {
   const active =
     props.sort.entity === props.entity && props.sort.key === props.column;
   const arrow = active ? (props.sort.descending ? ' ▾' : ' ▴') : '';
+  const classes = [props.className, active ? 'jp-mlops-sorted' : undefined]
+    .filter(Boolean)
+    .join(' ');
   return (
     <th
-      className={active ? 'jp-mlops-sorted' : undefined}
+      className={classes || undefined}
       aria-sort={
         active ? (props.sort.descending ? 'descending' : 'ascending') : 'none'
       }
@@ -59,22 +75,101 @@ function SortHeader(props: {
         title={`Sort by ${props.label}`}
         onClick={() => props.onSort(props.entity, props.column)}
       >
-        {props.label}
+        <span className="jp-mlops-ellipsis">{props.label}</span>
         {arrow}
       </button>
     </th>
   );
 }
 
+function RunRow(props: {
+  run: MlopsAPI.IRunSummary;
+  state: IRunsState;
+  onOpen: IRunTableProps['onOpen'];
+  model: RunsModel;
+}): JSX.Element {
+  const { run, state } = props;
+  const name = run.name || run.id.slice(0, 8);
+  const error = state.errors[run.id];
+  const ticked = state.selected.includes(run.id);
+  return (
+    <tr
+      className={`jp-mlops-run-row${ticked ? ' jp-mod-selected' : ''}`}
+      data-run-id={run.id}
+      tabIndex={0}
+      onClick={() => props.onOpen(run)}
+      onKeyDown={event => event.key === 'Enter' && props.onOpen(run)}
+    >
+      <td className="jp-mlops-sticky jp-mlops-col-tick">
+        <input
+          type="checkbox"
+          aria-label={`Select ${name}`}
+          checked={ticked}
+          onClick={event => event.stopPropagation()}
+          onChange={() => props.model.toggleSelected(run.id)}
+        />
+      </td>
+      <td className="jp-mlops-sticky jp-mlops-col-status">
+        <span className={`jp-mlops-status jp-mlops-status-${run.status}`}>
+          {run.status}
+        </span>
+      </td>
+      <td
+        className="jp-mlops-sticky jp-mlops-col-name jp-mlops-run-name"
+        title={`${name} (${run.id})`}
+      >
+        <div className="jp-mlops-ellipsis">
+          {name}
+          {run.tags['mlops.execution_order'] === 'unordered' && (
+            <span
+              className="jp-mlops-unordered"
+              title="Cells ran out of order: the notebook version may not reproduce this run"
+            >
+              {' '}
+              ⚠
+            </span>
+          )}
+        </div>
+        {error && (
+          <div className="jp-mlops-row-error jp-mlops-ellipsis" title={error}>
+            {error}
+          </div>
+        )}
+      </td>
+      <td>{startLabel(run.start_time)}</td>
+      <td>{formatDuration(elapsed(run))}</td>
+      {state.metricColumns.map(k => (
+        <td key={`m-${k}`} className="jp-mlops-number">
+          {formatValue(run.metrics[k])}
+        </td>
+      ))}
+      {state.paramColumns.map(k => (
+        <td key={`p-${k}`} className="jp-mlops-cell-text" title={run.params[k]}>
+          <div className="jp-mlops-ellipsis">{run.params[k] ?? ''}</div>
+        </td>
+      ))}
+    </tr>
+  );
+}
+
 /** The table of one page of runs. */
 export function RunTable(props: IRunTableProps): JSX.Element {
-  const { state } = props;
+  const { state, model } = props;
   const [filter, setFilter] = useState(state.filter);
   useEffect(() => setFilter(state.filter), [state.filter]);
+  // Another scope starts at the left edge: its columns differ from the last scope's.
+  const scroller = useRef<HTMLDivElement>(null);
+  const scope = scopeKey(state);
+  useEffect(() => {
+    if (scroller.current) {
+      scroller.current.scrollLeft = 0;
+    }
+  }, [scope]);
   const header = (
     label: string,
     entity: ISortKey['entity'],
-    column: string
+    column: string,
+    className?: string
   ) => (
     <SortHeader
       key={`${entity}.${column}`}
@@ -83,10 +178,10 @@ export function RunTable(props: IRunTableProps): JSX.Element {
       column={column}
       sort={state.sort}
       onSort={props.onSort}
+      className={className}
     />
   );
-  const first = state.total ? state.page * state.pageSize + 1 : 0;
-  const last = Math.min(state.total, (state.page + 1) * state.pageSize);
+  const selected = state.selected.length;
   return (
     <div className="jp-mlops-runs">
       <form
@@ -105,17 +200,67 @@ export function RunTable(props: IRunTableProps): JSX.Element {
           onChange={event => setFilter(event.target.value)}
         />
       </form>
+      <div className="jp-mlops-table-actions">
+        <label className="jp-mlops-failed-toggle">
+          <input
+            type="checkbox"
+            checked={state.failedOnly}
+            onChange={() =>
+              void model.setFailedOnly(!state.failedOnly).catch(() => undefined)
+            }
+          />
+          Failed only
+        </label>
+        <ColumnChooser
+          metricKeys={state.metricKeys}
+          paramKeys={state.paramKeys}
+          metricColumns={state.metricColumns}
+          paramColumns={state.paramColumns}
+          onChange={chosen => model.setColumns(chosen)}
+        />
+        <button
+          className="jp-mlops-button jp-mlops-primary jp-mlops-compare-button"
+          disabled={selected < 2}
+          title={
+            selected < 2
+              ? 'Tick two or more runs to compare them'
+              : `Compare ${selected} runs`
+          }
+          onClick={() => model.compareSelected()}
+        >
+          Compare{selected ? ` (${selected})` : ''}
+        </button>
+        {selected > 0 && (
+          <button
+            className="jp-mlops-link"
+            onClick={() => model.clearSelection()}
+          >
+            Clear
+          </button>
+        )}
+      </div>
       {state.error && (
         <div className="jp-mlops-error jp-mlops-filter-error" role="alert">
           {state.error}
         </div>
       )}
-      <div className="jp-mlops-table-scroll">
+      <div className="jp-mlops-table-scroll" ref={scroller}>
         <table className="jp-mlops-table">
           <thead>
             <tr>
-              {header('Status', 'attributes', 'status')}
-              {header('Run', 'attributes', 'name')}
+              <th className="jp-mlops-sticky jp-mlops-col-tick" />
+              {header(
+                'Status',
+                'attributes',
+                'status',
+                'jp-mlops-sticky jp-mlops-col-status'
+              )}
+              {header(
+                'Run',
+                'attributes',
+                'name',
+                'jp-mlops-sticky jp-mlops-col-name'
+              )}
               {header('Start', 'attributes', 'start_time')}
               <th>Duration</th>
               {state.metricColumns.map(k => header(k, 'metrics', k))}
@@ -124,72 +269,29 @@ export function RunTable(props: IRunTableProps): JSX.Element {
           </thead>
           <tbody>
             {state.rows.map(run => (
-              <tr
+              <RunRow
                 key={run.id}
-                className="jp-mlops-run-row"
-                data-run-id={run.id}
-                tabIndex={0}
-                onClick={() => props.onOpen(run)}
-                onKeyDown={event => event.key === 'Enter' && props.onOpen(run)}
-              >
-                <td>
-                  <span
-                    className={`jp-mlops-status jp-mlops-status-${run.status}`}
-                  >
-                    {run.status}
-                  </span>
-                </td>
-                <td className="jp-mlops-run-name" title={run.id}>
-                  {run.name || run.id.slice(0, 8)}
-                  {run.tags['mlops.execution_order'] === 'unordered' && (
-                    <span
-                      className="jp-mlops-unordered"
-                      title="Cells ran out of order: the notebook version may not reproduce this run"
-                    >
-                      {' '}
-                      ⚠
-                    </span>
-                  )}
-                </td>
-                <td>{startLabel(run.start_time)}</td>
-                <td>{formatDuration(elapsed(run))}</td>
-                {state.metricColumns.map(k => (
-                  <td key={`m-${k}`} className="jp-mlops-number">
-                    {formatValue(run.metrics[k])}
-                  </td>
-                ))}
-                {state.paramColumns.map(k => (
-                  <td key={`p-${k}`}>{run.params[k] ?? ''}</td>
-                ))}
-              </tr>
+                run={run}
+                state={state}
+                onOpen={props.onOpen}
+                model={model}
+              />
             ))}
           </tbody>
         </table>
+        {state.rows.length === 0 && (
+          <p className="jp-mlops-muted">
+            {state.failedOnly ? 'No failed runs here.' : 'No runs match.'}
+          </p>
+        )}
       </div>
-      <div className="jp-mlops-pager">
-        <span className="jp-mlops-count">
-          {first}–{last} of {state.total}
-        </span>
-        <button
-          className="jp-mlops-button"
-          aria-label="Previous page"
-          disabled={state.page === 0}
-          onClick={() => props.onPage(state.page - 1)}
-        >
-          ‹
-        </button>
-        <span>
-          {state.page + 1} / {props.pageCount}
-        </span>
-        <button
-          className="jp-mlops-button"
-          aria-label="Next page"
-          disabled={state.page + 1 >= props.pageCount}
-          onClick={() => props.onPage(state.page + 1)}
-        >
-          ›
-        </button>
-      </div>
+      <RunPager
+        page={state.page}
+        pageCount={props.pageCount}
+        pageSize={state.pageSize}
+        total={state.total}
+        onPage={props.onPage}
+      />
     </div>
   );
 }

@@ -3,7 +3,7 @@
  * the sort, the page, and the rows of the current page. Pure data handling: it talks to the
  * server only through src/api.ts, which the jest tests mock.
  */
-import { MlopsAPI, listRuns } from '../api';
+import { MlopsAPI, getRun, listRuns } from '../api';
 
 /** What the table lists. */
 export type RunScope =
@@ -41,6 +41,18 @@ export interface IRunsState {
   metricColumns: string[];
   /** Param columns to show. */
   paramColumns: string[];
+  /** Every metric name of the page (what the column chooser offers). */
+  metricKeys: string[];
+  /** Every param name of the page. */
+  paramKeys: string[];
+  /** Columns the user chose (`metrics.acc`, `params.C`); null shows the first few of each. */
+  chosenColumns: string[] | null;
+  /** Only failed and crashed runs. */
+  failedOnly: boolean;
+  /** Ticked runs (kept across pages, cleared with the scope), in the order ticked. */
+  selected: string[];
+  /** The last line of each failed row's error, by run id. */
+  errors: Record<string, string>;
   /** The last error message, if the last load failed. */
   error: string | null;
   /** Whether a load is running. */
@@ -122,6 +134,52 @@ export function formatValue(value: number | undefined): string {
     : String(Number(value.toPrecision(4)));
 }
 
+/** The default sort: newest first. */
+export const DEFAULT_SORT: ISortKey = {
+  entity: 'attributes',
+  key: 'start_time',
+  descending: true
+};
+
+/** The filter that keeps failed and crashed runs. */
+export const FAILED_FILTER = "status in ('failed', 'crashed')";
+
+/** The filter sent to the server: the typed one, narrowed to failures when asked. */
+export function effectiveFilter(filter: string, failedOnly: boolean): string {
+  const typed = filter.trim();
+  if (!failedOnly) {
+    return typed;
+  }
+  return typed ? `(${typed}) and ${FAILED_FILTER}` : FAILED_FILTER;
+}
+
+/**
+ * The line of a traceback that says what went wrong: the last non-blank line
+ * (`ValueError: bad input`), cut to `max` characters.
+ */
+export function errorSummary(error: string | null, max = 120): string {
+  const lines = (error ?? '').split('\n').filter(line => line.trim());
+  const last = lines.length ? lines[lines.length - 1].trim() : '';
+  return last.length > max ? `${last.slice(0, max - 1)}…` : last;
+}
+
+/** The metric and param columns for a page, from the user's choice or the defaults. */
+export function columnsFor(
+  chosen: string[] | null,
+  metricKeys: string[],
+  paramKeys: string[]
+): { metricColumns: string[]; paramColumns: string[] } {
+  if (chosen === null) {
+    return {
+      metricColumns: metricKeys.slice(0, MAX_COLUMNS),
+      paramColumns: paramKeys.slice(0, MAX_COLUMNS)
+    };
+  }
+  const pick = (prefix: string) =>
+    chosen.filter(c => c.startsWith(prefix)).map(c => c.slice(prefix.length));
+  return { metricColumns: pick('metrics.'), paramColumns: pick('params.') };
+}
+
 /** The query for the current state. */
 export function queryFor(state: IRunsState): MlopsAPI.IListRunsQuery {
   const query: MlopsAPI.IListRunsQuery = {
@@ -134,8 +192,9 @@ export function queryFor(state: IRunsState): MlopsAPI.IListRunsQuery {
   } else if (state.scope.kind === 'experiment') {
     query.experiment = state.scope.name;
   }
-  if (state.filter.trim()) {
-    query.filter = state.filter.trim();
+  const filter = effectiveFilter(state.filter, state.failedOnly);
+  if (filter) {
+    query.filter = filter;
   }
   return query;
 }
@@ -147,13 +206,19 @@ export class RunsModel {
     this.state = {
       scope: { kind: 'all' },
       filter: '',
-      sort: { entity: 'attributes', key: 'start_time', descending: true },
+      sort: DEFAULT_SORT,
       page: 0,
       pageSize,
       rows: [],
       total: 0,
       metricColumns: [],
       paramColumns: [],
+      metricKeys: [],
+      paramKeys: [],
+      chosenColumns: null,
+      failedOnly: false,
+      selected: [],
+      errors: {},
       error: null,
       loading: false
     };
@@ -196,11 +261,17 @@ export class RunsModel {
       this.update({
         rows: page.runs,
         total: page.total,
-        metricColumns: page.metric_keys.slice(0, MAX_COLUMNS),
-        paramColumns: page.param_keys.slice(0, MAX_COLUMNS),
+        metricKeys: page.metric_keys,
+        paramKeys: page.param_keys,
+        ...columnsFor(
+          this.state.chosenColumns,
+          page.metric_keys,
+          page.param_keys
+        ),
         error: null,
         loading: false
       });
+      await this.loadErrors(page.runs);
       return changed;
     } catch (error) {
       if (ticket === this.ticket) {
@@ -210,10 +281,80 @@ export class RunsModel {
     }
   }
 
-  /** Show another scope from its first page. */
+  /**
+   * Show another scope from its first page, newest first: a sort on one experiment's metric
+   * means nothing in another, so it does not carry over, and neither do ticked runs.
+   */
   setScope(scope: RunScope): Promise<boolean> {
-    this.update({ scope, page: 0 });
+    this.update({ scope, page: 0, sort: DEFAULT_SORT, selected: [] });
     return this.refresh();
+  }
+
+  /** Show only failed and crashed runs, or all again. */
+  setFailedOnly(failedOnly: boolean): Promise<boolean> {
+    this.update({ failedOnly, page: 0 });
+    return this.refresh();
+  }
+
+  /** Choose the metric/param columns (`metrics.acc`, `params.C`); null for the defaults. */
+  setColumns(chosen: string[] | null): void {
+    this.update({
+      chosenColumns: chosen,
+      ...columnsFor(chosen, this.state.metricKeys, this.state.paramKeys)
+    });
+  }
+
+  /** Tick or untick a run. */
+  toggleSelected(runId: string): void {
+    const { selected } = this.state;
+    this.update({
+      selected: selected.includes(runId)
+        ? selected.filter(id => id !== runId)
+        : [...selected, runId]
+    });
+  }
+
+  /** Untick every run. */
+  clearSelection(): void {
+    this.update({ selected: [] });
+  }
+
+  /** Called with the ticked runs when the user asks to compare them. */
+  onCompare: (runIds: string[]) => void = () => undefined;
+
+  /** Compare the ticked runs (two or more). */
+  compareSelected(): void {
+    if (this.state.selected.length >= 2) {
+      this.onCompare([...this.state.selected]);
+    }
+  }
+
+  /**
+   * Fetch the error of failed rows not seen yet, so each shows its summary line. The list
+   * answer carries no tracebacks (they can be long); a page has few failures.
+   */
+  private async loadErrors(rows: MlopsAPI.IRunSummary[]): Promise<void> {
+    const missing = rows.filter(
+      r =>
+        (r.status === 'failed' || r.status === 'crashed') &&
+        !(r.id in this.state.errors)
+    );
+    if (!missing.length) {
+      return;
+    }
+    const found = await Promise.all(
+      missing.map(r =>
+        getRun(r.id).then(
+          detail => [r.id, errorSummary(detail.error)] as const,
+          () => [r.id, ''] as const
+        )
+      )
+    );
+    const errors = { ...this.state.errors };
+    for (const [id, summary] of found) {
+      errors[id] = summary;
+    }
+    this.update({ errors });
   }
 
   /** Apply a filter expression from the first page. */
