@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...errors import ValidationError
 from .accuracy import CLASSIFICATION_METRICS, REGRESSION_METRICS, accuracy_metrics
+from .counts import latency_quantile, merge_counts
 from .drift import DatasetDrift, DriftConfig, FeatureDrift, counts_drift, dataset_drift
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ class WindowSummary:
     values : dict of str to float or None
         One value per name in :data:`METRICS`; None when it cannot be known (no requests, no
         labels, not enough data). ``drift.share`` is the share of drifted features;
-        ``drift.prediction`` the PSI of the prediction's distribution against training.
+        ``drift.prediction`` the PSI of the predictions against their reference (see
+        :func:`_prediction_reference`).
     features : dict of str to FeatureDrift
         Each input feature's verdict.
     prediction : FeatureDrift or None
@@ -99,52 +101,6 @@ class WindowSummary:
         return out
 
 
-# -- adding counts up -------------------------------------------------------------------------
-def merge_counts(total: dict[str, Any] | None, more: Mapping[str, Any]) -> dict[str, Any]:
-    """Add one bucket's counts of a feature to a running total (numeric or categorical)."""
-    if total is None:
-        total = {k: (dict(v) if isinstance(v, Mapping) else list(v) if isinstance(v, list) else v)
-                 for k, v in more.items()}  # fmt: skip
-        return total
-    for key, value in more.items():
-        if isinstance(value, list):
-            old = total.get(key) or [0] * len(value)
-            if len(old) != len(value):
-                raise ValidationError(
-                    "Two buckets of one model version count a feature over different bins; "
-                    "the version's profile changed under a running server: redeploy it."
-                )
-            total[key] = [a + b for a, b in zip(old, value, strict=True)]
-        elif isinstance(value, Mapping):
-            into = total.setdefault(key, {})
-            for k, n in value.items():
-                into[k] = into.get(k, 0) + n
-        else:
-            total[key] = total.get(key, 0) + value
-    return total
-
-
-def latency_quantile(counts: Sequence[float], edges: Sequence[float], q: float) -> float | None:
-    """The ``q`` quantile (0-1) of latencies counted over ``edges`` (linear within a bin).
-
-    ``counts`` has one entry per interval between edges plus one below the first edge and one
-    above the last (the shape :mod:`.counts` writes); a quantile that falls in the open top
-    bin is reported as the last edge (a lower bound).
-    """
-    total = float(sum(counts))
-    if total <= 0:
-        return None
-    bounds = [0.0, *edges, float(edges[-1])]
-    target = q * total
-    seen = 0.0
-    for i, n in enumerate(counts):
-        if n and seen + n >= target:
-            low, high = bounds[i], bounds[i + 1]
-            return float(low + (high - low) * (target - seen) / n)
-        seen += n
-    return float(edges[-1])
-
-
 # -- the summary ------------------------------------------------------------------------------
 def window_starts(since: float, until: float, window_s: float) -> list[float]:
     """Aligned window starts covering ``[since, until)``.
@@ -168,14 +124,38 @@ def window_starts(since: float, until: float, window_s: float) -> list[float]:
     return [first + i * window_s for i in range(count)]
 
 
-def _prediction_profile(profile: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    if not profile:
+def _prediction_reference(
+    profile: Mapping[str, Any] | None, windows: Sequence[dict[str, Any]], config: DriftConfig
+) -> dict[str, Any] | None:
+    """What the predictions are compared with, in a feature profile's shape.
+
+    A profile's own ``"prediction"`` entry when it has one. Otherwise, for numeric predictions
+    (counted over deciles of the model's predictions on training-like rows, see
+    :func:`.counts.prediction_bins`), an equal share per bin; for classes, the class shares of
+    the period's first window with enough rows (the profile holds no predicted classes).
+    """
+    if profile and profile.get("prediction"):
+        return dict(profile["prediction"])
+    seen = [w[PREDICTION] for w in windows if PREDICTION in w]
+    if not seen:
         return None
-    return profile.get("prediction")
+    if "bins" in seen[0]:
+        n = len(seen[0]["bins"])
+        return {"kind": "numeric", "count": n, "missing": 0,
+                "histogram": {"edges": [], "counts": [1.0] * n}}  # fmt: skip
+    for counts in seen:
+        classes = {str(k): float(v) for k, v in counts.get("categories", {}).items()}
+        total = sum(classes.values()) + float(counts.get("unseen", 0))
+        if total >= config.min_rows:
+            freqs = {k: v / total for k, v in classes.items()}
+            freqs["__other__"] = float(counts.get("unseen", 0)) / total
+            return {"kind": "categorical", "count": int(total), "missing": 0,
+                    "frequencies": freqs}  # fmt: skip
+    return None
 
 
 def _window_values(
-    buckets: Iterable[Any], edges: Sequence[float]
+    buckets: Iterable[Any],
 ) -> tuple[dict[str, float | None], int, dict[str, dict[str, Any]]]:
     requests = errors = rows = 0
     latency: list[float] | None = None
@@ -197,8 +177,8 @@ def _window_values(
     values["requests"] = float(requests)
     values["errors.rate"] = errors / requests if requests else None
     if latency is not None:
-        values["latency.p50_ms"] = latency_quantile(latency, edges, 0.5)
-        values["latency.p99_ms"] = latency_quantile(latency, edges, 0.99)
+        values["latency.p50_ms"] = latency_quantile(latency, 0.5)
+        values["latency.p99_ms"] = latency_quantile(latency, 0.99)
     return values, rows, counts
 
 
@@ -211,7 +191,6 @@ def summarize_buckets(
     window_s: float,
     config: DriftConfig | None = None,
     labelled: Sequence[Any] = (),
-    latency_edges: Sequence[float] | None = None,
 ) -> list[WindowSummary]:
     """Window summaries of already-read buckets (:func:`summarize` reads them from a store).
 
@@ -225,13 +204,7 @@ def summarize_buckets(
     config : DriftConfig, optional
     labelled : sequence
         Labelled predictions (``at``, ``prediction``, ``score``, ``label``) for accuracy.
-    latency_edges : sequence of float, optional
-        The latency histogram's edges in ms (:data:`.counts.LATENCY_EDGES_MS` by default).
     """
-    if latency_edges is None:
-        from .counts import LATENCY_EDGES_MS
-
-        latency_edges = LATENCY_EDGES_MS
     config = config or DriftConfig()
     starts = window_starts(since, until, window_s)
     by_window: dict[int, list[Any]] = {}
@@ -243,18 +216,19 @@ def summarize_buckets(
         if since <= row.at < until:
             labels_by_window.setdefault(int((row.at - starts[0]) // window_s), []).append(row)
     features = (profile or {}).get("features", {})
-    pred_profile = _prediction_profile(profile)
+    summed = [_window_values(by_window.get(i, [])) for i in range(len(starts))]
+    pred_reference = _prediction_reference(profile, [c for _, _, c in summed], config)
     out = []
     for i, start in enumerate(starts):
-        values, rows, counts = _window_values(by_window.get(i, []), latency_edges)
+        values, rows, counts = summed[i]
         verdicts = {
             name: counts_drift(name, features[name], counts[name], config)
             for name in features
             if name in counts
         }
         pred = None
-        if pred_profile is not None and PREDICTION in counts:
-            pred = counts_drift(PREDICTION, pred_profile, counts[PREDICTION], config)
+        if pred_reference is not None and PREDICTION in counts:
+            pred = counts_drift(PREDICTION, pred_reference, counts[PREDICTION], config)
         verdict: DatasetDrift = dataset_drift(verdicts, pred, config)
         values["drift.share"] = verdict.share
         values["drift.prediction"] = pred.score if pred is not None else None
@@ -305,16 +279,67 @@ def summarize(
     ValidationError
         For a malformed reference or period; ModelNotFoundError for an unknown model.
     """
+    return report(store, model_ref, since=since, until=until, window_s=window_s).windows
+
+
+@dataclass(frozen=True)
+class MonitorReport:
+    """A model version's window summaries with what they were computed from.
+
+    Attributes
+    ----------
+    model : str
+        The reference as given (``churn@production``).
+    version : int
+        The version it resolved to.
+    since, until, window_s : float
+    config : DriftConfig
+        The drift settings used (defaults plus the version's ``monitoring.*`` tags).
+    profile : dict or None
+        The version's training profile (None: no drift verdicts).
+    windows : list of WindowSummary
+    """
+
+    model: str
+    version: int
+    since: float
+    until: float
+    window_s: float
+    config: DriftConfig
+    profile: dict[str, Any] | None
+    windows: list[WindowSummary]
+
+    @property
+    def latest(self) -> WindowSummary | None:
+        """The last window with data (None when no window has any)."""
+        return next((w for w in reversed(self.windows) if w.rows or w.values["requests"]), None)
+
+    def to_dict(self, with_counts: bool = False) -> dict[str, Any]:
+        """JSON-ready (``mlops monitor --json``)."""
+        return {
+            "model": self.model,
+            "version": self.version,
+            "since": self.since,
+            "until": self.until,
+            "window_s": self.window_s,
+            "drift_config": self.config.to_dict(),
+            "has_profile": self.profile is not None,
+            "windows": [w.to_dict(with_counts) for w in self.windows],
+        }
+
+
+def report(
+    store: Store, model_ref: str, *, since: float, until: float, window_s: float
+) -> MonitorReport:
+    """Like :func:`summarize`, with the resolved version and the settings used."""
     from ..registry.records import parse_ref
 
-    ref = parse_ref(model_ref)
-    version = store.models.get_version(ref)
-    config = DriftConfig.from_tags(version.tags)
     window_starts(since, until, window_s)  # bad input fails before any read
+    version = store.models.get_version(parse_ref(model_ref))
+    config = DriftConfig.from_tags(version.tags)
     buckets = store.monitoring.buckets(version.name, version.version, since=since, until=until)
-    labelled = store.monitoring.labelled(version.name, since, until)
-    labelled = [r for r in labelled if getattr(r, "version", version.version) == version.version]
-    return summarize_buckets(
+    labelled = store.monitoring.labelled(version.name, since, until, version=version.version)
+    windows = summarize_buckets(
         buckets,
         version.profile,
         since=since,
@@ -323,3 +348,33 @@ def summarize(
         config=config,
         labelled=labelled,
     )
+    return MonitorReport(
+        model_ref, version.version, since, until, window_s, config, version.profile, windows
+    )
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str | float) -> float:
+    """Seconds in ``30s``, ``15m``, ``1h``, ``7d``, ``2w`` (or a plain number of seconds).
+
+    Raises
+    ------
+    ValidationError
+        For anything else (the message shows the accepted forms).
+    """
+    import re
+
+    if isinstance(text, (int, float)):
+        seconds = float(text)
+    else:
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", str(text))
+        if not match:
+            raise ValidationError(
+                f"{text!r} is not a duration: write a number and a unit, e.g. 30s, 15m, 1h, 7d."
+            )
+        seconds = float(match.group(1)) * _UNITS.get(match.group(2) or "s", 1)
+    if seconds <= 0:
+        raise ValidationError(f"{text!r} is not a positive duration: use e.g. 1h or 7d.")
+    return seconds
