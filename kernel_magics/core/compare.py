@@ -227,3 +227,58 @@ def _summary(result: dict[str, Any], envs: list) -> list[str]:
     if not lines:
         lines.append("No recorded difference: same params, data, environment and code.")
     return lines
+
+
+def side_by_side(store: Store, refs: list[str]) -> dict[str, Any]:
+    """Line up runs for a comparison table: rows, params and metrics with differing ones first.
+
+    Lighter than :func:`compare_runs` (no curves, environments or notebook diffs: the panel
+    fetches those per metric and per diff); the side panel's compare view starts from it.
+
+    Parameters
+    ----------
+    store : Store
+        The store to read.
+    refs : list of str
+        Two or more run ids or unique prefixes; the first is the baseline.
+
+    Returns
+    -------
+    dict
+        ``runs`` (table rows, each with ``cell_source``), ``params`` and ``metrics`` (``key``,
+        ``values`` by run id without the runs that lack it, ``differs``; differing rows first,
+        then by key), ``metric_keys`` (any run) and ``common_metric_keys`` (every run).
+
+    Raises
+    ------
+    ValidationError
+        When fewer than two distinct runs are given.
+    RunNotFoundError
+        When a reference names no run (or several).
+    """
+    from .store.summaries import run_summaries
+
+    ids = list(dict.fromkeys(store.runs.resolve_id(r) for r in refs))
+    if len(ids) < 2:
+        raise ValidationError("Compare needs two different runs (the same run was given twice).")
+    rows = run_summaries(store, ids)
+    for row in rows:
+        row["cell_source"] = cell_source(store, row["id"])
+
+    def lined_up(kind: str) -> list[dict[str, Any]]:
+        keys = sorted({k for row in rows for k in row[kind]})
+        found = []
+        for key in keys:
+            values = {row["id"]: row[kind][key] for row in rows if key in row[kind]}
+            differs = len(values) < len(rows) or len({repr(v) for v in values.values()}) > 1
+            found.append({"key": key, "values": values, "differs": differs})
+        return sorted(found, key=lambda r: not r["differs"])  # stable: by key within each
+
+    metric_sets = [set(row["metrics"]) for row in rows]
+    return {
+        "runs": rows,
+        "params": lined_up("params"),
+        "metrics": lined_up("metrics"),
+        "metric_keys": sorted(set().union(*metric_sets)),
+        "common_metric_keys": sorted(set.intersection(*metric_sets)),
+    }

@@ -57,6 +57,8 @@ class Tag:
     CELL_HASH: Final = "mlops.cell.hash"
     CELL_EXECUTION_COUNT: Final = "mlops.cell.execution_count"
     CELL_HISTORY: Final = "mlops.cell.history"
+    #: A free-text note a person wrote on the run (the panel's run editor).
+    NOTE: Final = "mlops.note"
     # Notebook runs (core/runner)
     KERNEL: Final = "mlops.kernel"
     DASK_WORKER: Final = "mlops.dask_worker"
@@ -77,6 +79,13 @@ class Tag:
     SLOT: Final = "mlops.slot"
     SLOT_ATTEMPT: Final = "mlops.slot_attempt"
     TRIGGER: Final = "mlops.trigger"
+    # Imported from MLflow (core/interop): the MLflow id each imported thing came from
+    MLFLOW_RUN_ID: Final = "mlops.mlflow.run_id"
+    MLFLOW_MODEL_VERSION: Final = "mlops.mlflow.model_version"
+    #: Set on MLflow runs we export: the jupyter-mlops run id (export is idempotent by it).
+    EXPORTED_RUN_ID: Final = "mlops.run_id"
+    #: Set on MLflow model versions we export: the jupyter-mlops version (``name/N``).
+    EXPORTED_MODEL_VERSION: Final = "mlops.model_version"
     # Model versions (core/registry)
     PYTHON_VERSION: Final = "mlops.python_version"
     SKOPS_TRUSTED: Final = "mlops.skops_trusted"

@@ -6,7 +6,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, Type, Unicode
 
 from .base import MlopsHandler
-from .handlers import experiments, notebooks, runs, status
+from .handlers import deployments, experiments, models, notebooks, runs, schedules, status
 
 #: The one place the server spells its REST namespace (``extension/src/api.ts`` mirrors it).
 API_NAMESPACE = "mlops/api"
@@ -22,6 +22,9 @@ def routes() -> list[tuple[str, type[MlopsHandler]]]:
     """Return every route of the REST API with its handler (``openapi.yaml`` is built from it)."""
     run = f"runs/{ID.format('run_id')}"
     version = r"notebook_versions/(?P<version_id>\d+)"
+    model = f"models/{ID.format('name')}"
+    deployment = r"deployments/(?P<deployment_id>\d{1,18})"
+    schedule = r"schedules/(?P<schedule_id>\d{1,18})"
     return [
         (_route("status"), status.StatusHandler),
         (_route("experiments"), experiments.ExperimentsHandler),
@@ -35,6 +38,29 @@ def routes() -> list[tuple[str, type[MlopsHandler]]]:
         (_route(version), notebooks.NotebookVersionItemHandler),
         (_route(f"{version}/restore"), notebooks.NotebookRestoreHandler),
         (_route("notebook_diffs"), notebooks.NotebookDiffHandler),
+        # the model registry and run edits/comparisons (issue 11, A1)
+        (_route("run_comparisons"), runs.RunComparisonsHandler),
+        (_route("models"), models.ModelsHandler),
+        (_route(model), models.ModelItemHandler),
+        (_route(f"{model}/versions"), models.ModelVersionsHandler),
+        (_route(f"{model}/versions/{ID.format('version')}"), models.ModelVersionItemHandler),
+        (_route(f"{model}/alias_history"), models.AliasHistoryHandler),
+        (_route(f"{model}/aliases/{ID.format('alias')}"), models.ModelAliasItemHandler),
+        (_route(f"{model}/promote"), models.ModelPromoteHandler),
+        # deployments and schedules (issue 11, A2)
+        (_route("deployments"), deployments.DeploymentsHandler),
+        (_route(deployment), deployments.DeploymentItemHandler),
+        (_route(f"{deployment}/traffic"), deployments.DeploymentTrafficHandler),
+        (_route(f"{deployment}/log"), deployments.DeploymentLogHandler),
+        (_route(f"{deployment}/stop"), deployments.DeploymentStopHandler),
+        (_route(f"{deployment}/rollback"), deployments.DeploymentRollbackHandler),
+        (_route("schedules"), schedules.SchedulesHandler),
+        (_route(schedule), schedules.ScheduleItemHandler),
+        (_route(f"{schedule}/pause"), schedules.SchedulePauseHandler),
+        (_route(f"{schedule}/resume"), schedules.ScheduleResumeHandler),
+        (_route(f"{schedule}/run"), schedules.ScheduleRunHandler),
+        (_route(f"{schedule}/history"), schedules.ScheduleHistoryHandler),
+        (_route("notebook_parameters"), schedules.NotebookParametersHandler),
     ]
 
 

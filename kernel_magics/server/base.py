@@ -147,17 +147,19 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
         return model.model_validate(data)
 
     # -- output --------------------------------------------------------------------------------
-    def respond(self, model: type[Response], data: Any) -> None:
+    def respond(self, model: type[Response], data: Any, status: int | None = None) -> None:
         """Serialize ``data`` through the operation's response model and send it.
 
-        A handler whose answer breaks its own contract is a bug: 500, logged with the reason.
+        ``status`` overrides the operation's for an answer that is not a success but still
+        has the declared body (a failed promotion gate's 409). A handler whose answer breaks
+        its own contract is a bug: 500, logged with the reason.
         """
         self._check_declared(model, self.operation.response, "response")
         try:
             payload = model.model_validate(data)
         except pydantic.ValidationError as exc:
             raise RuntimeError(f"The answer breaks {model.__name__}: {exc}") from exc
-        self.set_status(self.operation.status)
+        self.set_status(status or self.operation.status)
         self.set_header("Content-Type", "application/json")
         self.finish(payload.model_dump_json(by_alias=True))
 

@@ -50,6 +50,9 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string"},
     },
     "version_id": {"description": "A notebook version id.", "schema": {"type": "integer"}},
+    "name": {"description": "A registered model's name.", "schema": {"type": "string"}},
+    "version": {"description": "A model version number.", "schema": {"type": "integer"}},
+    "alias": {"description": "A model alias, e.g. production.", "schema": {"type": "string"}},
 }
 
 _ERROR_TEXT = {

@@ -15,7 +15,9 @@ from tornado.httpclient import HTTPClientError
 from kernel_magics.server.app import API_NAMESPACE, KernelMagicsApp
 
 VERBS = ("get", "post", "put", "patch", "delete")
-SAMPLE_GROUPS = {"run_id": "0" * 32, "key": "loss", "path": "plot.png", "version_id": "1"}
+SAMPLE_GROUPS = {"run_id": "0" * 32, "key": "loss", "path": "plot.png", "version_id": "1",
+                 "name": "churn", "version": "1", "alias": "production",
+                 "deployment_id": "1", "schedule_id": "1"}  # fmt: skip
 
 
 def routes() -> list[tuple[str, type]]:

@@ -108,9 +108,22 @@ class ModelRepository(ModelAliases):
                 )
         return self.get_version(ModelRef(name, version=version))
 
-    def list_models(self) -> list[ModelRecord]:
-        """Every model, by name, with its latest version, version count and aliases."""
+    def list_models(self, limit: int | None = None, offset: int = 0) -> list[ModelRecord]:
+        """Models by name with their latest version, version count and aliases (one page).
+
+        Parameters
+        ----------
+        limit : int, optional
+            At most this many models (all when omitted).
+        offset : int
+            Skip this many models first.
+        """
         with self.db.read() as conn:
+            page = select(models).order_by(models.c.name).offset(offset)
+            if limit is not None:
+                page = page.limit(limit)
+            rows = conn.execute(page).mappings().all()
+            ids = [row["id"] for row in rows]
             stats = {
                 row.model_id: (row.latest, row.n)
                 for row in conn.execute(
@@ -118,16 +131,19 @@ class ModelRepository(ModelAliases):
                         model_versions.c.model_id,
                         func.max(model_versions.c.version).label("latest"),
                         func.count().label("n"),
-                    ).group_by(model_versions.c.model_id)
+                    )
+                    .where(model_versions.c.model_id.in_(ids))
+                    .group_by(model_versions.c.model_id)
                 )
             }
             alias_rows = conn.execute(
                 select(model_aliases.c.model_id, model_aliases.c.alias, model_versions.c.version)
                 .join(model_versions, model_versions.c.id == model_aliases.c.model_version_id)
+                .where(model_aliases.c.model_id.in_(ids))
                 .order_by(model_aliases.c.alias)
             ).all()
             out = []
-            for row in conn.execute(select(models).order_by(models.c.name)).mappings():
+            for row in rows:
                 latest, count = stats.get(row["id"], (None, 0))
                 aliases = {a.alias: a.version for a in alias_rows if a.model_id == row["id"]}
                 out.append(
@@ -137,13 +153,21 @@ class ModelRepository(ModelAliases):
                 )
         return out
 
+    def count_models(self) -> int:
+        """How many models are registered."""
+        with self.db.read() as conn:
+            return conn.execute(select(func.count()).select_from(models)).scalar() or 0
+
     def get_model(self, name: str) -> ModelRecord:
         """One model by name."""
-        for record in self.list_models():
-            if record.name == name:
-                return record
         with self.db.read() as conn:
-            find_model_id(conn, name)  # raises the helpful error
+            model_id = find_model_id(conn, name)  # raises the helpful error
+            position = conn.execute(
+                select(func.count()).select_from(models).where(models.c.name < name)
+            ).scalar()
+        for record in self.list_models(limit=1, offset=position or 0):
+            if record.id == model_id:
+                return record
         raise AssertionError("unreachable")
 
     # -- versions ----------------------------------------------------------------------------
@@ -188,20 +212,40 @@ class ModelRepository(ModelAliases):
             data = {k: v for k, v in row.items() if k != "name"}
             return self._record(conn, row["name"], data)
 
-    def list_versions(self, name: str) -> list[ModelVersionRecord]:
-        """Every version of ``name``, newest first."""
+    def list_versions(
+        self, name: str, limit: int | None = None, offset: int = 0
+    ) -> list[ModelVersionRecord]:
+        """Versions of ``name``, newest first (one page when ``limit`` is given)."""
         with self.db.read() as conn:
             model_id = find_model_id(conn, name)
-            rows = (
-                conn.execute(
-                    select(model_versions)
-                    .where(model_versions.c.model_id == model_id)
-                    .order_by(model_versions.c.version.desc())
-                )
-                .mappings()
-                .all()
+            query = (
+                select(model_versions)
+                .where(model_versions.c.model_id == model_id)
+                .order_by(model_versions.c.version.desc())
+                .offset(offset)
             )
+            if limit is not None:
+                query = query.limit(limit)
+            rows = conn.execute(query).mappings().all()
             return [self._record(conn, name, row) for row in rows]
+
+    def count_versions(self, name: str) -> int:
+        """How many versions ``name`` has."""
+        with self.db.read() as conn:
+            model_id = find_model_id(conn, name)
+            query = select(func.count()).where(model_versions.c.model_id == model_id)
+            return conn.execute(query).scalar() or 0
+
+    def delete_version_tags(self, ref: ModelRef, keys: list[str]) -> None:
+        """Remove tags of one version (keys it does not have are ignored)."""
+        with self.db.write() as conn:
+            row = find_version(conn, ref)
+            conn.execute(
+                delete(model_version_tags).where(
+                    model_version_tags.c.model_version_id == row["id"],
+                    model_version_tags.c.key.in_(keys),
+                )
+            )
 
     def set_version_tags(self, ref: ModelRef, values: dict[str, Any]) -> None:
         """Set (or overwrite) tags of one version."""

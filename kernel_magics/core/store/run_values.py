@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 
 from ...errors import InvalidParamError, RunNotFoundError
 from .db import Database
@@ -98,3 +98,10 @@ class RunValuesMixin:
             with self.db.write() as conn:
                 require_run(conn, run_id)
                 self._upsert_tags(conn, run_id, values)
+
+    def delete_tags(self, run_id: str, keys: Sequence[str]) -> None:
+        """Remove tags (keys the run does not have are ignored)."""
+        if keys:
+            with self.db.write() as conn:
+                require_run(conn, run_id)
+                conn.execute(delete(tags).where(tags.c.run_id == run_id, tags.c.key.in_(keys)))

@@ -1,6 +1,9 @@
-"""``/mlops/api/runs``: run lists (filter, sort, pages), run detail, metric series, artifacts.
+"""``/mlops/api/runs`` and ``run_comparisons``: lists, detail, series, artifacts, edits.
 
-Every handler here only reads: a run whose process died is *shown* as ``crashed`` by the store's
+Runs are listed (filter, sort, pages), shown with their metric series and artifacts, edited
+(tags, note), deleted with their children, and lined up side by side for a comparison.
+
+Every GET here only reads: a run whose process died is *shown* as ``crashed`` by the store's
 reads, and persisting that status is the store's one writer's job (a timer in a live process,
 ``mlops runs reap``, the scheduler), so a read-only database can serve the panel.
 """
@@ -14,12 +17,21 @@ from urllib.parse import quote
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from kernel_magics.core.names import run_warnings
-from kernel_magics.errors import KernelMagicsError, NotFoundError, ValidationError
+from kernel_magics.core.names import Tag, run_warnings
+from kernel_magics.errors import (
+    KernelMagicsError,
+    NotFoundError,
+    RunNotFoundError,
+    RunStillRunningError,
+    ValidationError,
+)
 
 from ..base import MlopsHandler
 from ..contract import Operation
 from ..models import (
+    CompareRunsQuery,
+    CompareRunsResponse,
+    DeleteRunResponse,
     DescribeMetricQuery,
     DescribeMetricResponse,
     DescribeRunResponse,
@@ -28,6 +40,8 @@ from ..models import (
     ListRunMetricsResponse,
     ListRunsQuery,
     ListRunsResponse,
+    RunSummary,
+    UpdateRunRequest,
 )
 
 #: Media types a browser could execute if opened from the Jupyter origin.
@@ -85,8 +99,19 @@ class RunsHandler(MlopsHandler):
         )
 
 
+def find_run(store, run_id: str, field: str = "run id") -> str:
+    """Resolve a run id or unique prefix; a 404 that names ``field``, not the input."""
+    try:
+        return store.runs.resolve_id(run_id)
+    except RunNotFoundError:
+        raise RunNotFoundError(
+            f"The {field} names no run (or several): give a full run id or a unique prefix of "
+            "4+ hex characters, as listed by GET /mlops/api/runs."
+        ) from None
+
+
 class RunItemHandler(MlopsHandler):
-    """One run with everything logged into it."""
+    """One run with everything logged into it; edit its tags and note; delete it."""
 
     operations = {
         "get": Operation(
@@ -94,8 +119,64 @@ class RunItemHandler(MlopsHandler):
             "version and warnings.",
             DescribeRunResponse,
             errors=(404,),
-        )
+        ),
+        "patch": Operation(
+            "Set or remove a run's tags and set or clear its note (the mlops.note tag).",
+            RunSummary,
+            body=UpdateRunRequest,
+            errors=(400, 404),
+            description="Keys starting with `mlops.` are the system's and are refused (400).",
+        ),
+        "delete": Operation(
+            "Delete a run and its child runs with everything they logged.",
+            DeleteRunResponse,
+            errors=(404, 409),
+            description=(
+                "409 while the run or a child run is still running (its process alive). "
+                "Blobs stay until `mlops gc`."
+            ),
+        ),
     }
+
+    @web.authenticated
+    @authorized
+    def patch(self, run_id: str) -> None:
+        """Apply the tag and note changes; answer the run's :class:`RunSummary`."""
+        from kernel_magics.core.store.summaries import run_summaries
+
+        run_id = find_run(self.store, run_id)
+        body = self.parse_body(UpdateRunRequest)
+        if any(k.startswith("mlops.") for k in [*body.set_tags, *body.remove_tags]):
+            raise ValidationError(
+                "Tags starting with 'mlops.' are the system's; choose another key (the note "
+                "has its own field, note)."
+            )
+        both = set(body.set_tags) & set(body.remove_tags)
+        if both:
+            raise ValidationError("A tag cannot be both set and removed in one request.")
+        to_set = dict(body.set_tags)
+        to_remove = list(body.remove_tags)
+        if body.note:
+            to_set[Tag.NOTE] = body.note
+        elif body.note == "":
+            to_remove.append(Tag.NOTE)
+        self.store.runs.set_tags(run_id, to_set)
+        self.store.runs.delete_tags(run_id, to_remove)
+        self.respond(RunSummary, run_summaries(self.store, [run_id])[0])
+
+    @web.authenticated
+    @authorized
+    def delete(self, run_id: str) -> None:
+        """Answer a :class:`DeleteRunResponse` (409 while it runs)."""
+        try:
+            deleted = self.store.runs.delete(find_run(self.store, run_id))
+        except RunStillRunningError:
+            raise RunStillRunningError(
+                "The run (or one of its child runs) is still running: deleting it would make "
+                "its process lose what it logs from now on. Wait for it to end or stop it, "
+                "then delete it (`mlops runs rm --force` deletes it anyway)."
+            ) from None
+        self.respond(DeleteRunResponse, {"deleted": deleted})
 
     @web.authenticated
     @authorized
@@ -229,3 +310,34 @@ class RunArtifactItemHandler(MlopsHandler):
         disposition = "attachment" if attach or active else "inline"
         self.set_header("Content-Disposition", f"{disposition}; filename*=UTF-8''{name}")
         self.finish(data, set_content_type=media_type)
+
+
+class RunComparisonsHandler(MlopsHandler):
+    """Runs side by side: params and metrics with the differing ones first, cell sources."""
+
+    operations = {
+        "get": Operation(
+            "Line up 2-100 runs: their table rows with the tracked cell's source, params and "
+            "latest metrics by run (differing rows first), metric names.",
+            CompareRunsResponse,
+            query=CompareRunsQuery,
+            errors=(400, 404),
+            description=(
+                "Metric curves come from GET runs/{run_id}/metrics/{key}, the notebook diff "
+                "from GET notebook_diffs with the runs' notebook_version_id."
+            ),
+        )
+    }
+
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        """Answer a :class:`CompareRunsResponse`."""
+        from kernel_magics.core.compare import side_by_side
+
+        query = self.parse_query(CompareRunsQuery)
+        ids = [find_run(self.store, r, f"ids[{i}]") for i, r in enumerate(query.ids)]
+        data = side_by_side(self.store, ids)
+        for row in data["runs"]:
+            row["jupyter_path"] = self.jupyter_path(row["notebook_path"])
+        self.respond(CompareRunsResponse, data)
