@@ -18,7 +18,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 # Everything, for development and the test suite; `pip install jupyter-mlops` alone is the kernel
 # side (tracking, magics, CLI) and the extras add the rest (README, "Install").
-EXTRAS := test,lab,serve,sklearn,postgres,dask,s3,dev
+EXTRAS := test,lab,serve,sklearn,postgres,dask,s3,mlflow,dev
 
 # The venv's tools first: jlpm (from jupyter-builder), jupyter, mlops.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)

@@ -17,6 +17,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "lab": ("jupyter_server", "jupyterlab", "pydantic"),
     "serve": ("fastapi", "pydantic", "uvicorn", "prometheus_client", "orjson"),
     "sklearn": ("sklearn", "skops"),
+    "mlflow": ("mlflow",),
 }
 
 

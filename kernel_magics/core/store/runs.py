@@ -69,8 +69,12 @@ class RunRepository(RunValuesMixin, RunMetricsMixin):
         pid: int | None = None,
         start_time: float | None = None,
         environment_hash: str | None = None,
+        user: str | None = None,
     ) -> str:
-        """Insert a ``running`` run with its initial params and tags; return its id."""
+        """Insert a ``running`` run with its initial params and tags; return its id.
+
+        ``user`` defaults to the login name of this process (an importer passes the original).
+        """
         if source not in RUN_SOURCES:
             raise ValidationError(
                 f"Unknown run source {source!r}; one of {', '.join(RUN_SOURCES)}."
@@ -89,7 +93,7 @@ class RunRepository(RunValuesMixin, RunMetricsMixin):
             "heartbeat_at": now,
             "pid": os.getpid() if pid is None else pid,
             "hostname": HOSTNAME,
-            "user": _user(),
+            "user": _user() if user is None else user,
             "environment_hash": environment_hash,
         }
         with self.db.write() as conn:
