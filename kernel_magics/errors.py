@@ -87,6 +87,14 @@ class ScheduleNotFoundError(NotFoundError):
     """Raised when a schedule name or id matches no schedule."""
 
 
+class InvalidAlertError(ValidationError):
+    """Raised when an alert rule's condition, window or notification channel is malformed."""
+
+
+class AlertNotFoundError(NotFoundError):
+    """Raised when an alert rule name matches no rule."""
+
+
 class NotebookFormatError(ValidationError):
     """Raised when a notebook file is not valid notebook JSON (or not a notebook at all)."""
 

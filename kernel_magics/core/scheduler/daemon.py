@@ -13,6 +13,10 @@ Each :meth:`Scheduler.tick`:
 5. claims due slots up to ``max_workers`` and runs each on its own thread through the
    executor; the end of an attempt is written only while this scheduler still owns the slot.
 
+Before all that, the holder of the ``alerts`` lease evaluates the alert rules once per minute
+(:func:`kernel_magics.core.monitoring.alerts.evaluate_due`; each rule is also claimed per
+minute, so a lease changing hands never evaluates a minute twice).
+
 Time comes from an injectable clock (see :mod:`.clock`), the work from an injectable executor
 (see :mod:`.executors`).
 """
@@ -44,6 +48,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kernel_magics.scheduler")
 LEADER_LEASE = "scheduler"
+#: The lease whose holder evaluates alert rules (one evaluator among all schedulers).
+ALERTS_LEASE = "alerts"
 HEARTBEAT_PREFIX = "heartbeat/"
 #: Real seconds between two ``store.runs.reap()`` calls of a working scheduler.
 RUN_REAP_INTERVAL_S = 30.0
@@ -119,11 +125,17 @@ class Scheduler(BaseScheduler):
         Attempts this scheduler runs at the same time (default 4).
     owner : str, optional
         This scheduler's identity in leases (``host:pid:random`` by default).
+    alerts : bool
+        Evaluate the store's alert rules once a minute (default True).
+    alert_summarize : callable, optional
+        Reads a rule's monitoring windows (:func:`~kernel_magics.core.monitoring.windows.summarize`
+        by default; tests inject theirs).
     """
 
     def __init__(self, store: Store, *, executor: BaseSlotExecutor | None = None, clock=None,
                  poll_interval: float = 5.0, lease: float = 60.0, grace: float = 300.0,
-                 max_workers: int = 4, owner: str | None = None):  # fmt: skip
+                 max_workers: int = 4, owner: str | None = None, alerts: bool = True,
+                 alert_summarize=None):  # fmt: skip
         super().__init__(clock)
         if poll_interval <= 0 or max_workers < 1 or grace < 0:
             raise ValidationError(
@@ -150,6 +162,8 @@ class Scheduler(BaseScheduler):
         self._next_due: dict[tuple[int, float], float] = {}
         self._ticks = 0
         self._runs_reaped_at = -RUN_REAP_INTERVAL_S
+        self.alerts, self.alert_summarize = alerts, alert_summarize
+        self._alerts_minute = -1.0
 
     # -- one pass -------------------------------------------------------------------------------
     def tick(self) -> TickReport:
@@ -161,6 +175,7 @@ class Scheduler(BaseScheduler):
         self._ticks += 1
         if self._ticks % 500 == 1:
             self.leases.prune(HEARTBEAT_PREFIX, now - 86400)
+        self._evaluate_alerts(now)
         if self.store.db.is_sqlite:
             leader = self.leases.acquire(LEADER_LEASE, self.owner, now, self.lease)
             if not leader:
@@ -199,6 +214,26 @@ class Scheduler(BaseScheduler):
         self._next_due = {k: v for k, v in self._next_due.items() if k[0] != schedule.id}
         self._next_due[key] = upcoming
         return created
+
+    def _evaluate_alerts(self, now: float) -> None:
+        # The holder renews the lease every tick, so the evaluator stays the same scheduler;
+        # the minute is remembered per scheduler so a tick evaluates at most once a minute.
+        if not self.alerts or self._closed:
+            return
+        if not self.leases.acquire(ALERTS_LEASE, self.owner, now, self.lease):
+            return
+        from ..monitoring.alerts import EVALUATION_INTERVAL_S, evaluate_due
+
+        minute = now // EVALUATION_INTERVAL_S * EVALUATION_INTERVAL_S
+        if minute <= self._alerts_minute:
+            return
+        self._alerts_minute = minute
+        try:
+            for t in evaluate_due(self.store, now, self.alert_summarize):
+                if t.change != "none":
+                    log.info("alert %s: %s (%s)", t.rule, t.change, t.verdict.state)
+        except Exception:  # a broken rule or store hiccup must not stop the schedules
+            log.exception("alert evaluation failed; retrying next minute")
 
     def _reap_runs(self) -> None:
         # Real time, not the injected clock: liveness of runs is judged on the wall clock.
@@ -275,6 +310,7 @@ class Scheduler(BaseScheduler):
             thread.join(max(deadline - time.monotonic(), 0.0))
         try:
             self.leases.drop(HEARTBEAT_PREFIX + self.owner, self.owner)
+            self.leases.release(ALERTS_LEASE, self.owner)
             if self.store.db.is_sqlite and not any(t.is_alive() for t in threads):
                 self.leases.release(LEADER_LEASE, self.owner)
         except Exception:  # the store may already be closed

@@ -1,0 +1,281 @@
+"""Alert rules and their incidents: the ``store.alerts`` repository.
+
+A rule is stored already validated (conditions parsed, window and channels checked) by
+:mod:`kernel_magics.core.monitoring.alerts`; this module only reads and writes rows. The
+evaluation claim (:meth:`AlertRepository.claim_evaluation`) is one conditional UPDATE, so of
+any number of schedulers exactly one evaluates a rule for a given minute, on SQLite and
+PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ...errors import AlertNotFoundError, ConflictError
+from .db import Database
+from .schema_alerts import alert_incidents, alert_rules
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """One alert rule as stored.
+
+    Attributes
+    ----------
+    id, name : int, str
+        Identity; ``name`` is unique in the store.
+    model_ref : str
+        The monitored model: ``churn``, ``churn@production`` or ``churn/3``.
+    conditions : tuple of str
+        Normalized conditions (``"accuracy < 0.85"``); the rule fires when any holds.
+    window_s : float
+        Seconds of monitoring data each evaluation looks at.
+    notify : tuple of str
+        Channels told when an incident opens (``command:...``, ``webhook:...``).
+    paused : bool
+        Paused rules are not evaluated.
+    evaluated_at : float or None
+        The latest minute (UTC epoch) the rule was evaluated for.
+    created_at, updated_at : float
+        UTC epoch seconds.
+    """
+
+    id: int
+    name: str
+    model_ref: str
+    conditions: tuple[str, ...]
+    window_s: float
+    notify: tuple[str, ...]
+    paused: bool
+    evaluated_at: float | None
+    created_at: float
+    updated_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        data = asdict(self)
+        data["conditions"], data["notify"] = list(self.conditions), list(self.notify)
+        return data
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A time during which a rule's condition held.
+
+    Attributes
+    ----------
+    id, rule_id : int
+    rule : str
+        The rule's name.
+    opened_at, last_seen_at : float
+        When it opened, and the latest evaluation at which it still held.
+    resolved_at : float or None
+        When its condition cleared; None while open.
+    window_start, window_end : float
+        The monitoring window that opened it.
+    broken : dict
+        ``{condition: value}`` of the conditions that held when it opened.
+    notified_at : float or None
+        When its notification was sent (None: not yet, or no channel).
+    notify_error : str or None
+        What went wrong delivering it.
+    """
+
+    id: int
+    rule_id: int
+    rule: str
+    opened_at: float
+    last_seen_at: float
+    resolved_at: float | None
+    window_start: float
+    window_end: float
+    broken: dict[str, float]
+    notified_at: float | None
+    notify_error: str | None
+
+    @property
+    def is_open(self) -> bool:
+        """True until its condition clears."""
+        return self.resolved_at is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return dict(asdict(self), open=self.is_open)
+
+
+def _rule(row: Any) -> AlertRule:
+    m = dict(row._mapping)
+    m["conditions"] = tuple(json.loads(m["conditions"]))
+    m["notify"] = tuple(json.loads(m["notify"]))
+    m["paused"] = bool(m["paused"])
+    return AlertRule(**m)
+
+
+def _incident(row: Any) -> Incident:
+    m = dict(row._mapping)
+    m["broken"] = json.loads(m["broken"])
+    return Incident(**m)
+
+
+_INCIDENT_COLUMNS = (*alert_incidents.c, alert_rules.c.name.label("rule"))
+
+
+class AlertRepository:
+    """Alert rules and incidents in one store's database."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    # -- rules ----------------------------------------------------------------------------------
+    def create(self, name: str, model_ref: str, conditions: list[str], window_s: float,
+               notify: list[str], *, now: float | None = None) -> AlertRule:  # fmt: skip
+        """Insert a validated rule; return it.
+
+        Raises
+        ------
+        ConflictError
+            When a rule with this name exists.
+        """
+        now = time.time() if now is None else now
+        row = {"name": name, "model_ref": model_ref, "conditions": json.dumps(list(conditions)),
+               "window_s": float(window_s), "notify": json.dumps(list(notify)), "paused": 0,
+               "created_at": now, "updated_at": now}  # fmt: skip
+        try:
+            with self.db.write() as conn:
+                conn.execute(alert_rules.insert().values(**row))
+        except IntegrityError:
+            raise ConflictError(
+                f"An alert named {name!r} exists already; pick another name, or remove it "
+                f"first with `mlops alerts rm {name}`."
+            ) from None
+        return self.get(name)
+
+    def get(self, name: str) -> AlertRule:
+        """The rule named ``name``.
+
+        Raises
+        ------
+        AlertNotFoundError
+            When there is none; the message lists the known rules.
+        """
+        with self.db.read() as conn:
+            row = conn.execute(select(alert_rules).where(alert_rules.c.name == name)).first()
+        if row is None:
+            names = [r.name for r in self.list()]
+            known = f" Known alerts: {', '.join(names)}." if names else " There are none yet."
+            raise AlertNotFoundError(f"No alert named {name!r}.{known}")
+        return _rule(row)
+
+    def list(self) -> builtins.list[AlertRule]:
+        """Every rule, by name."""
+        with self.db.read() as conn:
+            rows = conn.execute(select(alert_rules).order_by(alert_rules.c.name)).all()
+        return [_rule(r) for r in rows]
+
+    def delete(self, name: str) -> AlertRule:
+        """Delete a rule and its incidents; return the rule as it was."""
+        rule = self.get(name)
+        with self.db.write() as conn:
+            conn.execute(delete(alert_incidents).where(alert_incidents.c.rule_id == rule.id))
+            conn.execute(delete(alert_rules).where(alert_rules.c.id == rule.id))
+        return rule
+
+    def set_paused(self, name: str, paused: bool, *, now: float | None = None) -> AlertRule:
+        """Pause or resume a rule; return it."""
+        rule = self.get(name)
+        now = time.time() if now is None else now
+        with self.db.write() as conn:
+            conn.execute(update(alert_rules).where(alert_rules.c.id == rule.id)
+                         .values(paused=int(paused), updated_at=now))  # fmt: skip
+        return self.get(name)
+
+    def claim_evaluation(self, rule_id: int, minute: float) -> bool:
+        """Take the evaluation of ``rule_id`` for ``minute``; False if it is someone else's.
+
+        The UPDATE only matches while the rule's last evaluated minute is older, so whichever
+        scheduler gets there first evaluates and every other one skips that minute.
+        """
+        with self.db.write() as conn:
+            done = conn.execute(
+                update(alert_rules)
+                .where(alert_rules.c.id == rule_id, alert_rules.c.paused == 0,
+                       or_(alert_rules.c.evaluated_at.is_(None),
+                           alert_rules.c.evaluated_at < minute))
+                .values(evaluated_at=minute)
+            )  # fmt: skip
+            return done.rowcount == 1
+
+    # -- incidents ------------------------------------------------------------------------------
+    def open_incident(self, rule_id: int) -> Incident | None:
+        """The rule's open incident, if any."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(*_INCIDENT_COLUMNS)
+                .join(alert_rules, alert_rules.c.id == alert_incidents.c.rule_id)
+                .where(alert_incidents.c.rule_id == rule_id,
+                       alert_incidents.c.resolved_at.is_(None))
+                .order_by(alert_incidents.c.id.desc())
+            ).first()  # fmt: skip
+        return _incident(row) if row else None
+
+    def open(self, rule_id: int, at: float, window: tuple[float, float],
+             broken: dict[str, float]) -> Incident:  # fmt: skip
+        """Record a new open incident of ``rule_id``; return it."""
+        with self.db.write() as conn:
+            key = conn.execute(
+                alert_incidents.insert().values(
+                    rule_id=rule_id, opened_at=at, last_seen_at=at, window_start=window[0],
+                    window_end=window[1], broken=json.dumps(broken, sort_keys=True),
+                )
+            ).inserted_primary_key  # fmt: skip
+            assert key is not None
+            new_id = int(key[0])
+        return self.incident(new_id)
+
+    def seen(self, incident_id: int, at: float) -> None:
+        """Note that an open incident's condition still held at ``at``."""
+        with self.db.write() as conn:
+            conn.execute(update(alert_incidents).where(alert_incidents.c.id == incident_id)
+                         .values(last_seen_at=at))  # fmt: skip
+
+    def resolve(self, incident_id: int, at: float) -> Incident:
+        """Close an incident whose condition cleared at ``at``; return it."""
+        with self.db.write() as conn:
+            conn.execute(update(alert_incidents).where(alert_incidents.c.id == incident_id,
+                                                       alert_incidents.c.resolved_at.is_(None))
+                         .values(resolved_at=at))  # fmt: skip
+        return self.incident(incident_id)
+
+    def notified(self, incident_id: int, at: float, error: str | None = None) -> None:
+        """Record that the incident's notification went out (and what failed, if anything)."""
+        with self.db.write() as conn:
+            conn.execute(update(alert_incidents).where(alert_incidents.c.id == incident_id)
+                         .values(notified_at=at, notify_error=error))  # fmt: skip
+
+    def incident(self, incident_id: int) -> Incident:
+        """One incident by id."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(*_INCIDENT_COLUMNS)
+                .join(alert_rules, alert_rules.c.id == alert_incidents.c.rule_id)
+                .where(alert_incidents.c.id == incident_id)
+            ).one()
+        return _incident(row)
+
+    def history(self, name: str | None = None, limit: int = 50) -> builtins.list[Incident]:
+        """Incidents, newest first; only those of rule ``name`` when given."""
+        query = (select(*_INCIDENT_COLUMNS)
+                 .join(alert_rules, alert_rules.c.id == alert_incidents.c.rule_id)
+                 .order_by(alert_incidents.c.opened_at.desc(), alert_incidents.c.id.desc())
+                 .limit(limit))  # fmt: skip
+        if name is not None:
+            query = query.where(alert_incidents.c.rule_id == self.get(name).id)
+        with self.db.read() as conn:
+            return [_incident(r) for r in conn.execute(query).all()]
