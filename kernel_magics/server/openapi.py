@@ -53,6 +53,8 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "name": {"description": "A registered model's name.", "schema": {"type": "string"}},
     "version": {"description": "A model version number.", "schema": {"type": "integer"}},
     "alias": {"description": "A model alias, e.g. production.", "schema": {"type": "string"}},
+    "deployment_id": {"description": "A deployment id.", "schema": {"type": "integer"}},
+    "schedule_id": {"description": "A schedule id.", "schema": {"type": "integer"}},
 }
 
 _ERROR_TEXT = {

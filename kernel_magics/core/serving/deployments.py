@@ -99,6 +99,7 @@ def deploy(
     expose_example: bool = False,
     token: str | None = None,
     store: Store | None = None,
+    backend: type[BaseServingBackend] | None = None,
 ) -> DeploymentRecord:
     """Start a background model server for ``churn@production``, ``churn/3`` or ``churn``.
 
@@ -132,6 +133,9 @@ def deploy(
         without a token keeps the replaced one's.
     store : Store, optional
         The default store when omitted.
+    backend : BaseServingBackend subclass, optional
+        What starts the server (the Jupyter server passes its ``serving_backend_class``);
+        :func:`~.local.backend_class` when omitted.
 
     Returns
     -------
@@ -159,22 +163,22 @@ def deploy(
     store = store or open_store()
     parsed = parse_ref(ref)
     version = registry(store).get_version(parsed)
-    backend = get_backend(store)
+    chosen = get_backend(store, backend)
     store.deployments.reap()  # a writer: record dead servers before reusing their ports
     if parsed.alias is not None:
         live = [
             d
-            for d in backend.repo.find(parsed.name, parsed.alias, live_only=True)
+            for d in chosen.repo.find(parsed.name, parsed.alias, live_only=True)
             if port is None or d.port == port
         ]
         if live:
             current = live[0]
             if current.model_version_id == version.id:
                 return current
-            return _replace(backend, current, version, options)
+            return _replace(chosen, current, version, options)
     require_token(host, serve_options.token_digest)
-    port = choose_port(host, port, backend.repo)
-    return backend.start(version, alias=parsed.alias, host=host, port=port, options=options)
+    port = choose_port(host, port, chosen.repo)
+    return chosen.start(version, alias=parsed.alias, host=host, port=port, options=options)
 
 
 def _replace(
@@ -193,7 +197,12 @@ def _replace(
 
 
 def redeploy_alias(
-    name: str, alias: str, *, store: Store | None = None, start_if_none: bool = False
+    name: str,
+    alias: str,
+    *,
+    store: Store | None = None,
+    start_if_none: bool = False,
+    backend: type[BaseServingBackend] | None = None,
 ) -> list[DeploymentRecord]:
     """Point every running server of ``name@alias`` at the alias's current version.
 
@@ -204,14 +213,14 @@ def redeploy_alias(
         False).
     """
     store = store or open_store()
-    backend = get_backend(store)
+    chosen = get_backend(store, backend)
     store.deployments.reap()  # a writer: a dead server is not redeployed, it stays crashed
     version = registry(store).get_version(parse_ref(f"{name}@{alias}"))
     out = []
-    for dep in backend.repo.find(name, alias, live_only=True):
-        out.append(dep if dep.model_version_id == version.id else _replace(backend, dep, version))
+    for dep in chosen.repo.find(name, alias, live_only=True):
+        out.append(dep if dep.model_version_id == version.id else _replace(chosen, dep, version))
     if not out and start_if_none:
-        out.append(deploy(f"{name}@{alias}", store=store))
+        out.append(deploy(f"{name}@{alias}", store=store, backend=backend))
     return out
 
 
@@ -233,6 +242,7 @@ def rollback(
     *,
     to_version: int | None = None,
     store: Store | None = None,
+    backend: type[BaseServingBackend] | None = None,
 ) -> RollbackResult:
     """Move ``name@alias`` back to its previous version and redeploy its running servers.
 
@@ -259,7 +269,7 @@ def rollback(
     move = repo.set_alias(
         name, alias, int(target), reason=f"{ROLLBACK_REASON} from v{current.version}"
     )
-    return RollbackResult(move, redeploy_alias(name, alias, store=store))
+    return RollbackResult(move, redeploy_alias(name, alias, store=store, backend=backend))
 
 
 def resolve_deployments(target: str, store: Store | None = None) -> list[DeploymentRecord]:
@@ -286,15 +296,19 @@ def resolve_deployments(target: str, store: Store | None = None) -> list[Deploym
     return found
 
 
-def stop_deployment(target: str | int, store: Store | None = None) -> list[DeploymentRecord]:
+def stop_deployment(
+    target: str | int,
+    store: Store | None = None,
+    backend: type[BaseServingBackend] | None = None,
+) -> list[DeploymentRecord]:
     """Stop the deployment(s) named by ``target`` (an id or ``churn``/``churn@production``)."""
     store = store or open_store()
-    backend = get_backend(store)
+    chosen = get_backend(store, backend)
     store.deployments.reap()  # a writer: a dead server is recorded crashed, not stopped
     out = []
     for dep in resolve_deployments(str(target), store):
         if dep.status in LIVE_STATUSES:
-            dep = backend.stop(dep, reason="stopped by request")
+            dep = chosen.stop(dep, reason="stopped by request")
         out.append(dep)
     return out
 

@@ -13,13 +13,13 @@ import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from ...errors import DeploymentNotFoundError
 from ..names import CRASHED, RUNNING
 from .db import Database
 from .liveness import HOSTNAME, pid_alive
-from .schema import deployment_events, deployments, model_versions, models
+from .schema import deployment_events, deployments, model_versions, models, prediction_log
 
 #: Deployment statuses beyond the ones it shares with runs (running, failed, crashed).
 STARTING, STOPPING, STOPPED = "starting", "stopping", "stopped"
@@ -192,6 +192,48 @@ class DeploymentRepository:
         with self.db.read() as conn:
             found = [self._record(r) for r in conn.execute(query).mappings()]
         return [d for d in found if d.status in LIVE_STATUSES] if live_only else found
+
+    def page(
+        self,
+        model: str | None = None,
+        live_only: bool = False,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[DeploymentRecord], int]:
+        """One page of deployments, newest first, and how many match in all (for the panel).
+
+        ``live_only`` filters on the recorded status in SQL, so a live-recorded deployment
+        whose process is gone is still on the page, shown ``crashed`` (as :meth:`get` shows it).
+        """
+        query = self._query().order_by(deployments.c.id.desc())
+        count = select(func.count()).select_from(deployments)
+        if model is not None:
+            query = query.where(models.c.name == model)
+            count = count.join(models, models.c.id == deployments.c.model_id).where(
+                models.c.name == model
+            )
+        if live_only:
+            query = query.where(deployments.c.status.in_(LIVE_STATUSES))
+            count = count.where(deployments.c.status.in_(LIVE_STATUSES))
+        with self.db.read() as conn:
+            total = int(conn.execute(count).scalar_one())
+            rows = conn.execute(query.limit(limit).offset(offset)).mappings().all()
+        return [self._record(r) for r in rows], total
+
+    def requests_since(self, dep_id: int, since: float) -> list[tuple[float, float, int]]:
+        """``(at, latency_ms, status_code)`` of the prediction-log entries since ``since``.
+
+        The log keeps every failed request and a sample of the successful ones (the
+        deployment's ``sample_rate``), oldest first.
+        """
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(prediction_log.c.at, prediction_log.c.latency_ms,
+                       prediction_log.c.status_code)
+                .where(prediction_log.c.deployment_id == dep_id, prediction_log.c.at >= since)
+                .order_by(prediction_log.c.at)
+            ).all()  # fmt: skip
+        return [(float(r.at), float(r.latency_ms), int(r.status_code)) for r in rows]
 
     def status(self, dep_id: int) -> str | None:
         """Return the recorded status of a deployment (None when its row is gone)."""

@@ -168,6 +168,31 @@ class ScheduleRepository:
             raise ScheduleNotFoundError(f"No schedule named {name_or_id!r}.{known}")
         return schedule_record(row._mapping)
 
+    def by_id(self, schedule_id: int) -> ScheduleRecord:
+        """Return a schedule by its numeric id only (a name made of digits cannot shadow it).
+
+        Raises
+        ------
+        ScheduleNotFoundError
+            When no schedule has this id.
+        """
+        with self.db.read() as conn:
+            row = conn.execute(select(schedules).where(schedules.c.id == schedule_id)).first()
+        if row is None:
+            raise ScheduleNotFoundError(
+                f"No schedule with id {schedule_id}; list them with `mlops schedule ls`."
+            )
+        return schedule_record(row._mapping)
+
+    def page(self, limit: int = 50, offset: int = 0) -> tuple[builtins.list[ScheduleRecord], int]:
+        """One page of schedules by name, and how many there are in all."""
+        with self.db.read() as conn:
+            total = int(conn.execute(select(func.count()).select_from(schedules)).scalar_one())
+            rows = conn.execute(
+                select(schedules).order_by(schedules.c.name).limit(limit).offset(offset)
+            ).all()
+        return [schedule_record(r._mapping) for r in rows], total
+
     def list(self) -> list[ScheduleRecord]:
         """Every schedule, by name."""
         with self.db.read() as conn:
