@@ -291,3 +291,35 @@ def build_collector(
         bucket_seconds=bucket_seconds,
         score=scorer.positive_scores,
     )
+
+
+#: ``off`` (or ``0``/``false``) turns the model servers' monitoring off (benchmarks compare).
+MONITORING_ENV = "MLOPS_MONITORING"
+#: Bucket length in seconds of the model servers started with this environment.
+BUCKET_SECONDS_ENV = "MLOPS_MONITORING_BUCKET_S"
+
+
+def settings_from_env(environ: dict[str, str] | None = None) -> tuple[bool, float]:
+    """Whether a model server monitors, and its bucket length, from the environment.
+
+    Raises
+    ------
+    ValidationError
+        For a bucket length that is not a positive number of seconds.
+    """
+    import os
+
+    from ...errors import ValidationError
+
+    env = os.environ if environ is None else environ
+    enabled = env.get(MONITORING_ENV, "on").strip().lower() not in ("off", "0", "false", "no")
+    raw = env.get(BUCKET_SECONDS_ENV, "").strip()
+    try:
+        seconds = float(raw) if raw else DEFAULT_BUCKET_SECONDS
+    except ValueError:
+        seconds = -1.0
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise ValidationError(
+            f"{BUCKET_SECONDS_ENV} must be a positive number of seconds (e.g. 60), not {raw!r}."
+        )
+    return enabled, seconds

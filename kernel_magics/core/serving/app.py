@@ -1,7 +1,10 @@
 """The model server's FastAPI application.
 
 Routes: ``POST /invocations`` (MLflow scoring payloads, JSON or CSV), ``POST /predict`` (a list
-of records), ``GET /health``, ``GET /metadata``, ``GET /metrics`` (Prometheus). Client errors are
+of records), ``POST /feedback`` (labels for earlier predictions, by request id), ``GET /health``,
+``GET /metadata``, ``GET /metrics`` (Prometheus). Every response carries ``X-Request-Id``: the
+client's own when it sends a well-formed one (``[A-Za-z0-9._~-]``, at most 64 characters), a new
+uuid4 hex otherwise. Client errors are
 JSON ``{"error_code": ..., "message": ...}`` with 400 (malformed body), 401 (missing or wrong
 bearer token, when the server has one), 413 (body over the limit), 415 (neither JSON nor CSV) or
 422 (a body that does not match the signature). ``/invocations`` answers that last case with 400,
@@ -17,7 +20,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +39,7 @@ from prometheus_client.exposition import generate_latest
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..monitoring.collector import MonitoringCollector
 from .auth import OPEN_PATHS, authorized
 from .batching import MicroBatcher
 from .options import DEFAULT_MAX_BODY
@@ -44,6 +50,9 @@ from .scoring import INLINE_ROWS, Scorer
 log = logging.getLogger("kernel_magics.serving")
 
 INLINE_BODY = 64 * 1024  # bigger bodies are parsed and validated off the event loop
+#: A client's request id we honour; anything else (too long, other characters, a ':', which
+#: separates a request id from a row number in label ids) is replaced, never echoed.
+CLIENT_REQUEST_ID = re.compile(rb"[A-Za-z0-9._~-]{1,64}")
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
@@ -112,6 +121,7 @@ class ServerState:
     scorer: Scorer
     metrics: ServerMetrics
     predlog: PredictionLogger | None = None
+    monitor: MonitoringCollector | None = None
     deployment_id: int | None = None
     alias: str | None = None
     max_body: int = DEFAULT_MAX_BODY
@@ -128,6 +138,16 @@ class ServerState:
 def _json_response(body: bytes, status: int, state: ServerState) -> Response:
     headers = {"connection": "close"} if state.draining else None
     return Response(body, status_code=status, media_type=JSON, headers=headers)
+
+
+def request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    """The request's id: the client's ``X-Request-Id`` if well formed, else a new uuid4 hex."""
+    for key, value in headers:
+        if key == b"x-request-id":
+            if CLIENT_REQUEST_ID.fullmatch(value):
+                return value.decode("ascii")
+            break
+    return uuid.uuid4().hex
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
@@ -184,10 +204,19 @@ def _status(route: str, exc: RequestError) -> int:
 
 
 async def score(
-    state: ServerState, route: str, headers: list[tuple[bytes, bytes]], receive: Receive
+    state: ServerState,
+    route: str,
+    headers: list[tuple[bytes, bytes]],
+    receive: Receive,
+    rid: str | None = None,
 ) -> tuple[int, bytes]:
-    """Validate, predict and encode one scoring request; return the status and JSON body."""
+    """Validate, predict and encode one scoring request; return the status and JSON body.
+
+    ``rid`` is the request's id (:func:`request_id` of the headers when omitted); the
+    monitoring collector, when the server has one, counts the request under it.
+    """
     start = time.perf_counter()
+    monitor = state.monitor
     scorer = state.scorer
     rows = None
     try:
@@ -208,6 +237,8 @@ async def score(
         state.metrics.failed(route, elapsed, status, exc.code)
         if state.predlog is not None:  # exc.message is capped: the row stays small
             state.predlog.record(elapsed * 1000, status, error=exc.message)
+        if monitor is not None:
+            monitor.observe(rid or request_id(headers), elapsed * 1000, status)
         return status, exc.body()
     except Exception as exc:  # the model itself failed: log it, tell the client what kind
         elapsed = time.perf_counter() - start
@@ -216,11 +247,15 @@ async def score(
         message = f"The model failed to predict ({type(exc).__name__}); see the server log."
         if state.predlog is not None:
             state.predlog.record(elapsed * 1000, 500, error=message)
+        if monitor is not None:
+            monitor.observe(rid or request_id(headers), elapsed * 1000, 500)
         return 500, RequestError(500, message, "INTERNAL_ERROR").body()
     elapsed = time.perf_counter() - start
     state.metrics.ok(route, elapsed, len(rows))
     if state.predlog is not None and state.predlog.sampled():
         state.predlog.record(elapsed * 1000, 200, scorer.columns, rows, predictions)
+    if monitor is not None:  # a deque append; counting happens on the collector's thread
+        monitor.observe(rid or request_id(headers), elapsed * 1000, 200, rows, predictions)
     return 200, body
 
 
@@ -249,26 +284,45 @@ class ScoringFastPath:
             return
         path = scope.get("path", "")
         route = self.ROUTES.get(path) if scope["method"] == "POST" else None
+        rid = request_id(scope["headers"])
         digest = self.state.token_digest
         if digest is not None and path not in OPEN_PATHS:
             if not authorized(_header(scope["headers"], b"authorization"), digest):
                 if route is not None:
                     self.state.metrics.failed(route, 0.0, 401, "UNAUTHENTICATED")
-                await self._send(send, 401, _UNAUTHENTICATED, [(b"www-authenticate", b"Bearer")])
+                await self._send(
+                    send, 401, _UNAUTHENTICATED, rid, [(b"www-authenticate", b"Bearer")]
+                )
                 return
         if route is None:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, _with_request_id(send, rid))
             return
-        status, body = await score(self.state, route, scope["headers"], receive)
-        await self._send(send, status, body)
+        status, body = await score(self.state, route, scope["headers"], receive, rid)
+        await self._send(send, status, body, rid)
 
-    async def _send(self, send: Send, status: int, body: bytes, extra: list | None = None) -> None:
+    async def _send(
+        self, send: Send, status: int, body: bytes, rid: str, extra: list | None = None
+    ) -> None:
         headers = [(b"content-type", b"application/json"),
-                   (b"content-length", str(len(body)).encode()), *(extra or [])]  # fmt: skip
+                   (b"content-length", str(len(body)).encode()),
+                   (b"x-request-id", rid.encode("ascii")), *(extra or [])]  # fmt: skip
         if self.state.draining:
             headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _with_request_id(send: Send, rid: str) -> Send:
+    """``send`` adding the ``X-Request-Id`` header to the response the app starts."""
+    value = rid.encode("ascii")
+
+    async def sender(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
+            message = {**message, "headers": [*headers, (b"x-request-id", value)]}
+        await send(message)
+
+    return sender
 
 
 _UNAUTHENTICATED = RequestError(
@@ -313,6 +367,20 @@ def create_app(state: ServerState) -> FastAPI:
     @app.post("/predict", summary="Score a list of records")
     async def predict(request: Request) -> Response:
         status, body = await score(state, "predict", request.headers.raw, request.receive)
+        return _json_response(body, status, state)
+
+    @app.post(
+        "/feedback",
+        summary="Labels for earlier predictions",
+        description='Body: {"ids": [...], "labels": [...]} or '
+        '{"rows": [{"id": ..., "label": ...}]}; ids are the X-Request-Id values of the '
+        "predictions (<id>:<row> for a multi-row request's later rows). Answers how many "
+        "matched a kept prediction and how many are unknown.",
+    )
+    async def feedback(request: Request) -> Response:
+        from .feedback import record_feedback
+
+        status, body = await record_feedback(state, request.headers.raw, request.receive)
         return _json_response(body, status, state)
 
     @app.get("/health", summary="Liveness and readiness")

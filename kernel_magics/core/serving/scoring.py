@@ -143,6 +143,21 @@ class Scorer:
             return self._call(self._array(rows), params)
         return self._call(self._array(rows) if self.tensor else self._frame(rows), params)
 
+    def positive_scores(self, rows: list[list[Any]]) -> np.ndarray | None:
+        """P(positive class) of a binary classifier for validated rows; None for other models.
+
+        The positive class is ``classes_[1]`` (scikit-learn's convention). Monitoring calls it
+        off the request path, once per flush for all new rows, so scores cost no latency.
+        """
+        proba = getattr(self.model, "predict_proba", None)
+        classes = getattr(self.model, "classes_", None)
+        if proba is None or classes is None or len(classes) != 2:
+            return None
+        data = self._array(rows) if self.array_mode else self._frame(rows)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # see _call: the columns are checked
+            return np.asarray(proba(data))[:, 1]
+
     @staticmethod
     def encode(predictions: Any) -> bytes:
         """``{"predictions": [...]}`` as JSON bytes."""

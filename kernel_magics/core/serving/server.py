@@ -172,6 +172,9 @@ def build_state(
 ) -> ServerState:
     """Check the model can serve (signature + smoke prediction) and assemble the server state.
 
+    A deployment's server (``deployment_id`` and ``store`` given) also counts every request
+    for monitoring (:mod:`kernel_magics.core.monitoring.collector`), unless
+    ``$MLOPS_MONITORING`` is ``off``; ``$MLOPS_MONITORING_BUCKET_S`` sets the bucket length.
     ``lenient`` drops unknown columns and converts numbers sent as strings (MLflow's way);
     ``token_digest`` (hex SHA-256, see :mod:`.auth`) makes every route but ``/health`` require
     that bearer token; ``expose_example`` lets ``/metadata`` show the input example's rows.
@@ -181,13 +184,21 @@ def build_state(
     scorer = Scorer(
         loaded, feature_name_warnings_filtered=feature_name_warnings_filtered, lenient=lenient
     )
-    predlog = None
+    predlog = monitor = None
     if deployment_id is not None and store is not None:
+        from ..monitoring.collector import build_collector, settings_from_env
+
+        monitoring, bucket_seconds = settings_from_env()
         predlog = PredictionLogger(store, deployment_id, loaded.version.id, sample_rate)
+        if monitoring:
+            monitor = build_collector(
+                store, scorer, deployment_id=deployment_id, bucket_seconds=bucket_seconds
+            )
     return ServerState(
         scorer=scorer,
         metrics=ServerMetrics(loaded.version.name, loaded.version.version),
         predlog=predlog,
+        monitor=monitor,
         deployment_id=deployment_id,
         alias=alias,
         max_body=max_body,
@@ -244,6 +255,8 @@ def run_server(
     finally:
         if state.predlog is not None:
             state.predlog.close()
+        if state.monitor is not None:  # writes the open bucket: a clean stop loses nothing
+            state.monitor.close()
 
 
 def notify_ready(ready_fd: int | None, **info) -> None:
