@@ -49,6 +49,13 @@ _LAZY = {
         ],
         "kernel_magics.core.scheduler.api",
     ),
+    **dict.fromkeys(
+        [
+            "add_alert", "list_alerts", "get_alert", "remove_alert", "pause_alert",
+            "resume_alert", "alert_history",
+        ],
+        "kernel_magics.core.monitoring.alerts_api",
+    ),
     "open_store": "kernel_magics.core.store",
     "resolve_location": "kernel_magics.core.config",
 }  # fmt: skip

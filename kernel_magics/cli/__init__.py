@@ -31,6 +31,7 @@ COMMANDS = {
     "run": "kernel_magics.cli.run_commands:run",
     "rerun": "kernel_magics.cli.run_commands:rerun",
     "templates": "kernel_magics.cli.run_commands:templates",
+    "alerts": "kernel_magics.cli.alerts_commands:alerts",
     "monitor": "kernel_magics.cli.monitor_commands:monitor",
     "import": "kernel_magics.cli.interop_commands:import_",
     "export": "kernel_magics.cli.interop_commands:export",

@@ -112,6 +112,14 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         f"{_M}.deploy:handle_rollback", f"{_M}.deploy:rollback_parser",
         "Move an alias back to its previous version and redeploy it.",
     ),
+    "alerts": Subcommand(
+        f"{_M}.alerts:handle_alerts", f"{_M}.alerts:alerts_parser",
+        "Alert rules on a monitored model (add, ls, history, pause, resume, rm).",
+    ),
+    "monitor": Subcommand(
+        f"{_M}.monitor:handle_monitor", f"{_M}.monitor:monitor_parser",
+        "Requests, latency, drift and accuracy of a deployed model per window, with plots.",
+    ),
     "help": Subcommand(
         f"{_M}:handle_help", f"{_P}:help_parser",
         "This help, or the full help of one subcommand.",
