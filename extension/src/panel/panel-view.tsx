@@ -4,14 +4,20 @@
 import React from 'react';
 
 import { MlopsAPI } from '../api';
+import { DeploymentsModel } from '../deployments/deployments-model';
+import { DeploymentsView } from '../deployments/deployments-view';
+import { ModelsModel } from '../models/models-model';
+import { ModelsView } from '../models/models-view';
 import { RunDetail } from '../runs/run-detail';
 import { RunTable } from '../runs/run-table';
 import { RunScope, RunsModel } from '../runs/runs-model';
+import { SchedulesModel } from '../schedules/schedules-model';
+import { SchedulesView } from '../schedules/schedules-view';
 import { NotebookDiff } from '../versions/notebook-diff';
 import { VersionList } from '../versions/version-list';
 import { DiffSide, VersionsModel } from '../versions/versions-model';
 import { EmptyState } from './empty-state';
-import type { PanelTab } from './side-panel';
+import { ExecuteCommand, PANEL_TABS, PanelTab } from './view-props';
 
 /** Props of {@link PanelView}. */
 export interface IPanelViewProps {
@@ -25,6 +31,16 @@ export interface IPanelViewProps {
   runs: RunsModel;
   /** Versions state holder. */
   versions: VersionsModel;
+  /** Models view data. */
+  models: ModelsModel;
+  /** Deployments view data. */
+  deployments: DeploymentsModel;
+  /** Schedules view data. */
+  schedules: SchedulesModel;
+  /** Run a palette command. */
+  execute: ExecuteCommand;
+  /** Open a scheduled run's executed notebook. */
+  onOpenOutput: (runId: string, artifact: string) => void;
   /** The run whose detail is open. */
   openRunId: string | null;
   /** Bumped on every change the poller sees. */
@@ -159,6 +175,52 @@ function VersionsView(props: IPanelViewProps): JSX.Element {
   );
 }
 
+function tabLabel(tab: PanelTab, props: IPanelViewProps): string {
+  switch (tab) {
+    case 'runs':
+      return `Runs (${props.runs.state.total})`;
+    case 'versions':
+      return 'Versions';
+    case 'models':
+      return 'Models';
+    case 'deployments':
+      return 'Deployments';
+    case 'schedules':
+      return 'Schedules';
+  }
+}
+
+function TabBody(props: IPanelViewProps): JSX.Element {
+  switch (props.tab) {
+    case 'runs':
+      return <RunsView {...props} />;
+    case 'versions':
+      return <VersionsView {...props} />;
+    case 'models':
+      return (
+        <ModelsView
+          model={props.models}
+          execute={props.execute}
+          onOpenRun={props.onOpenRun}
+        />
+      );
+    case 'deployments':
+      return (
+        <DeploymentsView model={props.deployments} execute={props.execute} />
+      );
+    case 'schedules':
+      return (
+        <SchedulesView
+          model={props.schedules}
+          notebookPath={props.notebookPath}
+          execute={props.execute}
+          onOpenRun={props.onOpenRun}
+          onOpenOutput={props.onOpenOutput}
+        />
+      );
+  }
+}
+
 /** The whole panel. */
 export function PanelView(props: IPanelViewProps): JSX.Element {
   const name = props.notebookPath ? props.notebookPath.split('/').pop() : null;
@@ -177,8 +239,8 @@ export function PanelView(props: IPanelViewProps): JSX.Element {
           ⟳
         </button>
       </div>
-      <div className="jp-mlops-tabs" role="tablist">
-        {(['runs', 'versions'] as PanelTab[]).map(tab => (
+      <div className="jp-mlops-tabs jp-mlops-tabs-wrap" role="tablist">
+        {PANEL_TABS.map(tab => (
           <button
             key={tab}
             role="tab"
@@ -186,16 +248,12 @@ export function PanelView(props: IPanelViewProps): JSX.Element {
             className={`jp-mlops-tab${props.tab === tab ? ' jp-mod-active' : ''}`}
             onClick={() => props.onTab(tab)}
           >
-            {tab === 'runs' ? `Runs (${props.runs.state.total})` : 'Versions'}
+            {tabLabel(tab, props)}
           </button>
         ))}
       </div>
       <div className="jp-mlops-body">
-        {props.tab === 'runs' ? (
-          <RunsView {...props} />
-        ) : (
-          <VersionsView {...props} />
-        )}
+        <TabBody {...props} />
       </div>
     </div>
   );

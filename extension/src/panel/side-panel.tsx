@@ -9,14 +9,18 @@ import { Message } from '@lumino/messaging';
 import React from 'react';
 
 import { MlopsAPI, listExperiments } from '../api';
+import { DeploymentsModel } from '../deployments/deployments-model';
+import { ModelsModel } from '../models/models-model';
 import { RunScope, RunsModel } from '../runs/runs-model';
+import { SchedulesModel } from '../schedules/schedules-model';
 import { DEFAULT_SETTINGS, IPanelSettings } from '../tokens';
 import { DiffSide, VersionsModel } from '../versions/versions-model';
 import { PanelView } from './panel-view';
 import { Poller } from './poller';
+import type { ExecuteCommand, PanelTab } from './view-props';
 
-/** Which view the panel shows. */
-export type PanelTab = 'runs' | 'versions';
+export type { PanelTab } from './view-props';
+export { PANEL_TABS } from './view-props';
 
 /** Options of {@link MlopsPanel}. */
 export interface IMlopsPanelOptions {
@@ -24,6 +28,10 @@ export interface IMlopsPanelOptions {
   openFile: (path: string) => void;
   /** Initial settings. */
   settings?: IPanelSettings;
+  /** Run a palette command (the views' buttons); without it the buttons do nothing. */
+  execute?: ExecuteCommand;
+  /** Open the executed notebook of a scheduled run (an artifact of the run). */
+  openOutput?: (runId: string, artifact: string) => void;
   /** Show a diff in the main area; without it the diff shows inside the panel. */
   openDiff?: (
     diff: MlopsAPI.IDiffNotebooksResponse,
@@ -43,8 +51,13 @@ export class MlopsPanel extends ReactWidget {
     const settings = options.settings ?? DEFAULT_SETTINGS;
     this.runs = new RunsModel(settings.pageSize);
     this.versions = new VersionsModel();
+    this.execute = options.execute ?? (() => undefined);
+    this.openOutput = options.openOutput ?? (() => undefined);
     this.runs.onChange = () => this.update();
     this.versions.onChange = () => this.update();
+    this.models.onChange = () => this.update();
+    this.deployments.onChange = () => this.update();
+    this.schedules.onChange = () => this.update();
     this.poller = new Poller(() => this.poll(), {
       interval: settings.refreshInterval * 1000,
       maxInterval: settings.maxRefreshInterval * 1000
@@ -55,6 +68,14 @@ export class MlopsPanel extends ReactWidget {
   readonly runs: RunsModel;
   /** The versions view's model. */
   readonly versions: VersionsModel;
+  /** The models view's model. */
+  readonly models = new ModelsModel();
+  /** The deployments view's model. */
+  readonly deployments = new DeploymentsModel();
+  /** The schedules view's model. */
+  readonly schedules = new SchedulesModel();
+  /** Runs a palette command. */
+  readonly execute: ExecuteCommand;
   /** The refresh timer. */
   readonly poller: Poller;
 
@@ -88,9 +109,25 @@ export class MlopsPanel extends ReactWidget {
     ]);
   }
 
-  /** Switch views. */
+  /** The view shown. */
+  get currentTab(): PanelTab {
+    return this.tab;
+  }
+
+  /** Switch views (a lifecycle view loads at once). */
   showTab(tab: PanelTab): void {
+    const changed = tab !== this.tab;
     this.tab = tab;
+    this.update();
+    if (changed && this.lifecycleModel()) {
+      void this.refresh();
+    }
+  }
+
+  /** Open a run's detail in the runs view. */
+  openRun(runId: string): void {
+    this.openRunId = runId;
+    this.tab = 'runs';
     this.update();
   }
 
@@ -115,16 +152,34 @@ export class MlopsPanel extends ReactWidget {
     super.dispose();
   }
 
+  /** The data of the lifecycle view shown, if one is (only the one shown polls). */
+  private lifecycleModel(): {
+    refresh(): Promise<boolean>;
+  } | null {
+    switch (this.tab) {
+      case 'models':
+        return this.models;
+      case 'deployments':
+        return this.deployments;
+      case 'schedules':
+        return this.schedules;
+      default:
+        return null;
+    }
+  }
+
   private async poll(): Promise<boolean> {
-    const [runsChanged, versionsChanged] = await Promise.all([
+    const lifecycle = this.lifecycleModel();
+    const [runsChanged, versionsChanged, lifecycleChanged] = await Promise.all([
       this.runs.refresh(),
-      this.versions.refresh()
+      this.versions.refresh(),
+      lifecycle ? lifecycle.refresh() : Promise.resolve(false)
     ]);
     if (runsChanged || versionsChanged) {
       this.refreshKey += 1;
       this.update();
     }
-    return runsChanged || versionsChanged;
+    return runsChanged || versionsChanged || lifecycleChanged;
   }
 
   private async loadExperiments(): Promise<void> {
@@ -177,11 +232,12 @@ export class MlopsPanel extends ReactWidget {
         refreshKey={this.refreshKey}
         onTab={tab => this.showTab(tab)}
         onScope={scope => void this.runs.setScope(scope).catch(() => undefined)}
-        onOpenRun={id => {
-          this.openRunId = id;
-          this.tab = 'runs';
-          this.update();
-        }}
+        models={this.models}
+        deployments={this.deployments}
+        schedules={this.schedules}
+        execute={this.execute}
+        onOpenOutput={this.openOutput}
+        onOpenRun={id => this.openRun(id)}
         onCloseRun={() => {
           this.openRunId = null;
           this.update();
@@ -194,6 +250,7 @@ export class MlopsPanel extends ReactWidget {
   }
 
   private readonly openFile: (path: string) => void;
+  private readonly openOutput: (runId: string, artifact: string) => void;
   private readonly openDiff: IMlopsPanelOptions['openDiff'] | null;
   private path: string | null = null;
   private tab: PanelTab = 'runs';

@@ -1,5 +1,5 @@
 /**
- * What the panel's views share: a way to run a palette command (every action of a view is a
+ * What the panel's views share: the tab names, and a way to run a palette command (every action of a view is a
  * command, so it confirms and reports in one place).
  */
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
@@ -11,3 +11,16 @@ export type ExecuteCommand = (
   id: CommandID,
   args?: ReadonlyPartialJSONObject
 ) => void;
+
+/** Which view the panel shows. */
+export type PanelTab =
+  'runs' | 'versions' | 'models' | 'deployments' | 'schedules';
+
+/** Every view, in the order of the tab bar. */
+export const PANEL_TABS: PanelTab[] = [
+  'runs',
+  'versions',
+  'models',
+  'deployments',
+  'schedules'
+];
