@@ -56,6 +56,8 @@ _LAZY = {
         ],
         "kernel_magics.core.monitoring.alerts_api",
     ),
+    "log_labels": "kernel_magics.core.monitoring.labels",
+    "monitor": "kernel_magics.core.monitoring.batch",
     "open_store": "kernel_magics.core.store",
     "resolve_location": "kernel_magics.core.config",
 }  # fmt: skip
