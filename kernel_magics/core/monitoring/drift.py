@@ -189,7 +189,7 @@ def _not_enough(name, kind, method, config: DriftConfig, rows: int) -> FeatureDr
 
 
 # -- PSI on counts ----------------------------------------------------------------------------
-def psi(expected: Sequence[float], actual: Sequence[float]) -> float:
+def psi(expected: Sequence[float] | Any, actual: Sequence[float] | Any) -> float:
     """Population stability index of ``actual`` counts against ``expected`` counts per bin.
 
     ``sum((a - e) * ln(a / e))`` over bin shares, each share floored at :data:`PSI_EPSILON`

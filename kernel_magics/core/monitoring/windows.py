@@ -170,9 +170,9 @@ def _window_values(
             else [x + y for x, y in zip(latency, b.latency, strict=True)]
         )
         for name, c in b.features.items():
-            counts[name] = merge_counts(counts.get(name), c)
+            counts[name] = merge_counts(counts.get(name), c) or {}
         if b.prediction:
-            counts[PREDICTION] = merge_counts(counts.get(PREDICTION), b.prediction)
+            counts[PREDICTION] = merge_counts(counts.get(PREDICTION), b.prediction) or {}
     values: dict[str, float | None] = dict.fromkeys(METRICS)
     values["requests"] = float(requests)
     values["errors.rate"] = errors / requests if requests else None
