@@ -137,9 +137,7 @@ async def test_compare_lines_up_params_with_differing_first(jp_fetch, seed, stor
     c = seed.run(params={"C": 10.0, "seed": 1}, metrics={"acc": 0.9})
     seed.artifact(a, "cell/source.py", b"fit(C=0.1)\n")
     # When
-    data = await fetch_json(
-        jp_fetch, *API, "run_comparisons", params={"ids": f"{a},{b[:6]},{c}"}
-    )
+    data = await fetch_json(jp_fetch, *API, "run_comparisons", params={"ids": f"{a},{b[:6]},{c}"})
     # Then the runs come in the order asked
     assert [r["id"] for r in data["runs"]] == [a, b, c]
     assert data["runs"][0]["cell_source"] == "fit(C=0.1)\n"
