@@ -14,10 +14,18 @@ import {
 } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
+import { comparePlugin } from './compare/plugin';
+import { registerDeploymentCommands } from './deployments/commands';
 import { mlopsIcon } from './icons';
+import { registerModelCommands } from './models/commands';
 import { MlopsPanel } from './panel/side-panel';
+import {
+  openOutputNotebook,
+  registerScheduleCommands
+} from './schedules/commands';
 import { NotebookDiffWidget } from './versions/diff-widget';
 import {
+  CommandID,
   CommandIDs,
   DEFAULT_SETTINGS,
   IPanelSettings,
@@ -74,11 +82,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
         app.shell.add(widget, 'main', { mode: 'split-right' });
         app.shell.activateById(widget.id);
       },
-      settings: readSettings(settings)
+      settings: readSettings(settings),
+      execute: (id: CommandID, args) => void app.commands.execute(id, args),
+      openOutput: (runId, artifact) =>
+        void openOutputNotebook(
+          app.serviceManager.contents,
+          path => void app.commands.execute('docmanager:open', { path }),
+          runId,
+          artifact
+        )
     });
     panel.id = PANEL_ID;
+    // Ticked runs open the Compare view (the compare plugin's command, a main-area tab).
+    panel.runs.onCompare = ids =>
+      void app.commands.execute(CommandIDs.compareRuns, { ids });
     panel.title.icon = mlopsIcon;
-    panel.title.caption = 'MLOps: runs and notebook versions';
+    panel.title.caption =
+      'MLOps: runs, notebook versions, models, deployments and schedules';
     app.shell.add(panel, 'left', { rank: 650 });
     restorer?.add(panel, PANEL_ID);
     settings?.changed.connect(() => panel.configure(readSettings(settings)));
@@ -136,6 +156,31 @@ const plugin: JupyterFrontEndPlugin<void> = {
         panel.showTab('versions');
       }
     });
+    const views = [
+      [CommandIDs.showModels, 'models', 'Show models in the MLOps panel'],
+      [
+        CommandIDs.showDeployments,
+        'deployments',
+        'Show deployments in the MLOps panel'
+      ],
+      [
+        CommandIDs.showSchedules,
+        'schedules',
+        'Show schedules in the MLOps panel'
+      ]
+    ] as const;
+    for (const [id, tab, label] of views) {
+      app.commands.addCommand(id, {
+        label,
+        execute: () => {
+          app.shell.activateById(PANEL_ID);
+          panel.showTab(tab);
+        }
+      });
+    }
+    registerModelCommands(app.commands, panel);
+    registerDeploymentCommands(app.commands, panel);
+    registerScheduleCommands(app.commands, panel);
     if (palette) {
       for (const command of Object.values(CommandIDs)) {
         palette.addItem({ command, category: 'MLOps' });
@@ -144,4 +189,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+export default [plugin, comparePlugin];
