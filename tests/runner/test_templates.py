@@ -11,7 +11,7 @@ from kernel_magics.cli import cli
 from kernel_magics.core.runner import run_notebook
 from kernel_magics.errors import ConflictError, NotFoundError
 
-TEMPLATES = ("train", "evaluate", "batch_predict")
+TEMPLATES = ("train", "evaluate", "batch_predict", "monitor")
 
 
 def invoke(*args: str):
