@@ -21,6 +21,8 @@ export const CommandIDs = {
   showRuns: 'jupyter-mlops:show-runs',
   /** Show the notebook versions view. */
   showVersions: 'jupyter-mlops:show-versions',
+  /** Compare runs in the main area (args: `ids`, baseline first; asks when none are given). */
+  compareRuns: 'jupyter-mlops:compare-runs',
   /** Show the models view. */
   showModels: 'jupyter-mlops:show-models',
   /** Show the deployments view. */

@@ -11,6 +11,8 @@ export interface ISeries {
   label: string;
   /** Points in step order. */
   points: MlopsAPI.IMetricPoint[];
+  /** Colour number (the run's place in a comparison), so a run keeps its colour in every chart. */
+  colour?: number;
 }
 
 /** Series aligned for uPlot: one x column (steps) and one y column per series. */

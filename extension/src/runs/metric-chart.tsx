@@ -20,7 +20,8 @@ export interface IMetricChartProps {
   height?: number;
 }
 
-function themeValue(name: string): string {
+/** The value of a JupyterLab theme variable (canvas drawing needs real colours). */
+export function themeValue(name: string): string {
   return getComputedStyle(document.body).getPropertyValue(name);
 }
 
@@ -53,7 +54,7 @@ function options(props: IMetricChartProps, width: number): uPlot.Options {
       { label: 'step' },
       ...props.series.map((s, i) => ({
         label: s.label,
-        stroke: seriesColour(i, themeValue),
+        stroke: seriesColour(s.colour ?? i, themeValue),
         width: 1.5,
         spanGaps: true,
         points: { show: s.points.length === 1 },

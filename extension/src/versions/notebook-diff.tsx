@@ -1,6 +1,7 @@
 /**
  * A readable cell-by-cell diff: each aligned cell with its status, a line diff of its source,
- * and its outputs before and after when they changed.
+ * and its outputs before and after when they changed. Runs of unchanged cells fold into one
+ * line that opens on a click, so the changes are what the eye lands on.
  */
 import React from 'react';
 
@@ -40,9 +41,47 @@ function Outputs(props: {
   );
 }
 
+/** Lines of a source diff, each marked kept, removed or added. */
+export function DiffLines(props: { lines: MlopsAPI.IDiffLine[] }): JSX.Element {
+  return (
+    <pre className="jp-mlops-diff-source">
+      {props.lines.map((line, i) => (
+        <div
+          key={i}
+          className={
+            line.op === '+'
+              ? 'jp-mlops-line-added'
+              : line.op === '-'
+                ? 'jp-mlops-line-removed'
+                : 'jp-mlops-line'
+          }
+        >
+          {line.op} {line.text}
+        </div>
+      ))}
+    </pre>
+  );
+}
+
+/** Consecutive cells grouped: changed cells alone, unchanged ones together. */
+export function foldUnchanged(
+  cells: MlopsAPI.ICellDiff[]
+): MlopsAPI.ICellDiff[][] {
+  const groups: MlopsAPI.ICellDiff[][] = [];
+  for (const cell of cells) {
+    const last = groups[groups.length - 1];
+    if (cell.status === 'unchanged' && last && last[0].status === 'unchanged') {
+      last.push(cell);
+    } else {
+      groups.push([cell]);
+    }
+  }
+  return groups;
+}
+
 function CellDiff(props: { cell: MlopsAPI.ICellDiff }): JSX.Element {
   const { cell } = props;
-  const lines =
+  const lines: MlopsAPI.IDiffLine[] =
     cell.status === 'unchanged'
       ? cell.source_b.split('\n').map(text => ({ op: ' ', text }))
       : cell.source_diff;
@@ -62,22 +101,7 @@ function CellDiff(props: { cell: MlopsAPI.ICellDiff }): JSX.Element {
               .join(' and ')} changed`}
         </span>
       </div>
-      <pre className="jp-mlops-diff-source">
-        {lines.map((line, i) => (
-          <div
-            key={i}
-            className={
-              line.op === '+'
-                ? 'jp-mlops-line-added'
-                : line.op === '-'
-                  ? 'jp-mlops-line-removed'
-                  : 'jp-mlops-line'
-            }
-          >
-            {line.op} {line.text}
-          </div>
-        ))}
-      </pre>
+      <DiffLines lines={lines} />
       {cell.outputs_changed && (
         <div className="jp-mlops-diff-output-pair">
           <Outputs label="outputs before" outputs={cell.outputs_a} />
@@ -108,9 +132,20 @@ export function NotebookDiff(props: INotebookDiffProps): JSX.Element {
         {s.changed} changed · {s.added} added · {s.removed} removed ·{' '}
         {s.unchanged} unchanged
       </p>
-      {diff.cells.map((cell, i) => (
-        <CellDiff key={i} cell={cell} />
-      ))}
+      {foldUnchanged(diff.cells).map((group, i) =>
+        group[0].status === 'unchanged' ? (
+          <details key={i} className="jp-mlops-diff-folded">
+            <summary className="jp-mlops-muted">
+              {group.length} unchanged cell{group.length > 1 ? 's' : ''}
+            </summary>
+            {group.map((cell, j) => (
+              <CellDiff key={j} cell={cell} />
+            ))}
+          </details>
+        ) : (
+          <CellDiff key={i} cell={group[0]} />
+        )
+      )}
     </div>
   );
 }

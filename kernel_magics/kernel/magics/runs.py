@@ -58,11 +58,19 @@ def handle_show(magics: Any, args: parsers.ShowRun) -> Any:
 
 @parsers.parsed_with(parsers.compare_parser, parsers.parse_compare)
 def handle_compare(magics: Any, args: parsers.CompareRuns) -> Any:
-    """``%mlops compare RUN RUN [RUN...]``: why runs differ."""
-    from ...core.compare import compare_runs
-    from ..widgets.run_reports import compare_report
+    """``%mlops compare RUN RUN [RUN...]``: why runs differ, and the Compare view in JupyterLab.
 
-    return compare_report(compare_runs(current_store(), args.runs))
+    The report (HTML) is the cell's result; a second output asks JupyterLab's panel to open the
+    interactive comparison (overlaid curves, scatter, diff) of the same runs.
+    """
+    from IPython.display import display
+
+    from ...core.compare import compare_runs
+    from ..widgets.run_reports import CompareRequest, compare_report
+
+    result = compare_runs(current_store(), args.runs)
+    display(CompareRequest([r["id"] for r in result["runs"]]))
+    return compare_report(result)
 
 
 def _number(text: str) -> float | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import io
+import time
 from typing import Any
 
 from ...core.views.formatting import short_id
@@ -84,6 +85,34 @@ def show_report(details: dict[str, Any], view: Page, images: dict[str, bytes]) -
     if details["cell_source"] is not None:
         parts.append(f"<h5>Cell</h5><pre>{html.escape(details['cell_source'])}</pre>")
     return Report(details, "".join(parts), page_text(view))
+
+
+#: MIME type of the request that opens a comparison in JupyterLab's Compare view
+#: (``COMPARE_MIME_TYPE`` in ``extension/src/compare/plugin.ts`` says the same).
+COMPARE_MIME_TYPE = "application/vnd.jupyter-mlops.compare+json"
+
+
+class CompareRequest:
+    """A display output asking JupyterLab to open the Compare view of some runs.
+
+    The side panel's renderer for :data:`COMPARE_MIME_TYPE` opens the comparison when the
+    output is fresh (``created_at`` within seconds) and shows a button to reopen it; frontends
+    without the extension show the text instead.
+
+    Parameters
+    ----------
+    run_ids : list of str
+        Full run ids, the baseline first.
+    """
+
+    def __init__(self, run_ids: list[str]):
+        self.run_ids = list(run_ids)
+        self.created_at = time.time()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        text = f"Compare view of {len(self.run_ids)} runs (JupyterLab's MLOps panel)"
+        data = {"run_ids": self.run_ids, "created_at": self.created_at}
+        return {COMPARE_MIME_TYPE: data, "text/plain": text}
 
 
 def compare_report(result: dict[str, Any]) -> Report:
