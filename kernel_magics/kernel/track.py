@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import os
 import sys
-import traceback
 from typing import Any
 
 from ..core import capture
@@ -24,7 +23,6 @@ from .parsers import TrackCell, parse_track, split_line, track_parser, wants_hel
 #: Longer execution histories go to the artifact cell/history.json instead of the tag.
 MAX_HISTORY_TAG = 5000
 
-_version_cache: dict[tuple[str, str, int, int], int] = {}
 _cells_cache: dict[tuple[str, int, int], list[tuple[str | None, str]]] = {}
 
 
@@ -40,17 +38,9 @@ def handle_track(magics: Any, line: str, cell: str) -> Any:
 
 def notebook_version_id(store: Any, path: str) -> int:
     """Record the notebook file as a version, skipping the hash when the file did not change."""
-    from ..core.notebooks import record_notebook_version
+    from ..core.tracking.session import notebook_version_id as cached_version_id
 
-    stat = os.stat(path)
-    key = (store.location.store_uri, path, stat.st_mtime_ns, stat.st_size)
-    cached = _version_cache.get(key)
-    if cached is None:
-        cached = record_notebook_version(store, path)
-        if len(_version_cache) > 64:
-            _version_cache.clear()
-        _version_cache[key] = cached
-    return cached
+    return cached_version_id(store, path)
 
 
 def _store_context(
@@ -240,7 +230,9 @@ class TrackedCell:
             raise
         except BaseException as exc:
             status = FAILED
-            error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            from ..core.tracking.tracebacks import user_traceback
+
+            error = user_traceback(type(exc), exc, exc.__traceback__)
             if isinstance(exc, KernelMagicsError):
                 from .magics import USER_CODE_MARK
 

@@ -13,11 +13,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...errors import ConflictError, NoActiveRunError
-from ..names import FINISHED, SOURCE_API
+from ..names import FINISHED, SOURCE_API, Tag
 from ..store import Store, open_store
 from . import stack
 from .hooks import install_process_hooks
 from .run import Run, check_end_status
+from .session import session_notebook
 from .stack import RUN_ID_ENV
 
 
@@ -48,7 +49,8 @@ def start_run(
     parent_run_id : str, optional
         The parent (a sweep's run holds its children).
     notebook_path : str, optional
-        The notebook the run came from.
+        The notebook the run came from. Inside a Jupyter notebook session an ``api`` run
+        records the session's notebook and a version of it when this is omitted.
     nested : bool
         Allow starting a run while another is active (it becomes a child of that run).
     store : Store, optional
@@ -84,6 +86,12 @@ def start_run(
     else:
         if nested and active is not None and parent_run_id is None:
             parent_run_id = active.id
+        version_id = problem = None
+        if notebook_path is None and source == SOURCE_API:
+            # inside a notebook the run is that notebook's, as a tracked cell's would be
+            notebook_path, version_id, problem = session_notebook(store)
+        if problem:
+            tags = {**(tags or {}), Tag.NOTEBOOK_ERROR: problem}
         experiment_id = store.experiments.get_or_create(experiment)
         writer = store.writer
         run_id = store.runs.create(
@@ -91,6 +99,8 @@ def start_run(
             notebook_path=notebook_path, params=params, tags=tags,
             environment_hash=writer.environment_hash,
         )  # fmt: skip
+        if version_id is not None:
+            store.runs.set_fields(run_id, notebook_version_id=version_id)
         run = Run(store, run_id)
         writer.add_run(run_id, environment=writer.environment_hash is None)
         install_process_hooks()

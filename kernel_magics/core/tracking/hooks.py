@@ -10,7 +10,6 @@ import atexit
 import signal
 import sys
 import threading
-import traceback
 
 from ..names import FAILED, FINISHED, KILLED
 from ..store.db import run_or_defer
@@ -78,9 +77,9 @@ def _end_runs_at_exit() -> None:
         status, error = KILLED, "Terminated by SIGTERM."
     elif _uncaught is not None:
         status = FAILED
-        error = "".join(
-            traceback.format_exception(type(_uncaught), _uncaught, _uncaught.__traceback__)
-        )
+        from .tracebacks import user_traceback
+
+        error = user_traceback(type(_uncaught), _uncaught, _uncaught.__traceback__)
     for run in reversed(list(stack._active)):
         try:
             run.end(status, error)

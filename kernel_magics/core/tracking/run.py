@@ -6,7 +6,6 @@ import io
 import json
 import os
 import time
-import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from ..names import FAILED, FINISHED, KILLED, TERMINAL_STATUSES
 from ..store import Store
 from . import stack
 from .hooks import Terminated
+from .tracebacks import user_traceback
 
 _TEXT_TYPES = {".md": "text/markdown", ".py": "text/x-python", ".json": "application/json",
                ".html": "text/html", ".csv": "text/csv"}  # fmt: skip
@@ -68,7 +68,7 @@ class Run:
         elif issubclass(exc_type, Terminated):
             self.end(KILLED, "Terminated by SIGTERM.")
         else:
-            self.end(FAILED, "".join(traceback.format_exception(exc_type, exc, tb)))
+            self.end(FAILED, user_traceback(exc_type, exc, tb))
 
     def end(self, status: str = FINISHED, error: str | None = None) -> None:
         """End the run with ``status`` after writing its buffered metrics (once; idempotent).
