@@ -161,6 +161,16 @@ class LabServer:
         if getattr(self, "_log", None):
             self._log.close()
 
+    def send(self, method: str, path: str, body: dict | None = None) -> dict:
+        """Send a JSON request (POST, PUT...) to a ``/mlops/api`` route and decode the answer."""
+        request = urllib.request.Request(
+            f"{self.url}/mlops/api/{path}", method=method,
+            data=json.dumps(body or {}).encode(),
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
     def api(self, path: str) -> dict:
         """GET a ``/mlops/api`` route and decode it."""
         request = urllib.request.Request(
