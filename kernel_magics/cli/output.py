@@ -21,7 +21,8 @@ __all__ = ["console", "duration", "page", "print_json", "render", "table", "when
 STATUS_STYLE = {RUNNING: "cyan", FINISHED: "green", FAILED: "red", CRASHED: "magenta",
                 KILLED: "yellow", "missed": "yellow", "pass": "green", "FAIL": "red",
                 "ok": "green", "active": "green", "paused": "yellow", "stopped": "dim",
-                "no answer": "red"}  # fmt: skip
+                "no answer": "red", "firing": "red", "open": "red",
+                "resolved": "green"}  # fmt: skip
 
 #: A foldable column is never squeezed below this many characters (shorter cells keep theirs).
 MIN_TEXT_WIDTH = 10

@@ -44,7 +44,7 @@ def alerts_table(rules: list[Any], open_incidents: dict[int, Any]) -> Table:
                      when(incident.opened_at, "UTC") if incident else "",
                      when(r.evaluated_at, "UTC")])  # fmt: skip
     return table(
-        [Column("Name", priority=100), Column("State", "status", 95), Column("Model", "id", 90),
+        [Column("Name", "id", 100), Column("State", "status", 95), Column("Model", "id", 90),
          Column("When", priority=85), Column("Window", priority=60),
          Column("Notify", priority=30), Column("Firing since", "time", 70),
          Column("Evaluated", "time", 40)],
@@ -64,7 +64,7 @@ def incidents_table(incidents: list[Any]) -> Table:
                      when(i.resolved_at, "UTC"), duration(end - i.opened_at), broke,
                      delivery])  # fmt: skip
     return table(
-        [Column("Incident", "id", 60), Column("Alert", priority=100),
+        [Column("Incident", "id", 60), Column("Alert", "id", 100),
          Column("State", "status", 95), Column("Opened", "time", 90),
          Column("Resolved", "time", 80), Column("Lasted", priority=50),
          Column("Broke", priority=85), Column("Notified", priority=40)],
