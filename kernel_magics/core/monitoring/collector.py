@@ -1,12 +1,12 @@
 """The model server's monitoring collector: every request counted per time bucket.
 
 The request path only appends one tuple to a deque (no lock, no numpy, no database). A
-background thread wakes every :data:`FLUSH_INTERVAL_S`, takes everything queued, counts it into
-the open bucket(s) with whole-column numpy/pandas calls (:mod:`.counts`), keeps the predictions
-by request id (one batched ``predict_proba`` for the classifier scores, one multi-row INSERT),
-and writes each bucket to the store once it closes. Buckets are aligned on multiples of
-``bucket_seconds`` since the epoch, so two servers (or a server and its restart) produce rows with
-the same ``start`` that readers add up.
+background thread wakes every :data:`FLUSH_INTERVAL_S` (and right after each bucket ends),
+takes everything queued, counts it into the open bucket(s) with whole-column numpy/pandas calls
+(:mod:`.counts`), keeps the predictions by request id (one batched ``predict_proba`` for the
+classifier scores, one multi-row INSERT), and writes each bucket to the store once it closes.
+Buckets are aligned on multiples of ``bucket_seconds`` since the epoch, so two servers (or a
+server and its restart) produce rows with the same ``start`` that readers add up.
 
 What a crash can lose: the open bucket's counts (at most ``bucket_seconds``) and the
 predictions of the last flush interval. A normal shutdown (:meth:`MonitoringCollector.close`)
@@ -34,6 +34,8 @@ log = logging.getLogger("kernel_magics.serving")
 
 DEFAULT_BUCKET_SECONDS = 60.0
 FLUSH_INTERVAL_S = 1.0
+#: How long after a bucket's end it is written (requests finishing right at the end get in).
+BOUNDARY_SLACK_S = 0.02
 #: Observations waiting for the background thread; beyond this they are dropped and counted
 #: (the writer is far behind: a full store), rather than growing the server's memory.
 MAX_PENDING = 500_000
@@ -224,8 +226,18 @@ class MonitoringCollector:
         self.buckets_written += 1
         return True
 
+    def _next_wait(self) -> float:
+        """Seconds to the next flush: the flush interval, or just past the bucket's end.
+
+        Waking right after a bucket closes writes it at once, so a crash loses only the bucket
+        that was open (not also the one that closed less than a flush interval before).
+        """
+        now = self.clock()
+        boundary = (math.floor(now / self.bucket_seconds) + 1) * self.bucket_seconds
+        return max(0.001, min(FLUSH_INTERVAL_S, boundary - now + BOUNDARY_SLACK_S))
+
     def _run(self) -> None:
-        while not self._stop.wait(FLUSH_INTERVAL_S):
+        while not self._stop.wait(self._next_wait()):
             try:
                 self.flush()
             except Exception:  # never let the collector thread die with the server still up
