@@ -9,13 +9,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from kernel_magics.core.monitoring.drift import (
-    DriftConfig,
-    counts_drift,
-    frame_drift,
-    psi,
-    sample_drift,
-)
+from kernel_magics.core.monitoring.drift import DriftConfig, counts_drift, psi
+from kernel_magics.core.monitoring.samples import LARGE_SAMPLE, frame_drift, sample_drift
 from kernel_magics.core.registry.profile import profile_data
 from kernel_magics.errors import ValidationError
 
@@ -178,3 +173,20 @@ def test_forced_method_is_used():
     config = DriftConfig(numeric_method="psi")
     verdict = sample_drift("x", rng.normal(size=2000), rng.normal(1, 1, 2000), config)
     assert verdict.method == "psi" and verdict.drifted is True
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.01, 0.2])
+def test_large_samples_agree_with_scipy_on_raw_values(shift):
+    # Given more live values than LARGE_SAMPLE (counted over bins before the test)
+    from kernel_magics.core.monitoring.samples import _binned_ks, _binned_wasserstein
+
+    rng = np.random.default_rng(2)
+    live = rng.normal(shift, 1, LARGE_SAMPLE + 10_000)
+    small_ref, big_ref = rng.normal(0, 1, 800), rng.normal(0, 1, 20_000)
+    # Then KS is scipy's own p-value (the statistic is exact), Wasserstein within 1 %
+    assert _binned_ks(small_ref, live) == pytest.approx(stats.ks_2samp(small_ref, live).pvalue,
+                                                        rel=1e-9, abs=1e-12)  # fmt: skip
+    exact = stats.wasserstein_distance(big_ref, live)
+    assert _binned_wasserstein(big_ref, live) == pytest.approx(exact, rel=0.01, abs=2e-3)
+    verdict = sample_drift("x", small_ref, live)
+    assert verdict.method == "ks" and verdict.rows == live.size

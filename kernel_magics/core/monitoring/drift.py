@@ -14,9 +14,8 @@ Two kinds of live data reach this module:
   and the Jensen-Shannon distance for categorical ones (drift when >= 0.1). A numeric feature
   with at most 5 distinct reference values is treated as categorical, as Evidently does.
 
-The reference is either raw training values or, when only the stored profile is at hand, a
-sample rebuilt from the profile's quantiles and histogram (equal-mass points of its quantile
-function, as many as the profile has rows up to :data:`PROFILE_SAMPLE_POINTS`).
+The tests on samples live in :mod:`.samples`; this module holds the settings, the verdicts,
+PSI on counts and the dataset verdict.
 
 The dataset verdict is the share of drifted features (of those with enough data) against
 ``drift_share`` (0.5, Evidently's default), plus the prediction's own drift.
@@ -24,7 +23,6 @@ The dataset verdict is the share of drifted features (of those with enough data)
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -41,8 +39,6 @@ METHODS = P_VALUE_METHODS + DISTANCE_METHODS
 SMALL_REFERENCE_ROWS = 1000
 #: A numeric feature with at most this many distinct reference values is tested as categorical.
 FEW_VALUES = 5
-#: How many points a reference rebuilt from a profile has at most.
-PROFILE_SAMPLE_POINTS = 10_000
 #: PSI's floor for an empty bin's share (log of zero otherwise), as common PSI practice does.
 PSI_EPSILON = 1e-4
 
@@ -268,140 +264,6 @@ def counts_drift(
     return _verdict(name, kind, "psi", psi(expected, actual), config, rows)
 
 
-# -- tests on raw samples ---------------------------------------------------------------------
-def profile_sample(profile: Mapping[str, Any]) -> Any:
-    """Rebuild a numeric reference sample from a stored profile (equal-mass quantile points).
-
-    The quantile function is interpolated through the profile's minimum, its quantiles and
-    its decile histogram edges, then read at ``(i + 0.5) / n``.
-    """
-    import numpy as np
-
-    points: dict[float, float] = {0.0: float(profile["min"]), 1.0: float(profile["max"])}
-    points.update({float(q): float(v) for q, v in profile.get("quantiles", {}).items()})
-    hist = profile.get("histogram", {})
-    counts = np.asarray(hist.get("counts", []), dtype="float64")
-    if counts.size and counts.sum() > 0:
-        cum = np.concatenate([[0.0], np.cumsum(counts) / counts.sum()])
-        points.update(dict(zip(cum.tolist(), map(float, hist["edges"]), strict=False)))
-    qs = np.array(sorted(points))
-    values = np.maximum.accumulate(np.array([points[q] for q in qs]))  # monotone
-    n = int(min(max(profile.get("count", 0) - profile.get("missing", 0), 1), PROFILE_SAMPLE_POINTS))
-    return np.interp((np.arange(n) + 0.5) / n, qs, values)
-
-
-def _numeric_test(reference, current, method: str) -> float:
-    import numpy as np
-    from scipy import stats
-
-    if method == "ks":
-        return float(stats.ks_2samp(reference, current).pvalue)
-    if method == "wasserstein":
-        scale = float(np.std(reference)) or 1.0  # a constant reference: absolute distance
-        return float(stats.wasserstein_distance(reference, current)) / scale
-    if method == "psi":
-        edges = np.unique(np.quantile(reference, np.linspace(0, 1, 11)))
-        if edges.size < 2:
-            edges = np.array([edges[0] - 0.5, edges[0] + 0.5])
-        edges[0], edges[-1] = -np.inf, np.inf
-        return psi(np.histogram(reference, edges)[0], np.histogram(current, edges)[0])
-    raise ValidationError(f"Method {method!r} does not apply to a numeric feature.")
-
-
-def _categorical_test(ref_freq: Mapping[str, float], cur_counts: Mapping[str, float], method):
-    import numpy as np
-    from scipy import stats
-    from scipy.spatial import distance
-
-    labels = sorted(set(ref_freq) | set(cur_counts), key=str)
-    ref = np.array([float(ref_freq.get(k, 0.0)) for k in labels])
-    cur = np.array([float(cur_counts.get(k, 0.0)) for k in labels])
-    ref = ref / ref.sum()
-    if method == "chisquare":
-        # Goodness of fit of the live counts to the training shares (Evidently's chi-squared);
-        # a category training never saw gets a tiny expected share instead of zero.
-        expected = np.clip(ref, PSI_EPSILON, None)
-        expected = expected / expected.sum() * cur.sum()
-        return float(stats.chisquare(cur, expected).pvalue)
-    if method == "jensenshannon":
-        return float(distance.jensenshannon(ref, cur / cur.sum()))
-    if method == "psi":
-        return psi(ref, cur)
-    raise ValidationError(f"Method {method!r} does not apply to a categorical feature.")
-
-
-def _frequencies(values) -> dict[str, float]:
-    import pandas as pd
-
-    counts = pd.Series(values).dropna().astype(str).value_counts()
-    return {str(k): float(v) for k, v in counts.items()}
-
-
-def sample_drift(
-    name: str,
-    reference: Any,
-    current: Any,
-    config: DriftConfig | None = None,
-    *,
-    kind: str | None = None,
-) -> FeatureDrift:
-    """Drift of one feature's raw live values against raw training values or its profile.
-
-    Parameters
-    ----------
-    name : str
-    reference : array-like or dict
-        Training values, or the feature's profile (see :mod:`kernel_magics.core.registry.profile`).
-    current : array-like
-        Live values; missing ones (NaN/None) are left out.
-    config : DriftConfig, optional
-    kind : str, optional
-        ``numeric`` or ``categorical``; taken from the profile or the values' dtype otherwise.
-    """
-    import numpy as np
-    import pandas as pd
-
-    config = config or DriftConfig()
-    cur = pd.Series(current).dropna()
-    ref_values: Any = None
-    ref_freq: dict[str, float] = {}
-    if isinstance(reference, Mapping):
-        kind = kind or str(reference.get("kind"))
-        ref_rows = int(reference.get("count", 0) - reference.get("missing", 0))
-        if kind == "numeric":
-            ref_values = profile_sample(reference) if ref_rows else np.array([])
-        else:
-            ref_freq = {k: float(v) for k, v in reference.get("frequencies", {}).items()}
-    else:
-        ref_series = pd.Series(reference).dropna()
-        ref_rows = len(ref_series)
-        if kind is None:
-            kind = "numeric" if ref_series.dtype.kind in "iufb" else "categorical"
-        if kind == "numeric":
-            ref_values = ref_series.to_numpy(dtype="float64")
-        else:
-            ref_freq = _frequencies(ref_series)
-    if kind == "numeric" and np.unique(ref_values).size <= FEW_VALUES:
-        # Evidently tests a numeric feature with few distinct values as categorical
-        kind = "categorical"
-        ref_freq = _frequencies(ref_values)
-        cur = cur.astype("float64")
-    small = ref_rows <= SMALL_REFERENCE_ROWS
-    if kind == "numeric":
-        method = config.numeric_method or ("ks" if small else "wasserstein")
-    else:
-        method = config.categorical_method or ("chisquare" if small else "jensenshannon")
-    if len(cur) < config.min_rows or ref_rows == 0:
-        return _not_enough(name, kind, method, config, len(cur))
-    if kind == "numeric":
-        score = _numeric_test(ref_values, cur.to_numpy(dtype="float64"), method)
-    else:
-        score = _categorical_test(ref_freq, _frequencies(cur), method)
-    if math.isnan(score):  # e.g. KS on identical constants: nothing moved
-        score = 1.0 if method in P_VALUE_METHODS else 0.0
-    return _verdict(name, kind, method, score, config, len(cur))
-
-
 # -- the dataset verdict ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class DatasetDrift:
@@ -450,50 +312,3 @@ def dataset_drift(
         return DatasetDrift(dict(features), prediction, None, None)
     share = sum(1 for f in judged if f.drifted) / len(judged)
     return DatasetDrift(dict(features), prediction, share, share >= config.drift_share)
-
-
-def frame_drift(
-    reference: Any,
-    current: Any,
-    config: DriftConfig | None = None,
-    *,
-    prediction: str | None = None,
-    columns: Sequence[str] | None = None,
-) -> DatasetDrift:
-    """Drift of every column of a live frame against a training frame or a stored profile.
-
-    Parameters
-    ----------
-    reference : DataFrame or dict
-        The training data, or a profile (``{"rows": ..., "features": {...}}``).
-    current : DataFrame
-        The live rows (a scored batch, or the prediction log's sampled requests).
-    config : DriftConfig, optional
-    prediction : str, optional
-        The column holding the model's prediction, judged apart from the features.
-    columns : sequence of str, optional
-        The columns to judge (every column the reference knows otherwise).
-
-    Raises
-    ------
-    ValidationError
-        When a column to judge is missing from either side.
-    """
-    config = config or DriftConfig()
-    ref_features = reference["features"] if isinstance(reference, Mapping) else None
-    known = list(ref_features) if ref_features is not None else list(reference.columns)
-    names = list(columns) if columns is not None else known
-    if prediction is not None and prediction not in names:
-        names.append(prediction)
-    missing = [n for n in names if n not in known or n not in current.columns]
-    if missing:
-        raise ValidationError(
-            f"Column(s) {', '.join(map(repr, missing))} are missing from the reference or the "
-            "live data: pass columns= with names both have."
-        )
-    verdicts = {
-        n: sample_drift(n, ref_features[n] if ref_features else reference[n], current[n], config)
-        for n in names
-    }
-    pred = verdicts.pop(prediction) if prediction is not None else None
-    return dataset_drift(verdicts, pred, config)
