@@ -30,7 +30,8 @@ REST API of the Jupyter server extension `kernel_magics`, used by the JupyterLab
 Generated from the pydantic models in kernel_magics/server/models/ by
 `python -m kernel_magics.server.openapi`; do not edit by hand.
 Every route needs an authenticated Jupyter user (token header, `?token=`, or cookie + XSRF) who
-is authorized for the `mlops` resource (`read` for GET, `write` for POST). Errors are JSON
+is authorized for the `mlops` resource (`read` for GET, `write` for POST, PUT, PATCH and DELETE;
+routes that start a process say so). Errors are JSON
 `{"message", "reason"}`: 400 invalid input, 403 not allowed, 404 not found, 409 conflict,
 500 anything else (no traceback). Unknown query arguments are refused with 400, except
 Jupyter's own (`token`, `_xsrf`) and JupyterLab's cache buster (a bare numeric argument such
