@@ -383,25 +383,14 @@ export namespace MlopsAPI {
 
   /** Deployment statuses (core/store/deployments.py, with the ones shared with runs). */
   export type DeploymentStatus =
-    | 'starting'
-    | 'running'
-    | 'stopping'
-    | 'stopped'
-    | 'failed'
-    | 'crashed';
+    'starting' | 'running' | 'stopping' | 'stopped' | 'failed' | 'crashed';
 
   /** What happens to fire times missed while no scheduler ran. */
   export type CatchupPolicy = 'latest' | 'all' | 'none';
 
   /** Types a notebook parameter can have (core/runner/parameters.py TYPES). */
   export type ParameterType =
-    | 'int'
-    | 'float'
-    | 'bool'
-    | 'str'
-    | 'list'
-    | 'dict'
-    | 'any';
+    'int' | 'float' | 'bool' | 'str' | 'list' | 'dict' | 'any';
 
   /** Query of `GET deployments` (Python `ListDeploymentsQuery`). */
   export interface IListDeploymentsQuery {
@@ -507,13 +496,15 @@ export namespace MlopsAPI {
     p50_ms: number | null;
     /** 99th percentile latency in ms (null without requests). */
     p99_ms: number | null;
+    /** monitoring: exact (its bucket closed); prediction_log: from the sampled log. */
+    source: 'monitoring' | 'prediction_log';
   }
 
   /** Answer of `GET deployments/{id}/traffic`. */
   export interface IDescribeDeploymentTrafficResponse {
     /** Deployment id. */
     deployment_id: number;
-    /** Where the figures come from. */
+    /** monitoring when the server wrote buckets in the window, else prediction_log. */
     source: 'monitoring' | 'prediction_log';
     /** Fraction of successful requests the source records (1: all). */
     sample_rate: number;
@@ -1247,11 +1238,9 @@ export function getDeploymentTraffic(
   id: number,
   minutes = 15
 ): Promise<MlopsAPI.IDescribeDeploymentTrafficResponse> {
-  return requestJSON(
-    `deployments/${id}/traffic`,
-    {},
-    { minutes } satisfies MlopsAPI.IDeploymentTrafficQuery
-  );
+  return requestJSON(`deployments/${id}/traffic`, {}, {
+    minutes
+  } satisfies MlopsAPI.IDeploymentTrafficQuery);
 }
 
 /** `GET deployments/{id}/log`: the last lines of the server's log. */
@@ -1259,11 +1248,9 @@ export function getDeploymentLog(
   id: number,
   lines = 200
 ): Promise<MlopsAPI.IDescribeDeploymentLogResponse> {
-  return requestJSON(
-    `deployments/${id}/log`,
-    {},
-    { lines } satisfies MlopsAPI.IDeploymentLogQuery
-  );
+  return requestJSON(`deployments/${id}/log`, {}, {
+    lines
+  } satisfies MlopsAPI.IDeploymentLogQuery);
 }
 
 /** `POST deployments` (202 at once): poll `getDeployment` until its health answers. */
@@ -1315,11 +1302,9 @@ export function createSchedule(
 export function getNotebookParameters(
   path: string
 ): Promise<MlopsAPI.IDescribeNotebookParametersResponse> {
-  return requestJSON(
-    'notebook_parameters',
-    {},
-    { path } satisfies MlopsAPI.INotebookParametersQuery
-  );
+  return requestJSON('notebook_parameters', {}, {
+    path
+  } satisfies MlopsAPI.INotebookParametersQuery);
 }
 
 /** `POST schedules/{id}/pause`. */
@@ -1351,11 +1336,9 @@ export function getScheduleHistory(
   id: number,
   limit = 50
 ): Promise<MlopsAPI.IDescribeScheduleHistoryResponse> {
-  return requestJSON(
-    `schedules/${id}/history`,
-    {},
-    { limit } satisfies MlopsAPI.IScheduleHistoryQuery
-  );
+  return requestJSON(`schedules/${id}/history`, {}, {
+    limit
+  } satisfies MlopsAPI.IScheduleHistoryQuery);
 }
 
 // -- Models, run edits and run comparisons (issue 11) ---------------------------------------

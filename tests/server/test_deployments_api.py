@@ -183,7 +183,7 @@ async def test_traffic_is_per_minute_and_scaled_by_the_sample_rate(jp_fetch, chu
     assert minutes[0]["requests"] == 5 and minutes[0]["errors"] == 1
     assert minutes[0]["p50_ms"] == 30.0 and 49 < minutes[0]["p99_ms"] <= 50
     assert minutes[1] == {"start": minute - 60, "requests": 0, "errors": 0,
-                          "p50_ms": None, "p99_ms": None}  # fmt: skip
+                          "p50_ms": None, "p99_ms": None, "source": "prediction_log"}  # fmt: skip
     assert minutes[2]["requests"] == 2 and minutes[2]["errors"] == 0
     # The default is 15 minutes; the bounds are 1-1440
     _, data = await call(jp_fetch, "GET", "deployments", str(dep), "traffic")
@@ -192,6 +192,48 @@ async def test_traffic_is_per_minute_and_scaled_by_the_sample_rate(jp_fetch, chu
         status, data = await call(jp_fetch, "GET", "deployments", str(dep), "traffic",
                                   minutes=bad)  # fmt: skip
         assert status == 400 and "minutes" in data["message"]
+
+
+async def test_traffic_prefers_monitoring_buckets_and_fills_the_open_minute_from_the_log(
+    jp_fetch, churn
+):
+    from kernel_magics.core.monitoring.counts import latency_counts
+
+    # Given a server that closed two one-minute buckets (every request counted), and logged a
+    # request (sample rate 1) in the minute that is still open
+    dep = record(churn)
+    churn.deployments.update(dep, "options", json.dumps({"sample_rate": 1.0}))
+    vid = version_id(churn, "churn", 1)
+    minute = (time.time() // 60) * 60
+    for start, requests, errors, latencies in ((minute - 120, 40, 2, [5.0] * 40),
+                                               (minute - 60, 10, 0, [50.0] * 10)):  # fmt: skip
+        churn.monitoring.add_bucket(
+            vid, source="serving", start=start, seconds=60, requests=requests, errors=errors,
+            rows=requests, latency=latency_counts(latencies), features={}, prediction=None,
+            deployment_id=dep,
+        )  # fmt: skip
+    churn.predictions.write(
+        [
+            {
+                "deployment_id": dep,
+                "model_version_id": vid,
+                "at": at,
+                "latency_ms": 7.0,
+                "status_code": 200,
+            }
+            for at in (minute - 90, minute + 1)
+        ]  # fmt: skip
+    )
+    # When
+    status, data = await call(jp_fetch, "GET", "deployments", str(dep), "traffic", minutes="3")
+    # Then the closed minutes are the buckets' exact counts (the log's copy is not added)
+    assert status == 200 and data["source"] == "monitoring"
+    old, last, now = data["minutes"]
+    assert (old["requests"], old["errors"], old["source"]) == (40, 2, "monitoring")
+    assert (last["requests"], last["source"]) == (10, "monitoring")
+    assert 4 < old["p50_ms"] < 6 and 45 < last["p99_ms"] < 55
+    # And the open minute comes from the log
+    assert (now["requests"], now["source"], now["p50_ms"]) == (1, "prediction_log", 7.0)
 
 
 async def test_log_gives_the_last_lines(jp_fetch, churn, tmp_path):

@@ -10,7 +10,6 @@ Tornado event loop keeps serving while any of them runs.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
@@ -219,9 +218,10 @@ class DeploymentTrafficHandler(MlopsHandler):
             query=DeploymentTrafficQuery,
             errors=(400, 404),
             description=(
-                "From the deployment's prediction log: every failed request and a sample of "
-                "the successful ones (`sample_rate`); request counts are scaled back up by it, "
-                "latencies are those of the logged requests."
+                "From the monitoring buckets the model server writes (every request, final "
+                "once a bucket closes) and, after the newest bucket, from the prediction log "
+                "(every failed request and a `sample_rate` share of the successful ones, "
+                "scaled back up by it). Each minute names its source."
             ),
         )
     }
@@ -230,27 +230,12 @@ class DeploymentTrafficHandler(MlopsHandler):
     @authorized
     def get(self, deployment_id: str) -> None:
         """Answer a :class:`DescribeDeploymentTrafficResponse`."""
-        from kernel_magics.core.serving.traffic import per_minute  # numpy: on first use
+        from kernel_magics.core.serving.traffic import deployment_traffic  # numpy: on first use
 
         query = self.parse_query(DeploymentTrafficQuery)
-        repo = self.store.deployments
-        record = repo.get(int(deployment_id))  # 404 first
-        sample_rate = 0.1
-        for event in repo.events(record.id):
-            if event["event"] == "options" and event["detail"]:
-                sample_rate = float(json.loads(event["detail"]).get("sample_rate", sample_rate))
-        now = time.time()
-        first = (now // 60 - (query.minutes - 1)) * 60
-        rows = repo.requests_since(record.id, first)
-        self.respond(
-            DescribeDeploymentTrafficResponse,
-            {
-                "deployment_id": record.id,
-                "source": "prediction_log",
-                "sample_rate": sample_rate,
-                "minutes": per_minute(rows, first, query.minutes, sample_rate),
-            },
-        )
+        record = self.store.deployments.get(int(deployment_id))  # 404 first
+        traffic = deployment_traffic(self.store, record, query.minutes)
+        self.respond(DescribeDeploymentTrafficResponse, traffic)
 
 
 class DeploymentLogHandler(MlopsHandler):

@@ -89,6 +89,9 @@ class TrafficMinute(Response):
     errors: int = Field(description="Requests answered with an error")
     p50_ms: float | None = Field(description="Median latency (null without requests)")
     p99_ms: float | None = Field(description="99th percentile latency (null without requests)")
+    source: Literal["monitoring", "prediction_log"] = Field(
+        description="monitoring: exact (the bucket closed); prediction_log: from the sampled log"
+    )
 
 
 class DescribeDeploymentTrafficResponse(Response):
@@ -96,7 +99,7 @@ class DescribeDeploymentTrafficResponse(Response):
 
     deployment_id: int = Field(description="Deployment id")
     source: Literal["monitoring", "prediction_log"] = Field(
-        description="Where the figures come from"
+        description="monitoring when the server wrote buckets in the window, else prediction_log"
     )
     sample_rate: float = Field(
         description="Fraction of successful requests the source records (1: all of them)"
