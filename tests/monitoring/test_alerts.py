@@ -290,3 +290,40 @@ def test_two_scheduler_loops_evaluate_each_rule_once_per_minute(store, model):
     assert minutes == [minutes[0] + 60 * i for i in range(len(minutes))]
     rules = {r.name: r.evaluated_at for r in api.list_alerts(store=store)}
     assert rules == {"a": minutes[-1], "b": minutes[-1]}
+
+
+# -- end to end: buckets in the store, the real window summaries, a real webhook -----------------
+def test_real_buckets_open_and_resolve_through_summarize(store, model, webhook):
+    from kernel_magics.core.monitoring.counts import latency_counts
+
+    def minute_bucket(at, errors, latency_ms):
+        store.monitoring.add_bucket(
+            model.id, source="serving", start=at, seconds=60.0, requests=30, errors=errors,
+            rows=30, latency=latency_counts([latency_ms] * 30), features={}, prediction=None,
+        )  # fmt: skip
+
+    # Given a 5-minute rule and five minutes of traffic with 10% errors
+    api.add_alert("errors", "churn", ["errors.rate > 0.01", "latency.p99_ms > 100"],
+                  window="5m", notify=f"webhook:{webhook.url}", store=store)  # fmt: skip
+    for m in range(5):
+        minute_bucket(START + 60 * m, errors=3, latency_ms=20.0)
+    clock = ManualClock(START + 295)
+    s = Scheduler(store, clock=clock, poll_interval=5.0, lease=60.0)  # summarize for real
+    # When the scheduler reaches the end of that window
+    run_minutes(s, clock, 1)
+    # Then an incident opened with the error rate that broke, and the webhook heard of it
+    (incident,) = api.alert_history(store=store)
+    assert incident.is_open and incident.broken == {"errors.rate > 0.01": 0.1}
+    assert (incident.window_start, incident.window_end) == (START, START + 300)
+    assert [m["values"] for m in webhook.received] == [{"errors.rate > 0.01": 0.1}]
+    # When the next window starts clean, its first minute has too few rows: still open
+    minute_bucket(START + 300, errors=0, latency_ms=20.0)
+    run_minutes(s, clock, 1)
+    assert api.alert_history(store=store)[0].is_open
+    # When the clean window holds enough rows (100: at its fifth minute), the incident
+    # resolves; no second message
+    for m in range(6, 10):
+        minute_bucket(START + 60 * m, errors=0, latency_ms=20.0)
+    run_minutes(s, clock, 4)
+    (resolved,) = api.alert_history(store=store)
+    assert resolved.resolved_at == START + 540 and len(webhook.received) == 1
