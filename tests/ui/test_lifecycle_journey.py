@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from lab_server import LabServer
 from test_panel_journey import menu, wait_idle
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
@@ -26,6 +27,14 @@ PANEL_TAB = '.jp-SideBar .lm-TabBar-tab[data-id="jp-mlops-panel"]'
 TIMEOUT = 60_000
 SLOW = 180_000  # a model server start or a scheduled run on a busy 2-core machine
 ROWS = [{"tenure": 0.5, "charges": -0.2}, {"tenure": -1.0, "charges": 0.3}]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A running lab on a fresh store (more time to start: this machine is shared and busy)."""
+    server = LabServer(tmp_path_factory.mktemp("lab")).start(timeout=240)
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import {
   resumeSchedule,
   runScheduleNow
 } from '../api';
-import type { IParameterField, IScheduleFormValue } from './schedule-form';
+import type { IParameterField, IScheduleFormValue } from './schedule-values';
 
 /** Everything the Schedules view renders. */
 export interface ISchedulesState {
