@@ -6,7 +6,9 @@ import React, { useEffect, useMemo, useState } from 'react';
 
 import { MlopsAPI, getArtifactBlob, getMetric, getRun } from '../api';
 import { MetricChart } from './metric-chart';
-import { formatDuration, formatValue } from './runs-model';
+import { NOTE_TAG } from './run-edits-model';
+import { confirmDeleteRun, editNote, editTags } from './run-edits';
+import { errorSummary, formatDuration, formatValue } from './runs-model';
 
 /** Props of {@link RunDetail}. */
 export interface IRunDetailProps {
@@ -76,6 +78,13 @@ function ArtifactView(props: {
   );
 }
 
+/** The tags without the note (the note has its own section). */
+function withoutNote(tags: Record<string, string>): Record<string, string> {
+  const shown = { ...tags };
+  delete shown[NOTE_TAG];
+  return shown;
+}
+
 /** A key with line-break chances after its dots and underscores (`mlops.cell.count`). */
 function breakable(key: string): React.ReactNode {
   return key.split(/(?<=[._/])/).map((part, i) => (
@@ -128,6 +137,9 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
   const [run, setRun] = useState<MlopsAPI.IDescribeRunResponse | null>(null);
   const [series, setSeries] = useState<MlopsAPI.IDescribeMetricResponse[]>([]);
   const [error, setError] = useState<string | null>(null);
+  // Bumped after an edit so the run reloads at once instead of at the next poll.
+  const [edits, setEdits] = useState(0);
+  const afterEdit = (changed: boolean) => changed && setEdits(n => n + 1);
   useEffect(() => {
     let cancelled = false;
     (async () => {
@@ -152,7 +164,7 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
     return () => {
       cancelled = true;
     };
-  }, [props.runId, props.refreshKey]);
+  }, [props.runId, props.refreshKey, edits]);
 
   if (error) {
     return (
@@ -178,9 +190,24 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
         <span className={`jp-mlops-status jp-mlops-status-${run.status}`}>
           {run.status}
         </span>
-        <h3 className="jp-mlops-detail-title">
-          {run.name || run.id.slice(0, 8)}
+        <h3
+          className="jp-mlops-detail-title jp-mlops-ellipsis"
+          title={runLabel}
+        >
+          {runLabel}
         </h3>
+        <button
+          className="jp-mlops-button jp-mlops-delete-run"
+          title="Delete this run and its child runs"
+          disabled={run.status === 'running'}
+          onClick={() =>
+            void confirmDeleteRun(run).then(
+              deleted => deleted && props.onClose()
+            )
+          }
+        >
+          Delete
+        </button>
       </div>
       <p className="jp-mlops-muted">
         {run.experiment} · {run.id} · started{' '}
@@ -194,7 +221,29 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
         </div>
       ))}
       {run.error && (
-        <pre className="jp-mlops-error jp-mlops-traceback">{run.error}</pre>
+        <>
+          <div className="jp-mlops-error jp-mlops-error-summary" role="alert">
+            {errorSummary(run.error, 400)}
+          </div>
+          <details className="jp-mlops-traceback-details">
+            <summary className="jp-mlops-muted">Traceback</summary>
+            <pre className="jp-mlops-error jp-mlops-traceback">{run.error}</pre>
+          </details>
+        </>
+      )}
+      <h4>
+        Note{' '}
+        <button
+          className="jp-mlops-link jp-mlops-edit-note"
+          onClick={() => void editNote(run).then(afterEdit)}
+        >
+          edit
+        </button>
+      </h4>
+      {run.tags[NOTE_TAG] ? (
+        <p className="jp-mlops-note">{run.tags[NOTE_TAG]}</p>
+      ) : (
+        <p className="jp-mlops-muted">none</p>
       )}
       <h4>Parameters</h4>
       <KeyValues values={run.params} />
@@ -234,12 +283,16 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
       ) : (
         <p className="jp-mlops-muted">not recorded</p>
       )}
-      {Object.keys(run.tags).length > 0 && (
-        <>
-          <h4>Tags</h4>
-          <KeyValues values={run.tags} />
-        </>
-      )}
+      <h4>
+        Tags{' '}
+        <button
+          className="jp-mlops-link jp-mlops-edit-tags"
+          onClick={() => void editTags(run).then(afterEdit)}
+        >
+          edit
+        </button>
+      </h4>
+      <KeyValues values={withoutNote(run.tags)} />
       <h4>Environment</h4>
       {env ? (
         <details className="jp-mlops-env">
