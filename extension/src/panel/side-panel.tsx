@@ -179,6 +179,10 @@ export class MlopsPanel extends ReactWidget {
       this.refreshKey += 1;
       this.update();
     }
+    if (runsChanged) {
+      // A new run may be a new experiment: keep the scope menu current while shown.
+      void this.loadExperiments();
+    }
     return runsChanged || versionsChanged || lifecycleChanged;
   }
 
