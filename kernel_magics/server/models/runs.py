@@ -170,7 +170,7 @@ class UpdateRunRequest(Request):
         default_factory=list, description="Tag keys to remove (not mlops.*)"
     )
     note: str | None = Field(
-        None, max_length=10000, description="Free-text note on the run ('' removes it)"
+        None, max_length=6000, description="Free-text note on the run ('' removes it)"
     )
 
     @model_validator(mode="after")
