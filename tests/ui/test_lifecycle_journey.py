@@ -68,7 +68,7 @@ def open_notebook(page, lab) -> None:
     page.goto(f"{lab.url}/lab/tree/{NOTEBOOK}?token={lab.token}&reset")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=TIMEOUT)
     try:  # JupyterLab may ask which kernel to start for a fresh session: take the default
-        page.wait_for_selector(".jp-Dialog", timeout=5_000)
+        page.wait_for_selector(".jp-Dialog", timeout=20_000)
         page.locator(".jp-Dialog .jp-mod-accept").click()
     except Exception:
         pass
