@@ -150,3 +150,35 @@ def test_a_missing_labels_file_is_named():
 
     with pytest.raises(FileMissingError, match="No labels file at 'nowhere.csv'"):
         read_label_file("nowhere.csv", "request_id", "churned")
+
+
+def test_the_repository_on_sqlite_and_postgresql(any_store):
+    # Given a registered model and a bucket, predictions and labels written through the store
+    frame, target = churn_frame(50)
+    model = LogisticRegression(max_iter=500).fit(frame, target)
+    version = mlops.log_model(model, "churn", input_example=frame, alias="production",
+                              store=any_store)  # fmt: skip
+    repo = any_store.monitoring
+    bucket_id = repo.add_bucket(
+        version.id, source="serving", start=T0, seconds=60, requests=3, errors=1, rows=2,
+        latency=[0, 3], features={"plan": {"categories": {"a": 2}, "unseen": 0, "missing": 0}},
+        prediction={"categories": {"0": 1, "1": 1}, "unseen": 0, "missing": 0},
+    )  # fmt: skip
+    kept = [{"model_version_id": version.id, "deployment_id": None, "request_id": "r1", "row": r,
+             "at": T0 + r, "prediction": r, "score": 0.25 * r} for r in range(2)]  # fmt: skip
+    assert repo.add_predictions(kept) == 2
+    assert repo.add_labels("churn", [("r1", 0, 0), ("r1", 1, 1), ("r9", 0, 1)]) == (2, 1)
+    # Then they read back, by model name, alias or version
+    (bucket,) = repo.buckets("churn@production", since=T0, until=T0 + 60)
+    assert bucket.model == "churn" and bucket.version == 1 and bucket.end == T0 + 60
+    assert (bucket.requests, bucket.errors, bucket.rows, bucket.latency) == (3, 1, 2, [0, 3])
+    assert bucket.features["plan"]["categories"] == {"a": 2} and bucket_id > 0
+    assert repo.buckets("churn", since=T0 + 60) == []
+    joined = repo.labelled("churn/1")
+    assert [(j.row, j.prediction, j.score, j.label) for j in joined] == [(0, 0, 0.0, 0),
+                                                                         (1, 1, 0.25, 1)]  # fmt: skip
+    assert repo.unknown_keys("churn", [("r1", 0), ("r9", 0), ("r1", 5)]) == [("r9", 0), ("r1", 5)]
+    assert [p.row for p in repo.predictions("churn", ["r1"])] == [0, 1]
+    with pytest.raises(ValueError, match="source must be one of"):
+        repo.add_bucket(version.id, source="cron", start=T0, seconds=60, requests=0, errors=0,
+                        rows=0, latency=[], features={}, prediction=None)  # fmt: skip

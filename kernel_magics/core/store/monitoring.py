@@ -88,6 +88,10 @@ class LabelledPrediction:
     label: Any
 
 
+_PREDICTION_COLUMNS = ("model_version_id", "deployment_id", "request_id", "row", "at",
+                       "prediction", "score")  # fmt: skip
+
+
 def _json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
@@ -223,9 +227,19 @@ class MonitoringRepository:
         """
         if not rows:
             return 0
-        values = [{**r, "prediction": _json(r["prediction"])} for r in rows]
+        values = [(r["model_version_id"], r["deployment_id"], r["request_id"], r["row"], r["at"],
+                   _json(r["prediction"]), r["score"]) for r in rows]  # fmt: skip
         with self.db.write() as conn:
-            conn.execute(insert(monitoring_predictions), values)
+            # The driver's executemany with plain tuples: a model server keeps every row it
+            # predicts, and SQLAlchemy's per-row parameter processing costs 5x the INSERT.
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            quote = conn.dialect.identifier_preparer.quote
+            names = ", ".join(quote(c) for c in _PREDICTION_COLUMNS)
+            conn.exec_driver_sql(
+                f"INSERT INTO monitoring_predictions ({names}) "
+                f"VALUES ({', '.join([mark] * len(_PREDICTION_COLUMNS))})",
+                values,
+            )
         return len(values)
 
     def predictions(self, model: str, request_ids: Iterable[str]) -> list[KeptPrediction]:
