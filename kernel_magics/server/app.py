@@ -6,7 +6,16 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, Type, Unicode
 
 from .base import MlopsHandler
-from .handlers import deployments, experiments, models, notebooks, runs, schedules, status
+from .handlers import (
+    deployments,
+    experiments,
+    model_aliases,
+    models,
+    notebooks,
+    runs,
+    schedules,
+    status,
+)
 
 #: The one place the server spells its REST namespace (``extension/src/api.ts`` mirrors it).
 API_NAMESPACE = "mlops/api"
@@ -44,9 +53,9 @@ def routes() -> list[tuple[str, type[MlopsHandler]]]:
         (_route(model), models.ModelItemHandler),
         (_route(f"{model}/versions"), models.ModelVersionsHandler),
         (_route(f"{model}/versions/{ID.format('version')}"), models.ModelVersionItemHandler),
-        (_route(f"{model}/alias_history"), models.AliasHistoryHandler),
-        (_route(f"{model}/aliases/{ID.format('alias')}"), models.ModelAliasItemHandler),
-        (_route(f"{model}/promote"), models.ModelPromoteHandler),
+        (_route(f"{model}/alias_history"), model_aliases.AliasHistoryHandler),
+        (_route(f"{model}/aliases/{ID.format('alias')}"), model_aliases.ModelAliasItemHandler),
+        (_route(f"{model}/promote"), model_aliases.ModelPromoteHandler),
         # deployments and schedules (issue 11, A2)
         (_route("deployments"), deployments.DeploymentsHandler),
         (_route(deployment), deployments.DeploymentItemHandler),
