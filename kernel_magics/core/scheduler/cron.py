@@ -14,6 +14,7 @@ local datetimes, which is pure calendar arithmetic) and then mapped to UTC insta
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,8 +37,6 @@ def validate_cron(expression: str) -> str:
     InvalidScheduleError
         When the expression has the wrong number of fields or a value out of range.
     """
-    from croniter import croniter
-
     expr = " ".join(str(expression or "").split())
     if expr.lower() in ALIASES:
         return expr.lower()
@@ -49,7 +48,7 @@ def validate_cron(expression: str) -> str:
             f"day, or one of {', '.join(ALIASES)}."
         )
     try:
-        croniter(expr, dt.datetime(2000, 1, 1)).get_next(dt.datetime)
+        _check_fields(expr)
     except (ValueError, KeyError) as exc:
         raise InvalidScheduleError(
             f"Invalid cron expression {expression!r}: {exc}. Fields are minute (0-59), hour "
@@ -74,6 +73,18 @@ def local_timezone_name() -> str:
     except (ZoneInfoNotFoundError, ValueError):
         return "UTC"
     return name or "UTC"
+
+
+@functools.lru_cache(maxsize=1024)
+def _check_fields(expr: str) -> None:
+    """Let croniter parse ``expr``; raises on a bad field.
+
+    Cached: listing schedules validates every schedule's expression, and croniter's parsing
+    is the costly part of it (exceptions are not cached).
+    """
+    from croniter import croniter
+
+    croniter(expr, dt.datetime(2000, 1, 1)).get_next(dt.datetime)
 
 
 def validate_timezone(name: str | None) -> ZoneInfo:

@@ -39,15 +39,30 @@ from ..models import (
 RUN_NOW_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlops-run-now")
 
 
-def schedule_dict(handler: MlopsHandler, record, latest: dict[str, Any] | None) -> dict:
-    """A schedule as :class:`Schedule` fields: its options, next fire times, latest slot."""
+def schedule_dict(
+    handler: MlopsHandler,
+    record,
+    latest: dict[str, Any] | None,
+    fires: dict[tuple, list[float]] | None = None,
+    now: float | None = None,
+) -> dict:
+    """A schedule as :class:`Schedule` fields: its options, next fire times, latest slot.
+
+    ``fires`` memoizes fire times by (cron, timezone, first instant) within one listing:
+    schedules often share a cron, and enumerating fire times is the costly part of a row.
+    """
     from kernel_magics.core.scheduler.api import next_runs
 
     latest = latest or {}
+    now = time.time() if now is None else now
+    fires = {} if fires is None else fires
+    key = (record.cron, record.timezone, max(record.start_at, now))
+    if not record.paused and key not in fires:
+        fires[key] = [t.timestamp() for t in next_runs(record, 3, after=now)]
     return {
         **record.to_dict(),
         "jupyter_path": handler.jupyter_path(record.notebook_path),
-        "next_runs": [] if record.paused else [t.timestamp() for t in next_runs(record, 3)],
+        "next_runs": [] if record.paused else fires[key],
         "last_slot_time": latest.get("slot_time"),
         "last_status": latest.get("status"),
         "last_run_id": latest.get("run_id"),
@@ -86,7 +101,9 @@ class SchedulesHandler(MlopsHandler):
         query = self.parse_query(ListSchedulesQuery)
         records, total = self.store.schedules.page(query.limit, query.offset)
         latest = self.store.schedules.slot_counts() if records else {}
-        rows = [schedule_dict(self, r, latest.get(r.id)) for r in records]
+        fires: dict[tuple, list[float]] = {}
+        now = time.time()
+        rows = [schedule_dict(self, r, latest.get(r.id), fires, now) for r in records]
         self.respond(
             ListSchedulesResponse,
             {"schedules": rows, "total": total, "limit": query.limit, "offset": query.offset},
