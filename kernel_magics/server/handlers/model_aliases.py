@@ -90,7 +90,7 @@ class ModelAliasItemHandler(RegistryHandler):
         with looking_up("model"):
             repo.get_model(name)
         with looking_up("alias"):
-            move = repo.delete_alias(name, alias, reason="deleted from the side panel")
+            move = repo.delete_alias(name, alias, reason="deleted through the REST API")
         self.respond(AliasMove, alias_move(name, move))
 
 
