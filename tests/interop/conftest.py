@@ -86,12 +86,13 @@ def _build(root: Path) -> MlflowSource:
                     registered_model_name="churn",
                     serialization_format=fmt,
                     input_example=frame[:3],
+                    pip_requirements=["scikit-learn"],  # skips MLflow's inference subprocess
                 )
         custom = ThresholdModel().fit(frame, target)
         source.models["custom/1"] = custom
         mlflow.sklearn.log_model(
             custom, name="custom", registered_model_name="custom",
-            serialization_format="cloudpickle",
+            serialization_format="cloudpickle", pip_requirements=["scikit-learn"],
         )  # fmt: skip
     client.update_registered_model("churn", description="Churn classifier")
     client.update_model_version("churn", "2", description="the tree")

@@ -102,7 +102,9 @@ class MlflowExporter:
         self.store = store
         self.options = options
         self.progress = progress or NullProgress()
-        self.client = MlflowClient(options.tracking_uri, options.registry_uri)
+        self.client = MlflowClient(
+            options.tracking_uri, options.registry_uri or options.tracking_uri
+        )
         self.summary = ExportSummary()
         self.run_ids: dict[str, str] = {}  # our run id -> MLflow's
         self.experiment_ids: dict[str, str] = {}  # our experiment name -> MLflow's id
@@ -211,8 +213,17 @@ class MlflowExporter:
 
     def run(self) -> ExportSummary:
         """Export runs, then registered models; return the summary."""
-        self.export_runs()
-        ModelExport(self).export_models()
+        import mlflow
+
+        # MLflow's registry checks a new version's logged model in the *global* tracking store,
+        # not the client's, so point it at the target for the duration of the export.
+        previous = mlflow.get_tracking_uri()
+        mlflow.set_tracking_uri(self.options.tracking_uri)
+        try:
+            self.export_runs()
+            ModelExport(self).export_models()
+        finally:
+            mlflow.set_tracking_uri(previous)
         return self.summary
 
 

@@ -126,7 +126,9 @@ class MlflowImporter:
         self.store = store
         self.options = options
         self.progress = progress or NullProgress()
-        self.client = MlflowClient(options.tracking_uri, options.registry_uri)
+        # A registry URI left out means the tracking URI's registry, not MLflow's global default.
+        self.registry_uri = options.registry_uri or options.tracking_uri
+        self.client = MlflowClient(options.tracking_uri, self.registry_uri)
         self.summary = ImportSummary()
         self.run_ids: dict[str, str] = {}  # MLflow run id -> ours
 

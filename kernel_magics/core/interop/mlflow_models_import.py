@@ -96,7 +96,7 @@ class ModelImport:
                         artifact_uri=uri,
                         dst_path=tmp,
                         tracking_uri=self.importer.options.tracking_uri,
-                        registry_uri=self.importer.options.registry_uri,
+                        registry_uri=self.importer.registry_uri,
                     )
                 )
                 converted = convert_model(folder)
