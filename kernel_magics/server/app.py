@@ -216,6 +216,9 @@ class KernelMagicsApp(ExtensionApp):
                 executor=self.slot_executor(),
             )
             self.log.info("jupyter-mlops scheduler running in the server (run_scheduler=True)")
+        from .warmup import warm_panel_imports
+
+        warm_panel_imports(self.log)  # the panel's first requests should not pay for imports
         self.settings.update(
             km_location=location,
             km_max_page_size=self.max_page_size,
