@@ -76,13 +76,13 @@ def test_runs_detail_versions_diff_restore_and_dark_theme(page, lab, shot):
     assert "finished" in row.inner_text()
     header = panel.locator(".jp-mlops-table thead").inner_text()
     assert "acc" in header and "loss" in header and "C" in header
-    shot("run-appears", mask=[panel.locator(".jp-mlops-run-row td:nth-child(3)")])
+    shot("run-appears", mask=[panel.locator(".jp-mlops-run-row td:nth-child(4)")])
 
     # When the run is opened
     row.click()
     detail = panel.locator(".jp-mlops-detail")
     detail.wait_for(timeout=TIMEOUT)
-    panel.locator('.jp-mlops-chart[aria-label="metric loss"] path').wait_for(timeout=TIMEOUT)
+    panel.locator('.jp-mlops-chart[aria-label="metric loss"] canvas').wait_for(timeout=TIMEOUT)
     # Then its params, metric charts, artifacts and notebook version show
     text = detail.inner_text()
     assert "Parameters" in text and "0.1" in text
@@ -120,7 +120,7 @@ def test_runs_detail_versions_diff_restore_and_dark_theme(page, lab, shot):
     # (re-running the cell without a restart is out of order: the table flags it)
     assert run_rows(page).first.locator(".jp-mlops-unordered").count() == 1
     assert run_rows(page).nth(1).locator(".jp-mlops-unordered").count() == 0
-    shot("second-run", mask=[panel.locator(".jp-mlops-run-row td:nth-child(3)")])
+    shot("second-run", mask=[panel.locator(".jp-mlops-run-row td:nth-child(4)")])
     # and its detail says why
     run_rows(page).first.click()
     warning = panel.locator(".jp-mlops-detail .jp-mlops-warning")
@@ -181,7 +181,7 @@ def test_runs_detail_versions_diff_restore_and_dark_theme(page, lab, shot):
     )
     panel.locator(".jp-mlops-tab", has_text="Runs").click()
     run_rows(page).nth(1).wait_for(timeout=TIMEOUT)
-    shot("dark-theme", mask=[panel.locator(".jp-mlops-run-row td:nth-child(3)")])
+    shot("dark-theme", mask=[panel.locator(".jp-mlops-run-row td:nth-child(4)")])
 
 
 def test_the_api_agrees_with_what_the_panel_showed(lab):

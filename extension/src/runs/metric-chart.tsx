@@ -113,6 +113,15 @@ export function MetricChart(props: IMetricChartProps): JSX.Element {
       ) : (
         <div className="jp-mlops-chart-single jp-mlops-muted">no points</div>
       )}
+      {props.series.length === 1 && total > 1 && (
+        <div className="jp-mlops-chart-range">
+          min{' '}
+          {formatValue(Math.min(...props.series[0].points.map(p => p.value)))} ·
+          max{' '}
+          {formatValue(Math.max(...props.series[0].points.map(p => p.value)))} ·{' '}
+          {total} points
+        </div>
+      )}
     </figure>
   );
 }
