@@ -45,6 +45,9 @@ LEVELS = ["basic", "plus", "pro", "team", "enterprise"]
 #: What moves in the live data: mean shifts in standard deviations, a scale change, category mix.
 SHIFTS = {"x1": 0.5, "x5": "scale", "x9": 0.2, "x12": 0.03, "c0": "mix", "c2": "new"}
 
+#: Each tool's score per column in the latest comparison (p-values or distances).
+SCORES: dict[str, dict[str, float | None]] = {}
+
 EVIDENTLY_SCRIPT = r"""
 import json, sys, time
 import numpy as np, pandas as pd
@@ -117,13 +120,19 @@ def ours(reference, live, repeat: int) -> tuple[float, dict[str, bool]]:
 
     result = frame_drift(reference, live)
     seconds = best_of(lambda: timed(lambda: frame_drift(reference, live)), repeat)
+    SCORES["ours"] = {n: f.score for n, f in result.features.items()}
     return seconds, {n: bool(f.drifted) for n, f in result.features.items()}
 
 
 def evidently_python() -> str | None:
-    if importlib.util.find_spec("evidently") is not None:
-        return sys.executable
-    return os.environ.get("EVIDENTLY_PYTHON")
+    """EVIDENTLY_PYTHON, else this interpreter when Evidently imports in it (it is installed
+    but fails to import next to pandas 3)."""
+    if os.environ.get("EVIDENTLY_PYTHON"):
+        return os.environ["EVIDENTLY_PYTHON"]
+    if importlib.util.find_spec("evidently") is None:
+        return None
+    check = subprocess.run([sys.executable, "-c", "import evidently.presets"], capture_output=True)
+    return sys.executable if check.returncode == 0 else None
 
 
 def evidently(python: str, reference, live, tmp: Path) -> tuple[float, dict[str, bool]]:
@@ -149,6 +158,7 @@ def evidently(python: str, reference, live, tmp: Path) -> tuple[float, dict[str,
             value = float(metric["value"])
             p_value = "p_value" in method or method in ("K-S p_value", "chi-square p_value")
             verdicts[column] = value < threshold if p_value else value >= threshold
+            SCORES.setdefault("evidently", {})[column] = value
     return float(data["seconds"]), verdicts
 
 
@@ -228,8 +238,10 @@ def main() -> None:
                 print(f"{label:<44}{our_s:>8.2f}s{'-':>11}  (Evidently not found: install the "
                       "bench extra or set EVIDENTLY_PYTHON)")  # fmt: skip
             else:
+                SCORES.pop("evidently", None)
                 their_s, their_v = evidently(python, reference, live, Path(tmp_name))
                 same = their_v == our_v
+                gaps = [abs((SCORES["ours"][n] or 0.0) - v) for n, v in SCORES["evidently"].items()]
                 print(f"{label:<44}{our_s:>8.2f}s{their_s:>10.2f}s{their_s / our_s:>7.0f}x  "
                       f"{'yes' if same else 'NO'}")  # fmt: skip
                 if not same:
@@ -237,6 +249,8 @@ def main() -> None:
                             if our_v.get(n) != their_v.get(n)}  # fmt: skip
                     print(f"    differing (ours, Evidently): {diff}")
             print(f"    drifted: {', '.join(drifted)}")
+            if python is not None:
+                print(f"    largest score difference to Evidently: {max(gaps):.2g}")
         reference, live = make_data(args.rows, 100_000)
         count_s, psi_s, psi_v = counts_path(as_labels(reference), as_labels(live), args.repeat)
         drifted = sorted(n for n, d in psi_v.items() if d)

@@ -190,3 +190,15 @@ def test_large_samples_agree_with_scipy_on_raw_values(shift):
     assert _binned_wasserstein(big_ref, live) == pytest.approx(exact, rel=0.01, abs=2e-3)
     verdict = sample_drift("x", small_ref, live)
     assert verdict.method == "ks" and verdict.rows == live.size
+
+
+def test_large_samples_with_ties_keep_the_exact_ks_statistic():
+    # Given whole-number values (many ties) in both samples
+    from kernel_magics.core.monitoring.samples import _binned_ks
+
+    rng = np.random.default_rng(4)
+    reference = rng.integers(0, 40, 700).astype(float)
+    live = rng.integers(1, 41, LARGE_SAMPLE + 1).astype(float)
+    assert _binned_ks(reference, live) == pytest.approx(
+        stats.ks_2samp(reference, live).pvalue, rel=1e-9, abs=1e-12
+    )
