@@ -20,12 +20,13 @@ import pytest
 from lab_server import LabServer
 from test_panel_journey import menu, wait_idle
 
-pytestmark = [pytest.mark.ui, pytest.mark.slow]
+pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.timeout(1500)]
 
 NOTEBOOK = "lifecycle_demo.ipynb"
 PANEL_TAB = '.jp-SideBar .lm-TabBar-tab[data-id="jp-mlops-panel"]'
 TIMEOUT = 60_000
 SLOW = 180_000  # a model server start or a scheduled run on a busy 2-core machine
+ENDED = ("finished", "failed", "crashed", "killed", "missed")
 ROWS = [{"tenure": 0.5, "charges": -0.2}, {"tenure": -1.0, "charges": 0.3}]
 
 
@@ -84,8 +85,11 @@ def dialog(page):
 
 def accept(page, label: str) -> None:
     """Click the dialog's button named ``label`` and wait for the dialog to close."""
-    dialog(page).get_by_role("button", name=label, exact=True).click()
-    page.wait_for_selector(".jp-Dialog", state="detached", timeout=TIMEOUT)
+    box = dialog(page)
+    handle = box.element_handle()
+    box.get_by_role("button", name=label, exact=True).click()
+    # (a dialog may open the next one at once: wait for this one to go, not for none)
+    handle.wait_for_element_state("hidden", timeout=TIMEOUT)
 
 
 def tab(page, name: str) -> None:
@@ -290,8 +294,10 @@ def test_register_deploy_promote_rollback_schedule(page, lab_cleanup, shot):
     panel.get_by_role("button", name="Run now").click()
     accept(page, "Run now")
     # Then its slot shows in the history and ends finished, with its run
-    page.wait_for_selector('.jp-mlops-panel .jp-mlops-slot[data-status="finished"]', timeout=SLOW)
-    slot = panel.locator('.jp-mlops-slot[data-status="finished"]').first
+    ended = ", ".join(f'.jp-mlops-slot[data-status="{s}"]' for s in ENDED)
+    page.wait_for_selector(ended, timeout=SLOW)
+    slot = panel.locator(".jp-mlops-slot").first
+    assert slot.get_attribute("data-status") == "finished", slot.inner_text()
     run_link = slot.locator(".jp-mlops-link").first
     run_prefix = run_link.inner_text()
     shot("schedule-history")

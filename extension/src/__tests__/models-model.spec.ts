@@ -5,6 +5,7 @@ import {
   aliasChips,
   describeMove,
   formatTags,
+  gateReason,
   gateValue,
   parseConditions,
   parseTags,
@@ -26,7 +27,10 @@ jest.mock('../api', () => ({
 
 const mocked = api as jest.Mocked<typeof api>;
 
-function model(name: string, aliases: Record<string, number> = {}): MlopsAPI.IModelSummary {
+function model(
+  name: string,
+  aliases: Record<string, number> = {}
+): MlopsAPI.IModelSummary {
   return {
     name,
     description: null,
@@ -38,7 +42,10 @@ function model(name: string, aliases: Record<string, number> = {}): MlopsAPI.IMo
   };
 }
 
-function version(n: number, aliases: string[] = []): MlopsAPI.IModelVersionSummary {
+function version(
+  n: number,
+  aliases: string[] = []
+): MlopsAPI.IModelVersionSummary {
   return {
     name: 'churn',
     version: n,
@@ -120,22 +127,25 @@ describe('model helpers', () => {
       errors: []
     });
     const bad = parseTags('team');
-    expect(bad.errors).toEqual(['"team" is not key=value; write it as team=growth.']);
+    expect(bad.errors).toEqual([
+      '"team" is not key=value; write it as team=growth.'
+    ]);
     expect(formatTags({ a: '1', b: '2' })).toBe('a=1, b=2');
   });
 
   it('sends only the tags that changed, and the ones removed', () => {
-    expect(tagChanges({ a: '1', b: '2', c: '3' }, { a: '1', b: 'x', d: '4' })).toEqual({
+    expect(
+      tagChanges({ a: '1', b: '2', c: '3' }, { a: '1', b: 'x', d: '4' })
+    ).toEqual({
       set_tags: { b: 'x', d: '4' },
       remove_tags: ['c']
     });
   });
 
   it('reads gate conditions one a line, skipping blanks and comments', () => {
-    expect(parseConditions('metrics.acc >= 0.9\n\n# why\n  params.C == 1 ')).toEqual([
-      'metrics.acc >= 0.9',
-      'params.C == 1'
-    ]);
+    expect(
+      parseConditions('metrics.acc >= 0.9\n\n# why\n  params.C == 1 ')
+    ).toEqual(['metrics.acc >= 0.9', 'params.C == 1']);
   });
 
   it('describes alias moves and gate values in words', () => {
@@ -148,14 +158,31 @@ describe('model helpers', () => {
       reason: 'rollback'
     };
     expect(describeMove(move)).toBe('production: unset → v3 (rollback)');
-    expect(describeMove({ ...move, from_version: 3, to_version: null, reason: null })).toBe(
-      'production: v3 → removed'
-    );
+    expect(
+      describeMove({ ...move, from_version: 3, to_version: null, reason: null })
+    ).toBe('production: v3 → removed');
     expect(gateValue(null)).toBe('—');
     expect(gateValue(0.5)).toBe('0.5');
+    expect(gateValue(0.9566666666666667)).toBe('0.9567');
     expect(gateValue('l2')).toBe('l2');
     expect(signatureItems(version(1).signature)).toEqual(['tenure: double']);
     expect(signatureItems(null)).toEqual([]);
+  });
+});
+
+describe('gate reasons', () => {
+  it('uses the gate’s words, else says what was compared', () => {
+    const check = gate(false).checks[0];
+    expect(gateReason(check)).toBe('0.92 < 0.99');
+    expect(gateReason({ ...check, detail: '' })).toBe(
+      '0.92 does not meet metrics.accuracy >= 0.99'
+    );
+    expect(gateReason({ ...check, detail: '', passed: true })).toBe(
+      '0.92 meets metrics.accuracy >= 0.99'
+    );
+    expect(gateReason({ ...check, detail: '', candidate: null })).toBe(
+      'The candidate has no such value.'
+    );
   });
 });
 
@@ -167,7 +194,9 @@ describe('ModelsModel', () => {
     expect(mocked.listModelVersions).not.toHaveBeenCalled();
 
     await m.openModel('churn');
-    expect(mocked.listModelVersions).toHaveBeenCalledWith('churn', { limit: 500 });
+    expect(mocked.listModelVersions).toHaveBeenCalledWith('churn', {
+      limit: 500
+    });
     expect(m.state.versions.map(v => v.version)).toEqual([2, 1]);
     expect(m.state.metricKeys).toEqual(['accuracy']);
 
@@ -200,7 +229,9 @@ describe('ModelsModel', () => {
 
   it('keeps the error message of a failed load', async () => {
     const m = new ModelsModel();
-    mocked.listModels.mockRejectedValue(new Error('Cannot reach the Jupyter server'));
+    mocked.listModels.mockRejectedValue(
+      new Error('Cannot reach the Jupyter server')
+    );
     await expect(m.refresh()).rejects.toThrow('Cannot reach');
     expect(m.state.error).toBe('Cannot reach the Jupyter server');
     expect(m.state.loading).toBe(false);
@@ -210,7 +241,10 @@ describe('ModelsModel', () => {
     const m = new ModelsModel();
     await m.openModel('churn');
     mocked.promoteModel.mockResolvedValueOnce(gate(false));
-    const failed = await m.promote('churn', { version: 2, alias: 'production' });
+    const failed = await m.promote('churn', {
+      version: 2,
+      alias: 'production'
+    });
     expect(failed.passed).toBe(false);
     expect(failed.checks[0].detail).toBe('0.92 < 0.99');
     mocked.promoteModel.mockResolvedValueOnce(gate(true));
@@ -241,7 +275,13 @@ describe('ModelsModel', () => {
     expect(mocked.updateModel).toHaveBeenCalledWith('churn', {
       description: 'churn classifier'
     });
-    await m.editVersion('churn', 2, 'retrained', { team: 'growth', old: '1' }, { team: 'ml' });
+    await m.editVersion(
+      'churn',
+      2,
+      'retrained',
+      { team: 'growth', old: '1' },
+      { team: 'ml' }
+    );
     expect(mocked.updateModelVersion).toHaveBeenCalledWith('churn', 2, {
       description: 'retrained',
       set_tags: { team: 'ml' },

@@ -14,6 +14,7 @@ import type { MlopsPanel } from '../panel/side-panel';
 import { CommandIDs } from '../tokens';
 import {
   formatTags,
+  gateReason,
   gateValue,
   parseConditions,
   parseTags
@@ -58,7 +59,7 @@ export function GateTable(props: {
               >
                 {c.passed ? 'pass' : 'FAIL'}
               </td>
-              <td>{c.detail}</td>
+              <td>{gateReason(c)}</td>
             </tr>
           ))}
           {result.checks.length === 0 && (

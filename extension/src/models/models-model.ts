@@ -15,6 +15,7 @@ import {
   updateModel,
   updateModelVersion
 } from '../api';
+import { formatValue } from '../runs/runs-model';
 
 /** Everything the Models view renders. */
 export interface IModelsState {
@@ -99,12 +100,28 @@ export function parseConditions(text: string): string[] {
     .filter(line => line && !line.startsWith('#'));
 }
 
-/** A gate value as the table shows it. */
+/** A gate value as the table shows it (numbers with 4 significant digits). */
 export function gateValue(value: unknown): string {
   if (value === null || value === undefined) {
     return '—';
   }
+  if (typeof value === 'number') {
+    return formatValue(value);
+  }
   return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** Why a check passed or failed: the gate's own words, else what was compared. */
+export function gateReason(check: MlopsAPI.IGateCheck): string {
+  if (check.detail) {
+    return check.detail;
+  }
+  if (check.candidate === null || check.candidate === undefined) {
+    return 'The candidate has no such value.';
+  }
+  return `${gateValue(check.candidate)} ${check.passed ? 'meets' : 'does not meet'} ${
+    check.condition
+  }`;
 }
 
 /** An alias move in words: "production: v1 → v2 (promote ...)". */
