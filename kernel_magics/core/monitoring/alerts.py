@@ -284,15 +284,13 @@ def evaluate(store: Store, rule: AlertRule, now: float,
 def evaluate_due(store: Store, now: float, summarize: Summarizer | None = None) -> list[Transition]:
     """Evaluate, for the minute ``now`` falls in, every active rule nobody evaluated yet.
 
-    Each rule is claimed for the minute first (:meth:`AlertRepository.claim_evaluation`), so
-    with several schedulers each rule is evaluated once per minute between them. A rule that
-    fails (its model was deleted...) is logged and the others go on.
+    The rules are claimed for the minute first (:meth:`AlertRepository.claim_due`), so with
+    several schedulers each rule is evaluated once per minute between them. A rule that fails
+    (its model was deleted...) is logged and the others go on.
     """
     minute = math.floor(now / EVALUATION_INTERVAL_S) * EVALUATION_INTERVAL_S
     done = []
-    for rule in store.alerts.list():
-        if rule.paused or not store.alerts.claim_evaluation(rule.id, minute):
-            continue
+    for rule in store.alerts.claim_due(minute):
         try:
             done.append(evaluate(store, rule, minute, summarize))
         except Exception as exc:

@@ -164,6 +164,8 @@ class Scheduler(BaseScheduler):
         self._runs_reaped_at = -RUN_REAP_INTERVAL_S
         self.alerts, self.alert_summarize = alerts, alert_summarize
         self._alerts_minute = -1.0
+        self._alerts_tried_at = -float("inf")
+        self._alerts_held_until = -1.0
 
     # -- one pass -------------------------------------------------------------------------------
     def tick(self) -> TickReport:
@@ -216,16 +218,27 @@ class Scheduler(BaseScheduler):
         return created
 
     def _evaluate_alerts(self, now: float) -> None:
-        # The holder renews the lease every tick, so the evaluator stays the same scheduler;
-        # the minute is remembered per scheduler so a tick evaluates at most once a minute.
+        # The lease is written only now and then, not every tick: its holder renews it at
+        # each new minute and every lease/3 seconds (so it never lapses while the holder
+        # lives), a standby tries every lease/3 seconds (and takes over within that long once
+        # the holder's lease expires). Each minute is evaluated at most once per scheduler.
         if not self.alerts or self._closed:
-            return
-        if not self.leases.acquire(ALERTS_LEASE, self.owner, now, self.lease):
             return
         from ..monitoring.alerts import EVALUATION_INTERVAL_S, evaluate_due
 
         minute = now // EVALUATION_INTERVAL_S * EVALUATION_INTERVAL_S
-        if minute <= self._alerts_minute:
+        due = minute > self._alerts_minute
+        if self._alerts_held_until > now:
+            if not due and now < self._alerts_tried_at + self.lease / 3:
+                return
+        elif now < self._alerts_tried_at + self.lease / 3:
+            return
+        self._alerts_tried_at = now
+        if not self.leases.acquire(ALERTS_LEASE, self.owner, now, self.lease):
+            self._alerts_held_until = -1.0
+            return
+        self._alerts_held_until = now + self.lease
+        if not due:
             return
         self._alerts_minute = minute
         try:

@@ -2,9 +2,8 @@
 
 A rule is stored already validated (conditions parsed, window and channels checked) by
 :mod:`kernel_magics.core.monitoring.alerts`; this module only reads and writes rows. The
-evaluation claim (:meth:`AlertRepository.claim_evaluation`) is one conditional UPDATE, so of
-any number of schedulers exactly one evaluates a rule for a given minute, on SQLite and
-PostgreSQL alike.
+evaluation claim (:meth:`AlertRepository.claim_due`) is one write transaction, so of any number
+of schedulers exactly one evaluates a rule for a given minute, on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -196,21 +195,25 @@ class AlertRepository:
                          .values(paused=int(paused), updated_at=now))  # fmt: skip
         return self.get(name)
 
-    def claim_evaluation(self, rule_id: int, minute: float) -> bool:
-        """Take the evaluation of ``rule_id`` for ``minute``; False if it is someone else's.
+    def claim_due(self, minute: float) -> builtins.list[AlertRule]:
+        """Take every active rule not yet evaluated for ``minute``; return them, by name.
 
-        The UPDATE only matches while the rule's last evaluated minute is older, so whichever
-        scheduler gets there first evaluates and every other one skips that minute.
+        One write transaction selects the due rules (locking them on PostgreSQL, where a
+        concurrent claim waits and then finds them taken) and moves their last evaluated
+        minute to ``minute``, so whichever scheduler gets there first evaluates them and every
+        other one gets an empty list for that minute.
         """
+        due = (alert_rules.c.paused == 0) & or_(alert_rules.c.evaluated_at.is_(None),
+                                                 alert_rules.c.evaluated_at < minute)  # fmt: skip
         with self.db.write() as conn:
-            done = conn.execute(
-                update(alert_rules)
-                .where(alert_rules.c.id == rule_id, alert_rules.c.paused == 0,
-                       or_(alert_rules.c.evaluated_at.is_(None),
-                           alert_rules.c.evaluated_at < minute))
-                .values(evaluated_at=minute)
-            )  # fmt: skip
-            return done.rowcount == 1
+            rows = conn.execute(
+                select(alert_rules).where(due).order_by(alert_rules.c.name).with_for_update()
+            ).all()
+            if rows:
+                conn.execute(update(alert_rules)
+                             .where(alert_rules.c.id.in_([r.id for r in rows]), due)
+                             .values(evaluated_at=minute))  # fmt: skip
+        return [_rule(r) for r in rows]
 
     # -- incidents ------------------------------------------------------------------------------
     def open_incident(self, rule_id: int) -> Incident | None:
