@@ -266,6 +266,16 @@ def test_paused_rules_are_not_evaluated(store, model):
     assert done.change == "opened" and fake.calls == [("churn", START)]
 
 
+def test_rules_on_the_same_model_and_window_read_it_once_a_minute(store, model):
+    fake = FakeMonitoring(accuracy=0.5, **{"drift.share": 0.1})
+    api.add_alert("acc", "churn", "accuracy < 0.85", store=store)
+    api.add_alert("drift", "churn", "drift.share > 0.3", store=store)
+    api.add_alert("drift-day", "churn", "drift.share > 0.3", window="1d", store=store)
+    done = {t.rule: t.change for t in evaluate_due(store, START, fake)}
+    assert done == {"acc": "opened", "drift": "none", "drift-day": "none"}
+    assert len(fake.calls) == 2  # 1h (shared by two rules) and 1d
+
+
 # -- the schedulers that already run evaluate rules -----------------------------------------------
 def test_two_scheduler_loops_evaluate_each_rule_once_per_minute(any_store):
     # Given two rules and two schedulers (each with its own store connection) on one clock

@@ -269,11 +269,21 @@ def notify(store: Store, rule: AlertRule, incident: Incident, now: float) -> tup
     return tuple(problems)
 
 
-def evaluate(store: Store, rule: AlertRule, now: float,
-             summarize: Summarizer | None = None) -> Transition:  # fmt: skip
-    """Judge ``rule`` on its latest window at ``now`` and apply the verdict."""
+def evaluate(store: Store, rule: AlertRule, now: float, summarize: Summarizer | None = None,
+             windows: dict[tuple[str, float], Any] | None = None) -> Transition:  # fmt: skip
+    """Judge ``rule`` on its latest window at ``now`` and apply the verdict.
+
+    ``windows`` memoizes the window per ``(model_ref, window_s)`` within one pass, so rules
+    watching the same model over the same window read it once.
+    """
     conditions = [parse_condition(c) for c in rule.conditions]
-    summary = latest_window(store, rule, now, summarize)
+    key = (rule.model_ref, rule.window_s)
+    if windows is not None and key in windows:
+        summary = windows[key]
+    else:
+        summary = latest_window(store, rule, now, summarize)
+        if windows is not None:
+            windows[key] = summary
     if summary is None:
         verdict = Verdict(NO_DATA, (now - rule.window_s, now))
     else:
@@ -290,9 +300,10 @@ def evaluate_due(store: Store, now: float, summarize: Summarizer | None = None) 
     """
     minute = math.floor(now / EVALUATION_INTERVAL_S) * EVALUATION_INTERVAL_S
     done = []
+    windows: dict[tuple[str, float], Any] = {}
     for rule in store.alerts.claim_due(minute):
         try:
-            done.append(evaluate(store, rule, minute, summarize))
+            done.append(evaluate(store, rule, minute, summarize, windows))
         except Exception as exc:
             log.warning("alert %s: could not be evaluated: %s", rule.name, exc)
     return done
