@@ -787,6 +787,20 @@ export namespace MlopsAPI {
   export interface ICompareRunsQuery {
     /** Run ids or unique prefixes (2 to 100); the first is the baseline. */
     ids: string[];
+    /** Metric names whose series to include for every run (one request for all). */
+    curves?: string[];
+    /** Thin each curve to this many points. */
+    max_points?: number;
+  }
+
+  /** One run's series of one metric (Python `ComparedCurve`). */
+  export interface IComparedCurve {
+    /** Metric name. */
+    key: string;
+    /** Full run id. */
+    run_id: string;
+    /** Points in step order, thinned; the last is kept. */
+    points: IMetricPoint[];
   }
 
   /** One run of a comparison (Python `ComparedRun`). */
@@ -829,6 +843,8 @@ export namespace MlopsAPI {
     metric_keys: string[];
     /** Metrics every run logged (for overlaid curves). */
     common_metric_keys: string[];
+    /** The series asked for with `curves`, by key then run. */
+    curves?: IComparedCurve[];
   }
 
   /** Query of `GET models` (Python `ListModelsQuery`). */
@@ -1369,11 +1385,21 @@ export function deleteRun(runId: string): Promise<MlopsAPI.IDeleteRunResponse> {
   return requestJSON(`runs/${encodeURIComponent(runId)}`, { method: 'DELETE' });
 }
 
-/** `GET run_comparisons?ids=`: runs side by side (the first is the baseline). */
+/**
+ * `GET run_comparisons?ids=`: runs side by side (the first is the baseline). `curves` adds
+ * those metrics' series for every run to the answer (one request instead of one per run and
+ * metric), thinned to `maxPoints`.
+ */
 export function compareRuns(
-  ids: string[]
+  ids: string[],
+  curves?: string[],
+  maxPoints?: number
 ): Promise<MlopsAPI.ICompareRunsResponse> {
-  const query: MlopsAPI.ICompareRunsQuery = { ids };
+  const query: MlopsAPI.ICompareRunsQuery = {
+    ids,
+    curves,
+    max_points: maxPoints
+  };
   return requestJSON('run_comparisons', {}, { ...query });
 }
 

@@ -258,12 +258,21 @@ def side_by_side(store: Store, refs: list[str]) -> dict[str, Any]:
     """
     from .store.summaries import run_summaries
 
-    ids = list(dict.fromkeys(store.runs.resolve_id(r) for r in refs))
+    full = store.runs.existing(r for r in refs if len(r) == 32)  # one query for full ids
+    ids = list(dict.fromkeys(r if r in full else store.runs.resolve_id(r) for r in refs))
     if len(ids) < 2:
         raise ValidationError("Compare needs two different runs (the same run was given twice).")
     rows = run_summaries(store, ids)
+    sources = store.artifacts.blob_hashes(ids, CELL_SOURCE_PATH)
     for row in rows:
-        row["cell_source"] = cell_source(store, row["id"])
+        digest = sources.get(row["id"])
+        row["cell_source"] = None
+        if digest is not None:
+            try:
+                data = store.blobs.get_bytes(digest)
+            except BlobNotFoundError:  # pruned by `mlops gc`: the comparison goes on without it
+                continue
+            row["cell_source"] = data.decode("utf-8", errors="replace")
 
     def lined_up(kind: str) -> list[dict[str, Any]]:
         keys = sorted({k for row in rows for k in row[kind]})

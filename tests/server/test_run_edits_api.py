@@ -161,6 +161,32 @@ async def test_compare_lines_up_params_with_differing_first(jp_fetch, seed, stor
     assert data["common_metric_keys"] == ["acc"]
 
 
+async def test_compare_with_curves_gives_every_runs_series_in_one_answer(jp_fetch, seed):
+    # Given two runs with a loss series of 10 points and one run without it
+    a, b = seed.run(), seed.run()
+    seed.series(a, {"loss": [1 / (i + 1) for i in range(10)], "acc": [0.5]})
+    seed.series(b, {"loss": [2 / (i + 1) for i in range(10)]})
+    c = seed.run(metrics={"acc": 0.7})
+    # When the comparison asks for the loss curves, thinned to 4 points
+    data = await fetch_json(
+        jp_fetch, *API, "run_comparisons",
+        params={"ids": f"{a},{b},{c}", "curves": "loss", "max_points": 4},
+    )  # fmt: skip
+    # Then one curve per run that logged it, thinned, keeping the last point
+    assert [(k["key"], k["run_id"]) for k in data["curves"]] == [("loss", a), ("loss", b)]
+    points = data["curves"][1]["points"]
+    assert len(points) <= 4 and points[-1]["step"] == 9
+    assert points[-1]["value"] == pytest.approx(0.2)
+    # And without curves= there are none
+    plain = await fetch_json(jp_fetch, *API, "run_comparisons", params={"ids": f"{a},{b}"})
+    assert plain["curves"] == []
+    # And a thinning below two points is refused
+    body = await expect_error(
+        jp_fetch, *API, "run_comparisons", params={"ids": f"{a},{b}", "max_points": 1}, code=400
+    )
+    assert "max_points" in body["message"]
+
+
 async def test_compare_gives_the_notebook_versions_for_the_diff(jp_fetch, seed):
     v1 = seed.version("nb.ipynb", notebook_json("x = 1"))
     v2 = seed.version("nb.ipynb", notebook_json("x = 2"))

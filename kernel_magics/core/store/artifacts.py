@@ -6,6 +6,7 @@ import builtins
 import json
 import mimetypes
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, select, union
@@ -96,6 +97,20 @@ class ArtifactRepository:
         """Return an artifact's bytes (hash verified) and its media type."""
         row = self.get(run_id, path)
         return self.blobs.get_bytes(row["blob_hash"]), row["media_type"]
+
+    def blob_hashes(self, run_ids: Iterable[str], path: str) -> dict[str, str]:
+        """Return ``{run id: blob hash}`` of the artifact at ``path`` of each run that has one.
+
+        One query for many runs (a comparison reads every run's cell source).
+        """
+        ids, path = builtins.list(run_ids), normalize_artifact_path(path)
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(artifacts.c.run_id, artifacts.c.blob_hash).where(
+                    artifacts.c.run_id.in_(ids), artifacts.c.path == path
+                )
+            ).all()
+        return {r.run_id: r.blob_hash for r in rows}
 
     def list(self, run_id: str) -> list[dict[str, Any]]:
         """Every artifact of a run, by path."""

@@ -323,8 +323,10 @@ class RunComparisonsHandler(MlopsHandler):
             query=CompareRunsQuery,
             errors=(400, 404),
             description=(
-                "Metric curves come from GET runs/{run_id}/metrics/{key}, the notebook diff "
-                "from GET notebook_diffs with the runs' notebook_version_id."
+                "curves=acc,loss adds those metrics' series for every run in the same answer "
+                "(thinned to max_points), instead of one GET runs/{run_id}/metrics/{key} per "
+                "run and metric; the notebook diff comes from GET notebook_diffs with the "
+                "runs' notebook_version_id."
             ),
         )
     }
@@ -336,8 +338,22 @@ class RunComparisonsHandler(MlopsHandler):
         from kernel_magics.core.compare import side_by_side
 
         query = self.parse_query(CompareRunsQuery)
-        ids = [find_run(self.store, r, f"ids[{i}]") for i, r in enumerate(query.ids)]
+        full = self.store.runs.existing(r for r in query.ids if len(r) == 32)
+        ids = [
+            r if r in full else find_run(self.store, r, f"ids[{i}]")
+            for i, r in enumerate(query.ids)
+        ]
         data = side_by_side(self.store, ids)
         for row in data["runs"]:
             row["jupyter_path"] = self.jupyter_path(row["notebook_path"])
+        limit = self.settings.get("km_max_metric_points", 2000)
+        max_points = min(query.max_points or limit, limit)
+        logged = {row["id"]: row["metrics"] for row in data["runs"]}
+        data["curves"] = [
+            {"key": key, "run_id": run_id,
+             "points": self.store.runs.metric_history(run_id, key, max_points=max_points)}
+            for key in dict.fromkeys(query.curves)
+            for run_id in logged
+            if key in logged[run_id]
+        ]  # fmt: skip
         self.respond(CompareRunsResponse, data)

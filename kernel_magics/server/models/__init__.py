@@ -62,6 +62,7 @@ from .notebooks import (
 )
 from .runs import (
     Artifact,
+    ComparedCurve,
     ComparedMetric,
     ComparedRun,
     ComparedValue,
@@ -102,6 +103,7 @@ __all__ = [
     "AliasMove",
     "Artifact",
     "CellDiff",
+    "ComparedCurve",
     "CompareRunsQuery",
     "CompareRunsResponse",
     "ComparedMetric",

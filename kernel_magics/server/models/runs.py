@@ -192,8 +192,16 @@ class CompareRunsQuery(Request):
     ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         min_length=2, max_length=100, description="Run ids or unique prefixes, comma-separated"
     )
+    curves: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Metric names whose series to include for every run (one request for all)",
+    )
+    max_points: int | None = Field(
+        None, ge=2, description="Thin each curve to this many points (capped by max_metric_points)"
+    )
 
-    @field_validator("ids", mode="before")
+    @field_validator("ids", "curves", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -224,6 +232,14 @@ class ComparedMetric(Response):
     differs: bool = Field(description="Not the same in every run (absent counts as different)")
 
 
+class ComparedCurve(Response):
+    """One run's series of one metric, for the overlaid charts."""
+
+    key: str = Field(description="Metric name")
+    run_id: str = Field(description="Full run id")
+    points: list[MetricPoint] = Field(description="Points in step order, thinned; last kept")
+
+
 class CompareRunsResponse(Response):
     """``GET /mlops/api/run_comparisons``: runs side by side, differing rows first."""
 
@@ -232,3 +248,6 @@ class CompareRunsResponse(Response):
     metrics: list[ComparedMetric] = Field(description="Differing metrics first, then by name")
     metric_keys: list[str] = Field(description="Every metric name any run logged")
     common_metric_keys: list[str] = Field(description="Metrics every run logged (for overlays)")
+    curves: list[ComparedCurve] = Field(
+        default_factory=list, description="The series asked for with curves=, by key then run"
+    )
