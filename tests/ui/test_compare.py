@@ -206,6 +206,11 @@ def test_mlops_compare_in_a_notebook_opens_the_compare_view(page, lab, runs, sho
             f"%load_ext kernel_magics\n%mlops compare {runs[0][:8]} {runs[2][:8]}"
         )
     ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, lab.root / "magic_compare.ipynb")
     page.goto(f"{lab.url}/lab/tree/magic_compare.ipynb?token={lab.token}&reset")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=TIMEOUT)
@@ -214,6 +219,7 @@ def test_mlops_compare_in_a_notebook_opens_the_compare_view(page, lab, runs, sho
         page.locator(".jp-Dialog .jp-mod-accept").click()
     except Exception:
         pass
+    page.wait_for_selector(".jp-Dialog", state="detached", timeout=TIMEOUT)
     page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=TIMEOUT)
     # When the cell runs in the notebook's kernel
     menu(page, "Run", "Run All Cells")
@@ -221,8 +227,11 @@ def test_mlops_compare_in_a_notebook_opens_the_compare_view(page, lab, runs, sho
     view = page.locator(".jp-mlops-compare-widget .jp-mlops-compare")
     view.wait_for(timeout=TIMEOUT)
     assert view.get_attribute("data-run-ids") == f"{runs[0]},{runs[2]}"
-    # and the output keeps the report and a button to open the view again
+    # and the notebook's output keeps the report and a button to open the view again
+    page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="magic_compare.ipynb").click()
+    page.locator(".jp-mlops-compare-request button").wait_for(timeout=TIMEOUT)
     button = page.locator(".jp-mlops-compare-request button")
     assert button.inner_text() == "Open the comparison of 2 runs"
-    assert page.locator(".jp-OutputArea-output", has_text="Why these runs differ").count() == 1
+    report = page.locator(".jp-OutputArea-output", has_text="Why these runs differ")
+    report.wait_for(timeout=TIMEOUT)  # the report follows (its plots take a moment)
     shot("magic")
