@@ -102,6 +102,7 @@ def test_every_request_is_counted_in_buckets_and_labels_join_by_request_id(store
         assert bad.status_code == 422 and "x-request-id" in bad.headers
         assert "x-request-id" in client.get("/health").headers
         assert "x-request-id" in client.get("/metadata").headers
+        assert "mlops_monitoring_dropped_total 0.0" in client.get("/metrics").text
         # When labels come back for the single rows, three batch rows and two unknown ids
         label_ids = [*ids, "batch-1", "batch-1:1", "batch-1:19", "nobody", "batch-1:20"]
         labels = [*target.iloc[:40], target.iloc[40], target.iloc[41], target.iloc[59], 1, 0]

@@ -91,6 +91,11 @@ class ServerMetrics:
             "Prediction-log samples dropped (queue full or store error).",
             registry=self.registry,
         )
+        self.monitoring_dropped = Counter(
+            "mlops_monitoring_dropped",
+            "Monitoring observations or kept predictions dropped (queue full or store error).",
+            registry=self.registry,
+        )
         info = Counter(
             "mlops_model_info",
             "The served model (value is always 0).",
@@ -429,6 +434,10 @@ def create_app(state: ServerState) -> FastAPI:
             pending = state.predlog.dropped - state.metrics.dropped._value.get()
             if pending > 0:
                 state.metrics.dropped.inc(pending)
+        if state.monitor is not None:
+            pending = state.monitor.dropped - state.metrics.monitoring_dropped._value.get()
+            if pending > 0:
+                state.metrics.monitoring_dropped.inc(pending)
         return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(ScoringFastPath, state=state)
