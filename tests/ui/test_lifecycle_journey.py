@@ -303,8 +303,9 @@ def test_register_deploy_promote_rollback_schedule(page, lab_cleanup, shot):
     shot("schedule-history")
     # and the history row opens the run in the Runs view
     run_link.click()
-    panel.locator(".jp-mlops-detail").first.wait_for(timeout=TIMEOUT)
-    assert "register" in panel.locator(".jp-mlops-detail").first.inner_text()
+    run_detail = panel.locator(".jp-mlops-detail", has_text="Parameters")
+    run_detail.wait_for(timeout=TIMEOUT)
+    assert "register" in run_detail.inner_text()
     panel.get_by_role("button", name="← Runs").click()
     panel.get_by_label("Runs to show").select_option("all")
     panel.locator(".jp-mlops-run-row", has_text=run_prefix).wait_for(timeout=TIMEOUT)
