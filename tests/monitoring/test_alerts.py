@@ -55,11 +55,13 @@ class FakeMonitoring:
         self.values = dict(values)
         self.enough = True
         self.calls: list[tuple[str, float]] = []
+        self.windows: list[tuple[float, float]] = []  # (window_s, until) of every call
         self.lock = threading.Lock()
 
     def __call__(self, store, model_ref, *, since, until, window_s):
         with self.lock:
             self.calls.append((model_ref, until))
+            self.windows.append((window_s, until))
         values = dict.fromkeys(METRICS)
         values.update(self.values)
         start = until // window_s * window_s
@@ -283,8 +285,8 @@ def test_two_scheduler_loops_evaluate_each_rule_once_per_minute(any_store):
 
     store = any_store
     register_churn(store)
-    api.add_alert("a", "churn", "accuracy < 0.85", store=store)
-    api.add_alert("b", "churn", "drift.share > 0.3", store=store)
+    api.add_alert("a", "churn", "accuracy < 0.85", window="1h", store=store)
+    api.add_alert("b", "churn", "drift.share > 0.3", window="2h", store=store)
     # (one evaluation first, so imports are done before time starts running fast)
     assert len(evaluate_due(store, START - 60, FakeMonitoring(accuracy=0.9))) == 2
     clock = ScaledClock(START + 1, speed=30.0)  # a minute every two real seconds
@@ -302,10 +304,10 @@ def test_two_scheduler_loops_evaluate_each_rule_once_per_minute(any_store):
         t.join(30)
     other.close()
     # Then every minute was evaluated exactly once per rule, with no minute skipped
-    calls = sorted(c for f in fakes for c in f.calls)
+    calls = sorted(c for f in fakes for c in f.windows)
     minutes = sorted({until for _, until in calls})
     assert len(minutes) >= 3
-    assert calls == sorted((ref, m) for m in minutes for ref in ("churn", "churn"))
+    assert calls == sorted((w, m) for m in minutes for w in (3600.0, 7200.0))
     assert minutes == [minutes[0] + 60 * i for i in range(len(minutes))]
     rules = {r.name: r.evaluated_at for r in api.list_alerts(store=store)}
     assert rules == {"a": minutes[-1], "b": minutes[-1]}

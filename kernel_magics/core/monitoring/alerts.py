@@ -235,10 +235,18 @@ class Transition:
     problems: tuple[str, ...] = ()
 
 
-def apply(store: Store, rule: AlertRule, verdict: Verdict, now: float) -> Transition:
-    """Move the rule's incident state by one verdict (see the module docstring)."""
+_UNREAD: Any = object()
+
+
+def apply(store: Store, rule: AlertRule, verdict: Verdict, now: float,
+          current: Incident | None = _UNREAD) -> Transition:  # fmt: skip
+    """Move the rule's incident state by one verdict (see the module docstring).
+
+    ``current`` is the rule's open incident (or None) when the caller read it already.
+    """
     repo = store.alerts
-    current = repo.open_incident(rule.id)
+    if current is _UNREAD:
+        current = repo.open_incident(rule.id)
     if verdict.state == FIRING:
         if current is not None:
             repo.seen(current.id, now)
@@ -270,11 +278,13 @@ def notify(store: Store, rule: AlertRule, incident: Incident, now: float) -> tup
 
 
 def evaluate(store: Store, rule: AlertRule, now: float, summarize: Summarizer | None = None,
-             windows: dict[tuple[str, float], Any] | None = None) -> Transition:  # fmt: skip
+             windows: dict[tuple[str, float], Any] | None = None,
+             current: Incident | None = _UNREAD) -> Transition:  # fmt: skip
     """Judge ``rule`` on its latest window at ``now`` and apply the verdict.
 
     ``windows`` memoizes the window per ``(model_ref, window_s)`` within one pass, so rules
-    watching the same model over the same window read it once.
+    watching the same model over the same window read it once; ``current`` is as in
+    :func:`apply`.
     """
     conditions = [parse_condition(c) for c in rule.conditions]
     key = (rule.model_ref, rule.window_s)
@@ -288,7 +298,7 @@ def evaluate(store: Store, rule: AlertRule, now: float, summarize: Summarizer | 
         verdict = Verdict(NO_DATA, (now - rule.window_s, now))
     else:
         verdict = judge(conditions, summary)
-    return apply(store, rule, verdict, now)
+    return apply(store, rule, verdict, now, current)
 
 
 def evaluate_due(store: Store, now: float, summarize: Summarizer | None = None) -> list[Transition]:
@@ -301,9 +311,12 @@ def evaluate_due(store: Store, now: float, summarize: Summarizer | None = None) 
     minute = math.floor(now / EVALUATION_INTERVAL_S) * EVALUATION_INTERVAL_S
     done = []
     windows: dict[tuple[str, float], Any] = {}
-    for rule in store.alerts.claim_due(minute):
+    rules = store.alerts.claim_due(minute)
+    current = store.alerts.open_incidents() if rules else {}
+    for rule in rules:
         try:
-            done.append(evaluate(store, rule, minute, summarize, windows))
+            done.append(evaluate(store, rule, minute, summarize, windows,
+                                 current.get(rule.id)))  # fmt: skip
         except Exception as exc:
             log.warning("alert %s: could not be evaluated: %s", rule.name, exc)
     return done

@@ -117,5 +117,4 @@ def alert_history(name: str | None = None, limit: int = 50,
 
 def open_incidents(store: Store | None = None) -> dict[int, Incident]:
     """The open incident of each rule that has one, by rule id."""
-    store = _store(store)
-    return {r.id: i for r in store.alerts.list() if (i := store.alerts.open_incident(r.id))}
+    return _store(store).alerts.open_incidents()

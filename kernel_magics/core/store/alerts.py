@@ -228,6 +228,17 @@ class AlertRepository:
             ).first()  # fmt: skip
         return _incident(row) if row else None
 
+    def open_incidents(self) -> dict[int, Incident]:
+        """The open incident of every rule that has one, by rule id (one query)."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(*_INCIDENT_COLUMNS)
+                .join(alert_rules, alert_rules.c.id == alert_incidents.c.rule_id)
+                .where(alert_incidents.c.resolved_at.is_(None))
+                .order_by(alert_incidents.c.id)
+            ).all()
+        return {i.rule_id: i for i in map(_incident, rows)}  # the newest wins, should two be
+
     def open(self, rule_id: int, at: float, window: tuple[float, float],
              broken: dict[str, float]) -> Incident:  # fmt: skip
         """Record a new open incident of ``rule_id``; return it."""
