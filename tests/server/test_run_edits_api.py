@@ -175,7 +175,7 @@ async def test_compare_with_curves_gives_every_runs_series_in_one_answer(jp_fetc
     # Then one curve per run that logged it, thinned, keeping the last point
     assert [(k["key"], k["run_id"]) for k in data["curves"]] == [("loss", a), ("loss", b)]
     points = data["curves"][1]["points"]
-    assert len(points) <= 4 and points[-1]["step"] == 9
+    assert len(points) <= 4 and points[0]["step"] == 0 and points[-1]["step"] == 9
     assert points[-1]["value"] == pytest.approx(0.2)
     # And without curves= there are none
     plain = await fetch_json(jp_fetch, *API, "run_comparisons", params={"ids": f"{a},{b}"})
