@@ -14,14 +14,12 @@ import { foldUnchanged } from '../versions/notebook-diff';
 
 jest.mock('../api', () => ({
   compareRuns: jest.fn(),
-  getMetric: jest.fn(),
   diffNotebooks: jest.fn()
 }));
 
 const compareRuns = api.compareRuns as jest.MockedFunction<
   typeof api.compareRuns
 >;
-const getMetric = api.getMetric as jest.MockedFunction<typeof api.getMetric>;
 const diffNotebooks = api.diffNotebooks as jest.MockedFunction<
   typeof api.diffNotebooks
 >;
@@ -168,14 +166,23 @@ describe('compare helpers', () => {
 describe('CompareModel', () => {
   beforeEach(() => {
     compareRuns.mockReset();
-    getMetric.mockReset();
     diffNotebooks.mockReset();
-    getMetric.mockImplementation(async (runId, key) => ({
-      run_id: runId,
-      key,
-      max_points: CURVE_POINTS,
-      points: [{ step: 0, timestamp: 0, value: runId.length }]
-    }));
+    // The server: the table, plus every run's series of the metrics asked with `curves`
+    // (only runs that logged the metric have one), listed in no particular order.
+    compareRuns.mockImplementation(async (_ids, curves) => {
+      const data = comparison();
+      data.curves = [];
+      for (const key of curves ?? []) {
+        for (const r of data.runs.filter(r => key in r.metrics).reverse()) {
+          data.curves.push({
+            key,
+            run_id: r.id,
+            points: [{ step: 0, timestamp: 0, value: r.metrics[key] }]
+          });
+        }
+      }
+      return data;
+    });
     diffNotebooks.mockResolvedValue({
       a: '3',
       b: '4',
@@ -185,15 +192,22 @@ describe('CompareModel', () => {
   });
 
   it('loads the comparison, the curves of metrics all runs logged, and the versions diff', async () => {
-    compareRuns.mockResolvedValue(comparison());
     const model = new CompareModel(['aaaa', 'bbbb', 'cccc']);
     await model.load();
-    expect(compareRuns).toHaveBeenCalledWith(['aaaa', 'bbbb', 'cccc']);
+    expect(compareRuns).toHaveBeenNthCalledWith(1, ['aaaa', 'bbbb', 'cccc']);
     // the server's full ids replace the prefixes
     expect(model.state.ids).toEqual(['aaaa1111', 'bbbb2222', 'cccc3333']);
     expect(model.state.chartKeys).toEqual(['loss']);
-    expect(getMetric).toHaveBeenCalledTimes(3);
-    expect(getMetric).toHaveBeenCalledWith('bbbb2222', 'loss', CURVE_POINTS);
+    // every run's curve in one more request, not one request per run
+    expect(compareRuns).toHaveBeenCalledTimes(2);
+    expect(compareRuns).toHaveBeenLastCalledWith(
+      ['aaaa1111', 'bbbb2222', 'cccc3333'],
+      ['loss'],
+      CURVE_POINTS
+    );
+    expect(model.state.curves.loss.map(s => s.points[0].value)).toEqual([
+      0.5, 0.4, 0.3
+    ]);
     // one series per run, each keeping its place (colour) in the comparison
     expect(model.state.curves.loss.map(s => [s.label, s.colour])).toEqual([
       ['base (aaaa11)', 0],
@@ -206,19 +220,23 @@ describe('CompareModel', () => {
   });
 
   it('loads a metric only two runs logged with those two, and once', async () => {
-    compareRuns.mockResolvedValue(comparison());
     const model = new CompareModel(['aaaa', 'bbbb', 'cccc']);
     await model.load();
-    getMetric.mockClear();
+    compareRuns.mockClear();
     await model.toggleChart('acc');
-    expect(getMetric.mock.calls.map(c => c[0])).toEqual([
-      'aaaa1111',
-      'cccc3333'
+    expect(compareRuns).toHaveBeenCalledWith(
+      ['aaaa1111', 'bbbb2222', 'cccc3333'],
+      ['acc'],
+      CURVE_POINTS
+    );
+    // in the comparison's order, each run keeping its colour
+    expect(model.state.curves.acc.map(s => [s.label, s.colour])).toEqual([
+      ['base (aaaa11)', 0],
+      ['cccc3333', 2]
     ]);
-    expect(model.state.curves.acc.map(s => s.colour)).toEqual([0, 2]);
     await model.toggleChart('acc'); // hidden
     await model.toggleChart('acc'); // shown again: already loaded
-    expect(getMetric).toHaveBeenCalledTimes(2);
+    expect(compareRuns).toHaveBeenCalledTimes(1);
     expect(model.state.chartKeys).toEqual(['loss', 'acc']);
   });
 
@@ -231,7 +249,6 @@ describe('CompareModel', () => {
   });
 
   it('asks no notebook diff when a run has no version or both share one', async () => {
-    compareRuns.mockResolvedValue(comparison());
     const model = new CompareModel(['aaaa', 'cccc']);
     await model.load();
     diffNotebooks.mockClear();
@@ -242,6 +259,7 @@ describe('CompareModel', () => {
   });
 
   it('keeps the server message when the comparison cannot load', async () => {
+    compareRuns.mockReset();
     compareRuns.mockRejectedValue(new Error("No run id starts with 'zz'"));
     const model = new CompareModel(['zz', 'aaaa']);
     await model.load();

@@ -88,6 +88,7 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
     <div
       className="jp-mlops-compare"
       data-run-ids={data.runs.map(r => r.id).join(',')}
+      aria-busy={state.loading}
     >
       <h3 className="jp-mlops-detail-title">Compare {data.runs.length} runs</h3>
       <ul className="jp-mlops-compare-runs">
