@@ -174,7 +174,9 @@ def test_cli_import_shows_progress_and_summary(_isolated_store, mlflow_source):
     mlops = Path(sys.executable).parent / "mlops"
     args = ["import", "mlflow", "--tracking-uri", mlflow_source.uri]
     env = {**os.environ, "COLUMNS": "120"}
-    result = subprocess.run([str(mlops), *args], capture_output=True, text=True, env=env, check=True)
+    result = subprocess.run(
+        [str(mlops), *args], capture_output=True, text=True, env=env, check=True
+    )
     assert "metric points" in result.stdout and "artifact bytes" in result.stdout
     assert "Runs imported" in result.stdout and "Model versions imported" in result.stdout
     assert "custom" in result.stdout  # the warning about the pickle-format version

@@ -92,7 +92,7 @@ class ModelExport:
             for alias, version in model.aliases.items():
                 target = known.get(version)
                 if target is not None and int(current.get(alias, -1)) != target:
-                    self.client.set_registered_model_alias(model.name, alias, target)
+                    self.client.set_registered_model_alias(model.name, alias, str(target))
                     self.summary.aliases += 1
 
     def _experiment_for(self, run_id: str | None) -> str:
