@@ -308,7 +308,8 @@ def test_register_deploy_promote_rollback_schedule(page, lab_cleanup, shot):
     assert "register" in run_detail.inner_text()
     panel.get_by_role("button", name="← Runs").click()
     panel.get_by_label("Runs to show").select_option("all")
-    panel.locator(".jp-mlops-run-row", has_text=run_prefix).wait_for(timeout=TIMEOUT)
+    # (a scheduled run is named after its schedule and slot)
+    panel.locator(".jp-mlops-run-row", has_text="nightly-churn").wait_for(timeout=TIMEOUT)
     shot("schedule-run-in-table")
     runs = lab.api("runs")["runs"]
     scheduled = [r for r in runs if r["source"] == "schedule"]
