@@ -348,12 +348,13 @@ class RunComparisonsHandler(MlopsHandler):
             row["jupyter_path"] = self.jupyter_path(row["notebook_path"])
         limit = self.settings.get("km_max_metric_points", 2000)
         max_points = min(query.max_points or limit, limit)
-        logged = {row["id"]: row["metrics"] for row in data["runs"]}
-        data["curves"] = [
-            {"key": key, "run_id": run_id,
-             "points": self.store.runs.metric_history(run_id, key, max_points=max_points)}
-            for key in dict.fromkeys(query.curves)
-            for run_id in logged
-            if key in logged[run_id]
-        ]  # fmt: skip
+        run_ids = [row["id"] for row in data["runs"]]
+        data["curves"] = []
+        for key in dict.fromkeys(query.curves):
+            series = self.store.runs.metric_histories(run_ids, key, max_points=max_points)
+            data["curves"] += [
+                {"key": key, "run_id": run_id, "points": series[run_id]}
+                for run_id in run_ids
+                if run_id in series
+            ]
         self.respond(CompareRunsResponse, data)
