@@ -47,7 +47,7 @@ def test_cli_typo_exits_2_with_the_valid_names(monkeypatch, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--window", "1 hour"], "Cannot read the window '1 hour'"),
+        (["--window", "1 hour"], "Cannot read the window: '1 hour' is not a duration"),
         (["--notify", "slack:#ops"], "give command:PROGRAM"),
         (["--model", "nomodel"], "nomodel"),
     ],

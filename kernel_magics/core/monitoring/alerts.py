@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ...errors import InvalidAlertError
+from ...errors import InvalidAlertError, ValidationError
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -47,8 +47,6 @@ _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt,
 }  # fmt: skip
 _CONDITION = re.compile(r"^\s*(?P<metric>[A-Za-z_][\w.]*)\s*(?P<op><=|>=|<|>)\s*(?P<value>\S+)\s*$")
-_DURATION = re.compile(r"^\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>s|m|h|d|w)\s*$")
-_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 #: The longest window a rule may look at (longer ones re-read weeks of buckets every minute).
 MAX_WINDOW_S = 30 * 86400.0
 
@@ -113,22 +111,21 @@ def parse_condition(text: str) -> Condition:
 
 
 def parse_window(text: str | float) -> float:
-    """Seconds of a window given as ``90s``, ``15m``, ``1h``, ``1d``, ``1w`` or a number of seconds.
+    """Seconds of a window given as ``15m``, ``1h``, ``1d``, ``1w`` or a number of seconds.
+
+    The same forms as ``mlops monitor --window`` (:func:`~.windows.parse_duration`).
 
     Raises
     ------
     InvalidAlertError
-        When it is not a positive duration of at most 30 days.
+        When it is not a duration between one minute and 30 days.
     """
-    if isinstance(text, int | float):
-        seconds = float(text)
-    else:
-        match = _DURATION.match(str(text))
-        if match is None:
-            raise InvalidAlertError(
-                f"Cannot read the window {text!r}: give a duration such as 15m, 1h or 1d."
-            )
-        seconds = float(match["n"]) * _UNITS[match["unit"]]
+    from .windows import parse_duration
+
+    try:
+        seconds = parse_duration(text)
+    except ValidationError as exc:
+        raise InvalidAlertError(f"Cannot read the window: {exc}") from None
     if not (EVALUATION_INTERVAL_S <= seconds <= MAX_WINDOW_S):
         raise InvalidAlertError(
             f"The window must be between 1m and 30d (got {text!r}); e.g. --window 1h."
