@@ -325,7 +325,12 @@ def test_register_deploy_promote_rollback_schedule(page, lab_cleanup, shot):
     # Then the lifecycle views follow the theme
     assert panel.evaluate("e => getComputedStyle(e).backgroundColor") != light
     tab(page, "Deployments")
-    panel.locator('.jp-mlops-dot[data-health="healthy"]').first.wait_for(timeout=TIMEOUT)
+    back = panel.get_by_role("button", name="← Deployments")
+    if back.count():
+        back.click()
+    panel.locator('.jp-mlops-deployment .jp-mlops-dot[data-health="healthy"]').wait_for(
+        timeout=TIMEOUT
+    )
     shot("dark-deployments")
     open_version(page, 1)
     shot("dark-version-detail")

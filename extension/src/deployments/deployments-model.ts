@@ -283,6 +283,20 @@ export class DeploymentsModel {
 
   private async settle(progress: IProgress): Promise<IProgress> {
     this.set({ progress });
+    const open = this.current.open;
+    if (
+      progress.phase === 'done' &&
+      open !== null &&
+      progress.deploymentId !== open
+    ) {
+      // A redeploy or rollback replaced the open server: follow the one serving now.
+      this.set({
+        open: progress.deploymentId,
+        detail: null,
+        traffic: null,
+        log: []
+      });
+    }
     await this.refresh().catch(() => undefined);
     return progress;
   }
