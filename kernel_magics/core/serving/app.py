@@ -4,10 +4,10 @@ Routes: ``POST /invocations`` (MLflow scoring payloads, JSON or CSV), ``POST /pr
 of records), ``POST /feedback`` (labels for earlier predictions, by request id), ``GET /health``,
 ``GET /metadata``, ``GET /metrics`` (Prometheus). Every response carries ``X-Request-Id``: the
 client's own when it sends a well-formed one (``[A-Za-z0-9._~-]``, at most 64 characters), a new
-uuid4 hex otherwise. Client errors are
-JSON ``{"error_code": ..., "message": ...}`` with 400 (malformed body), 401 (missing or wrong
-bearer token, when the server has one), 413 (body over the limit), 415 (neither JSON nor CSV) or
-422 (a body that does not match the signature). ``/invocations`` answers that last case with 400,
+uuid4 hex otherwise (:mod:`.request_ids`). Client errors are JSON ``{"error_code": ...,
+"message": ...}`` with 400 (malformed body), 401 (missing or wrong bearer token, when the server
+has one), 413 (body over the limit), 415 (neither JSON nor CSV) or 422 (a body that does not
+match the signature). ``/invocations`` answers that last case with 400,
 as MLflow's scoring server does, so clients written for MLflow branch the same way. An
 unexpected failure of the model is a 500 whose message names the exception type only (the
 traceback goes to the log); client errors never count as model errors.
@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,18 +43,12 @@ from .batching import MicroBatcher
 from .options import DEFAULT_MAX_BODY
 from .payloads import CSV, JSON, RequestError
 from .predlog import PredictionLogger
+from .request_ids import request_id, with_request_id
 from .scoring import INLINE_ROWS, Scorer
 
 log = logging.getLogger("kernel_magics.serving")
 
 INLINE_BODY = 64 * 1024  # bigger bodies are parsed and validated off the event loop
-#: A client's request id we honour; anything else (too long, other characters, a ':', which
-#: separates a request id from a row number in label ids) is replaced, never echoed.
-CLIENT_REQUEST_ID = re.compile(rb"[A-Za-z0-9._~-]{1,64}")
-# uuid4's layout (version 4, RFC 4122 variant) from a fast PRNG: uuid.uuid4() reads os.urandom
-# and builds a UUID object, several times the cost; request ids are labels, not secrets.
-_UUID4_MASK = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID4_BITS = (0x4000 << 64) | (0x8000 << 48)
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
@@ -147,16 +139,6 @@ class ServerState:
 def _json_response(body: bytes, status: int, state: ServerState) -> Response:
     headers = {"connection": "close"} if state.draining else None
     return Response(body, status_code=status, media_type=JSON, headers=headers)
-
-
-def request_id(headers: list[tuple[bytes, bytes]]) -> str:
-    """The request's id: the client's ``X-Request-Id`` if well formed, else a new uuid4 hex."""
-    for key, value in headers:
-        if key == b"x-request-id":
-            if CLIENT_REQUEST_ID.fullmatch(value):
-                return value.decode("ascii")
-            break
-    return "%032x" % (random.getrandbits(128) & _UUID4_MASK | _UUID4_BITS)
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
@@ -304,7 +286,7 @@ class ScoringFastPath:
                 )
                 return
         if route is None:
-            await self.app(scope, receive, _with_request_id(send, rid))
+            await self.app(scope, receive, with_request_id(send, rid))
             return
         status, body = await score(self.state, route, scope["headers"], receive, rid)
         await self._send(send, status, body, rid)
@@ -319,19 +301,6 @@ class ScoringFastPath:
             headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-
-
-def _with_request_id(send: Send, rid: str) -> Send:
-    """``send`` adding the ``X-Request-Id`` header to the response the app starts."""
-    value = rid.encode("ascii")
-
-    async def sender(message: Any) -> None:
-        if message["type"] == "http.response.start":
-            headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
-            message = {**message, "headers": [*headers, (b"x-request-id", value)]}
-        await send(message)
-
-    return sender
 
 
 _UNAUTHENTICATED = RequestError(
