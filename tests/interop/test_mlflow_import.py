@@ -159,6 +159,26 @@ def test_interrupted_import_is_redone(store, mlflow_source):
     assert run.id != half and run.status == FAILED and run.params == {"lr": "0.5"}
 
 
+def test_non_finite_points_are_left_out_with_a_warning(store, tmp_path):
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'nan.db'}"
+    client = MlflowClient(uri, uri)
+    run = client.create_run(client.create_experiment("nan"), run_name="diverged")
+    for step, value in enumerate([1.0, float("nan"), float("inf"), 0.5]):
+        client.log_metric(run.info.run_id, "loss", value, step=step)
+    client.set_terminated(run.info.run_id, "FINISHED")
+
+    summary = import_mlflow(store, ImportOptions(uri))
+
+    (ours,) = _ours(store).values()
+    # MLflow's SQL store itself clamps infinity to the largest float; NaN stays NaN there
+    values = [p["value"] for p in store.runs.metric_history(ours.id, "loss")]
+    assert values == [1.0, sys.float_info.max, 0.5]
+    assert summary.metric_points == 3
+    assert any("1 NaN or infinite metric point(s)" in w for w in summary.warnings)
+
+
 def test_unknown_experiment_is_refused_before_any_work(store, mlflow_source):
     with pytest.raises(ValidationError, match="no experiment named 'nope'.*churn.*--experiment"):
         import_mlflow(store, ImportOptions(mlflow_source.uri, experiments=["nope"]))

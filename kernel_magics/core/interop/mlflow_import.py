@@ -188,6 +188,8 @@ class MlflowImporter:
     def import_runs(self, exps: list[Any]) -> None:
         """Import every new, ended run of ``exps`` with its values, history and artifacts."""
         names = {e.experiment_id: e.name for e in exps}
+        for name in names.values():  # experiments without runs come along too
+            self.store.experiments.get_or_create(name)
         imported = self._imported()
         self.run_ids = {mlflow_id: ours for mlflow_id, (ours, _) in imported.items()}
         todo = []
@@ -259,11 +261,18 @@ class MlflowImporter:
             history = self.client.get_metric_history(mlflow_id, key)
             self.progress.add_total(METRIC_POINTS, len(history))
             points += [(ours, key, m.step, m.timestamp / 1000, m.value) for m in history]
+        read = len(points)
+        points = [p for p in points if p[4] - p[4] == 0.0]  # NaN/inf: we store finite numbers
+        if len(points) < read:
+            self.summary.warnings.append(
+                f"run {mlflow_id}: {read - len(points)} NaN or infinite metric point(s) were not "
+                "imported (jupyter-mlops stores finite numbers only)."
+            )
         if points:  # one transaction per run, through the flusher's batch insert
             with self.store.db.write() as conn:
                 self.store.runs.write_metrics(conn, points)
         self.summary.metric_points += len(points)
-        self.progress.advance(METRIC_POINTS, len(points))
+        self.progress.advance(METRIC_POINTS, read)
 
     def _datasets(self, run: Any, ours: str) -> None:
         import json
