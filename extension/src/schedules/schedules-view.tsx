@@ -116,61 +116,66 @@ function History(
       {history.length === 0 ? (
         <p className="jp-mlops-muted">No slot has fired yet.</p>
       ) : (
-        <table className="jp-mlops-table jp-mlops-schedule-history">
-          <thead>
-            <tr>
-              <th>Slot</th>
-              <th>Trigger</th>
-              <th>Try</th>
-              <th>Status</th>
-              <th>Run</th>
-              <th>Output</th>
-            </tr>
-          </thead>
-          <tbody>
-            {history.map(slot => (
-              <tr
-                key={slot.id}
-                className="jp-mlops-slot"
-                data-status={slot.status}
-              >
-                <td>{formatFireTime(slot.slot_time)}</td>
-                <td>{slot.trigger}</td>
-                <td>{slot.attempt}</td>
-                <td title={slot.error ?? ''}>
-                  <span
-                    className={`jp-mlops-status jp-mlops-status-${slot.status}`}
-                  >
-                    {slot.status}
-                  </span>
-                </td>
-                <td>
-                  {slot.run_id && (
-                    <button
-                      className="jp-mlops-link"
-                      onClick={() => props.onOpenRun(slot.run_id!)}
-                    >
-                      {slot.run_id.slice(0, 8)}
-                    </button>
-                  )}
-                </td>
-                <td>
-                  {slot.run_id && slot.output_artifact && (
-                    <button
-                      className="jp-mlops-link"
-                      title="Open the executed notebook"
-                      onClick={() =>
-                        props.onOpenOutput(slot.run_id!, slot.output_artifact!)
-                      }
-                    >
-                      notebook
-                    </button>
-                  )}
-                </td>
+        <div className="jp-mlops-table-scroll">
+          <table className="jp-mlops-table jp-mlops-schedule-history">
+            <thead>
+              <tr>
+                <th>Slot</th>
+                <th>Trigger</th>
+                <th>Try</th>
+                <th>Status</th>
+                <th>Run</th>
+                <th>Output</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {history.map(slot => (
+                <tr
+                  key={slot.id}
+                  className="jp-mlops-slot"
+                  data-status={slot.status}
+                >
+                  <td>{formatFireTime(slot.slot_time)}</td>
+                  <td>{slot.trigger}</td>
+                  <td>{slot.attempt}</td>
+                  <td title={slot.error ?? ''}>
+                    <span
+                      className={`jp-mlops-status jp-mlops-status-${slot.status}`}
+                    >
+                      {slot.status}
+                    </span>
+                  </td>
+                  <td>
+                    {slot.run_id && (
+                      <button
+                        className="jp-mlops-link"
+                        onClick={() => props.onOpenRun(slot.run_id!)}
+                      >
+                        {slot.run_id.slice(0, 8)}
+                      </button>
+                    )}
+                  </td>
+                  <td>
+                    {slot.run_id && slot.output_artifact && (
+                      <button
+                        className="jp-mlops-link"
+                        title="Open the executed notebook"
+                        onClick={() =>
+                          props.onOpenOutput(
+                            slot.run_id!,
+                            slot.output_artifact!
+                          )
+                        }
+                      >
+                        notebook
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </div>
   );
