@@ -93,6 +93,15 @@ def open_compare_seconds(lab: LabServer, ids: list[str], repeat: int) -> list[fl
             panel.locator(".jp-mlops-compare-button").click()
             page.wait_for_function(done, timeout=TIMEOUT, polling="raf")
             timings.append(time.perf_counter() - started)
+            # where the time went: the two run_comparisons requests (table, then curves)
+            requests = page.evaluate(
+                "() => performance.getEntriesByType('resource')"
+                ".filter(e => e.name.includes('run_comparisons'))"
+                ".map(e => [Math.round(e.duration), e.transferSize || e.encodedBodySize])"
+            )
+            page.evaluate("() => performance.clearResourceTimings()")
+            print(f"  opened in {timings[-1]:.3f} s; run_comparisons (ms, bytes): {requests}",
+                  flush=True)  # fmt: skip
             # close the tab (the next click opens a fresh one)
             page.locator(
                 ".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon"
