@@ -348,3 +348,42 @@ def test_real_buckets_open_and_resolve_through_summarize(store, model, webhook):
     run_minutes(s, clock, 4)
     (resolved,) = api.alert_history(store=store)
     assert resolved.resolved_at == START + 540 and len(webhook.received) == 1
+
+
+@pytest.mark.slow
+def test_two_scheduler_processes_notify_once_per_incident(store, model, webhook):
+    # Given an hour of traffic with 10% errors and a rule that notifies a real webhook
+    import os
+    import signal
+    import subprocess
+    from pathlib import Path
+
+    from kernel_magics.core.monitoring.counts import latency_counts
+
+    for m in range(60):
+        store.monitoring.add_bucket(
+            model.id, source="serving", start=START + 60 * m, seconds=60.0, requests=20,
+            errors=2, rows=20, latency=latency_counts([8.0] * 20), features={}, prediction=None,
+        )  # fmt: skip
+    api.add_alert("errors", "churn", "errors.rate > 0.01", window="1h",
+                  notify=f"webhook:{webhook.url}", store=store)  # fmt: skip
+    # When two scheduler processes share a clock running a minute every two seconds
+    origin = time.time() + 5.0  # both read START + 3600 five real seconds from now
+    cmd = [sys.executable, str(Path(__file__).with_name("alerts_worker.py")),
+           "--start", str(START + 3600), "--speed", "30", "--origin", str(origin)]  # fmt: skip
+    procs = [subprocess.Popen(cmd, env=dict(os.environ)) for _ in range(2)]
+    try:
+        time.sleep(5.0 + 12.0)  # about six minutes of scheduler time
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        codes = [p.wait(60) for p in procs]
+    # Then one incident, kept open minute after minute, and exactly one message
+    assert codes == [0, 0]
+    history = api.alert_history(store=store)
+    assert len(history) == 1, [(i.opened_at - START, i.resolved_at and i.resolved_at - START,
+                                i.broken) for i in history]  # fmt: skip
+    (incident,) = history
+    assert incident.is_open and incident.broken == {"errors.rate > 0.01": 0.1}
+    assert incident.last_seen_at - incident.opened_at >= 60  # seen again a minute later (or more)
+    assert len(webhook.received) == 1 and webhook.received[0]["incident"] == incident.id

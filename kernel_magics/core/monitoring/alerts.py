@@ -239,20 +239,24 @@ def apply(store: Store, rule: AlertRule, verdict: Verdict, now: float,
           current: Incident | None = _UNREAD) -> Transition:  # fmt: skip
     """Move the rule's incident state by one verdict (see the module docstring).
 
-    ``current`` is the rule's open incident (or None) when the caller read it already.
+    ``current`` is the rule's open incident (or None) as the caller read it; it only spares
+    a write when nothing is open. The transitions themselves are each one transaction in the
+    store (:meth:`~kernel_magics.core.store.alerts.AlertRepository.fire` and ``resolve``), so
+    two evaluators racing on one rule still open one incident and notify once.
     """
     repo = store.alerts
     if current is _UNREAD:
         current = repo.open_incident(rule.id)
     if verdict.state == FIRING:
-        if current is not None:
-            repo.seen(current.id, now)
-            return Transition(rule.name, verdict, "still open", current)
-        incident = repo.open(rule.id, now, verdict.window, verdict.broken)
+        incident, created = repo.fire(rule.id, now, verdict.window, verdict.broken)
+        if not created:
+            return Transition(rule.name, verdict, "still open", incident)
         problems = notify(store, rule, incident, now)
         return Transition(rule.name, verdict, "opened", repo.incident(incident.id), problems)
     if verdict.state == OK and current is not None:
-        return Transition(rule.name, verdict, "resolved", repo.resolve(current.id, now))
+        resolved = repo.resolve(rule.id, now)
+        if resolved is not None:
+            return Transition(rule.name, verdict, "resolved", resolved)
     return Transition(rule.name, verdict, "none", current)
 
 

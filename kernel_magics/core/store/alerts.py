@@ -239,33 +239,64 @@ class AlertRepository:
             ).all()
         return {i.rule_id: i for i in map(_incident, rows)}  # the newest wins, should two be
 
-    def open(self, rule_id: int, at: float, window: tuple[float, float],
-             broken: dict[str, float]) -> Incident:  # fmt: skip
-        """Record a new open incident of ``rule_id``; return it."""
-        with self.db.write() as conn:
-            key = conn.execute(
-                alert_incidents.insert().values(
-                    rule_id=rule_id, opened_at=at, last_seen_at=at, window_start=window[0],
-                    window_end=window[1], broken=json.dumps(broken, sort_keys=True),
-                )
-            ).inserted_primary_key  # fmt: skip
-            assert key is not None
-            new_id = int(key[0])
-        return self.incident(new_id)
+    def fire(self, rule_id: int, at: float, window: tuple[float, float],
+             broken: dict[str, float]) -> tuple[Incident, bool]:  # fmt: skip
+        """The rule's condition held at ``at``: open an incident, or keep the open one.
 
-    def seen(self, incident_id: int, at: float) -> None:
-        """Note that an open incident's condition still held at ``at``."""
-        with self.db.write() as conn:
-            conn.execute(update(alert_incidents).where(alert_incidents.c.id == incident_id)
-                         .values(last_seen_at=at))  # fmt: skip
+        One write transaction (the rule row locked on PostgreSQL; SQLite has one writer), so
+        two evaluators running at once never open two incidents of one rule. A verdict older
+        than the open incident's latest one leaves it as it is.
 
-    def resolve(self, incident_id: int, at: float) -> Incident:
-        """Close an incident whose condition cleared at ``at``; return it."""
+        Returns
+        -------
+        (Incident, bool)
+            The open incident, and whether this call opened it (then it must be notified).
+        """
         with self.db.write() as conn:
-            conn.execute(update(alert_incidents).where(alert_incidents.c.id == incident_id,
-                                                       alert_incidents.c.resolved_at.is_(None))
+            conn.execute(select(alert_rules.c.id).where(alert_rules.c.id == rule_id)
+                         .with_for_update())  # fmt: skip
+            row = conn.execute(
+                select(alert_incidents.c.id, alert_incidents.c.last_seen_at)
+                .where(alert_incidents.c.rule_id == rule_id,
+                       alert_incidents.c.resolved_at.is_(None))
+                .order_by(alert_incidents.c.id.desc())
+            ).first()  # fmt: skip
+            if row is not None:
+                if at > row.last_seen_at:
+                    conn.execute(update(alert_incidents).where(alert_incidents.c.id == row.id)
+                                 .values(last_seen_at=at))  # fmt: skip
+                incident_id, created = int(row.id), False
+            else:
+                key = conn.execute(
+                    alert_incidents.insert().values(
+                        rule_id=rule_id, opened_at=at, last_seen_at=at, window_start=window[0],
+                        window_end=window[1], broken=json.dumps(broken, sort_keys=True),
+                    )
+                ).inserted_primary_key  # fmt: skip
+                assert key is not None
+                incident_id, created = int(key[0]), True
+        return self.incident(incident_id), created
+
+    def resolve(self, rule_id: int, at: float) -> Incident | None:
+        """The condition cleared at ``at``: close the rule's open incident; return it, if any.
+
+        An incident last seen after ``at`` (a newer verdict kept it open) stays open.
+        """
+        with self.db.write() as conn:
+            conn.execute(select(alert_rules.c.id).where(alert_rules.c.id == rule_id)
+                         .with_for_update())  # fmt: skip
+            row = conn.execute(
+                select(alert_incidents.c.id)
+                .where(alert_incidents.c.rule_id == rule_id,
+                       alert_incidents.c.resolved_at.is_(None),
+                       alert_incidents.c.last_seen_at <= at)
+                .order_by(alert_incidents.c.id.desc())
+            ).first()  # fmt: skip
+            if row is None:
+                return None
+            conn.execute(update(alert_incidents).where(alert_incidents.c.id == row.id)
                          .values(resolved_at=at))  # fmt: skip
-        return self.incident(incident_id)
+        return self.incident(int(row.id))
 
     def notified(self, incident_id: int, at: float, error: str | None = None) -> None:
         """Record that the incident's notification went out (and what failed, if anything)."""
