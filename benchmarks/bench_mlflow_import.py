@@ -32,7 +32,7 @@ def build(uri: str, runs: int, points: int, scratch: Path) -> float:
 
     client = MlflowClient(uri, uri)
     start = time.perf_counter()
-    exp = client.create_experiment("bench")
+    exp = client.create_experiment("bench", artifact_location=str(scratch / "artifacts"))
     artifact = scratch / "summary.json"
     for i in range(runs):
         run = client.create_run(exp, run_name=f"run-{i}", tags={"mlflow.user": "bench"})

@@ -49,6 +49,8 @@ def _build(root: Path) -> MlflowSource:
         "report.txt": b"AUC went up\n",
         "plots/curve.bin": np.random.default_rng(1).bytes(20_000),
     }
+    # Artifacts next to the database, never in MLflow's default ./mlruns of the working folder
+    client.create_experiment("churn", artifact_location=str(root / "artifacts" / "churn"))
     mlflow.set_experiment("churn")
     with mlflow.start_run(run_name="sweep", tags={"team": "vision"}) as parent:
         source.run_ids["sweep"] = parent.info.run_id
@@ -99,7 +101,7 @@ def _build(root: Path) -> MlflowSource:
     client.set_model_version_tag("churn", "1", "stage", "old")
     client.set_registered_model_alias("churn", "champion", "2")
     client.set_registered_model_alias("churn", "challenger", "1")
-    other = client.create_experiment("other")
+    other = client.create_experiment("other", artifact_location=str(root / "artifacts" / "other"))
     broken = client.create_run(other, run_name="broken", tags={"mlflow.user": "ana"})
     client.log_param(broken.info.run_id, "lr", "0.5")
     client.set_terminated(broken.info.run_id, "FAILED")
@@ -107,6 +109,12 @@ def _build(root: Path) -> MlflowSource:
     live = client.create_run(other, run_name="live")  # never ended: not imported yet
     source.run_ids["live"] = live.info.run_id
     return source
+
+
+@pytest.fixture(autouse=True)
+def _mlflow_defaults_in_tmp(tmp_path, monkeypatch):
+    """MLflow puts new experiments' artifacts in ./mlruns: keep the working folder clean."""
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture(scope="module")
