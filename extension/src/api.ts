@@ -512,6 +512,136 @@ export namespace MlopsAPI {
     minutes: ITrafficMinute[];
   }
 
+  /** Query of `GET deployments/{id}/monitoring` (Python `DeploymentMonitoringQuery`). */
+  export interface IDeploymentMonitoringQuery {
+    /** How far back from now: 30m, 24h, 7d. */
+    since?: string;
+    /** Window length: 5m, 1h, 1d. */
+    window?: string;
+  }
+
+  /** One window's values by the names alert rules use (`METRICS`). */
+  export interface IMonitoringWindow {
+    /** Window start (UTC epoch seconds). */
+    start: number;
+    /** Window end (the last one may be open). */
+    end: number;
+    /** Rows scored in the window. */
+    rows: number;
+    /** Whether rows reach the model's min_rows. */
+    enough_data: boolean;
+    /** requests, errors.rate, latency.p50_ms, ...; a name is absent when unknown. */
+    values: Record<string, number>;
+  }
+
+  /** The drift verdict of one feature (or of the prediction) in one window. */
+  export interface IFeatureDriftVerdict {
+    /** Feature name (prediction for the model's output). */
+    feature: string;
+    /** How the feature is binned. */
+    kind: 'numeric' | 'categorical';
+    /** The test or statistic: psi, ks, chisquare, ... */
+    method: string;
+    /** The statistic; null with not enough data. */
+    score: number | null;
+    /** Drift at or above this (below it for p-values). */
+    threshold: number;
+    /** null when there was not enough data. */
+    drifted: boolean | null;
+    /** The verdict in words. */
+    status: 'drift' | 'ok' | 'not enough data';
+    /** Live values the verdict is based on. */
+    rows: number;
+    /** Bin labels of a drifted feature (null otherwise). */
+    bins?: string[] | null;
+    /** Share of training rows per bin. */
+    training_shares?: number[] | null;
+    /** Share of the window's rows per bin. */
+    live_shares?: number[] | null;
+  }
+
+  /** The drift of the latest window with enough data. */
+  export interface IMonitoringDrift {
+    /** Start of the window the verdicts are from. */
+    start: number;
+    /** End of that window. */
+    end: number;
+    /** Rows scored in it. */
+    rows: number;
+    /** Share of drifted features (of those judged). */
+    share: number | null;
+    /** The dataset drifts when share reaches this. */
+    drift_share: number;
+    /** Whether the dataset drifted (null: not judged). */
+    drifted: boolean | null;
+    /** One verdict per feature, in order. */
+    features: IFeatureDriftVerdict[];
+    /** The prediction's verdict. */
+    prediction: IFeatureDriftVerdict | null;
+  }
+
+  /** An alert incident that is still open. */
+  export interface IMonitoringIncident {
+    /** Incident id. */
+    id: number;
+    /** When it opened (UTC epoch seconds). */
+    opened_at: number;
+    /** The latest evaluation at which it still held. */
+    last_seen_at: number;
+    /** Start of the window that opened it. */
+    window_start: number;
+    /** End of that window. */
+    window_end: number;
+    /** The conditions that held, with their values. */
+    broken: Record<string, number>;
+    /** When it was notified (null: not yet / no one). */
+    notified_at: number | null;
+  }
+
+  /** An alert rule on the deployment's model (read-only here). */
+  export interface IMonitoringAlertRule {
+    /** Rule name. */
+    name: string;
+    /** The monitored model reference. */
+    model_ref: string;
+    /** Conditions; the rule fires when any holds. */
+    conditions: string[];
+    /** Seconds of data each evaluation looks at. */
+    window_s: number;
+    /** Paused rules are not evaluated. */
+    paused: boolean;
+    /** The latest minute it was evaluated for. */
+    evaluated_at: number | null;
+    /** Its open incident, if any. */
+    incident: IMonitoringIncident | null;
+  }
+
+  /** Answer of `GET deployments/{id}/monitoring`. */
+  export interface IDescribeDeploymentMonitoringResponse {
+    /** Deployment id. */
+    deployment_id: number;
+    /** The model version monitored (churn/3). */
+    model: string;
+    /** Its version. */
+    version: number;
+    /** Period start (UTC epoch seconds). */
+    since: number;
+    /** Period end (now). */
+    until: number;
+    /** Window length in seconds. */
+    window_s: number;
+    /** False: the version has no training profile, no drift. */
+    has_profile: boolean;
+    /** Rows a window needs for drift verdicts. */
+    min_rows: number;
+    /** Oldest first. */
+    windows: IMonitoringWindow[];
+    /** Drift of the latest window with enough data (null: none has enough). */
+    drift: IMonitoringDrift | null;
+    /** Alert rules on the deployment's model. */
+    alerts: IMonitoringAlertRule[];
+  }
+
   /** Query of `GET deployments/{id}/log`. */
   export interface IDeploymentLogQuery {
     /** Last lines to return (1-10000). */
@@ -1257,6 +1387,14 @@ export function getDeploymentTraffic(
   return requestJSON(`deployments/${id}/traffic`, {}, {
     minutes
   } satisfies MlopsAPI.IDeploymentTrafficQuery);
+}
+
+/** `GET deployments/{id}/monitoring`: windows, latest drift per feature, alert rules. */
+export function getDeploymentMonitoring(
+  id: number,
+  query: MlopsAPI.IDeploymentMonitoringQuery = {}
+): Promise<MlopsAPI.IDescribeDeploymentMonitoringResponse> {
+  return requestJSON(`deployments/${id}/monitoring`, {}, { ...query });
 }
 
 /** `GET deployments/{id}/log`: the last lines of the server's log. */

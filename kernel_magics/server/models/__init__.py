@@ -46,6 +46,15 @@ from .models import (
     UpdateModelRequest,
     UpdateModelVersionRequest,
 )
+from .monitoring import (
+    DeploymentMonitoringQuery,
+    DescribeDeploymentMonitoringResponse,
+    FeatureDriftVerdict,
+    MonitoringAlertRule,
+    MonitoringDrift,
+    MonitoringIncident,
+    MonitoringWindow,
+)
 from .notebooks import (
     CellDiff,
     DescribeNotebookVersionResponse,
@@ -100,6 +109,13 @@ from .schedules import (
 from .status import DescribeStatusResponse, Experiment, ListExperimentsResponse
 
 __all__ = [
+    "DeploymentMonitoringQuery",
+    "DescribeDeploymentMonitoringResponse",
+    "FeatureDriftVerdict",
+    "MonitoringAlertRule",
+    "MonitoringDrift",
+    "MonitoringIncident",
+    "MonitoringWindow",
     "AliasMove",
     "Artifact",
     "CellDiff",
