@@ -18,6 +18,7 @@ import {
   isLive,
   trafficTotals
 } from './deployments-model';
+import { MonitoringSection } from './monitoring-view';
 import { TrafficChart } from './traffic-chart';
 
 /** Props of {@link DeploymentsView}. */
@@ -250,6 +251,7 @@ function Detail(props: IDeploymentsViewProps & { dep: MlopsAPI.IDeployment }) {
       ) : (
         <p className="jp-mlops-muted">Loading…</p>
       )}
+      <MonitoringSection deploymentId={dep.id} />
       <h4>Log</h4>
       <pre className="jp-mlops-log" aria-label="deployment log">
         {log.length ? log.join('\n') : 'The log is empty.'}
