@@ -11,6 +11,7 @@ import json
 import math
 import time
 
+import numpy as np
 import pytest
 from churn_data import churn_frame
 from monitoring.monitor_fixtures import register, write_bucket
@@ -35,18 +36,26 @@ async def call(jp_fetch, method: str, *parts: str, headers=None, body=None, **pa
     return response.code, json.loads(response.body)
 
 
+def this_hour() -> float:
+    """The current hour's start; waits out an hour's last 30 s so the request sees the same hour."""
+    left = HOUR - time.time() % HOUR
+    if left < 30:
+        time.sleep(left + 0.5)
+    return math.floor(time.time() / HOUR) * HOUR
+
+
 @pytest.fixture
 def monitored(store):
     """churn/1 deployed; a calm hour then an hour where charges moved by one training std."""
     model, version = register(store)
-    this_hour = math.floor(time.time() / HOUR) * HOUR
+    hour = this_hour()
     calm, _ = churn_frame(1500, seed=1)
     shifted, _ = churn_frame(1500, seed=2)
     shifted["charges"] += 20.0  # the training std of charges is 20
-    write_bucket(store, model, version, calm, this_hour - 2 * HOUR + 60, latency_ms=4.0)
-    write_bucket(store, model, version, shifted, this_hour - HOUR + 60, errors=15, latency_ms=40.0)
+    write_bucket(store, model, version, calm, hour - 2 * HOUR + 60, latency_ms=4.0)
+    write_bucket(store, model, version, shifted, hour - HOUR + 60, errors=15, latency_ms=40.0)
     dep = store.deployments.create(version.id, "production", "127.0.0.1", 6011, status="stopped")
-    return {"store": store, "deployment": dep, "hour": this_hour}
+    return {"store": store, "deployment": dep, "hour": hour}
 
 
 async def test_windows_and_the_latest_drift_verdicts(jp_fetch, monitored):
@@ -86,6 +95,31 @@ async def test_windows_and_the_latest_drift_verdicts(jp_fetch, monitored):
     assert sum(charges["live_shares"]) == pytest.approx(1)
     assert charges["live_shares"][-1] > charges["training_shares"][-1]  # "> max" bin
     assert drift["prediction"] is None or drift["prediction"]["status"] in ("drift", "ok")
+
+
+async def test_accuracy_per_window_from_labelled_predictions(jp_fetch, store):
+    # Given a window of kept predictions, 150 of them labelled later
+    model, version = register(store)
+    hour = this_hour()
+    frame, target = churn_frame(200, seed=6)
+    predictions = write_bucket(store, model, version, frame, hour - HOUR + 60)
+    store.monitoring.add_predictions([
+        {"model_version_id": version.id, "deployment_id": None, "request_id": f"r{i}", "row": 0,
+         "at": hour - HOUR + 60 + i, "prediction": int(p), "score": None}
+        for i, p in enumerate(predictions)
+    ])  # fmt: skip
+    store.monitoring.add_labels("churn", [(f"r{i}", 0, int(target.iloc[i])) for i in range(150)])
+    dep = store.deployments.create(version.id, None, "127.0.0.1", 6013, status="stopped")
+    # When
+    status, data = await call(jp_fetch, "GET", "deployments", str(dep), "monitoring",
+                              since="2h", window="1h")  # fmt: skip
+    # Then the labelled window has the share predicted right; the others have no accuracy
+    assert status == 200, data
+    labelled = next(w for w in data["windows"] if w["start"] == hour - HOUR)
+    expected = float(np.mean(predictions[:150] == target.to_numpy()[:150]))
+    assert labelled["values"]["accuracy"] == pytest.approx(expected)
+    assert labelled["values"]["labelled_rows"] == 150
+    assert all("accuracy" not in w["values"] for w in data["windows"] if w is not labelled)
 
 
 async def test_not_enough_data_is_said_plainly(jp_fetch, store):
