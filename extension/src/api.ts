@@ -929,8 +929,10 @@ export namespace MlopsAPI {
     key: string;
     /** Full run id. */
     run_id: string;
-    /** Points in step order, thinned; the last is kept. */
-    points: IMetricPoint[];
+    /** Steps in order, thinned; the last point is kept. */
+    steps: number[];
+    /** The value at each step (same length as steps). */
+    values: number[];
   }
 
   /** One run of a comparison (Python `ComparedRun`). */

@@ -174,15 +174,17 @@ async def test_compare_with_curves_gives_every_runs_series_in_one_answer(jp_fetc
     )  # fmt: skip
     # Then one curve per run that logged it, thinned, keeping the last point
     assert [(k["key"], k["run_id"]) for k in data["curves"]] == [("loss", a), ("loss", b)]
-    points = data["curves"][1]["points"]
-    assert len(points) <= 4 and points[0]["step"] == 0 and points[-1]["step"] == 9
-    assert points[-1]["value"] == pytest.approx(0.2)
-    # And each curve is the series the per-run route answers, thinned the same way
+    curve = data["curves"][1]
+    assert len(curve["steps"]) == len(curve["values"]) <= 4
+    assert curve["steps"][0] == 0 and curve["steps"][-1] == 9
+    assert curve["values"][-1] == pytest.approx(0.2)
+    # And each curve, sent as columns, is the series the per-run route answers, thinned the same way
     for curve in data["curves"]:
         one = await fetch_json(
             jp_fetch, *API, "runs", curve["run_id"], "metrics", "loss", params={"max_points": 4}
         )
-        assert curve["points"] == one["points"]
+        assert curve["steps"] == [p["step"] for p in one["points"]]
+        assert curve["values"] == [p["value"] for p in one["points"]]
     # And without curves= there are none
     plain = await fetch_json(jp_fetch, *API, "run_comparisons", params={"ids": f"{a},{b}"})
     assert plain["curves"] == []

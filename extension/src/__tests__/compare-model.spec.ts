@@ -177,7 +177,8 @@ describe('CompareModel', () => {
           data.curves.push({
             key,
             run_id: r.id,
-            points: [{ step: 0, timestamp: 0, value: r.metrics[key] }]
+            steps: [0, 5],
+            values: [1, r.metrics[key]]
           });
         }
       }
@@ -205,8 +206,22 @@ describe('CompareModel', () => {
       ['loss'],
       CURVE_POINTS
     );
-    expect(model.state.curves.loss.map(s => s.points[0].value)).toEqual([
-      0.5, 0.4, 0.3
+    // the columns become the chart's points, step by step
+    expect(
+      model.state.curves.loss.map(s => s.points.map(p => [p.step, p.value]))
+    ).toEqual([
+      [
+        [0, 1],
+        [5, 0.5]
+      ],
+      [
+        [0, 1],
+        [5, 0.4]
+      ],
+      [
+        [0, 1],
+        [5, 0.3]
+      ]
     ]);
     // one series per run, each keeping its place (colour) in the comparison
     expect(model.state.curves.loss.map(s => [s.label, s.colour])).toEqual([

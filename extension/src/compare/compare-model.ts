@@ -282,7 +282,12 @@ export class CompareModel {
         .sort((a, b) => place.get(a.run_id)! - place.get(b.run_id)!)
         .map(c => ({
           label: labels[c.run_id],
-          points: c.points,
+          // The answer is columnar (small, fast to encode); the shared chart reads points.
+          points: c.steps.map((step, i) => ({
+            step,
+            value: c.values[i],
+            timestamp: 0
+          })),
           colour: place.get(c.run_id)
         }));
     }

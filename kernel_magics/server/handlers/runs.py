@@ -353,7 +353,7 @@ class RunComparisonsHandler(MlopsHandler):
         for key in dict.fromkeys(query.curves):
             series = self.store.runs.metric_histories(run_ids, key, max_points=max_points)
             data["curves"] += [
-                {"key": key, "run_id": run_id, "points": series[run_id]}
+                {"key": key, "run_id": run_id, **series[run_id]}
                 for run_id in run_ids
                 if run_id in series
             ]
