@@ -374,4 +374,4 @@ leases = Table(
 
 # Feature tables live in their own modules on the same metadata; importing them here keeps
 # ``metadata`` complete for create_all and for the migration check.
-from . import schema_alerts, schema_content, schema_monitoring  # noqa: E402, F401
+from . import schema_alerts, schema_monitoring  # noqa: E402, F401
