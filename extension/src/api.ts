@@ -999,6 +999,8 @@ export namespace MlopsAPI {
     latest_version: number | null;
     /** Alias -> version it points at. */
     aliases: Record<string, number>;
+    /** The model's own tags (each version has its own too). */
+    tags: Record<string, string>;
     /** UTC epoch seconds. */
     created_at: number;
     /** Last change (new version, alias move, description). */
@@ -1020,7 +1022,11 @@ export namespace MlopsAPI {
   /** Body of `PATCH models/{name}` (Python `UpdateModelRequest`). */
   export interface IUpdateModelRequest {
     /** The model's new description ('' clears it). */
-    description: string;
+    description?: string;
+    /** Model tags to set or overwrite. */
+    set_tags?: Record<string, string>;
+    /** Model tag keys to remove. */
+    remove_tags?: string[];
   }
 
   /** One input column (or the output) of a signature (Python `SignatureField`). */

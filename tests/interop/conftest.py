@@ -97,6 +97,7 @@ def _build(root: Path) -> MlflowSource:
             serialization_format="cloudpickle", pip_requirements=["scikit-learn"],
         )  # fmt: skip
     client.update_registered_model("churn", description="Churn classifier")
+    client.set_registered_model_tag("churn", "team", "retention")
     client.update_model_version("churn", "2", description="the tree")
     client.set_model_version_tag("churn", "1", "stage", "old")
     client.set_registered_model_alias("churn", "champion", "2")

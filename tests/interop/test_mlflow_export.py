@@ -92,6 +92,7 @@ def test_round_trip_keeps_histories_artifacts_models_and_aliases(
     # Models, versions with their run links, aliases, descriptions
     churn = client.get_registered_model("churn")
     assert churn.description == "Churn classifier"
+    assert churn.tags == {"team": "retention"}
     assert churn.aliases == {"champion": "2", "challenger": "1"} or churn.aliases == {
         "champion": 2, "challenger": 1}  # fmt: skip
     versions = {int(v.version): v for v in client.search_model_versions("name = 'churn'")}

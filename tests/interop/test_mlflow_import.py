@@ -103,6 +103,7 @@ def test_models_versions_aliases_and_safe_formats(store, mlflow_source):
     assert get_model_version("churn@champion", store=store).version == 2
     assert get_model_version("churn@challenger", store=store).version == 1
     assert store.models.get_model("churn").description == "Churn classifier"
+    assert store.models.get_model("churn").tags == {"team": "retention"}
     frame = mlflow_source.frame
     for ref in ("churn/1", "churn/2"):
         model = load_model(ref, store=store)

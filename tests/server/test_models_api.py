@@ -97,6 +97,33 @@ async def test_one_model_and_its_description(jp_fetch, seed, store):
     assert store.models.get_model("churn").description == "churn v2"
 
 
+async def test_model_tags_are_set_listed_and_removed(jp_fetch, seed, store):
+    # Given
+    train(seed, store, 0.8)
+    # When tags are set on the model as a whole
+    patched = await fetch_json(
+        jp_fetch, *API, "models", "churn",
+        **json_body("PATCH", {"set_tags": {"team": "retention", "owner": "ana"}}),
+    )  # fmt: skip
+    listed = await fetch_json(jp_fetch, *API, "models")
+    # Then the answer, the list and the store carry them; the description is untouched
+    assert patched["tags"] == {"owner": "ana", "team": "retention"}
+    assert listed["models"][0]["tags"] == patched["tags"]
+    assert store.models.get_model("churn").tags == patched["tags"]
+    # When one is removed, and a system tag is tried
+    removed = await fetch_json(
+        jp_fetch, *API, "models", "churn", **json_body("PATCH", {"remove_tags": ["owner"]})
+    )
+    refused = await expect_error(
+        jp_fetch, *API, "models", "churn",
+        **json_body("PATCH", {"set_tags": {"mlops.flavor": "x"}}), code=400,
+    )  # fmt: skip
+    # Then
+    assert removed["tags"] == {"team": "retention"}
+    assert "mlops." in refused["message"]
+    assert store.models.get_model("churn").tags == {"team": "retention"}
+
+
 async def test_unknown_and_malformed_model_names(jp_fetch, seed, store):
     # Given
     train(seed, store, 0.8)

@@ -37,6 +37,7 @@ function model(
     version_count: 2,
     latest_version: 2,
     aliases,
+    tags: {},
     created_at: 1000,
     updated_at: 2000
   };
@@ -271,9 +272,16 @@ describe('ModelsModel', () => {
     });
     await m.deleteAlias('churn', 'staging');
     expect(mocked.deleteAlias).toHaveBeenCalledWith('churn', 'staging');
-    await m.describeModel('churn', 'churn classifier');
+    await m.editModel(
+      'churn',
+      'churn classifier',
+      { owner: 'ana', team: 'ml' },
+      { team: 'retention' }
+    );
     expect(mocked.updateModel).toHaveBeenCalledWith('churn', {
-      description: 'churn classifier'
+      description: 'churn classifier',
+      set_tags: { team: 'retention' },
+      remove_tags: ['owner']
     });
     await m.editVersion(
       'churn',

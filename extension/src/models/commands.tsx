@@ -129,24 +129,40 @@ async function editModel(panel: MlopsPanel, args: ReadonlyPartialJSONObject) {
         : null;
   if (version === null) {
     const summary = panel.models.state.models.find(m => m.name === name);
+    const tagsBefore = summary?.tags ?? {};
     const values = await askForm(
-      `Describe ${name}`,
+      `Edit ${name}`,
       [
         {
           key: 'description',
           label: 'Description',
           value: summary?.description ?? '',
           kind: 'textarea'
+        },
+        {
+          key: 'tags',
+          label: 'Tags',
+          value: formatTags(tagsBefore),
+          placeholder: 'team=retention, owner=ana'
         }
       ],
       'Save'
     );
-    if (values) {
-      await panel.models.describeModel(name, values.description.trim());
-      Notification.success(`Saved the description of ${name}.`, {
-        autoClose: 4000
-      });
+    if (!values) {
+      return;
     }
+    const parsed = parseTags(values.tags);
+    if (parsed.errors.length) {
+      Notification.error(parsed.errors.join(' '), { autoClose: 8000 });
+      return;
+    }
+    await panel.models.editModel(
+      name,
+      values.description.trim(),
+      tagsBefore,
+      parsed.tags
+    );
+    Notification.success(`Saved ${name}.`, { autoClose: 4000 });
     return;
   }
   const detail = state.detail;

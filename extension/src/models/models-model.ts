@@ -247,9 +247,14 @@ export class ModelsModel {
     return result;
   }
 
-  /** Change a model's description. */
-  async describeModel(name: string, description: string): Promise<void> {
-    await updateModel(name, { description });
+  /** Change a model's description and tags (only what differs is sent). */
+  async editModel(
+    name: string,
+    description: string,
+    before: Record<string, string>,
+    after: Record<string, string>
+  ): Promise<void> {
+    await updateModel(name, { description, ...tagChanges(before, after) });
     await this.refresh();
   }
 

@@ -108,6 +108,11 @@ function VersionsTable(
           Edit
         </button>
       </p>
+      {summary && Object.keys(summary.tags).length > 0 && (
+        <p className="jp-mlops-muted" title="The model's own tags">
+          Tags: {formatTags(summary.tags)}
+        </p>
+      )}
       {summary && (
         <AliasChips
           aliases={aliasChips(summary.aliases)}

@@ -81,6 +81,9 @@ class ModelExport:
                 )
             if model.description and registered.description != model.description:
                 self.client.update_registered_model(model.name, description=model.description)
+            for key, value in model.tags.items():
+                if (registered.tags or {}).get(key) != value:
+                    self.client.set_registered_model_tag(model.name, key, value)
             known = self._exported_versions(model.name)
             for record in sorted(self.store.models.list_versions(model.name),
                                  key=lambda r: r.version):  # fmt: skip

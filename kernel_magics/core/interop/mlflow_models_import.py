@@ -64,11 +64,7 @@ class ModelImport:
                 if model.description:
                     self.store.models.set_description(ModelRef(model.name), model.description)
                 if model.tags:
-                    self.summary.warnings.append(
-                        f"model {model.name!r}: its registered-model tags "
-                        f"({', '.join(sorted(model.tags))}) were not imported (jupyter-mlops "
-                        "keeps tags on versions)."
-                    )
+                    self.store.models.set_model_tags(model.name, dict(model.tags))
 
     def _imported_versions(self, name: str) -> dict[int, int]:
         """MLflow version number -> our version number, for versions imported before."""

@@ -146,6 +146,7 @@ class ModelRecord:
     latest_version: int | None = None
     version_count: int = 0
     aliases: dict[str, int] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dictionary."""

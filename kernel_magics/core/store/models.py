@@ -24,6 +24,7 @@ from .schema import (
     deployments,
     model_alias_history,
     model_aliases,
+    model_tags,
     model_version_tags,
     model_versions,
     models,
@@ -142,13 +143,24 @@ class ModelRepository(ModelAliases):
                 .where(model_aliases.c.model_id.in_(ids))
                 .order_by(model_aliases.c.alias)
             ).all()
+            tags: dict[int, dict[str, str]] = {}
+            for tag in conn.execute(
+                select(model_tags.c.model_id, model_tags.c.key, model_tags.c.value)
+                .where(model_tags.c.model_id.in_(ids))
+                .order_by(model_tags.c.key)
+            ):
+                tags.setdefault(tag.model_id, {})[tag.key] = tag.value
             out = []
             for row in rows:
                 latest, count = stats.get(row["id"], (None, 0))
                 aliases = {a.alias: a.version for a in alias_rows if a.model_id == row["id"]}
                 out.append(
                     ModelRecord(
-                        **dict(row), latest_version=latest, version_count=count, aliases=aliases
+                        **dict(row),
+                        latest_version=latest,
+                        version_count=count,
+                        aliases=aliases,
+                        tags=tags.get(row["id"], {}),
                     )
                 )
         return out
@@ -260,6 +272,31 @@ class ModelRepository(ModelAliases):
                 ],
                 ["model_version_id", "key"],
                 ["value"],
+            )
+
+    def set_model_tags(self, name: str, values: dict[str, Any]) -> None:
+        """Set (or overwrite) tags of a model as a whole."""
+        with self.db.write() as conn:
+            model_id = find_model_id(conn, name)
+            upsert(
+                conn,
+                model_tags,
+                [{"model_id": model_id, "key": k, "value": str(v)} for k, v in values.items()],
+                ["model_id", "key"],
+                ["value"],
+            )
+            conn.execute(
+                update(models).where(models.c.id == model_id).values(updated_at=time.time())
+            )
+
+    def delete_model_tags(self, name: str, keys: list[str]) -> None:
+        """Remove tags of a model (keys it does not have are ignored)."""
+        with self.db.write() as conn:
+            model_id = find_model_id(conn, name)
+            conn.execute(
+                delete(model_tags).where(
+                    model_tags.c.model_id == model_id, model_tags.c.key.in_(keys)
+                )
             )
 
     def set_description(self, ref: ModelRef, description: str) -> None:

@@ -203,6 +203,15 @@ models = Table(
     Column("updated_at", Float, nullable=False),
 )
 
+# Tags of a model as a whole (team, owner, use); a version's own tags are model_version_tags.
+model_tags = Table(
+    "model_tags",
+    metadata,
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 model_versions = Table(
     "model_versions",
     metadata,

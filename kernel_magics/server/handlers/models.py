@@ -46,6 +46,15 @@ def _check(kind: str, value: str, pattern: Any, help: str) -> str:
     return value
 
 
+def refuse_system_tags(keys: list[str]) -> None:
+    """Refuse changes to ``mlops.*`` tags, which the system writes (400)."""
+    if any(key.startswith("mlops.") for key in keys):
+        raise ValidationError(
+            "Tags starting with 'mlops.' are the system's (library versions, trusted "
+            "types); choose another key."
+        )
+
+
 def check_model_name(name: str) -> str:
     """Return ``name`` if it is a valid model name (400 without repeating it otherwise)."""
     from kernel_magics.core.registry.records import NAME_RE
@@ -163,7 +172,7 @@ class ModelItemHandler(RegistryHandler):
             "One model with its version count and aliases.", ModelSummary, errors=(400, 404)
         ),
         "patch": Operation(
-            "Change a model's description.",
+            "Change a model's description, set or remove its tags (not mlops.*).",
             ModelSummary,
             body=UpdateModelRequest,
             errors=(400, 404),
@@ -181,14 +190,22 @@ class ModelItemHandler(RegistryHandler):
     @web.authenticated
     @authorized
     def patch(self, name: str) -> None:
-        """Set the description; answer the model's :class:`ModelSummary`."""
+        """Apply the changes; answer the model's :class:`ModelSummary`."""
         from kernel_magics.core.registry import ModelRef
 
         check_model_name(name)
         body = self.parse_body(UpdateModelRequest)
+        if body.description is None and not body.set_tags and not body.remove_tags:
+            raise ValidationError("Nothing to change: send description, set_tags or remove_tags.")
+        refuse_system_tags([*body.set_tags, *body.remove_tags])
         repo = self.store.models
         with looking_up("model"):
-            repo.set_description(ModelRef(name), body.description)
+            if body.description is not None:
+                repo.set_description(ModelRef(name), body.description)
+            if body.set_tags:
+                repo.set_model_tags(name, body.set_tags)
+            if body.remove_tags:
+                repo.delete_model_tags(name, body.remove_tags)
             record = repo.get_model(name)
         self.respond(ModelSummary, record.to_dict())
 
@@ -292,12 +309,7 @@ class ModelVersionItemHandler(RegistryHandler):
 
         record = self._version(name, version)
         body = self.parse_body(UpdateModelVersionRequest)
-        system = [k for k in [*body.set_tags, *body.remove_tags] if k.startswith("mlops.")]
-        if system:
-            raise ValidationError(
-                "Tags starting with 'mlops.' are the system's (library versions, trusted "
-                "types); choose another key."
-            )
+        refuse_system_tags([*body.set_tags, *body.remove_tags])
         ref = ModelRef(record.name, version=record.version)
         repo = self.store.models
         if body.description is not None:

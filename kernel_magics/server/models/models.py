@@ -32,6 +32,7 @@ class ModelSummary(Response):
     version_count: int = Field(description="How many versions it has")
     latest_version: int | None = Field(description="Highest version number")
     aliases: dict[str, int] = Field(description="Alias -> version it points at")
+    tags: dict[str, str] = Field(description="The model's own tags (each version has its own too)")
     created_at: float = Field(description="UTC epoch seconds")
     updated_at: float = Field(description="Last change (new version, alias move, description)")
 
@@ -48,7 +49,11 @@ class ListModelsResponse(Response):
 class UpdateModelRequest(Request):
     """``PATCH /mlops/api/models/{name}``: what to change on the model."""
 
-    description: Text = Field(description="The model's new description ('' clears it)")
+    description: Text | None = Field(None, description="The model's new description ('' clears it)")
+    set_tags: dict[TagKey, TagValue] = Field(
+        default_factory=dict, description="Model tags to set or overwrite"
+    )
+    remove_tags: list[TagKey] = Field(default_factory=list, description="Model tag keys to remove")
 
 
 class SignatureField(Response):
