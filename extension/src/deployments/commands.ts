@@ -9,6 +9,7 @@ import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { MlopsAPI, getModelVersion, listDeployments, listModels } from '../api';
 import { askForm, choose, confirm } from '../panel/dialogs';
+import { panelCommandAdder } from '../panel/commands';
 import type { MlopsPanel } from '../panel/side-panel';
 import { CommandIDs } from '../tokens';
 import { deployRefs, parsePort } from './deploy-refs';
@@ -177,20 +178,7 @@ export function registerDeploymentCommands(
   commands: CommandRegistry,
   panel: MlopsPanel
 ): void {
-  const add = (
-    id: string,
-    label: string,
-    run: (panel: MlopsPanel, args: ReadonlyPartialJSONObject) => Promise<void>
-  ) =>
-    commands.addCommand(id, {
-      label,
-      execute: args =>
-        run(panel, args).catch(error =>
-          Notification.error(`${label}: ${(error as Error).message}`, {
-            autoClose: 8000
-          })
-        )
-    });
+  const add = panelCommandAdder(commands, panel);
   add(CommandIDs.deployModel, 'Deploy a model', deploy);
   add(CommandIDs.stopDeployment, 'Stop a deployment', stop);
   add(CommandIDs.rollbackDeployment, 'Roll back a deployment', rollback);

@@ -10,6 +10,7 @@ import React from 'react';
 
 import { MlopsAPI, listModelVersions, listModels } from '../api';
 import { askForm, choose, confirm, reactBody } from '../panel/dialogs';
+import { PanelAction, panelCommandAdder } from '../panel/commands';
 import type { MlopsPanel } from '../panel/side-panel';
 import { CommandIDs } from '../tokens';
 import {
@@ -105,14 +106,6 @@ async function versionNumber(
     page.versions.map(v => `v${v.version}`)
   );
   return picked ? Number(picked.slice(1)) : null;
-}
-
-function report(what: string) {
-  return (error: unknown) => {
-    Notification.error(`${what}: ${(error as Error).message}`, {
-      autoClose: 8000
-    });
-  };
 }
 
 async function editModel(panel: MlopsPanel, args: ReadonlyPartialJSONObject) {
@@ -392,17 +385,9 @@ export function registerModelCommands(
   commands: CommandRegistry,
   panel: MlopsPanel
 ): void {
-  const add = (
-    id: string,
-    label: string,
-    caption: string,
-    run: (panel: MlopsPanel, args: ReadonlyPartialJSONObject) => Promise<void>
-  ) =>
-    commands.addCommand(id, {
-      label,
-      caption,
-      execute: args => run(panel, args).catch(report(label))
-    });
+  const addCommand = panelCommandAdder(commands, panel);
+  const add = (id: string, label: string, caption: string, run: PanelAction) =>
+    addCommand(id, label, run, caption);
   add(
     CommandIDs.editModel,
     'Edit a model’s description and tags',

@@ -9,6 +9,7 @@ import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { getArtifactBlob, listSchedules } from '../api';
 import { choose, confirm } from '../panel/dialogs';
+import { panelCommandAdder } from '../panel/commands';
 import type { MlopsPanel } from '../panel/side-panel';
 import { CommandIDs } from '../tokens';
 import { ScheduleForm } from './schedule-form';
@@ -201,20 +202,7 @@ export function registerScheduleCommands(
   commands: CommandRegistry,
   panel: MlopsPanel
 ): void {
-  const add = (
-    id: string,
-    label: string,
-    run: (panel: MlopsPanel, args: ReadonlyPartialJSONObject) => Promise<void>
-  ) =>
-    commands.addCommand(id, {
-      label,
-      execute: args =>
-        run(panel, args).catch(error =>
-          Notification.error(`${label}: ${(error as Error).message}`, {
-            autoClose: 8000
-          })
-        )
-    });
+  const add = panelCommandAdder(commands, panel);
   add(CommandIDs.scheduleNotebook, 'Schedule this notebook', scheduleNotebook);
   add(CommandIDs.pauseSchedule, 'Pause a schedule', pause);
   add(CommandIDs.resumeSchedule, 'Resume a schedule', resume);
