@@ -383,4 +383,14 @@ leases = Table(
 
 # Feature tables live in their own modules on the same metadata; importing them here keeps
 # ``metadata`` complete for create_all and for the migration check.
-from . import schema_alerts, schema_monitoring  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    schema_alerts,
+    schema_audit,
+    schema_automations,
+    schema_cards,
+    schema_challengers,
+    schema_datasets,
+    schema_model_tests,
+    schema_monitoring,
+    schema_quality,
+)

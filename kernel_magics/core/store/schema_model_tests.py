@@ -1,0 +1,9 @@
+"""Tables for model test results (issue 15).
+
+Defined on the store's one ``metadata`` (imported by ``schema``), so a new store gets them from
+``metadata.create_all`` and an older one from migration 0012.
+"""
+
+from __future__ import annotations
+
+from .schema import metadata  # noqa: F401

@@ -1,0 +1,9 @@
+"""Tables for data quality: a dataset's checks and each version's results (issue 14).
+
+Defined on the store's one ``metadata`` (imported by ``schema``), so a new store gets them from
+``metadata.create_all`` and an older one from migration 0008.
+"""
+
+from __future__ import annotations
+
+from .schema import metadata  # noqa: F401
