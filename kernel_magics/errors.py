@@ -160,3 +160,14 @@ class RunStillRunningError(ConflictError):
 
 class NotebookVersionNotFoundError(NotFoundError):
     """Raised when a notebook version id matches no stored version."""
+
+
+# --- automations (issue 15) ---------------------------------------------------------------
+
+
+class InvalidAutomationError(ValidationError):
+    """Raised when an automation's name, trigger, steps or options are malformed."""
+
+
+class AutomationNotFoundError(NotFoundError):
+    """Raised when an automation name matches no automation."""
