@@ -35,6 +35,15 @@ MONITORING_BATCH: Final = "batch"
 #: Where a monitoring bucket's counts came from: a model server, or ``mlops.monitor(frame)``.
 MONITORING_SOURCES: Final = (MONITORING_SERVING, MONITORING_BATCH)
 
+# -- audit trail and notes ----------------------------------------------------------------------
+#: What an audit entry is about (``core/store/audit.py`` refuses any other kind).
+AUDIT_KINDS: Final = ("alias", "deployment", "schedule", "alert", "automation", "model", "note")
+#: What a note can be written on: a run (by id), a model version (``churn/7``), a deployment (id).
+NOTE_RUN: Final = "run"
+NOTE_MODEL_VERSION: Final = "model_version"
+NOTE_DEPLOYMENT: Final = "deployment"
+NOTE_KINDS: Final = (NOTE_RUN, NOTE_MODEL_VERSION, NOTE_DEPLOYMENT)
+
 # -- environment variables ---------------------------------------------------------------------
 #: Names the run a process's tracking attaches to (set by the runner in the kernels it starts).
 RUN_ID_ENV: Final = "MLOPS_RUN_ID"

@@ -105,6 +105,20 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
     auth_resource = AUTH_RESOURCE
     operations: ClassVar[dict[str, Operation]] = {}
 
+    async def prepare(self) -> None:  # type: ignore[override]
+        """Authenticate (Jupyter's own prepare), then act as the request's Jupyter user.
+
+        The one place the server sets :func:`kernel_magics.core.actor.current_actor`: the audit
+        trail then records this user for every change the request makes. Each request runs in
+        its own asyncio task, so the value never leaks into another request.
+        """
+        await super().prepare()
+        user = self.current_user
+        if user is not None:
+            from kernel_magics.core.actor import set_actor
+
+            set_actor(getattr(user, "username", None) or str(user))
+
     @property
     def store(self):
         """The store at the location :class:`~kernel_magics.server.app.KernelMagicsApp` chose.

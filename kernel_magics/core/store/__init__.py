@@ -19,9 +19,12 @@ from .migrate import ensure_schema
 if TYPE_CHECKING:  # the repositories import SQLAlchemy: load each on first use only
     from .alerts import AlertRepository
     from .artifacts import ArtifactRepository, DatasetRepository
+    from .audit import AuditRepository
     from .deployments import DeploymentRepository
     from .experiments import ExperimentRepository
     from .leases import LeaseRepository
+    from .lineage import LineageRepository
+    from .model_cards import ModelCardRepository
     from .models import ModelRepository
     from .monitoring import MonitoringRepository
     from .notebooks import NotebookRepository
@@ -97,6 +100,13 @@ class Store:
         return ModelRepository(self.db, self.blobs)
 
     @cached_property
+    def model_cards(self) -> ModelCardRepository:
+        """Model cards: intended use, limitations and importance stored with a version."""
+        from .model_cards import ModelCardRepository
+
+        return ModelCardRepository(self.db)
+
+    @cached_property
     def deployments(self) -> DeploymentRepository:
         """Model-server deployments and their events."""
         from .deployments import DeploymentRepository
@@ -144,6 +154,20 @@ class Store:
         from .alerts import AlertRepository
 
         return AlertRepository(self.db)
+
+    @cached_property
+    def audit(self) -> AuditRepository:
+        """The audit trail: who changed which alias, deployment, schedule, alert and when."""
+        from .audit import AuditRepository
+
+        return AuditRepository(self.db)
+
+    @cached_property
+    def lineage(self) -> LineageRepository:
+        """Batched reads of the links lineage walks (datasets, runs, models, deployments)."""
+        from .lineage import LineageRepository
+
+        return LineageRepository(self.db)
 
     @cached_property
     def writer(self) -> MetricWriter:
