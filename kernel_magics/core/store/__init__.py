@@ -25,9 +25,11 @@ if TYPE_CHECKING:  # the repositories import SQLAlchemy: load each on first use 
     from .leases import LeaseRepository
     from .lineage import LineageRepository
     from .model_cards import ModelCardRepository
+    from .model_tests import ModelTestRepository
     from .models import ModelRepository
     from .monitoring import MonitoringRepository
     from .notebooks import NotebookRepository
+    from .notes import NoteRepository
     from .predictions import PredictionRepository
     from .runs import RunRepository
     from .schedules import ScheduleRepository
@@ -149,6 +151,13 @@ class Store:
         return LeaseRepository(self.db)
 
     @cached_property
+    def model_tests(self) -> ModelTestRepository:
+        """Model test reports per model version (``mlops test``, ``promote --require-tests``)."""
+        from .model_tests import ModelTestRepository
+
+        return ModelTestRepository(self.db)
+
+    @cached_property
     def alerts(self) -> AlertRepository:
         """Alert rules on monitored models and their incidents."""
         from .alerts import AlertRepository
@@ -168,6 +177,13 @@ class Store:
         from .lineage import LineageRepository
 
         return LineageRepository(self.db)
+
+    @cached_property
+    def notes(self) -> NoteRepository:
+        """Notes on runs, model versions and deployments, with author and time."""
+        from .notes import NoteRepository
+
+        return NoteRepository(self.db)
 
     @cached_property
     def writer(self) -> MetricWriter:
