@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the repositories import SQLAlchemy: load each on first use 
     from .alerts import AlertRepository
     from .artifacts import ArtifactRepository, DatasetRepository
     from .audit import AuditRepository
+    from .challengers import ChallengerRepository
     from .deployments import DeploymentRepository
     from .experiments import ExperimentRepository
     from .leases import LeaseRepository
@@ -184,6 +185,13 @@ class Store:
         from .notes import NoteRepository
 
         return NoteRepository(self.db)
+
+    @cached_property
+    def challengers(self) -> ChallengerRepository:
+        """Challenger deployments (shadow, canary), their counts, and deployment guards."""
+        from .challengers import ChallengerRepository
+
+        return ChallengerRepository(self.db)
 
     @cached_property
     def writer(self) -> MetricWriter:
