@@ -20,7 +20,13 @@ export namespace MlopsAPI {
     'running' | 'finished' | 'failed' | 'crashed' | 'killed';
 
   /** Run sources (core/names.py RUN_SOURCES, in order). */
-  export type RunSource = 'api' | 'cell' | 'papermill' | 'schedule' | 'sweep';
+  export type RunSource =
+    | 'api'
+    | 'cell'
+    | 'papermill'
+    | 'schedule'
+    | 'sweep'
+    | 'automation';
 
   /** What happened to a cell between two notebooks. */
   export type CellStatus = 'added' | 'removed' | 'changed' | 'unchanged';

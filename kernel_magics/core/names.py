@@ -26,8 +26,11 @@ SOURCE_CELL: Final = "cell"
 SOURCE_PAPERMILL: Final = "papermill"
 SOURCE_SCHEDULE: Final = "schedule"
 SOURCE_SWEEP: Final = "sweep"
+SOURCE_AUTOMATION: Final = "automation"
 #: Where a run came from.
-RUN_SOURCES: Final = (SOURCE_API, SOURCE_CELL, SOURCE_PAPERMILL, SOURCE_SCHEDULE, SOURCE_SWEEP)
+RUN_SOURCES: Final = (
+    SOURCE_API, SOURCE_CELL, SOURCE_PAPERMILL, SOURCE_SCHEDULE, SOURCE_SWEEP, SOURCE_AUTOMATION,
+)  # fmt: skip
 
 # -- monitoring bucket sources ------------------------------------------------------------------
 MONITORING_SERVING: Final = "serving"
@@ -43,6 +46,37 @@ NOTE_RUN: Final = "run"
 NOTE_MODEL_VERSION: Final = "model_version"
 NOTE_DEPLOYMENT: Final = "deployment"
 NOTE_KINDS: Final = (NOTE_RUN, NOTE_MODEL_VERSION, NOTE_DEPLOYMENT)
+
+# -- challengers and guards (issue 15) ------------------------------------------------------------
+CHALLENGER_SHADOW: Final = "shadow"
+CHALLENGER_CANARY: Final = "canary"
+#: How a challenger runs: on every request off the response path, or answering a share of them.
+CHALLENGER_MODES: Final = (CHALLENGER_SHADOW, CHALLENGER_CANARY)
+CHALLENGER_STARTING: Final = "starting"
+CHALLENGER_RUNNING: Final = "running"
+CHALLENGER_STOPPED: Final = "stopped"
+CHALLENGER_PROMOTED: Final = "promoted"
+CHALLENGER_ROLLED_BACK: Final = "rolled_back"
+CHALLENGER_FAILED: Final = "failed"
+#: A challenger's statuses; servers route to it only while it is starting or running.
+CHALLENGER_STATUSES: Final = (CHALLENGER_STARTING, CHALLENGER_RUNNING, CHALLENGER_STOPPED,
+                              CHALLENGER_PROMOTED, CHALLENGER_ROLLED_BACK, CHALLENGER_FAILED)  # fmt: skip
+CHALLENGER_ACTIVE: Final = (CHALLENGER_STARTING, CHALLENGER_RUNNING)
+GUARD_WATCHING: Final = "watching"
+GUARD_PASSED: Final = "passed"
+GUARD_BROKEN: Final = "broken"
+GUARD_ROLLED_BACK: Final = "rolled_back"
+GUARD_FAILED: Final = "failed"
+#: A guard's states: watching during its period, then passed, or broken (and rolled back).
+GUARD_STATES: Final = (GUARD_WATCHING, GUARD_PASSED, GUARD_BROKEN, GUARD_ROLLED_BACK, GUARD_FAILED)
+
+# -- dataset versions (core/data) ----------------------------------------------------------------
+DATASET_FRAME: Final = "frame"
+DATASET_FILE: Final = "file"
+DATASET_FOLDER: Final = "folder"
+DATASET_REF: Final = "ref"
+#: What a dataset version holds: a DataFrame (as parquet), a file, a folder, or a reference only.
+DATASET_KINDS: Final = (DATASET_FRAME, DATASET_FILE, DATASET_FOLDER, DATASET_REF)
 
 # -- environment variables ---------------------------------------------------------------------
 #: Names the run a process's tracking attaches to (set by the runner in the kernels it starts).
@@ -88,6 +122,12 @@ class Tag:
     SLOT: Final = "mlops.slot"
     SLOT_ATTEMPT: Final = "mlops.slot_attempt"
     TRIGGER: Final = "mlops.trigger"
+    # Automation runs (core/automations): the automation, its trigger event, the attempt
+    # (``event_id:attempt``, on the parent and every step's run) and the step of a child run
+    AUTOMATION: Final = "mlops.automation"
+    AUTOMATION_EVENT: Final = "mlops.automation.event"
+    AUTOMATION_ATTEMPT: Final = "mlops.automation.attempt"
+    AUTOMATION_STEP: Final = "mlops.automation.step"
     # Imported from MLflow (core/interop): the MLflow id each imported thing came from
     MLFLOW_RUN_ID: Final = "mlops.mlflow.run_id"
     MLFLOW_MODEL_VERSION: Final = "mlops.mlflow.model_version"
