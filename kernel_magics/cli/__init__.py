@@ -22,6 +22,7 @@ COMMANDS = {
     "init": "kernel_magics.cli.init_commands:init",
     "models": "kernel_magics.cli.models_commands:models",
     "promote": "kernel_magics.cli.models_commands:promote",
+    "test": "kernel_magics.cli.test_commands:test",
     "serve": "kernel_magics.cli.deploy_commands:serve",
     "deploy": "kernel_magics.cli.deploy_commands:deploy",
     "deployments": "kernel_magics.cli.deploy_commands:deployments",
@@ -35,6 +36,9 @@ COMMANDS = {
     "monitor": "kernel_magics.cli.monitor_commands:monitor",
     "import": "kernel_magics.cli.interop_commands:import_",
     "export": "kernel_magics.cli.interop_commands:export",
+    "lineage": "kernel_magics.cli.lineage_commands:lineage",
+    "note": "kernel_magics.cli.audit_commands:note",
+    "audit": "kernel_magics.cli.audit_commands:audit",
 }
 
 

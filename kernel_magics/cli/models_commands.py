@@ -155,11 +155,27 @@ def models_rm(ref: str, yes: bool) -> None:
     show_default=True,
     help="The candidate must win by at least this much.",
 )
+@click.option(
+    "--require-tests",
+    is_flag=True,
+    help="Refuse a version whose last `mlops test` failed or that was never tested.",
+)
 @click.option("--deploy", is_flag=True, help="Redeploy what the alias serves (zero downtime).")
 @click.option("--dry-run", is_flag=True, help="Evaluate the gate without moving the alias.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def promote(
-    name, version, to, require, better_than, metric, maximize, min_delta, deploy, dry_run, as_json
+    name,
+    version,
+    to,
+    require,
+    better_than,
+    metric,
+    maximize,
+    min_delta,
+    require_tests,
+    deploy,
+    dry_run,
+    as_json,
 ) -> None:
     """Move NAME@ALIAS to a version only if every condition holds (exit 1 otherwise)."""
     from ..core.promotion import promote as run_gate
@@ -174,6 +190,7 @@ def promote(
         metric=metric,
         maximize=maximize,
         min_delta=min_delta,
+        require_tests=require_tests,
         deploy=deploy,
         dry_run=dry_run,
     )

@@ -197,6 +197,19 @@ def _check_better(
     )
 
 
+def _check_tests(store: Store, candidate: ModelVersionRecord) -> GateCheck:
+    # --require-tests: the newest `mlops test` report stored with the version must have passed.
+    label = "model tests passed"
+    last = store.model_tests.last(candidate.id)
+    if last is None:
+        detail = f"{candidate.ref} was never tested; run: mlops test {candidate.ref}"
+        return GateCheck(label, "never tested", "passed", False, detail)
+    failed = [c["name"] for c in last.report.get("checks", []) if c.get("outcome") == "FAIL"]
+    detail = "last test: " + ("all checks passed" if last.passed else "failed " + "; ".join(failed))
+    verdict = "passed" if last.passed else "failed"
+    return GateCheck(label, verdict, "passed", last.passed, detail)
+
+
 def promote(
     name: str,
     version: int | None = None,
@@ -207,6 +220,7 @@ def promote(
     metric: str | None = None,
     maximize: bool = True,
     min_delta: float = 0.0,
+    require_tests: bool = False,
     deploy: bool = False,
     dry_run: bool = False,
     store: Store | None = None,
@@ -231,6 +245,8 @@ def promote(
         Higher is better (False: lower is better, e.g. for a loss).
     min_delta : float
         The candidate must win by at least this much.
+    require_tests : bool
+        Refuse a candidate whose last ``mlops test`` report failed or that was never tested.
     deploy : bool
         After moving the alias, redeploy the running servers of ``name@to`` (zero downtime),
         or start one when none runs.
@@ -272,6 +288,8 @@ def promote(
         result.checks.append(
             _check_better(store, candidate, values, better_than, metric, maximize, min_delta)
         )
+    if require_tests:
+        result.checks.append(_check_tests(store, candidate))
     if not result.passed or dry_run:
         return result
     summary = "; ".join(c.condition for c in result.checks) or "no conditions"
