@@ -43,6 +43,10 @@ class ArtifactNotFoundError(NotFoundError):
     """Raised when a run has no artifact at the requested path."""
 
 
+class DatasetNotFoundError(NotFoundError):
+    """Raised when no dataset or dataset version matches a name, number or hash prefix."""
+
+
 class ConflictError(KernelMagicsError):
     """Raised when a change conflicts with the current state (e.g. ending a finished run)."""
 
@@ -171,3 +175,14 @@ class InvalidAutomationError(ValidationError):
 
 class AutomationNotFoundError(NotFoundError):
     """Raised when an automation name matches no automation."""
+
+
+# --- challengers and guards (issue 15) -------------------------------------------------------
+
+
+class ChallengerNotFoundError(NotFoundError):
+    """Raised when no challenger matches an id, or a deployment has no active challenger."""
+
+
+class InvalidGuardError(ValidationError):
+    """Raised when a guard condition, its period or a challenger's mode or share is malformed."""

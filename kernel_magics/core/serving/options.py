@@ -38,6 +38,9 @@ class ServeOptions:
         Let ``GET /metadata`` show the input example's rows (often real training rows).
     token_digest : str, optional
         Hex SHA-256 of the bearer token every route but ``/health`` requires.
+    challenger_id : int, optional
+        A challenger (:mod:`.challengers`) the server runs next to its model while that
+        challenger is active in the store.
     """
 
     allow_pickle: bool = False
@@ -46,6 +49,7 @@ class ServeOptions:
     lenient: bool = False
     expose_example: bool = False
     token_digest: str | None = None
+    challenger_id: int | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= float(self.sample_rate) <= 1.0:
@@ -80,6 +84,8 @@ class ServeOptions:
         for flag in ("allow_pickle", "lenient", "expose_example"):
             if getattr(self, flag):
                 args.append("--" + flag.replace("_", "-"))
+        if self.challenger_id is not None:
+            args += ["--challenger-id", str(int(self.challenger_id))]
         return args
 
     def env(self) -> dict[str, str]:
@@ -97,6 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY)
     parser.add_argument("--lenient", action="store_true")
     parser.add_argument("--expose-example", action="store_true")
+    parser.add_argument("--challenger-id", type=int, default=None)
 
 
 def from_arguments(args: argparse.Namespace) -> ServeOptions:
@@ -108,4 +115,5 @@ def from_arguments(args: argparse.Namespace) -> ServeOptions:
         lenient=args.lenient,
         expose_example=args.expose_example,
         token_digest=os.environ.get(TOKEN_DIGEST_ENV) or None,
+        challenger_id=args.challenger_id,
     )

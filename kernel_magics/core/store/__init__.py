@@ -20,7 +20,9 @@ if TYPE_CHECKING:  # the repositories import SQLAlchemy: load each on first use 
     from .alerts import AlertRepository
     from .artifacts import ArtifactRepository, DatasetRepository
     from .audit import AuditRepository
+    from .automations import AutomationRepository
     from .challengers import ChallengerRepository
+    from .dataset_versions import DatasetVersionRepository
     from .deployments import DeploymentRepository
     from .experiments import ExperimentRepository
     from .leases import LeaseRepository
@@ -87,6 +89,13 @@ class Store:
         from .artifacts import DatasetRepository
 
         return DatasetRepository(self.db)
+
+    @cached_property
+    def dataset_versions(self) -> DatasetVersionRepository:
+        """Dataset versions with their numbers and stored content (chunks, manifests)."""
+        from .dataset_versions import DatasetVersionRepository
+
+        return DatasetVersionRepository(self.db)
 
     @cached_property
     def notebooks(self) -> NotebookRepository:
@@ -192,6 +201,13 @@ class Store:
         from .challengers import ChallengerRepository
 
         return ChallengerRepository(self.db)
+
+    @cached_property
+    def automations(self) -> AutomationRepository:
+        """Automations, their trigger events (claimed exactly once) and execution history."""
+        from .automations import AutomationRepository
+
+        return AutomationRepository(self.db)
 
     @cached_property
     def writer(self) -> MetricWriter:
