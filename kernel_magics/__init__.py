@@ -56,6 +56,7 @@ _LAZY = {
         ],
         "kernel_magics.core.monitoring.alerts_api",
     ),
+    **dict.fromkeys(["note", "notes"], "kernel_magics.core.notes"),
     "log_labels": "kernel_magics.core.monitoring.labels",
     "monitor": "kernel_magics.core.monitoring.batch",
     "open_store": "kernel_magics.core.store",

@@ -1220,6 +1220,101 @@ export namespace MlopsAPI {
     /** The alias move made (null: none). */
     move: IAliasMove | null;
   }
+
+  // -- Notes and the audit trail (issue 17) ---------------------------------------------------
+
+  /** What a note is on (core/names.py NOTE_KINDS). */
+  export type NoteKind = 'run' | 'model_version' | 'deployment';
+
+  /** What an audit entry is about (core/names.py AUDIT_KINDS). */
+  export type AuditKind =
+    | 'alias'
+    | 'deployment'
+    | 'schedule'
+    | 'alert'
+    | 'automation'
+    | 'model'
+    | 'note';
+
+  /** Query of `GET notes` (Python `ListNotesQuery`). */
+  export interface IListNotesQuery {
+    /** run, model_version or deployment. */
+    kind: NoteKind;
+    /** Run id, model version (churn/7) or deployment id. */
+    target: string;
+  }
+
+  /** One note, with who wrote it and when (Python `Note`). */
+  export interface INote {
+    /** Note id. */
+    id: number;
+    /** What it is on. */
+    kind: NoteKind;
+    /** Full run id, churn/7 or deployment id. */
+    target: string;
+    /** Who wrote it (the Jupyter user through the panel). */
+    author: string;
+    /** UTC epoch seconds. */
+    created_at: number;
+    /** The note. */
+    text: string;
+  }
+
+  /** Answer of `GET notes` (Python `ListNotesResponse`). */
+  export interface IListNotesResponse {
+    /** Oldest first. */
+    notes: INote[];
+  }
+
+  /** Body of `POST notes` (Python `CreateNoteRequest`). */
+  export interface ICreateNoteRequest {
+    /** run, model_version or deployment. */
+    kind: NoteKind;
+    /** Run id, churn/7 or churn@production, deployment id. */
+    target: string;
+    /** The note. */
+    text: string;
+  }
+
+  /** Query of `GET audit` (Python `ListAuditQuery`). */
+  export interface IListAuditQuery {
+    /** Only changes at or after (UTC epoch seconds). */
+    since?: number;
+    /** Only this kind. */
+    kind?: AuditKind;
+    /** Only this target and the ones inside it (churn matches churn@production). */
+    target?: string;
+    /** Page size (at most 1000). */
+    limit?: number;
+    /** `next_before` of the previous page. */
+    before?: number;
+  }
+
+  /** One recorded change (Python `AuditEntry`). */
+  export interface IAuditEntry {
+    /** Entry id (newer is larger). */
+    id: number;
+    /** UTC epoch seconds. */
+    at: number;
+    /** Who: the Jupyter user through the server, else the OS user. */
+    actor: string;
+    /** What kind of thing changed. */
+    kind: AuditKind;
+    /** What changed: churn@production, deployment 3, a schedule name. */
+    target: string;
+    /** set, move, delete, create, stop, rollback, pause, resume... */
+    action: string;
+    /** Facts about the change. */
+    detail: Record<string, unknown> | null;
+  }
+
+  /** Answer of `GET audit` (Python `ListAuditResponse`). */
+  export interface IListAuditResponse {
+    /** Newest first. */
+    entries: IAuditEntry[];
+    /** Pass as `before` for the next page; null at the end. */
+    next_before: number | null;
+  }
 }
 
 /** An error answer of the server extension, with its status and message. */
@@ -1657,4 +1752,32 @@ export async function promoteModel(
     );
   }
   return data as MlopsAPI.IPromoteModelResponse;
+}
+
+// -- Notes and the audit trail (issue 17) ---------------------------------------------------
+
+/** `GET notes?kind=&target=`: the item's notes, oldest first. */
+export async function listNotes(
+  query: MlopsAPI.IListNotesQuery
+): Promise<MlopsAPI.INote[]> {
+  const answer = await requestJSON<MlopsAPI.IListNotesResponse>(
+    'notes',
+    {},
+    { ...query }
+  );
+  return answer.notes;
+}
+
+/** `POST notes` (201): written by the signed-in Jupyter user. */
+export function createNote(
+  body: MlopsAPI.ICreateNoteRequest
+): Promise<MlopsAPI.INote> {
+  return requestJSON('notes', jsonBody('POST', body));
+}
+
+/** `GET audit`: recorded changes, newest first (page with `before`). */
+export function listAudit(
+  query: MlopsAPI.IListAuditQuery = {}
+): Promise<MlopsAPI.IListAuditResponse> {
+  return requestJSON('audit', {}, { ...query });
 }

@@ -7,12 +7,14 @@ from traitlets import Bool, Float, Int, Type, Unicode
 
 from .base import MlopsHandler
 from .handlers import (
+    audit,
     deployments,
     experiments,
     model_aliases,
     models,
     monitoring,
     notebooks,
+    notes,
     runs,
     schedules,
     status,
@@ -72,6 +74,8 @@ def routes() -> list[tuple[str, type[MlopsHandler]]]:
         (_route(f"{schedule}/run"), schedules.ScheduleRunHandler),
         (_route(f"{schedule}/history"), schedules.ScheduleHistoryHandler),
         (_route("notebook_parameters"), schedules.NotebookParametersHandler),
+        (_route("notes"), notes.NotesHandler),
+        (_route("audit"), audit.AuditHandler),
     ]
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...errors import AlertNotFoundError, ConflictError
+from .audit import record_change
 from .db import Database
 from .schema_alerts import alert_incidents, alert_rules
 
@@ -149,6 +150,8 @@ class AlertRepository:
         try:
             with self.db.write() as conn:
                 conn.execute(alert_rules.insert().values(**row))
+                detail = {"model": model_ref, "conditions": list(conditions)}
+                record_change(conn, "alert", name, "create", detail)
         except IntegrityError:
             raise ConflictError(
                 f"An alert named {name!r} exists already; pick another name, or remove it "
@@ -184,6 +187,7 @@ class AlertRepository:
         with self.db.write() as conn:
             conn.execute(delete(alert_incidents).where(alert_incidents.c.rule_id == rule.id))
             conn.execute(delete(alert_rules).where(alert_rules.c.id == rule.id))
+            record_change(conn, "alert", name, "delete", {"model": rule.model_ref})
         return rule
 
     def set_paused(self, name: str, paused: bool, *, now: float | None = None) -> AlertRule:
@@ -193,6 +197,7 @@ class AlertRepository:
         with self.db.write() as conn:
             conn.execute(update(alert_rules).where(alert_rules.c.id == rule.id)
                          .values(paused=int(paused), updated_at=now))  # fmt: skip
+            record_change(conn, "alert", name, "pause" if paused else "resume")
         return self.get(name)
 
     def claim_due(self, minute: float) -> builtins.list[AlertRule]:

@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select, update
 
 from ...errors import DeploymentNotFoundError
 from ..names import CRASHED, RUNNING
+from .audit import record_change
 from .db import Database
 from .liveness import HOSTNAME, pid_alive
 from .schema import deployment_events, deployments, model_versions, models, prediction_log
@@ -114,6 +115,14 @@ class DeploymentRepository:
                     deployment_id=dep_id, event="created", detail=f"{host}:{port}", at=now
                 )
             )
+            version = conn.execute(
+                select(models.c.name, model_versions.c.version)
+                .join(models, models.c.id == model_versions.c.model_id)
+                .where(model_versions.c.id == model_version_id)
+            ).one()
+            detail = {"model": version.name, "version": version.version, "alias": alias,
+                      "address": f"{host}:{port}"}  # fmt: skip
+            record_change(conn, "deployment", f"deployment {dep_id}", "create", detail)
         return int(dep_id)
 
     def update(
@@ -140,6 +149,11 @@ class DeploymentRepository:
                         deployment_id=dep_id, event=event, detail=detail, at=now
                     )
                 )
+            if changed and event == STOPPED:
+                # "stopped" is the stop a person asked for (mlops stop, a replacement by a
+                # redeploy or rollback); the server's own exit is "exited", crashes "crashed".
+                record_change(conn, "deployment", f"deployment {dep_id}", "stop",
+                              {"reason": detail})  # fmt: skip
         return bool(changed)
 
     def _query(self):

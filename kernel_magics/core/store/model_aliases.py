@@ -14,6 +14,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from ...errors import ConflictError, ModelNotFoundError
 from ..registry.records import AliasMove, ModelRef, check_alias
+from .audit import record_change
 from .db import Database
 from .schema import model_alias_history, model_aliases, model_versions, models
 from .upsert import upsert
@@ -133,6 +134,12 @@ class ModelAliases:
                 )
             )
             conn.execute(update(models).where(models.c.id == model_id).values(updated_at=now))
+            if reason and reason.startswith(ROLLBACK_REASON):
+                action = "rollback"
+            else:
+                action = "set" if current is None else "move"
+            detail = {"from_version": from_version, "to_version": version, "reason": reason}
+            record_change(conn, "alias", f"{name}@{alias}", action, detail)
         return AliasMove(alias, from_version, version, now, reason)
 
     def delete_alias(self, name: str, alias: str, reason: str | None = None) -> AliasMove:
@@ -163,6 +170,8 @@ class ModelAliases:
                     reason=reason,
                 )
             )
+            detail = {"from_version": from_version, "to_version": None, "reason": reason}
+            record_change(conn, "alias", f"{name}@{alias}", "delete", detail)
         return AliasMove(alias, from_version, None, now, reason)
 
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasMove]:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...errors import ConflictError, ScheduleNotFoundError
 from ..names import RUNNING, Tag
+from .audit import record_change
 from .db import Database
 from .schema import schedule_slot_runs, schedule_slots, schedules, tags
 
@@ -141,6 +142,9 @@ class ScheduleRepository:
         try:
             with self.db.write() as conn:
                 conn.execute(schedules.insert(), row)
+                detail = {"notebook": notebook_path, "cron": options.cron,
+                          "timezone": options.timezone}  # fmt: skip
+                record_change(conn, "schedule", name, "create", detail)
         except IntegrityError:
             raise ConflictError(
                 f"A schedule named {name!r} already exists. Pick another --name, or remove it "
@@ -208,6 +212,7 @@ class ScheduleRepository:
             values["start_at"] = max(record.start_at, now)
         with self.db.write() as conn:
             conn.execute(update(schedules).where(schedules.c.id == record.id).values(**values))
+            record_change(conn, "schedule", record.name, "pause" if paused else "resume")
         return self.get(record.id)
 
     def delete(self, name: str) -> ScheduleRecord:
@@ -220,6 +225,8 @@ class ScheduleRepository:
             )
             conn.execute(delete(schedule_slots).where(schedule_slots.c.schedule_id == record.id))
             conn.execute(delete(schedules).where(schedules.c.id == record.id))
+            record_change(conn, "schedule", record.name, "delete",
+                          {"notebook": record.notebook_path})  # fmt: skip
         return record
 
     def history(self, name: str, limit: int = 50) -> builtins.list[dict[str, Any]]:

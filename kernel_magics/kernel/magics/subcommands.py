@@ -120,6 +120,14 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         f"{_M}.monitor:handle_monitor", f"{_M}.monitor:monitor_parser",
         "Requests, latency, drift and accuracy of a deployed model per window, with plots.",
     ),
+    "lineage": Subcommand(
+        f"{_M}.lineage:handle_lineage", f"{_M}.lineage:lineage_parser",
+        "Where a dataset version, run or model came from and what it fed (--up, --down).",
+    ),
+    "note": Subcommand(
+        f"{_M}.notes:handle_note", f"{_M}.notes:note_parser",
+        "Write a note on a run, churn/7 or deployment:3, or list its notes.",
+    ),
     "help": Subcommand(
         f"{_M}:handle_help", f"{_P}:help_parser",
         "This help, or the full help of one subcommand.",

@@ -10,6 +10,7 @@ Tornado event loop keeps serving while any of them runs.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
@@ -50,7 +51,9 @@ def _backend(handler: MlopsHandler):
 
 
 async def _in_worker(func, *args: Any, **kwargs: Any) -> Any:
-    return await asyncio.get_running_loop().run_in_executor(WORKERS, partial(func, *args, **kwargs))
+    # In the request's context: the audit trail records the Jupyter user, not the OS user.
+    call = partial(contextvars.copy_context().run, func, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(WORKERS, call)
 
 
 async def with_health(handler: MlopsHandler, records: list) -> list[dict[str, Any]]:
@@ -147,7 +150,8 @@ class DeploymentsHandler(MlopsHandler):
         before = max((d.id for d in store.deployments.find(parsed.name)), default=0)
         future = asyncio.get_running_loop().run_in_executor(
             WORKERS,
-            partial(
+            partial(  # in the request's context, for the audit trail's user
+                contextvars.copy_context().run,
                 deploy,
                 body.ref,
                 port=body.port,
@@ -335,7 +339,8 @@ class DeploymentRollbackHandler(MlopsHandler):
             raise ConflictError(f"{ref} already points at v{current}; pick another to_version.")
         future = asyncio.get_running_loop().run_in_executor(
             WORKERS,
-            partial(
+            partial(  # in the request's context, for the audit trail's user
+                contextvars.copy_context().run,
                 rollback, record.model, record.alias, to_version=target, store=store,
                 backend=_backend(self),
             ),

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from kernel_magics.core.names import Tag, run_warnings
+from kernel_magics.core.names import NOTE_RUN, Tag, run_warnings
 from kernel_magics.errors import (
     KernelMagicsError,
     NotFoundError,
@@ -157,11 +157,15 @@ class RunItemHandler(MlopsHandler):
         to_set = dict(body.set_tags)
         to_remove = list(body.remove_tags)
         if body.note:
-            to_set[Tag.NOTE] = body.note
+            from kernel_magics.core.store.notes import check_note
+
+            check_note(NOTE_RUN, body.note)  # before any change: a bad note changes nothing
         elif body.note == "":
             to_remove.append(Tag.NOTE)
         self.store.runs.set_tags(run_id, to_set)
         self.store.runs.delete_tags(run_id, to_remove)
+        if body.note:  # one mechanism: a note in the notes table (it sets mlops.note too)
+            self.store.notes.add(NOTE_RUN, run_id, body.note)
         self.respond(RunSummary, run_summaries(self.store, [run_id])[0])
 
     @web.authenticated

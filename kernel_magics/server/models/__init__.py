@@ -69,6 +69,15 @@ from .notebooks import (
     RestoreNotebookVersionRequest,
     RestoreNotebookVersionResponse,
 )
+from .notes import (
+    AuditEntry,
+    CreateNoteRequest,
+    ListAuditQuery,
+    ListAuditResponse,
+    ListNotesQuery,
+    ListNotesResponse,
+    Note,
+)
 from .runs import (
     Artifact,
     ComparedCurve,
@@ -109,6 +118,13 @@ from .schedules import (
 from .status import DescribeStatusResponse, Experiment, ListExperimentsResponse
 
 __all__ = [
+    "AuditEntry",
+    "CreateNoteRequest",
+    "ListAuditQuery",
+    "ListAuditResponse",
+    "ListNotesQuery",
+    "ListNotesResponse",
+    "Note",
     "DeploymentMonitoringQuery",
     "DescribeDeploymentMonitoringResponse",
     "FeatureDriftVerdict",
