@@ -16,6 +16,9 @@ import threading
 #: Modules the panel's views import on first use (models, deployments, schedules).
 PANEL_MODULES = (
     "kernel_magics.core.registry.api",
+    # The versions table's run metrics: the store's runs repository and the run summaries.
+    "kernel_magics.core.store.runs",
+    "kernel_magics.core.store.summaries",
     "kernel_magics.core.serving.deployments",
     "kernel_magics.core.serving.traffic",
     "kernel_magics.core.monitoring.counts",

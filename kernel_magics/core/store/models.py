@@ -184,23 +184,41 @@ class ModelRepository(ModelAliases):
 
     # -- versions ----------------------------------------------------------------------------
     def _record(self, conn: Connection, name: str, row: Any) -> ModelVersionRecord:
-        data = dict(row)
-        data["signature"] = json.loads(data["signature"]) if data["signature"] else None
-        data["profile"] = json.loads(data["profile"]) if data["profile"] else None
-        record = ModelVersionRecord(name=name, **data)
-        record.tags = dict(
-            conn.execute(
-                select(model_version_tags.c.key, model_version_tags.c.value).where(
-                    model_version_tags.c.model_version_id == row["id"]
+        return self._records(conn, name, [row])[0]
+
+    def _records(self, conn: Connection, name: str, rows: list[Any]) -> list[ModelVersionRecord]:
+        # Tags and aliases of all the rows in one query each: a page of 20 versions asked two
+        # queries per version before (an N+1 the versions table paid on every request).
+        ids = [row["id"] for row in rows]
+        tags: dict[int, dict[str, str]] = {i: {} for i in ids}
+        aliases: dict[int, list[str]] = {i: [] for i in ids}
+        if ids:
+            tag_rows = conn.execute(
+                select(
+                    model_version_tags.c.model_version_id,
+                    model_version_tags.c.key,
+                    model_version_tags.c.value,
+                ).where(model_version_tags.c.model_version_id.in_(ids))
+            )
+            for version_id, key, value in tag_rows:
+                tags[version_id][key] = value
+            alias_rows = conn.execute(
+                select(model_aliases.c.model_version_id, model_aliases.c.alias).where(
+                    model_aliases.c.model_version_id.in_(ids)
                 )
-            ).all()
-        )
-        record.aliases = sorted(
-            conn.execute(
-                select(model_aliases.c.alias).where(model_aliases.c.model_version_id == row["id"])
-            ).scalars()
-        )
-        return record
+            )
+            for version_id, alias in alias_rows:
+                aliases[version_id].append(alias)
+        records = []
+        for row in rows:
+            data = dict(row)
+            data["signature"] = json.loads(data["signature"]) if data["signature"] else None
+            data["profile"] = json.loads(data["profile"]) if data["profile"] else None
+            record = ModelVersionRecord(name=name, **data)
+            record.tags = tags[row["id"]]
+            record.aliases = sorted(aliases[row["id"]])
+            records.append(record)
+        return records
 
     def get_version(self, ref: ModelRef) -> ModelVersionRecord:
         """Resolve ``ref`` (latest version when it names neither a version nor an alias)."""
@@ -239,7 +257,7 @@ class ModelRepository(ModelAliases):
             if limit is not None:
                 query = query.limit(limit)
             rows = conn.execute(query).mappings().all()
-            return [self._record(conn, name, row) for row in rows]
+            return self._records(conn, name, list(rows))
 
     def count_versions(self, name: str) -> int:
         """How many versions ``name`` has."""
