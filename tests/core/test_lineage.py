@@ -93,3 +93,64 @@ def test_bad_references_say_what_to_give(store, built):
         lineage(store, "train@2", "sideways")
     with pytest.raises(NotFoundError, match="mlops deployments ls"):
         lineage(store, "deployment:999")
+
+
+def test_mlops_lineage_prints_a_tree_and_json(store, built):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    mlops_cli = str(Path(sys.executable).parent / "mlops")
+    env = {**os.environ, "COLUMNS": "160"}
+    out = subprocess.run(
+        [mlops_cli, "lineage", "train@2", "--down"], capture_output=True, text=True, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("dataset train@2")
+    assert "fed" in lines[1] and "came from" not in out.stdout
+    text = out.stdout
+    assert "model churn/2  [logged]" in text and "model fraud/1  [logged]" in text
+    assert "churn/1" not in text
+    assert (
+        text.index("model churn/2")
+        < text.index("alias churn@production")
+        < text.index(f"deployment {built.deployment_id}")
+    )
+
+    as_json = subprocess.run(
+        [mlops_cli, "lineage", "churn@production", "--up", "--json"],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    graph = json.loads(as_json.stdout)
+    assert graph["root"] == "alias:churn@production" and graph["direction"] == "up"
+    kinds = [n["kind"] for n in graph["nodes"]]
+    assert kinds == ["dataset", "notebook", "run", "model", "alias"]
+
+    bad = subprocess.run([mlops_cli, "lineage", "nope@3"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "Dataset 'nope' has no version 3" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_lineage_magic_shows_the_tree_as_html(store, built, monkeypatch, tmp_path):
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    InteractiveShell.clear_instance()
+    shell = InteractiveShell.instance(config=config)
+    try:
+        assert shell.run_cell("%load_ext kernel_magics").success
+        report = shell.run_line_magic("mlops", "lineage train@2 --down")
+        page = report._repr_html_()
+        assert "<li>" in page and "model churn/2  [logged]" in page and "churn/1" not in page
+        assert sorted(n["ref"] for n in report.data["nodes"] if n["kind"] == "model") == [
+            "churn/2", "fraud/1",
+        ]  # fmt: skip
+        assert repr(report).splitlines()[0].startswith("dataset train@2")
+    finally:
+        shell.history_manager.end_session()
+        InteractiveShell.clear_instance()
