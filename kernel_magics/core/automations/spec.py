@@ -11,7 +11,7 @@ keeps :meth:`AutomationSpec.to_dict`. The mapping form, as written in ``mlops.ya
       - run_notebook: {notebook: templates/train.ipynb,
                        parameters: {model_name: churn, data: "${dataset_ref}"}}
       - test: {}                             # the version the run registered
-      - promote: {better_than: production, metric: accuracy}
+      - promote: {to: candidate, better_than: production, metric: accuracy}
       - deploy_challenger: {mode: canary, share: 0.2, guards: ["errors.rate < 0.01"], for: 15m}
       - promote_challenger: {}
       - notify: {webhook: "https://hooks.example.com/mlops"}
@@ -238,7 +238,11 @@ _CHECKS: dict[str, dict[str, tuple[Any, bool]]] = {
         "experiment": (_str, False), "kernel": (_str, False),
         "timeout": (lambda w, v: _number(w, v, 1), False), "model": (check_name, False),
     },
-    TEST: {"model": (_model_ref, False), "options": (_parameters, False)},
+    TEST: {
+        "model": (_model_ref, False), "holdout": (_str, False), "conditions": (_strings, False),
+        "test_file": (_str, False), "latency_budget_ms": (lambda w, v: _number(w, v, 0), False),
+        "target": (_str, False), "alias": (_alias, False),
+    },
     PROMOTE: {
         "model": (_model_ref, False), "to": (_alias, False), "better_than": (_alias, False),
         "metric": (_str, False), "maximize": (_bool, False),
@@ -249,9 +253,12 @@ _CHECKS: dict[str, dict[str, tuple[Any, bool]]] = {
         "target": (_str, False), "model": (_model_ref, False),
         "mode": (lambda w, v: _choice(w, v, CHALLENGER_MODES), False),
         "share": (lambda w, v: _number(w, v, 0, 1), False), "guards": (_strings, False),
-        "for": (_duration, False),
+        "for": (_duration, False), "notify": (_strings, False),
     },
-    PROMOTE_CHALLENGER: {"target": (_str, False)},
+    PROMOTE_CHALLENGER: {
+        "target": (_str, False), "guards": (_strings, False), "for": (_duration, False),
+        "notify": (_strings, False),
+    },
     NOTIFY: {"command": (_str, False), "webhook": (_str, False), "message": (_str, False)},
 }  # fmt: skip
 
@@ -331,10 +338,31 @@ _NEEDS_VERSION = (TEST, PROMOTE, DEPLOY_CHALLENGER)
 _NEEDS_TARGET = (PROMOTE_CHALLENGER,)
 
 
+def challenger_alias(step: Step) -> str:
+    """The alias whose servers a deploy/promote_challenger step works on (``production``)."""
+    target = step.options.get("target") or ""
+    return target.split("@", 1)[1] if "@" in target else "production"
+
+
 def _check_chain(trigger: Trigger, steps: Sequence[Step]) -> None:
     has_version = trigger.kind == MODEL
     has_target = False
+    promoted_to: tuple[int, str] | None = None
     for index, step in enumerate(steps, 1):
+        if step.kind == PROMOTE:
+            promoted_to = (index, step.options.get("to", "production"))
+        if (
+            step.kind == DEPLOY_CHALLENGER
+            and promoted_to
+            and promoted_to[1] == challenger_alias(step)
+        ):
+            raise _fail(
+                f"steps[{promoted_to[0]}].promote.to",
+                f"the gate would move {promoted_to[1]} to the candidate before step {index} "
+                f"runs it as the challenger of {promoted_to[1]}",
+                "Let the gate move another alias (to: candidate, better_than: production) and "
+                "promote_challenger move production.",
+            )  # fmt: skip
         if step.kind == RUN_NOTEBOOK:
             has_version = True
             for key, item in step.options.get("parameters", {}).items():

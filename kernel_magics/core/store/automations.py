@@ -53,7 +53,9 @@ class AutomationRecord:
     spec : AutomationSpec
         What it does (``spec.enabled`` is the stored state).
     start_at : float
-        UTC epoch: only events after it count (creation, or the last resume).
+        UTC epoch: only cron fire times after it count (creation, or the last resume).
+    start_mark : int or None
+        Alert, dataset and model triggers: only incidents / versions with a larger id count.
     created_at, updated_at : float
         UTC epoch seconds.
     """
@@ -61,6 +63,7 @@ class AutomationRecord:
     id: int
     spec: AutomationSpec
     start_at: float
+    start_mark: int | None
     created_at: float
     updated_at: float
 
@@ -118,8 +121,8 @@ class EventEnd:
 def _record(row: Any) -> AutomationRecord:
     data = dict(row._mapping) if hasattr(row, "_mapping") else dict(row)
     spec = AutomationSpec.from_dict(json.loads(data["spec"]))
-    return AutomationRecord(data["id"], spec, data["start_at"], data["created_at"],
-                            data["updated_at"])  # fmt: skip
+    return AutomationRecord(data["id"], spec, data["start_at"], data["start_mark"],
+                            data["created_at"], data["updated_at"])  # fmt: skip
 
 
 class AutomationRepository:
@@ -129,8 +132,10 @@ class AutomationRepository:
         self.db = db
 
     # -- definitions -------------------------------------------------------------------------
-    def create(self, spec: AutomationSpec, now: float | None = None) -> AutomationRecord:
-        """Store a validated automation.
+    def create(
+        self, spec: AutomationSpec, now: float | None = None, start_mark: int | None = None
+    ) -> AutomationRecord:
+        """Store a validated automation; ``start_mark`` is its trigger source's newest id.
 
         Raises
         ------
@@ -138,7 +143,8 @@ class AutomationRepository:
             When an automation with that name exists.
         """
         now = time.time() if now is None else now
-        row = {**_spec_columns(spec), "start_at": now, "created_at": now, "updated_at": now}
+        row = {**_spec_columns(spec), "start_at": now, "start_mark": start_mark,
+               "created_at": now, "updated_at": now}  # fmt: skip
         try:
             with self.db.write() as conn:
                 conn.execute(automations.insert(), row)
@@ -151,13 +157,20 @@ class AutomationRepository:
             ) from None
         return self.get(spec.name)
 
-    def replace(self, spec: AutomationSpec, now: float | None = None) -> AutomationRecord:
-        """Change a stored automation to ``spec`` (same name); a resume restarts ``start_at``."""
+    def replace(
+        self, spec: AutomationSpec, now: float | None = None, start_mark: int | None = None
+    ) -> AutomationRecord:
+        """Change a stored automation to ``spec`` (same name).
+
+        A resume, or a new trigger, restarts ``start_at`` (and ``start_mark``): what happened
+        before is not an event of the changed automation.
+        """
         record = self.get(spec.name)
         now = time.time() if now is None else now
         values: dict[str, Any] = {**_spec_columns(spec), "updated_at": now}
-        if spec.enabled and not record.enabled:
+        if (spec.enabled and not record.enabled) or spec.trigger != record.spec.trigger:
             values["start_at"] = max(record.start_at, now)
+            values["start_mark"] = start_mark
         with self.db.write() as conn:
             conn.execute(update(automations).where(automations.c.id == record.id).values(values))
             record_change(conn, "automation", spec.name, "update",
@@ -191,8 +204,13 @@ class AutomationRepository:
             rows = conn.execute(select(automations).order_by(automations.c.name)).all()
         return [_record(r) for r in rows]
 
-    def set_enabled(self, name: str, enabled: bool, now: float | None = None) -> AutomationRecord:
-        """Pause or resume; resuming counts events from ``now`` on (paused ones are skipped)."""
+    def set_enabled(
+        self, name: str, enabled: bool, now: float | None = None, start_mark: int | None = None
+    ) -> AutomationRecord:
+        """Pause or resume; resuming counts events from ``now`` / ``start_mark`` on.
+
+        Events that happened while paused are skipped, as a paused schedule skips fire times.
+        """
         from dataclasses import replace
 
         record = self.get(name)
@@ -202,6 +220,7 @@ class AutomationRepository:
                                   "updated_at": now}  # fmt: skip
         if enabled and not record.enabled:
             values["start_at"] = max(record.start_at, now)
+            values["start_mark"] = start_mark
         with self.db.write() as conn:
             conn.execute(update(automations).where(automations.c.id == record.id).values(values))
             record_change(conn, "automation", name, "resume" if enabled else "pause")

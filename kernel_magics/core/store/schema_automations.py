@@ -37,6 +37,10 @@ automations = Table(
     # Only events after this instant count (creation, or the last resume): while paused an
     # automation misses its events instead of running them all at resume.
     Column("start_at", Float, nullable=False),
+    # For alert, dataset and model triggers: the newest incident / dataset version / model
+    # version id at creation (or resume); only ids above it are events. Ids, not times, so an
+    # injected scheduler clock and the real creation times never have to agree.
+    Column("start_mark", Integer),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
 )

@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("trigger_target", sa.String(length=255), nullable=True),
         sa.Column("enabled", sa.Integer(), nullable=False),
         sa.Column("start_at", sa.Float(), nullable=False),
+        sa.Column("start_mark", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("updated_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_automations")),
