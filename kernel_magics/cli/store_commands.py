@@ -52,8 +52,11 @@ def experiments_ls(as_json: bool) -> None:
         return
     table(
         "Experiments",
-        ["Name", "Runs", "Last run", "Created"],
-        [(r.name, r.run_count, when(r.last_run_at), when(r.created_at)) for r in records],
+        ["Name", "Runs", "Last run", "Created", "Description"],
+        [
+            (r.name, r.run_count, when(r.last_run_at), when(r.created_at), r.description or "")
+            for r in records
+        ],
     )
 
 

@@ -50,7 +50,11 @@ def _build(root: Path) -> MlflowSource:
         "plots/curve.bin": np.random.default_rng(1).bytes(20_000),
     }
     # Artifacts next to the database, never in MLflow's default ./mlruns of the working folder
-    client.create_experiment("churn", artifact_location=str(root / "artifacts" / "churn"))
+    client.create_experiment(
+        "churn",
+        artifact_location=str(root / "artifacts" / "churn"),
+        tags={"mlflow.note.content": "Churn models for the retention team", "owner": "ana"},
+    )
     mlflow.set_experiment("churn")
     with mlflow.start_run(run_name="sweep", tags={"team": "vision"}) as parent:
         source.run_ids["sweep"] = parent.info.run_id

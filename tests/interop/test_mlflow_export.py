@@ -60,6 +60,14 @@ def test_round_trip_gives_the_same_search_runs_frame(round_trip, mlflow_source):
     theirs = _parents(mlflow_source.uri)
     theirs.pop("live")
     assert _parents(target) == theirs
+    # Experiments keep their description and tags both ways
+    from mlflow import MlflowClient
+
+    source, exported = MlflowClient(mlflow_source.uri), MlflowClient(target)
+    for name in ("churn", "other"):
+        want = source.get_experiment_by_name(name).tags
+        assert exported.get_experiment_by_name(name).tags == want
+    assert exported.get_experiment_by_name("churn").tags["owner"] == "ana"
 
 
 def test_round_trip_keeps_histories_artifacts_models_and_aliases(

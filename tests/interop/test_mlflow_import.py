@@ -61,6 +61,10 @@ def test_runs_arrive_field_by_field(store, mlflow_source):
             parent and client.get_run(parent).info.run_name
         )
     assert run.experiment == "other" and ours[mlflow_source.run_ids["sweep"]].experiment == "churn"
+    # The experiment's description (MLflow's note) and its other tags come along
+    churn = next(e for e in store.experiments.list() if e.name == "churn")
+    assert churn.description == "Churn models for the retention team"
+    assert churn.tags == {"owner": "ana"}
 
 
 def test_full_metric_history_and_artifacts(store, mlflow_source):

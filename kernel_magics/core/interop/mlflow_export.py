@@ -19,7 +19,7 @@ from ...errors import ValidationError
 from ..extras import require
 from ..names import RUNNING, Tag
 from .mlflow_model_export import ModelExport
-from .mlflow_tags import PARENT_RUN_ID, STATUS_TO_MLFLOW, run_tags_for_mlflow
+from .mlflow_tags import NOTE, PARENT_RUN_ID, STATUS_TO_MLFLOW, run_tags_for_mlflow
 from .progress import ARTIFACT_BYTES, METRIC_POINTS, RUNS, NullProgress, Progress
 
 if TYPE_CHECKING:
@@ -110,12 +110,22 @@ class MlflowExporter:
         self.experiment_ids: dict[str, str] = {}  # our experiment name -> MLflow's id
 
     def experiment_id(self, name: str) -> str:
-        """MLflow's id of experiment ``name``, created there on first use."""
+        """MLflow's id of experiment ``name``, created there on first use.
+
+        Its description (as ``mlflow.note.content``) and tags are written the first time an
+        export uses it, so an export again carries later edits.
+        """
         if name not in self.experiment_ids:
             found = self.client.get_experiment_by_name(name)
-            self.experiment_ids[name] = (
-                found.experiment_id if found else self.client.create_experiment(name)
-            )
+            exp_id = found.experiment_id if found else self.client.create_experiment(name)
+            record = next((e for e in self.store.experiments.list() if e.name == name), None)
+            if record is not None:
+                tags = dict(record.tags)
+                if record.description is not None:
+                    tags[NOTE] = record.description
+                for key, value in tags.items():
+                    self.client.set_experiment_tag(exp_id, key, value)
+            self.experiment_ids[name] = exp_id
         return self.experiment_ids[name]
 
     def _exported(self) -> dict[str, str]:

@@ -23,7 +23,7 @@ from ..extras import require
 from ..names import CRASHED, RUNNING, SOURCE_API, Tag
 from ..store.run_values import MAX_VALUE_LEN
 from .mlflow_models_import import ModelImport
-from .mlflow_tags import STATUS_FROM_MLFLOW, split_run_tags
+from .mlflow_tags import NOTE, STATUS_FROM_MLFLOW, split_run_tags
 from .progress import ARTIFACT_BYTES, METRIC_POINTS, RUNS, NullProgress, Progress
 
 if TYPE_CHECKING:
@@ -188,8 +188,8 @@ class MlflowImporter:
     def import_runs(self, exps: list[Any]) -> None:
         """Import every new, ended run of ``exps`` with its values, history and artifacts."""
         names = {e.experiment_id: e.name for e in exps}
-        for name in names.values():  # experiments without runs come along too
-            self.store.experiments.get_or_create(name)
+        for exp in exps:  # experiments without runs come along too
+            self.import_experiment(exp)
         imported = self._imported()
         self.run_ids = {mlflow_id: ours for mlflow_id, (ours, _) in imported.items()}
         todo = []
@@ -214,6 +214,19 @@ class MlflowImporter:
         for ours, mlflow_parent in parents.items():  # children imported before their parent
             if mlflow_parent in self.run_ids:
                 self.store.runs.set_fields(ours, parent_run_id=self.run_ids[mlflow_parent])
+
+    def import_experiment(self, exp: Any) -> None:
+        """Create experiment ``exp`` here (once) with its description and tags, kept up to date.
+
+        MLflow keeps the description as the ``mlflow.note.content`` tag; every other tag is
+        kept under its own key. Importing again overwrites them with MLflow's current values.
+        """
+        self.store.experiments.get_or_create(exp.name)
+        tags = dict(exp.tags or {})
+        description = tags.pop(NOTE, None)
+        if description is not None:
+            self.store.experiments.set_description(exp.name, description)
+        self.store.experiments.set_tags(exp.name, self._fitting(tags, f"experiment {exp.name!r}"))
 
     def import_run(self, run: Any, experiment: str, parents: dict[str, str]) -> str:
         """Write one MLflow run; return our id. Unresolved parents are noted in ``parents``."""

@@ -14,6 +14,9 @@ MLflow tag                 jupyter-mlops
                            (the tag is kept too: its type tells MLflow's UI how to link it)
 =========================  =====================================
 
+An experiment's ``mlflow.note.content`` tag is its description (``experiments.description``);
+its other tags are kept as experiment tags.
+
 Every other tag, ``mlflow.*`` or not, is kept under its own key: MLflow's UI and API read them
 back unchanged after an export, and nothing in jupyter-mlops means the same.
 """
@@ -29,6 +32,8 @@ USER: Final = "mlflow.user"
 PARENT_RUN_ID: Final = "mlflow.parentRunId"
 SOURCE_NAME: Final = "mlflow.source.name"
 SOURCE_TYPE: Final = "mlflow.source.type"
+#: An experiment's (and a run's) description in MLflow: our experiments' description column.
+NOTE: Final = "mlflow.note.content"
 #: The tags moved into run columns on import (and rebuilt from them on export).
 MOVED_TO_COLUMNS: Final = frozenset({RUN_NAME, USER, PARENT_RUN_ID})
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from ...errors import ExperimentNotFoundError, ValidationError
 from .db import Database
 from .records import ExperimentRecord
-from .schema import experiments, runs
+from .schema import experiment_tags, experiments, runs
 from .upsert import upsert
 
 DEFAULT_EXPERIMENT = "Default"
@@ -74,6 +75,9 @@ class ExperimentRepository:
         )
         with self.db.read() as conn:
             rows = conn.execute(query).all()
+            tags: dict[int, dict[str, str]] = {}
+            for t in conn.execute(select(experiment_tags).order_by(experiment_tags.c.key)):
+                tags.setdefault(t.experiment_id, {})[t.key] = t.value
         return [
             ExperimentRecord(
                 id=r.id,
@@ -82,6 +86,36 @@ class ExperimentRepository:
                 created_at=r.created_at,
                 run_count=r.n or 0,
                 last_run_at=r.last,
+                tags=tags.get(r.id, {}),
             )
             for r in rows
         ]
+
+    def set_description(self, name: str, description: str | None) -> None:
+        """Set (or with None clear) the description of existing experiment ``name``."""
+        exp_id = self.id_of(name)
+        with self.db.write() as conn:
+            conn.execute(
+                update(experiments)
+                .where(experiments.c.id == exp_id)
+                .values(description=description)
+            )
+
+    def set_tags(self, name: str, values: dict[str, str]) -> None:
+        """Set (or overwrite) tags of existing experiment ``name``."""
+        exp_id = self.id_of(name)
+        rows = [{"experiment_id": exp_id, "key": k, "value": str(v)} for k, v in values.items()]
+        if not rows:
+            return
+        with self.db.write() as conn:
+            upsert(conn, experiment_tags, rows, ["experiment_id", "key"], ["value"])
+
+    def delete_tags(self, name: str, keys: Iterable[str]) -> None:
+        """Remove tags of experiment ``name`` (keys it does not have are ignored)."""
+        exp_id = self.id_of(name)
+        with self.db.write() as conn:
+            conn.execute(
+                delete(experiment_tags).where(
+                    experiment_tags.c.experiment_id == exp_id, experiment_tags.c.key.in_(list(keys))
+                )
+            )

@@ -17,7 +17,7 @@ from .db import Database
 from .schema import metadata
 
 #: The newest migration in ``migrations/versions``; a test checks it is alembic's head.
-HEAD_REVISION = "0013"
+HEAD_REVISION = "0014"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _PG_LOCK_KEY = 0x6D6C6F7073  # "mlops"
 

@@ -59,6 +59,7 @@ class ExperimentRecord:
     created_at: float
     run_count: int = 0
     last_run_at: float | None = None
+    tags: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""

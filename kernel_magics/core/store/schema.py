@@ -58,6 +58,17 @@ experiments = Table(
     Column("created_at", Float, nullable=False),
 )
 
+# Free-form tags of an experiment (MLflow's experiment tags come in and go out here).
+experiment_tags = Table(
+    "experiment_tags",
+    metadata,
+    Column(
+        "experiment_id", Integer, ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("key", String(255), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 blobs = Table(
     "blobs",
     metadata,
