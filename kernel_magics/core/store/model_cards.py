@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -93,7 +94,16 @@ class ModelCardRepository:
         assert card is not None  # just written in this process
         return card
 
-    def update(self, model_version_id: int, values: dict[str, str | None]) -> ModelCardRecord:
+    def set_importance(self, model_version_id: int, importance: dict[str, Any]) -> None:
+        """Replace the stored importance (a card recomputed on another holdout, on request)."""
+        with self.db.write() as conn:
+            conn.execute(
+                update(model_cards)
+                .where(model_cards.c.model_version_id == model_version_id)
+                .values(importance=json.dumps(importance), updated_at=time.time())
+            )
+
+    def update(self, model_version_id: int, values: Mapping[str, str | None]) -> ModelCardRecord:
         """Set editable fields (``''`` or None clears one) on an existing card.
 
         Raises
