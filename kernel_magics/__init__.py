@@ -21,7 +21,7 @@ _LAZY = {
         [
             "start_run", "end_run", "active_run", "log_metric", "log_metrics", "log_param",
             "log_params", "set_tag", "set_tags", "log_artifact", "log_artifacts", "log_figure",
-            "log_dict", "log_text", "log_dataset", "get_run", "runs",
+            "log_dict", "log_text", "log_dataset", "load_dataset", "get_run", "runs",
         ],
         "kernel_magics.core.tracking.api",
     ),

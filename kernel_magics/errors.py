@@ -47,6 +47,10 @@ class DatasetNotFoundError(NotFoundError):
     """Raised when no dataset or dataset version matches a name, number or hash prefix."""
 
 
+class DataQualityError(KernelMagicsError):
+    """Raised when a logged dataset version fails its quality checks with on_fail='fail'."""
+
+
 class ConflictError(KernelMagicsError):
     """Raised when a change conflicts with the current state (e.g. ending a finished run)."""
 

@@ -128,6 +128,8 @@ class Tag:
     AUTOMATION_EVENT: Final = "mlops.automation.event"
     AUTOMATION_ATTEMPT: Final = "mlops.automation.attempt"
     AUTOMATION_STEP: Final = "mlops.automation.step"
+    #: What a step did, in a line (``tests passed: 5 of 5``, ``production -> churn/4``)
+    AUTOMATION_RESULT: Final = "mlops.automation.result"
     # Imported from MLflow (core/interop): the MLflow id each imported thing came from
     MLFLOW_RUN_ID: Final = "mlops.mlflow.run_id"
     MLFLOW_MODEL_VERSION: Final = "mlops.mlflow.model_version"

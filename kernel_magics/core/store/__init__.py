@@ -12,13 +12,14 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ..config import StoreLocation, resolve_location
-from .blobs import BlobStore
-from .db import Database
-from .migrate import ensure_schema
 
 if TYPE_CHECKING:  # the repositories import SQLAlchemy: load each on first use only
+    from .blobs import BlobStore
+    from .db import Database
+    from .run_reads import RunReads
     from .alerts import AlertRepository
     from .artifacts import ArtifactRepository, DatasetRepository
+    from .dataset_checks import DatasetCheckRepository
     from .audit import AuditRepository
     from .automations import AutomationRepository
     from .challengers import ChallengerRepository
@@ -53,13 +54,29 @@ class Store:
     """
 
     def __init__(self, location: StoreLocation):
+        # Imported here, not at the top: importing the package (for its SQLAlchemy-free
+        # modules such as quick_reads and liveness) must not import SQLAlchemy.
+        from .blobs import BlobStore
+        from .db import Database
+        from .migrate import ensure_schema
+
         self.location = location
-        self.db = Database(location.store_uri)
-        self.blobs = BlobStore(location.artifacts_uri)
+        self.db: Database = Database(location.store_uri)
+        self.blobs: BlobStore = BlobStore(location.artifacts_uri)
         lock = None
         if self.db.is_sqlite and location.home is not None:
             lock = location.home / "schema.lock"
         self.schema_status = ensure_schema(self.db, lock)
+
+    def run_reads(self, conn: Any = None) -> RunReads:
+        """Reads of runs for tables and detail views (:class:`~.run_reads.RunReads`).
+
+        On ``conn`` (one snapshot) when given, else one read transaction per statement.
+        """
+        from .read_statements import sqlalchemy_fetch
+        from .run_reads import RunReads
+
+        return RunReads(sqlalchemy_fetch(self.db, conn))
 
     # One typed repository per kind of thing; each is built once per store, on first use.
     @cached_property
@@ -180,6 +197,13 @@ class Store:
         from .audit import AuditRepository
 
         return AuditRepository(self.db)
+
+    @cached_property
+    def dataset_checks(self) -> DatasetCheckRepository:
+        """Datasets' quality checks and each version's latest check result."""
+        from .dataset_checks import DatasetCheckRepository
+
+        return DatasetCheckRepository(self.db)
 
     @cached_property
     def lineage(self) -> LineageRepository:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, select, union
 
 from ...errors import ArtifactNotFoundError, ValidationError
 from .blobs import BlobRef, BlobStore
+from .dataset_versions import DatasetVersionRepository, ensure_numbered
 from .db import Database
 from .schema import (
     artifacts,
@@ -129,14 +130,15 @@ class ArtifactRepository:
             select(runs.c.environment_hash).where(runs.c.environment_hash.is_not(None)),
         )
         with self.db.read() as conn:
-            return set(conn.execute(query).scalars())
+            found = set(conn.execute(query).scalars())
+        return found | DatasetVersionRepository(self.db).referenced_hashes()
 
     def _is_referenced(self, conn: Connection, digest: str) -> bool:
         for column in (artifacts.c.blob_hash, notebook_versions.c.blob_hash,
                        model_versions.c.blob_hash, runs.c.environment_hash):  # fmt: skip
             if conn.execute(select(column).where(column == digest).limit(1)).first():
                 return True
-        return False
+        return DatasetVersionRepository.is_referenced(conn, digest)
 
     def collect_garbage(
         self, dry_run: bool = False, min_age_s: float = 3600.0
@@ -192,6 +194,9 @@ class DatasetRepository:
     ) -> dict[str, Any]:
         """Record a dataset version (deduplicated by content) and link it to a run.
 
+        A new version gets the dataset's next number (``train@3``), as a reference until
+        :meth:`DatasetVersionRepository.save_content` records its stored content.
+
         Returns
         -------
         dict
@@ -217,6 +222,7 @@ class DatasetRepository:
                 }  # fmt: skip
                 upsert(conn, dataset_versions, [version_row], ["dataset_id", "hash"], [])
             version = conn.execute(select(dataset_versions.c.id).where(version_where)).scalar_one()
+            ensure_numbered(conn, ds_id, version)
             if run_id:
                 link = {"run_id": run_id, "dataset_version_id": version, "role": role}
                 upsert(conn, run_datasets, [link], ["run_id", "dataset_version_id", "role"], [])

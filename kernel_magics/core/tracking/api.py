@@ -199,9 +199,26 @@ def log_text(text: str, artifact_path: str) -> str:
     return _require_run().log_text(text, artifact_path)
 
 
-def log_dataset(data: Any, name: str | None = None, role: str = "input") -> dict[str, Any]:
-    """Record a dataset version (a file path or a pandas DataFrame) read by the active run."""
-    return _require_run().log_dataset(data, name, role)
+def log_dataset(
+    data: Any, name: str | None = None, role: str = "input", store: bool | None = None
+) -> dict[str, Any]:
+    """Record a dataset version (a file, a folder or a DataFrame) read by the active run.
+
+    Its content is stored, deduplicated by chunks, so ``load_dataset("NAME@N")`` gets it back;
+    ``store=False`` records a reference only (hash, schema, rows).
+    """
+    return _require_run().log_dataset(data, name, role, store)
+
+
+def load_dataset(ref: str, as_path: bool = False, store: Store | None = None) -> Any:
+    """Get a stored dataset version back: ``"train@3"``, ``"train@latest"``, ``"train@<hash>"``.
+
+    Returns a DataFrame for a logged DataFrame and for CSV, TSV and parquet files, else the
+    local path of the restored file or folder (read-only, in the store's cache).
+    """
+    from ..data.loading import load_dataset as load
+
+    return load(ref, as_path=as_path, store=store)
 
 
 def get_run(run_id: str, store: Store | None = None):

@@ -256,23 +256,26 @@ class Run:
         )
 
     def log_dataset(
-        self, data: Any, name: str | None = None, role: str = "input"
+        self,
+        data: Any,
+        name: str | None = None,
+        role: str = "input",
+        store: bool | None = None,
     ) -> dict[str, Any]:
-        """Record a dataset version (content hash, schema, rows) as read by this run."""
-        from ..datasets import describe_dataset
+        """Record a dataset version read (or written) by this run, and store its content.
 
-        info = describe_dataset(data)
-        dataset_name = name or info.default_name
-        if not dataset_name:
-            raise ValidationError(
-                "Give the DataFrame a dataset name: log_dataset(df, name='train')."
-            )
-        return self._guard(
-            lambda: self.store.datasets.record(
-                self.id, dataset_name, info.hash, size=info.size, rows=info.rows,
-                schema=info.schema, source=info.source, role=role,
-            )
-        )  # fmt: skip
+        See :func:`kernel_magics.core.data.store_dataset`: ``store=False`` records a reference
+        only; by default content is stored up to the store limit.
+        """
+        from ..data.storing import log_version
+
+        def write() -> dict[str, Any]:
+            record, new = log_version(self.store, data, name, store_content=store,
+                                      run_id=self.id, role=role)  # fmt: skip
+            return {**record.to_dict(), "name": record.dataset, "version_id": record.id,
+                    "version": record.number, "new": new}  # fmt: skip
+
+        return self._guard(write)
 
     def flush(self) -> None:
         """Write buffered metric points now."""
