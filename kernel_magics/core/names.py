@@ -117,6 +117,8 @@ class Tag:
     BEST_RUN_ID: Final = "mlops.best_run_id"
     BEST_VALUE: Final = "mlops.best_value"
     BEST_NOTE: Final = "mlops.best_note"
+    #: A dataset version the run logged failed its quality checks (``failed: train@3``).
+    DATA_QUALITY: Final = "mlops.data_quality"
     # Scheduled runs (core/scheduler)
     SCHEDULE: Final = "mlops.schedule"
     SLOT: Final = "mlops.slot"

@@ -12,6 +12,9 @@ Each :meth:`Scheduler.tick`:
 4. creates the slots of every fire time that has come (catch-up policy for missed ones);
 5. claims due slots up to ``max_workers`` and runs each on its own thread through the
    executor; the end of an attempt is written only while this scheduler still owns the slot.
+6. notices the automations' trigger events and claims and runs them the same way
+   (:class:`~kernel_magics.core.automations.ticker.AutomationTicker`: one row per event,
+   claimed under a lease, so an event runs once among all schedulers).
 
 Before all that, the holder of the ``alerts`` lease evaluates the alert rules once per minute
 (:func:`kernel_magics.core.monitoring.alerts.evaluate_due`; each rule is also claimed per
@@ -30,6 +33,7 @@ import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -166,6 +170,9 @@ class Scheduler(BaseScheduler):
         self._alerts_minute = -1.0
         self._alerts_tried_at = -float("inf")
         self._alerts_held_until = -1.0
+        from ..automations.ticker import AutomationTicker
+
+        self.automations = AutomationTicker(self)
 
     # -- one pass -------------------------------------------------------------------------------
     def tick(self) -> TickReport:
@@ -203,6 +210,7 @@ class Scheduler(BaseScheduler):
         claims = self.slots.claim(self.owner, now, self.lease, self._free_workers())
         for claim in claims:
             self._start(claim)
+        self.automations.tick(now, self._free_workers())  # trigger events, exactly once each
         return TickReport(self.role, created, len(claims), len(crashed))
 
     def _materialize(self, schedule, now: float) -> int:
@@ -264,6 +272,7 @@ class Scheduler(BaseScheduler):
             busy = bool(self._threads)
         if busy:
             self.slots.renew(self.owner, now, self.lease)
+            self.automations.renew(now)
 
     def _free_workers(self) -> int:
         with self._lock:
@@ -272,8 +281,12 @@ class Scheduler(BaseScheduler):
 
     # -- running attempts -------------------------------------------------------------------
     def _start(self, claim: Claim) -> None:
-        thread = threading.Thread(target=self._execute, args=(claim,), daemon=True,
-                                  name=f"mlops-slot-{claim.slot_id}-{claim.attempt}")  # fmt: skip
+        self.start_worker(lambda: self._execute(claim),
+                          f"mlops-slot-{claim.slot_id}-{claim.attempt}")  # fmt: skip
+
+    def start_worker(self, work: Callable[[], None], name: str) -> None:
+        """Run ``work`` on a worker thread that counts towards ``max_workers`` and ``close``."""
+        thread = threading.Thread(target=work, daemon=True, name=name)
         with self._lock:
             self._threads.add(thread)
         thread.start()

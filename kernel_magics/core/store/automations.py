@@ -27,7 +27,7 @@ from ..automations.spec import MANUAL, AutomationSpec
 from ..names import CRASHED, FAILED, FINISHED, KILLED, RUNNING, Tag
 from .audit import record_change
 from .db import Database
-from .schema import tags
+from .schema import model_versions, models, tags
 from .schema_automations import automation_event_runs, automation_events, automations
 from .upsert import upsert
 
@@ -428,6 +428,17 @@ class AutomationRepository:
             item["attempts"] = by_event.get(e.id, [])
             out.append(item)
         return out
+
+    def registered_by(self, run_id: str) -> builtins.list[tuple[str, int]]:
+        """``(model, version)`` of the versions a run registered, oldest first."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(models.c.name, model_versions.c.version)
+                .join(models, models.c.id == model_versions.c.model_id)
+                .where(model_versions.c.run_id == run_id)
+                .order_by(model_versions.c.id)
+            ).all()
+        return [(r.name, int(r.version)) for r in rows]
 
     def event_counts(self) -> dict[int, dict[str, int]]:
         """``{automation id: {status: count}}`` over every stored event."""
