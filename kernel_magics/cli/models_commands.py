@@ -130,6 +130,12 @@ def models_rm(ref: str, yes: bool) -> None:
     click.echo(f"Deleted {parsed.name} version(s) {', '.join(map(str, versions)) or '-'}.")
 
 
+# `mlops models card` lives with the reports (it imports nothing until it runs).
+from .report_commands import models_card  # noqa: E402
+
+models.add_command(models_card)
+
+
 # -- promotion gate ---------------------------------------------------------------------------
 @click.command()
 @click.argument("name")

@@ -18,6 +18,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "serve": ("fastapi", "pydantic", "uvicorn", "prometheus_client", "orjson"),
     "sklearn": ("sklearn", "skops"),
     "mlflow": ("mlflow",),
+    "report": ("jinja2", "nbconvert"),
+    "quality": ("pandera",),
 }
 
 

@@ -81,6 +81,13 @@ def compute_importance(
         labels = None
     loaded = load_model_version(version.ref, store=store)
     model = loaded.model
+    from ..extras import missing
+
+    if missing("sklearn", "sklearn"):
+        return {
+            "holdout": label,
+            "error": 'it needs scikit-learn: pip install "jupyter-mlops[sklearn]".',
+        }
     if not (hasattr(model, "fit") and hasattr(model, "score")):
         reason = (
             f"{type(model).__name__} is not a scikit-learn estimator (it needs fit and score), "

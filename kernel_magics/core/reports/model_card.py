@@ -1,6 +1,6 @@
 """Model cards: one model version explained for people who never open the notebook.
 
-:func:`model_card` gathers a version's facts from the store: description, intended use and
+:func:`card_facts` gathers a version's facts from the store: description, intended use and
 known limitations (written by people: :func:`update_card`), the training data and its profile,
 the run and notebook that produced it, its metrics (the run's, the last model test's on the
 holdout, and production's from monitoring), signature and input example, the promotion gates it
@@ -191,7 +191,7 @@ def _example_table(version: ModelVersionRecord) -> Table:
     return table(names, rows, "Input example", "" if rows else "No input example stored.")
 
 
-def model_card(
+def card_facts(
     store: Store, ref: str, *, holdout: str | None = None, target: str | None = None
 ) -> dict[str, Any]:
     """Every fact of a version's card (making the card, and its importance, on first use).
@@ -214,9 +214,11 @@ def model_card(
     ModelNotFoundError
         When the model or the version does not exist.
     """
+    from ..extras import require
     from ..registry import model_lineage
     from ..views.models import profile_table, signature_table
 
+    require("report", feature="mlops models card")
     version = _version(store, ref)
     card = _card(store, version)
     importance = _importance(store, version, card, holdout, target)
@@ -274,7 +276,7 @@ def _importance_table(importance: dict[str, Any]) -> Table:
 
 
 def card_document(facts: dict[str, Any], title: str | None = None) -> Document:
-    """Lay :func:`model_card`'s facts out as a document (the importance as a bar chart)."""
+    """Lay :func:`card_facts`'s facts out as a document (the importance as a bar chart)."""
     from .charts import importance_chart
 
     doc = Document("card", title or f"Model card: {facts['ref']}", {})

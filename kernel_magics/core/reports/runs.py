@@ -187,7 +187,9 @@ def run_report(store: Store, refs: list[str], title: str | None = None) -> Docum
         When a reference names no run (or several).
     """
     from ..compare import resolve_run
+    from ..extras import require
 
+    require("report", feature="mlops report")
     if not refs:
         raise ValidationError("Name at least one run: mlops report RUN [RUN ...] -o report.html.")
     ids = list(dict.fromkeys(resolve_run(store, r) for r in refs))
@@ -216,8 +218,10 @@ def leaderboard_report(
     ExperimentNotFoundError
         For an unknown experiment (the message lists known ones).
     """
+    from ..extras import require
     from ..views.runs import list_runs
 
+    require("report", feature="mlops report")
     if not 1 <= top <= MAX_RUNS:
         raise ValidationError(f"--top must be between 1 and {MAX_RUNS}, e.g. --top 10.")
     field, _, direction = by.strip().partition(" ")
