@@ -61,16 +61,29 @@ def experiments_ls(as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--dry-run", is_flag=True, help="Only list the blobs that would be deleted.")
-def gc(dry_run: bool) -> None:
-    """Delete artifact blobs that no run, notebook version or model references any more.
+@click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
+@click.option(
+    "--keep-last",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Also drop each dataset's versions older than its N newest that no run read or wrote.",
+)
+def gc(dry_run: bool, keep_last: int | None) -> None:
+    """Delete blobs that no run, notebook version, model or dataset version needs any more.
 
     Blobs written in the last hour are kept, in case a process is about to reference them.
+    With --keep-last N, dataset versions beyond each dataset's N newest are dropped first,
+    unless a run read or wrote them (and so a model trained by that run may need them).
     """
     from ..core.store import open_store
 
-    removed = open_store().artifacts.collect_garbage(dry_run=dry_run)
+    store = open_store()
     verb = "Would delete" if dry_run else "Deleted"
+    if keep_last is not None:
+        dropped = store.dataset_versions.prune(keep_last, dry_run=dry_run)
+        listed = f": {', '.join(dropped)}" if dropped else ""
+        click.echo(f"{verb} {len(dropped)} old dataset version(s){listed}.")
+    removed = store.artifacts.collect_garbage(dry_run=dry_run)
     click.echo(f"{verb} {len(removed)} unreferenced blob(s).")
 
 
