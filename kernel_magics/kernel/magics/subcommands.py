@@ -128,6 +128,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         f"{_M}.notes:handle_note", f"{_M}.notes:note_parser",
         "Write a note on a run, churn/7 or deployment:3, or list its notes.",
     ),
+    "report": Subcommand(
+        f"{_M}.reports:handle_report", f"{_M}.reports:report_parser",
+        "Write a self-contained HTML/Markdown report of runs, or a leaderboard.",
+    ),
     "help": Subcommand(
         f"{_M}:handle_help", f"{_P}:help_parser",
         "This help, or the full help of one subcommand.",
