@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -45,6 +46,9 @@ from .payloads import CSV, JSON, RequestError
 from .predlog import PredictionLogger
 from .request_ids import request_id, with_request_id
 from .scoring import INLINE_ROWS, Scorer
+
+if TYPE_CHECKING:
+    from .challenger_router import ChallengerRouter
 
 log = logging.getLogger("kernel_magics.serving")
 
@@ -117,6 +121,9 @@ class ServerState:
 
     ``token_digest`` is the SHA-256 of the bearer token every route but ``/health`` requires
     (None: no token); ``expose_example`` lets ``/metadata`` show the input example's rows.
+    ``challenger`` runs a second model next to this one (:mod:`.challenger_router`);
+    ``nonce`` is this process's own random id, which ``/health`` answers so a controller
+    knows it reached *this* server (deployment ids are unique only within one store).
     """
 
     scorer: Scorer
@@ -129,11 +136,15 @@ class ServerState:
     token_digest: bytes | None = None
     expose_example: bool = False
     draining: bool = False
+    challenger: ChallengerRouter | None = None
     started_at: float = field(default_factory=time.time)
+    nonce: str = field(default_factory=lambda: secrets.token_hex(16))
     batcher: MicroBatcher = field(init=False)
+    version_header: bytes = field(init=False)
 
     def __post_init__(self) -> None:
         self.batcher = MicroBatcher(self.scorer)
+        self.version_header = str(self.scorer.version.version).encode()
 
 
 def _json_response(body: bytes, status: int, state: ServerState) -> Response:
@@ -200,15 +211,25 @@ async def score(
     headers: list[tuple[bytes, bytes]],
     receive: Receive,
     rid: str | None = None,
-) -> tuple[int, bytes]:
-    """Validate, predict and encode one scoring request; return the status and JSON body.
+) -> tuple[int, bytes, bytes]:
+    """Validate, predict and encode one scoring request.
 
     ``rid`` is the request's id (:func:`request_id` of the headers when omitted); the
-    monitoring collector, when the server has one, counts the request under it.
+    monitoring collector, when the server has one, counts the request under it. With a
+    canary challenger, the request id decides which model answers (the champion answers when
+    the challenger fails); with a shadow one, the champion answers and the request is queued
+    for the challenger.
+
+    Returns
+    -------
+    (int, bytes, bytes)
+        The status, the JSON body, and the version number that answered (``X-Model-Version``).
     """
     start = time.perf_counter()
     monitor = state.monitor
     scorer = state.scorer
+    router = state.challenger
+    answered_by = state.version_header
     rows = None
     try:
         ctype = _content_type(headers)
@@ -217,11 +238,21 @@ async def score(
             rows, params = await run_in_threadpool(scorer.parse_request, route, ctype, raw)
         else:
             rows, params = scorer.parse_request(route, ctype, raw)
+        predictions = None
         if params is None and len(rows) <= INLINE_ROWS:
-            predictions = await state.batcher.predict(rows)
+            if router is not None and router.canary:
+                rid = rid or request_id(headers)
+                if router.routes(rid):
+                    predictions = await router.answer(rows)
+            if predictions is not None:
+                answered_by = router.version_header  # type: ignore[union-attr]
+                body = router.scorer.encode(predictions)  # type: ignore[union-attr]
+            else:
+                predictions = await state.batcher.predict(rows)
         else:  # requests with params are predicted alone: params apply to their rows only
             predictions = await run_in_threadpool(scorer.predict_rows, rows, params)
-        body = scorer.encode(predictions)
+        if answered_by is state.version_header:
+            body = scorer.encode(predictions)
     except RequestError as exc:
         elapsed = time.perf_counter() - start
         status = _status(route, exc)
@@ -230,7 +261,7 @@ async def score(
             state.predlog.record(elapsed * 1000, status, error=exc.message)
         if monitor is not None:
             monitor.observe(rid or request_id(headers), elapsed * 1000, status)
-        return status, exc.body()
+        return status, exc.body(), answered_by
     except Exception as exc:  # the model itself failed: log it, tell the client what kind
         elapsed = time.perf_counter() - start
         log.exception("Prediction failed")
@@ -240,14 +271,30 @@ async def score(
             state.predlog.record(elapsed * 1000, 500, error=message)
         if monitor is not None:
             monitor.observe(rid or request_id(headers), elapsed * 1000, 500)
-        return 500, RequestError(500, message, "INTERNAL_ERROR").body()
+        if router is not None and router.active:
+            if router.canary:
+                router.champion.observe(elapsed * 1000, ok=False)
+            else:
+                router.shadow(None, None, elapsed * 1000)
+        return 500, RequestError(500, message, "INTERNAL_ERROR").body(), answered_by
     elapsed = time.perf_counter() - start
     state.metrics.ok(route, elapsed, len(rows))
+    if answered_by is not state.version_header:  # the canary answered: not the champion's rows
+        if state.predlog is not None and state.predlog.sampled():
+            state.predlog.record(elapsed * 1000, 200)
+        if monitor is not None:
+            monitor.observe(rid or request_id(headers), elapsed * 1000, 200)
+        return 200, body, answered_by
     if state.predlog is not None and state.predlog.sampled():
         state.predlog.record(elapsed * 1000, 200, scorer.columns, rows, predictions)
     if monitor is not None:  # a deque append; counting happens on the collector's thread
         monitor.observe(rid or request_id(headers), elapsed * 1000, 200, rows, predictions)
-    return 200, body
+    if router is not None and router.active:
+        if router.canary:
+            router.champion.observe(elapsed * 1000)
+        else:  # a deque append; the challenger predicts on its own thread
+            router.shadow(rows, predictions, elapsed * 1000)
+    return 200, body, answered_by
 
 
 class ScoringFastPath:
@@ -288,8 +335,8 @@ class ScoringFastPath:
         if route is None:
             await self.app(scope, receive, with_request_id(send, rid))
             return
-        status, body = await score(self.state, route, scope["headers"], receive, rid)
-        await self._send(send, status, body, rid)
+        status, body, version = await score(self.state, route, scope["headers"], receive, rid)
+        await self._send(send, status, body, rid, [(b"x-model-version", version)])
 
     async def _send(
         self, send: Send, status: int, body: bytes, rid: str, extra: list | None = None
@@ -339,12 +386,12 @@ def create_app(state: ServerState) -> FastAPI:
         "as JSON, or a CSV table with a header row (text/csv).",
     )
     async def invocations(request: Request) -> Response:
-        status, body = await score(state, "invocations", request.headers.raw, request.receive)
+        status, body, _ = await score(state, "invocations", request.headers.raw, request.receive)
         return _json_response(body, status, state)
 
     @app.post("/predict", summary="Score a list of records")
     async def predict(request: Request) -> Response:
-        status, body = await score(state, "predict", request.headers.raw, request.receive)
+        status, body, _ = await score(state, "predict", request.headers.raw, request.receive)
         return _json_response(body, status, state)
 
     @app.post(
@@ -369,7 +416,9 @@ def create_app(state: ServerState) -> FastAPI:
             "version": version.version,
             "deployment_id": state.deployment_id,
             "pid": os.getpid(),
+            "nonce": state.nonce,
             "uptime_s": round(time.time() - state.started_at, 3),
+            "challenger": state.challenger.to_health() if state.challenger else None,
         }
         import orjson
 

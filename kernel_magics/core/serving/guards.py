@@ -98,10 +98,11 @@ def check_guard_options(guards: Any, guard_for: str | float, notify: Any = ()) -
     parse_notify(notify)
 
 
-def judge_guard(store: Store, guard: DeploymentGuard, now: float) -> Any | None:
+def judge_guard(store: Store, guard: DeploymentGuard, now: float) -> Any:
     """The verdict of ``guard``'s conditions on its version's monitoring since it started.
 
-    Returns None when the version has no monitoring data yet.
+    A :class:`~kernel_magics.core.monitoring.alerts.Verdict` whose state is ``broken`` (with
+    the conditions that no longer hold), ``ok``, or ``no data`` (too few rows to judge).
     """
     from ..monitoring.alerts import Condition, Verdict, parse_condition
     from ..monitoring.drift import DriftConfig

@@ -26,6 +26,10 @@ from .options import ServeOptions
 START_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 15.0
 LOG_TAIL_LINES = 20
+#: The deployment event holding its server's ``/health`` nonce.
+NONCE_EVENT = "health nonce"
+#: Attempts to reach a new server on its public address (see ``_public_problem``).
+PUBLIC_CHECKS = 20
 
 
 class BaseServingBackend(ABC):
@@ -183,21 +187,54 @@ class LocalServingBackend(BaseServingBackend):
         finally:
             os.close(read_fd)
         health = http_json(f"http://127.0.0.1:{info['health_port']}/health") if info else None
-        if not health or health.get("deployment_id") != dep_id:
+        nonce = info.get("nonce") if info else None
+        ours = health is not None and nonce is not None and health.get("nonce") == nonce
+        problem = None
+        if ours:
+            problem = self._public_problem(host, port, str(nonce))
+        if not ours or problem:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(timeout=10)
             tail = self._tail(log_path)
-            self.repo.update(dep_id, "failed", tail, status=FAILED)
+            self.repo.update(dep_id, "failed", problem or tail, status=FAILED)
+            if problem:
+                raise DeploymentError(problem)
             raise DeploymentError(
                 f"The server for {version.ref} did not become healthy"
                 f"{f' (exit code {proc.returncode})' if proc.returncode is not None else ''}. "
                 f"Its log ({log_path}) ends with:\n{tail}"
             )
+        self.repo.update(dep_id, NONCE_EVENT, str(nonce))
         self.repo.update(
             dep_id, "started", f"pid {proc.pid}", only_if=LIVE_STATUSES, status=RUNNING
         )
         return self.repo.get(dep_id)
+
+    @staticmethod
+    def _public_problem(host: str, port: int, nonce: str) -> str | None:
+        """Why clients of ``host:port`` would not reach the new server (None: they do).
+
+        Deployment ids are unique only within one store, so the check is the process's
+        nonce: on Linux a server can bind 0.0.0.0 on a port another one holds on 127.0.0.1,
+        and clients of 127.0.0.1 then reach the other one. While a replaced server still
+        listens, new connections may reach it for a moment: ask a few times.
+        """
+        client_host = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
+        url_host = f"[{client_host}]" if ":" in client_host else client_host
+        answer = None
+        for _ in range(PUBLIC_CHECKS):
+            answer = http_json(f"http://{url_host}:{port}/health", timeout=2.0)
+            if answer is not None and answer.get("nonce") == nonce:
+                return None
+            time.sleep(0.1)
+        if answer is None:
+            return f"The new server does not answer on {host}:{port}; pick another --port."
+        return (
+            f"Port {port} on {client_host} is answered by another model server (pid "
+            f"{answer.get('pid')}, serving {answer.get('model')} v{answer.get('version')}), "
+            "maybe of another store; pick another --port."
+        )
 
     @staticmethod
     def _wait_ready(read_fd: int, proc: subprocess.Popen) -> dict[str, Any] | None:
@@ -262,5 +299,12 @@ class LocalServingBackend(BaseServingBackend):
         return Path(deployment.log_path).read_text(encoding="utf-8", errors="replace")
 
     def health(self, deployment):
-        """GET ``/health`` on the deployment's public address."""
-        return http_json(f"{deployment.url}/health", timeout=2.0)
+        """GET ``/health`` on the deployment's public address (None: not *its* server)."""
+        answer = http_json(f"{deployment.url}/health", timeout=2.0)
+        expected = next(
+            (e["detail"] for e in reversed(self.repo.events(deployment.id))
+             if e["event"] == NONCE_EVENT), None,
+        )  # fmt: skip
+        if answer is not None and expected is not None and answer.get("nonce") != expected:
+            return None  # another process answers on that address
+        return answer

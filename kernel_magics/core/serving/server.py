@@ -253,6 +253,8 @@ def run_server(
     try:
         server.run(sockets=sockets)
     finally:
+        if state.challenger is not None:  # its last counts reach the store too
+            state.challenger.close()
         if state.predlog is not None:
             state.predlog.close()
         if state.monitor is not None:  # writes the open bucket: a clean stop loses nothing

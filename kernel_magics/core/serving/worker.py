@@ -94,6 +94,12 @@ def run_deployment(deployment_id: int, ready_fd: int | None, options: ServeOptio
             alias=dep.alias,
             options=options,
         )
+        if options.challenger_id is not None:
+            from .challenger_router import load_router
+
+            state.challenger = load_router(
+                store, options.challenger_id, state.scorer, deployment_id
+            )
         public = make_socket(dep.host, dep.port)
         private = make_socket("127.0.0.1", 0, reuse_port=False)
     except (KernelMagicsError, OSError) as exc:
@@ -118,7 +124,7 @@ def run_deployment(deployment_id: int, ready_fd: int | None, options: ServeOptio
             only_if=(STARTING,),
             status=RUNNING,
         )
-        notify_ready(ready_fd, pid=os.getpid(), health_port=health_port)
+        notify_ready(ready_fd, pid=os.getpid(), health_port=health_port, nonce=state.nonce)
 
     try:
         run_server(
