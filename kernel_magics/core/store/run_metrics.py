@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import groupby
 from operator import itemgetter
-from typing import TypedDict
+from typing import Any, TypedDict
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
 from .db import Database
 from .run_values import require_run
@@ -74,7 +74,8 @@ class RunMetricsMixin:
     def metric_history(self, run_id: str, key: str, max_points: int | None = None) -> list[dict]:
         """Return the points of one metric in step order, evenly thinned to ``max_points``.
 
-        Thinning happens in SQL (every n-th row by step) and always keeps the last point.
+        Thinning happens in SQL (see :func:`read_series`) and always keeps the first and the
+        last point.
         """
         with self.db.read() as conn:
             require_run(conn, run_id)
@@ -83,41 +84,20 @@ class RunMetricsMixin:
                     latest_metrics.c.run_id == run_id, latest_metrics.c.key == key
                 )
             ).scalar()
-            where = metrics.c.series_id == series_id
-            count = select(func.count()).select_from(metrics).where(where)
-            total = conn.execute(count).scalar_one()
-            cols = [metrics.c.step, metrics.c.timestamp, metrics.c.value]
-            query = select(*cols).where(where).order_by(metrics.c.step, metrics.c.timestamp)
-            if max_points and total > max_points:
-                # One slot is kept for the last point, so at most max_points come back.
-                stride = -(-total // max(max_points - 1, 1))
-                ranked = (
-                    select(
-                        *cols,
-                        func.row_number()
-                        .over(order_by=(metrics.c.step, metrics.c.timestamp))
-                        .label("rn"),
-                    )
-                    .where(where)
-                    .subquery()
-                )
-                query = (
-                    select(ranked.c.step, ranked.c.timestamp, ranked.c.value)
-                    .where(((ranked.c.rn - 1) % stride == 0) | (ranked.c.rn == total))
-                    .order_by(ranked.c.rn)
-                )
-            rows = conn.execute(query).all()
-        return [{"step": r.step, "timestamp": r.timestamp, "value": r.value} for r in rows]
+            if series_id is None:
+                return []
+            rows = read_series(conn, [series_id], max_points, timestamps=True).get(series_id, [])
+        return [{"step": r[1], "timestamp": r[2], "value": r[3]} for r in rows]
 
     def metric_histories(
         self, run_ids: Sequence[str], key: str, max_points: int | None = None
     ) -> dict[str, MetricColumns]:
         """Return ``{run id: {"steps": [...], "values": [...]}}`` of one metric for many runs.
 
-        Two queries; each series is thinned as :meth:`metric_history` thins it (every n-th
-        point by step, the last one kept), and comes back as columns, not one object per
-        point: 50 runs x 1,000 points is what a comparison draws. Runs that did not log ``key``
-        are absent.
+        Each series is thinned in SQL as :meth:`metric_history` thins it (every n-th step, the
+        first and last points kept), so only the points drawn are read, and comes back as
+        columns, not one object per point: 50 runs x 1,000 points is what a comparison draws.
+        Runs that did not log ``key`` are absent.
         """
         with self.db.read() as conn:
             owners = dict(
@@ -129,23 +109,10 @@ class RunMetricsMixin:
             )
             if not owners:
                 return {}
-            rows = conn.execute(
-                select(metrics.c.series_id, metrics.c.step, metrics.c.value)
-                .where(metrics.c.series_id.in_(list(owners)))
-                .order_by(metrics.c.series_id, metrics.c.step, metrics.c.timestamp)
-            ).all()
-        # A plain ordered read thinned by list slicing measured 2x faster on SQLite than
-        # thinning in SQL with row_number() windows over 150,000 rows.
+            series = read_series(conn, list(owners), max_points)
         grouped: dict[str, MetricColumns] = {}
-        for series_id, points in groupby(rows, key=itemgetter(0)):
-            _, steps, values = zip(*points, strict=True)
-            total = len(steps)
-            if max_points and total > max_points:
-                # One slot is kept for the last point, so at most max_points come back.
-                stride = -(-total // max(max_points - 1, 1))
-                last = (total - 1) % stride != 0
-                steps = steps[::stride] + (steps[-1:] if last else ())
-                values = values[::stride] + (values[-1:] if last else ())
+        for series_id, rows in series.items():
+            _, steps, values = zip(*rows, strict=True)
             grouped[owners[series_id]] = {"steps": list(steps), "values": list(values)}
         return grouped
 
@@ -154,3 +121,87 @@ class RunMetricsMixin:
         with self.db.read() as conn:
             query = select(latest_metrics.c.key).where(latest_metrics.c.run_id == run_id)
             return sorted(conn.execute(query).scalars())
+
+
+# --- thinning ---------------------------------------------------------------------------------
+
+
+def step_stride(count: int, first: int, last: int, max_points: int) -> int | None:
+    """Return the step stride that keeps at most ``max_points`` of a series (None: keep all).
+
+    Steps ``first + k * stride`` are kept, plus ``last``; at most ``max_points`` steps of
+    ``[first, last]`` qualify. Evenly spaced steps (every step, every 10th...) get a multiple of
+    their spacing, so the kept steps are steps that were logged.
+    """
+    span = last - first
+    if count <= max_points or span <= 0 or max_points < 2:
+        return None
+    spacing = span // (count - 1) if span % (count - 1) == 0 else 1
+    return spacing * -(-(span // spacing) // (max_points - 1))
+
+
+def slice_evenly(rows: Sequence[Any], max_points: int) -> list[Any]:
+    """Every n-th row and the last one, at most ``max_points`` (rows in step order)."""
+    total = len(rows)
+    if total <= max_points:
+        return list(rows)
+    # One slot is kept for the last point, so at most max_points come back.
+    stride = -(-total // max(max_points - 1, 1))
+    kept = list(rows[::stride])
+    return kept + [rows[-1]] if (total - 1) % stride else kept
+
+
+def read_series(
+    conn: Connection, series_ids: list[int], max_points: int | None, timestamps: bool = False
+) -> dict[int, list[Any]]:
+    """Read metric series in step order, each thinned to ``max_points`` inside the query.
+
+    Rows are ``(series_id, step, value)``, or ``(series_id, step, timestamp, value)`` with
+    ``timestamps``. The thinning is a condition on ``step`` alone, which the
+    ``(series_id, step)`` index answers, so SQLite reads the rows of the kept points only (a
+    comparison of 50 runs x 3 metrics x 1,000 points reads ~38,000 rows instead of 150,000;
+    bucketed min/max or ``row_number()`` windows still visit every row). Series with the same
+    first/last step and count (the usual case when runs are compared) share one query. Steps
+    too irregular for a stride (fewer than half the expected points matched) are read whole
+    and sliced by position.
+    """
+    cols = [metrics.c.series_id, metrics.c.step]
+    cols += [metrics.c.timestamp, metrics.c.value] if timestamps else [metrics.c.value]
+    order = (metrics.c.series_id, metrics.c.step, metrics.c.timestamp)
+    whole: list[int] = list(series_ids)
+    plans: dict[tuple[int, int, int], list[int]] = {}
+    counts: dict[int, int] = {}
+    if max_points:
+        spans = conn.execute(
+            select(metrics.c.series_id, func.count(), func.min(metrics.c.step),
+                   func.max(metrics.c.step))
+            .where(metrics.c.series_id.in_(series_ids))
+            .group_by(metrics.c.series_id)
+        ).all()  # fmt: skip
+        whole = []
+        for series_id, count, first, last in spans:
+            stride = step_stride(count, first, last, max_points)
+            counts[series_id] = count
+            if stride is None:
+                whole.append(series_id)
+            else:
+                plans.setdefault((first, last, stride), []).append(series_id)
+    found: dict[int, list[Any]] = {}
+
+    def collect(query: Any) -> None:
+        for series_id, rows in groupby(conn.execute(query), key=itemgetter(0)):
+            found[series_id] = list(rows)
+
+    if whole:
+        collect(select(*cols).where(metrics.c.series_id.in_(whole)).order_by(*order))
+    for (first, last, stride), ids in plans.items():
+        kept = or_((metrics.c.step - first) % stride == 0, metrics.c.step == last)
+        collect(select(*cols).where(metrics.c.series_id.in_(ids), kept).order_by(*order))
+    limit = max_points or 0  # plans exist only when max_points was given
+    for ids in plans.values():
+        irregular = [i for i in ids if len(found.get(i, ())) < min(counts[i], limit) // 2]
+        if irregular:
+            collect(select(*cols).where(metrics.c.series_id.in_(irregular)).order_by(*order))
+        for i in ids:  # repeated steps can exceed the bound; irregular ones need slicing
+            found[i] = slice_evenly(found[i], limit)
+    return found
