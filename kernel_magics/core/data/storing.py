@@ -179,6 +179,7 @@ def store_dataset(
     store_content: bool | None = None,
     run_id: str | None = None,
     role: str = "input",
+    on_fail: str | None = None,
 ) -> DatasetVersionRecord:
     """Record a version of a dataset and store its content, deduplicated by chunks.
 
@@ -195,6 +196,9 @@ def store_dataset(
         schema, rows). By default content is stored up to :func:`store_limit` bytes.
     run_id : str, optional
         Link the version to this run, with ``role`` ``input`` (read) or ``output`` (written).
+    on_fail : str, optional
+        ``warn`` or ``fail`` when the version fails the dataset's quality checks (see
+        :func:`kernel_magics.core.data.quality.run_checks`); the checks' own policy otherwise.
 
     Returns
     -------
@@ -209,7 +213,7 @@ def store_dataset(
         For anything that is not a path or a DataFrame, or a bad name.
     """
     record, _ = log_version(store, data, name, store_content=store_content, run_id=run_id,
-                            role=role)  # fmt: skip
+                            role=role, on_fail=on_fail)  # fmt: skip
     return record
 
 
@@ -221,9 +225,14 @@ def log_version(
     store_content: bool | None = None,
     run_id: str | None = None,
     role: str = "input",
+    on_fail: str | None = None,
 ) -> tuple[DatasetVersionRecord, bool]:
     """:func:`store_dataset`, also saying whether the version is new to the dataset."""
+    from .quality import check_on_fail, run_checks
+
     kind, dataset = _validate(data, name)
+    if on_fail is not None:
+        check_on_fail(on_fail)
     if role not in ("input", "output"):
         raise ValidationError(f"role must be 'input' or 'output', not {role!r}.")
     keep = store_content
@@ -241,7 +250,9 @@ def log_version(
     if not keep:
         info = describe_dataset(data)
         version_id, new = _record(store, run_id, dataset, info, role)
-        return store.dataset_versions.get(version_id), new
+        record = store.dataset_versions.get(version_id)
+        run_checks(store, record, data, on_fail=on_fail, run_id=run_id)
+        return record, new
     if kind == DATASET_FRAME:
         info, manifest, stored = _store_frame(store, data)
     else:
@@ -253,7 +264,9 @@ def log_version(
         chunks=stored.chunks, stored_bytes=stored.new_bytes, content_bytes=stored.total_bytes,
         files=len(manifest.files),
     )  # fmt: skip
-    return store.dataset_versions.get(version_id), new
+    record = store.dataset_versions.get(version_id)
+    run_checks(store, record, data, on_fail=on_fail, run_id=run_id)
+    return record, new
 
 
 def _record(

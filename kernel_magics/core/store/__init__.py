@@ -14,16 +14,15 @@ from typing import TYPE_CHECKING, Any
 from ..config import StoreLocation, resolve_location
 
 if TYPE_CHECKING:  # the repositories import SQLAlchemy: load each on first use only
-    from .blobs import BlobStore
-    from .db import Database
-    from .run_reads import RunReads
     from .alerts import AlertRepository
     from .artifacts import ArtifactRepository, DatasetRepository
-    from .dataset_checks import DatasetCheckRepository
     from .audit import AuditRepository
     from .automations import AutomationRepository
+    from .blobs import BlobStore
     from .challengers import ChallengerRepository
+    from .dataset_checks import DatasetCheckRepository
     from .dataset_versions import DatasetVersionRepository
+    from .db import Database
     from .deployments import DeploymentRepository
     from .experiments import ExperimentRepository
     from .leases import LeaseRepository
@@ -35,6 +34,7 @@ if TYPE_CHECKING:  # the repositories import SQLAlchemy: load each on first use 
     from .notebooks import NotebookRepository
     from .notes import NoteRepository
     from .predictions import PredictionRepository
+    from .run_reads import RunReads
     from .runs import RunRepository
     from .schedules import ScheduleRepository
     from .search import RunPage

@@ -200,14 +200,19 @@ def log_text(text: str, artifact_path: str) -> str:
 
 
 def log_dataset(
-    data: Any, name: str | None = None, role: str = "input", store: bool | None = None
+    data: Any,
+    name: str | None = None,
+    role: str = "input",
+    store: bool | None = None,
+    on_fail: str | None = None,
 ) -> dict[str, Any]:
     """Record a dataset version (a file, a folder or a DataFrame) read by the active run.
 
     Its content is stored, deduplicated by chunks, so ``load_dataset("NAME@N")`` gets it back;
-    ``store=False`` records a reference only (hash, schema, rows).
+    ``store=False`` records a reference only (hash, schema, rows). The dataset's quality checks
+    run on it; ``on_fail="fail"`` raises ``DataQualityError`` when they fail (``"warn"`` warns).
     """
-    return _require_run().log_dataset(data, name, role, store)
+    return _require_run().log_dataset(data, name, role, store, on_fail)
 
 
 def load_dataset(ref: str, as_path: bool = False, store: Store | None = None) -> Any:

@@ -261,17 +261,19 @@ class Run:
         name: str | None = None,
         role: str = "input",
         store: bool | None = None,
+        on_fail: str | None = None,
     ) -> dict[str, Any]:
         """Record a dataset version read (or written) by this run, and store its content.
 
         See :func:`kernel_magics.core.data.store_dataset`: ``store=False`` records a reference
-        only; by default content is stored up to the store limit.
+        only; by default content is stored up to the store limit. ``on_fail`` (``warn`` or
+        ``fail``) decides what a failed quality check does (:mod:`kernel_magics.core.data.quality`).
         """
         from ..data.storing import log_version
 
         def write() -> dict[str, Any]:
             record, new = log_version(self.store, data, name, store_content=store,
-                                      run_id=self.id, role=role)  # fmt: skip
+                                      run_id=self.id, role=role, on_fail=on_fail)  # fmt: skip
             return {**record.to_dict(), "name": record.dataset, "version_id": record.id,
                     "version": record.number, "new": new}  # fmt: skip
 
