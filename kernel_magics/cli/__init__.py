@@ -29,6 +29,8 @@ COMMANDS = {
     "deploy": "kernel_magics.cli.deploy_commands:deploy",
     "deployments": "kernel_magics.cli.deploy_commands:deployments",
     "rollback": "kernel_magics.cli.deploy_commands:rollback",
+    "challenger": "kernel_magics.cli.challenger_commands:challenger",
+    "guards": "kernel_magics.cli.challenger_commands:guards",
     "schedule": "kernel_magics.cli.schedule_commands:schedule",
     "scheduler": "kernel_magics.cli.schedule_commands:scheduler",
     "run": "kernel_magics.cli.run_commands:run",

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from .gitops_commands import export_config
 from .output import print_json, render
 
 TRACKING_URI_HELP = (
@@ -97,7 +98,10 @@ def import_mlflow(tracking_uri, registry_uri, experiments, since, quiet, as_json
 
 @click.group()
 def export() -> None:
-    """Export runs and models to another tracker (no lock-in)."""
+    """Export runs and models to another tracker (no lock-in), or the setup as mlops.yaml."""
+
+
+export.add_command(export_config)  # `mlops export config` (GitOps: cli/gitops_commands.py)
 
 
 @export.command("mlflow")

@@ -66,6 +66,44 @@ def validate_notebook_parameters(
     return validate_parameters(specs, dict(parameters or {}), path.name, from_text=from_text)
 
 
+def check_schedule(
+    notebook: str | Path, options: ScheduleOptions, parameters_from_text: bool = False
+) -> tuple[Path, ScheduleOptions]:
+    """Validate a notebook and its schedule options (what :func:`schedule` and GitOps store).
+
+    Returns
+    -------
+    (Path, ScheduleOptions)
+        The notebook's absolute path, and the options normalized (timezone resolved).
+
+    Raises
+    ------
+    InvalidScheduleError, ValidationError
+        As :func:`schedule` does.
+    """
+    path = Path(notebook).expanduser().resolve()
+    if path.suffix != ".ipynb" or not path.is_file():
+        raise ValidationError(
+            f"Cannot schedule {notebook}: "
+            + ("no such file." if not path.exists() else "not a .ipynb notebook.")
+            + " Give the path of a notebook, e.g. "
+            "`mlops schedule add train.ipynb --cron '0 3 * * *'`."
+        )
+    checked = replace(
+        options,
+        cron=validate_cron(options.cron),
+        timezone=validate_timezone(options.timezone).key,
+        parameters=validate_notebook_parameters(path, options.parameters, parameters_from_text),
+        timeout=_check_number("timeout", options.timeout, 1),
+        retries=_check_number("retries", options.retries, 0, integer=True),
+        retry_delay=_check_number("retry_delay", options.retry_delay, 0),
+        catchup=check_policy(options.catchup),
+        notify_command=check_command(options.notify_command),
+        notify_webhook=check_webhook(options.notify_webhook),
+    )
+    return path, checked
+
+
 def schedule(
     notebook: str | Path,
     options: ScheduleOptions | str,
@@ -115,26 +153,7 @@ def schedule(
             f"Give the schedule a cron string or ScheduleOptions(cron=...), not "
             f"{type(options).__name__}."
         )
-    path = Path(notebook).expanduser().resolve()
-    if path.suffix != ".ipynb" or not path.is_file():
-        raise ValidationError(
-            f"Cannot schedule {notebook}: "
-            + ("no such file." if not path.exists() else "not a .ipynb notebook.")
-            + " Give the path of a notebook, e.g. "
-            "`mlops schedule add train.ipynb --cron '0 3 * * *'`."
-        )
-    checked = replace(
-        options,
-        cron=validate_cron(options.cron),
-        timezone=validate_timezone(options.timezone).key,
-        parameters=validate_notebook_parameters(path, options.parameters, parameters_from_text),
-        timeout=_check_number("timeout", options.timeout, 1),
-        retries=_check_number("retries", options.retries, 0, integer=True),
-        retry_delay=_check_number("retry_delay", options.retry_delay, 0),
-        catchup=check_policy(options.catchup),
-        notify_command=check_command(options.notify_command),
-        notify_webhook=check_webhook(options.notify_webhook),
-    )
+    path, checked = check_schedule(notebook, options, parameters_from_text)
     name = (name or path.stem).strip()
     if not name or len(name) > 255 or any(c.isspace() for c in name):
         raise InvalidScheduleError(f"Schedule name {name!r} must be 1-255 characters, no spaces.")

@@ -190,6 +190,20 @@ class AlertRepository:
             record_change(conn, "alert", name, "delete", {"model": rule.model_ref})
         return rule
 
+    def update(self, name: str, model_ref: str, conditions: list[str], window_s: float,
+               notify: list[str], *, now: float | None = None) -> AlertRule:  # fmt: skip
+        """Change a rule's model, conditions, window and channels (validated); keep incidents."""
+        rule = self.get(name)
+        now = time.time() if now is None else now
+        values = {"model_ref": model_ref, "conditions": json.dumps(list(conditions)),
+                  "window_s": float(window_s), "notify": json.dumps(list(notify)),
+                  "updated_at": now}  # fmt: skip
+        with self.db.write() as conn:
+            conn.execute(update(alert_rules).where(alert_rules.c.id == rule.id).values(**values))
+            detail = {"model": model_ref, "conditions": list(conditions)}
+            record_change(conn, "alert", name, "update", detail)
+        return self.get(name)
+
     def set_paused(self, name: str, paused: bool, *, now: float | None = None) -> AlertRule:
         """Pause or resume a rule; return it."""
         rule = self.get(name)

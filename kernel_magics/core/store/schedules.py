@@ -215,6 +215,29 @@ class ScheduleRepository:
             record_change(conn, "schedule", record.name, "pause" if paused else "resume")
         return self.get(record.id)
 
+    def update(
+        self, name: str, notebook_path: str, options: ScheduleOptions, now: float | None = None
+    ) -> ScheduleRecord:
+        """Change a schedule's notebook and options (validated already), keeping its history.
+
+        A new cron or timezone starts from ``now``: fire times of the old one are not caught up.
+        """
+        record = self.get(name)
+        now = time.time() if now is None else now
+        values: dict[str, Any] = {
+            **{f.name: getattr(options, f.name) for f in fields(ScheduleOptions)},
+            "notebook_path": notebook_path,
+            "parameters": json.dumps(options.parameters or {}, sort_keys=True, default=str),
+            "updated_at": now,
+        }
+        if (options.cron, options.timezone) != (record.cron, record.timezone):
+            values["start_at"] = max(record.start_at, now)
+        with self.db.write() as conn:
+            conn.execute(update(schedules).where(schedules.c.id == record.id).values(**values))
+            record_change(conn, "schedule", record.name, "update",
+                          {"notebook": notebook_path, "cron": options.cron})  # fmt: skip
+        return self.get(record.id)
+
     def delete(self, name: str) -> ScheduleRecord:
         """Delete a schedule and its slot history (runs stay in the store)."""
         record = self.get(name)
