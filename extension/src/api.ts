@@ -1131,6 +1131,66 @@ export namespace MlopsAPI {
     remove_tags?: string[];
   }
 
+  /** One feature's permutation importance (Python `ImportanceFeature`). */
+  export interface IImportanceFeature {
+    /** The input column (x0, x1... for a tensor input). */
+    name: string;
+    /** Mean score drop when the feature is shuffled. */
+    mean: number;
+    /** Standard deviation of the drop over the shuffles. */
+    std: number;
+  }
+
+  /** What drives a version's predictions (Python `ModelCardImportance`). */
+  export interface IModelCardImportance {
+    /** 'input example', a dataset version NAME@V or a file name. */
+    holdout: string;
+    /** Rows scored. */
+    rows?: number | null;
+    /** The label column, or the model's predictions. */
+    target?: string | null;
+    /** accuracy (classifiers) or r2 (regressors). */
+    scoring?: string | null;
+    /** The score before any shuffle. */
+    baseline_score?: number | null;
+    /** Why it could not be computed (else null). */
+    error?: string | null;
+    /** Largest mean drop first. */
+    features?: IImportanceFeature[];
+  }
+
+  /** Answer of `GET/PATCH models/{name}/versions/{version}/card` (Python `DescribeModelCardResponse`). */
+  export interface IDescribeModelCardResponse {
+    /** Model name. */
+    name: string;
+    /** Version number. */
+    version: number;
+    /** The version's description. */
+    description: string | null;
+    /** What the model is for. */
+    intended_use: string | null;
+    /** Known limitations. */
+    limitations: string | null;
+    /** Null until the card is first rendered. */
+    importance: IModelCardImportance | null;
+    /** When the card was made (null: not yet). */
+    created_at: number | null;
+    /** Last edit or computation. */
+    updated_at: number | null;
+    /** Path of the rendered card (text/html) under /mlops/api. */
+    html_path: string;
+  }
+
+  /** Body of `PATCH models/{name}/versions/{version}/card` (Python `UpdateModelCardRequest`). */
+  export interface IUpdateModelCardRequest {
+    /** The version's description ('' clears it). */
+    description?: string;
+    /** What the model is for ('' clears it). */
+    intended_use?: string;
+    /** Known limitations ('' clears it). */
+    limitations?: string;
+  }
+
   /** One move of an alias (Python `AliasMove`). */
   export interface IAliasMove {
     /** Model name. */
@@ -1696,6 +1756,31 @@ export function updateModelVersion(
     modelPath(name, 'versions', version),
     jsonBody('PATCH', body)
   );
+}
+
+/** `GET models/{name}/versions/{version}/card`: the card's fields and importance. */
+export function getModelCard(
+  name: string,
+  version: number
+): Promise<MlopsAPI.IDescribeModelCardResponse> {
+  return requestJSON(modelPath(name, 'versions', version, 'card'));
+}
+
+/** `PATCH models/{name}/versions/{version}/card`: change the card's text fields. */
+export function updateModelCard(
+  name: string,
+  version: number,
+  body: MlopsAPI.IUpdateModelCardRequest
+): Promise<MlopsAPI.IDescribeModelCardResponse> {
+  return requestJSON(
+    modelPath(name, 'versions', version, 'card'),
+    jsonBody('PATCH', body)
+  );
+}
+
+/** The URL of the rendered card (`GET .../card/html`), for a link that opens it in a tab. */
+export function modelCardUrl(card: MlopsAPI.IDescribeModelCardResponse): string {
+  return buildUrl(card.html_path);
 }
 
 /** `GET models/{name}/alias_history`: alias moves, newest first. */

@@ -11,6 +11,7 @@ from .handlers import (
     deployments,
     experiments,
     model_aliases,
+    model_cards,
     models,
     monitoring,
     notebooks,
@@ -35,6 +36,7 @@ def routes() -> list[tuple[str, type[MlopsHandler]]]:
     run = f"runs/{ID.format('run_id')}"
     version = r"notebook_versions/(?P<version_id>\d+)"
     model = f"models/{ID.format('name')}"
+    card = f"{model}/versions/{ID.format('version')}/card"
     deployment = r"deployments/(?P<deployment_id>\d{1,18})"
     schedule = r"schedules/(?P<schedule_id>\d{1,18})"
     return [
@@ -56,6 +58,8 @@ def routes() -> list[tuple[str, type[MlopsHandler]]]:
         (_route(model), models.ModelItemHandler),
         (_route(f"{model}/versions"), models.ModelVersionsHandler),
         (_route(f"{model}/versions/{ID.format('version')}"), models.ModelVersionItemHandler),
+        (_route(card), model_cards.ModelCardHandler),
+        (_route(f"{card}/html"), model_cards.ModelCardHTMLHandler),
         (_route(f"{model}/alias_history"), model_aliases.AliasHistoryHandler),
         (_route(f"{model}/aliases/{ID.format('alias')}"), model_aliases.ModelAliasItemHandler),
         (_route(f"{model}/promote"), model_aliases.ModelPromoteHandler),

@@ -46,6 +46,12 @@ from .models import (
     UpdateModelRequest,
     UpdateModelVersionRequest,
 )
+from .model_cards import (
+    DescribeModelCardResponse,
+    ImportanceFeature,
+    ModelCardImportance,
+    UpdateModelCardRequest,
+)
 from .monitoring import (
     DeploymentMonitoringQuery,
     DescribeDeploymentMonitoringResponse,
@@ -118,6 +124,10 @@ from .schedules import (
 from .status import DescribeStatusResponse, Experiment, ListExperimentsResponse
 
 __all__ = [
+    "DescribeModelCardResponse",
+    "ImportanceFeature",
+    "ModelCardImportance",
+    "UpdateModelCardRequest",
     "AuditEntry",
     "CreateNoteRequest",
     "ListAuditQuery",
