@@ -190,8 +190,9 @@ class AlertRepository:
             record_change(conn, "alert", name, "delete", {"model": rule.model_ref})
         return rule
 
-    def update(self, name: str, model_ref: str, conditions: list[str], window_s: float,
-               notify: list[str], *, now: float | None = None) -> AlertRule:  # fmt: skip
+    def update(self, name: str, model_ref: str, conditions: builtins.list[str],
+               window_s: float, notify: builtins.list[str], *,
+               now: float | None = None) -> AlertRule:  # fmt: skip
         """Change a rule's model, conditions, window and channels (validated); keep incidents."""
         rule = self.get(name)
         now = time.time() if now is None else now
