@@ -102,7 +102,10 @@ def _check_sources(store: Store, spec: AutomationSpec) -> None:
         try:
             store.alerts.get(str(spec.trigger.target))
         except KernelMagicsError as exc:
-            raise InvalidAutomationError(f"automation {spec.name}: trigger.alert: {exc}") from None
+            raise InvalidAutomationError(
+                f"automation {spec.name}: trigger.alert: {exc} Create the rule first "
+                "(`mlops alerts add`), or name an existing one."
+            ) from None
 
 
 def add_automation(

@@ -253,7 +253,7 @@ _CHECKS: dict[str, dict[str, tuple[Any, bool]]] = {
         "target": (_str, False), "model": (_model_ref, False),
         "mode": (lambda w, v: _choice(w, v, CHALLENGER_MODES), False),
         "share": (lambda w, v: _number(w, v, 0, 1), False), "guards": (_strings, False),
-        "for": (_duration, False), "notify": (_strings, False),
+        "for": (_duration, False), "notify": (_strings, False), "allow_pickle": (_bool, False),
     },
     PROMOTE_CHALLENGER: {
         "target": (_str, False), "guards": (_strings, False), "for": (_duration, False),

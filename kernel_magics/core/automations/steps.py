@@ -266,7 +266,8 @@ def deploy_challenger_step(ctx: StepContext, step: Step) -> str:
         record = deploy_challenger(
             target, f"{name}/{version}", mode=mode, share=opts.get("share", 0.1),
             guards=opts.get("guards", ()), guard_for=guard_for or "15m",
-            notify=opts.get("notify", ()), store=ctx.store,
+            notify=opts.get("notify", ()), allow_pickle=opts.get("allow_pickle", False),
+            store=ctx.store,
         )  # fmt: skip
     except KernelMagicsError as exc:
         raise StepFailed(f"The challenger did not start: {exc}") from None
