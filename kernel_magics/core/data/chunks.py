@@ -45,12 +45,22 @@ def _chunker():
     return FastCDC(AVG_CHUNK, min_size=MIN_CHUNK, max_size=MAX_CHUNK)
 
 
+#: A file this large starts a stream of its own (chunk boundaries at both ends), so an
+#: unchanged large file in a folder shares every chunk with the previous version.
+OWN_STREAM = 2 * MAX_CHUNK
+
+
 @dataclass
 class StreamFile:
-    """One file of a stream: where it sits and what was read of it."""
+    """One file of a stream: where it is, its size when listed, and what was read of it.
+
+    ``size``, ``mode`` and ``hash`` are filled in as the file is read (the file may have changed
+    since it was listed; what was read is what is stored).
+    """
 
     path: str
-    source: Path | None
+    source: str
+    listed_size: int
     size: int = 0
     mode: int = 0o644
     hash: str = ""
@@ -74,7 +84,6 @@ class FileStream:
         if self._index >= len(self.files):
             return False
         entry = self.files[self._index]
-        assert entry.source is not None
         self._handle = open(entry.source, "rb")  # noqa: SIM115 - closed in _finish_file
         entry.mode = os.fstat(self._handle.fileno()).st_mode & 0o777
         self._hasher = blake3.blake3()
@@ -193,12 +202,35 @@ class ChunkWriter:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def store_stream(blobs: BlobStore, stream: FileStream, write: bool = True) -> StoredStream:
-    """Cut ``stream`` into content-defined chunks and store them; return them in order."""
+def segments(files: list[StreamFile]) -> list[list[StreamFile]]:
+    """Group files into streams: runs of small neighbours together, each large file alone."""
+    groups: list[list[StreamFile]] = []
+    current: list[StreamFile] = []
+    for entry in files:
+        if entry.listed_size >= OWN_STREAM:
+            if current:
+                groups.append(current)
+                current = []
+            groups.append([entry])
+        else:
+            current.append(entry)
+    if current:
+        groups.append(current)
+    return groups
+
+
+def store_files(blobs: BlobStore, files: list[StreamFile], write: bool = True) -> StoredStream:
+    """Read ``files`` in order, cut them into content-defined chunks, store the chunks.
+
+    Each :class:`StreamFile` gets its size, mode and BLAKE3 as read. Returns the chunks of all
+    streams in file order: file ``i``'s bytes follow file ``i - 1``'s.
+    """
     writer = ChunkWriter(blobs, write)
+    chunker = _chunker()
     try:
-        for chunk in _chunker().cut_stream(stream):
-            writer.submit(bytes(chunk.data))  # the view is reused for the next chunk
+        for group in segments(files):
+            for chunk in chunker.cut_stream(FileStream(group)):
+                writer.submit(bytes(chunk.data))  # the view is reused for the next chunk
     except BaseException:
         writer.abort()
         raise

@@ -88,19 +88,24 @@ def describe_file(path: str | os.PathLike[str]) -> DatasetInfo:
     return DatasetInfo(ref.hash, ref.size, rows, schema, str(file.resolve()), file.stem)
 
 
-def folder_files(folder: Path) -> list[tuple[str, Path]]:
-    """Every regular file under ``folder`` as ``(posix relative path, path)``, sorted by path.
+def folder_files(folder: Path) -> list[tuple[str, str, int]]:
+    """Every regular file under ``folder`` as ``(posix relative path, path, size)``, by path.
 
     Symlinks to files are followed. The order is the one a folder version stores and hashes
-    its files in.
+    its files in. ``os.scandir`` rather than ``pathlib``: a folder of 10,000 files is walked
+    in a fraction of the time.
     """
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        for filename in filenames:
-            path = Path(dirpath) / filename
-            if path.is_file():
-                found.append((path.relative_to(folder).as_posix(), path))
+    found: list[tuple[str, str, int]] = []
+    pending = [(str(folder), "")]
+    while pending:
+        directory, prefix = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                relative = prefix + entry.name
+                if entry.is_dir():
+                    pending.append((entry.path, relative + "/"))
+                elif entry.is_file():
+                    found.append((relative, entry.path, entry.stat().st_size))
     found.sort(key=lambda item: item[0])
     return found
 
@@ -121,7 +126,7 @@ def describe_folder(path: str | os.PathLike[str]) -> DatasetInfo:
     if not folder.is_dir():
         raise FileMissingError(f"Cannot log dataset {str(folder)!r}: no such folder.")
     entries, size = [], 0
-    for relative, file in folder_files(folder):
+    for relative, file, _ in folder_files(folder):
         ref = hash_file(file)
         entries.append((relative, ref.hash))
         size += ref.size

@@ -88,8 +88,10 @@ def read_manifest(store: Store, record: DatasetVersionRecord) -> Manifest:
     return Manifest.from_bytes(store.blobs.get_bytes(record.manifest_hash))
 
 
-def write_files(store: Store, manifest: Manifest, root: Path) -> None:
+def write_files(store: Store, manifest: Manifest, root: Path, read_only: bool = False) -> None:
     """Write a manifest's files under ``root`` (which must exist), checking each file's hash.
+
+    ``read_only`` clears the files' write bits (the restore cache).
 
     Raises
     ------
@@ -98,9 +100,14 @@ def write_files(store: Store, manifest: Manifest, root: Path) -> None:
     """
     chunks = read_chunks(store.blobs, manifest.chunks)
     pending = memoryview(b"")
+    made: set[str] = set()
+    clear = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH if read_only else 0
     for entry in manifest.files:
-        target = root / check_relative(entry.path)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = os.path.join(root, check_relative(entry.path))
+        parent = os.path.dirname(target)
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
         hasher, left = blake3.blake3(), entry.size
         with open(target, "wb") as fh:
             while left:
@@ -115,7 +122,7 @@ def write_files(store: Store, manifest: Manifest, root: Path) -> None:
                 f"Restored file {entry.path!r} does not match its stored hash; the store is "
                 "damaged. Log the dataset again from its source."
             )
-        os.chmod(target, entry.mode & 0o777 or 0o644)
+        os.chmod(target, (entry.mode & 0o777 or 0o644) & ~clear)
 
 
 def cache_root(store: Store) -> Path:
@@ -123,12 +130,6 @@ def cache_root(store: Store) -> Path:
     home = store.location.home
     base = home if home is not None else Path.home() / ".cache" / "jupyter-mlops"
     return base / "cache" / "datasets"
-
-
-def _read_only(root: Path) -> None:
-    for path in [root, *root.rglob("*")]:
-        mode = path.stat().st_mode
-        path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
 
 
 def restore(store: Store, record: DatasetVersionRecord) -> Path:
@@ -145,26 +146,20 @@ def restore(store: Store, record: DatasetVersionRecord) -> Path:
         staging = folder.parent / f".tmp-{uuid.uuid4().hex}"
         staging.mkdir()
         try:
-            write_files(store, manifest, staging)
-            _read_only(staging)
+            write_files(store, manifest, staging, read_only=True)
             os.replace(staging, folder)
         except OSError:
             if not folder.exists():
                 raise
         finally:
-            if staging.exists():  # another process restored it first
-                _make_writable(staging)
-                shutil.rmtree(staging, ignore_errors=True)
+            # left over when another process restored it first (read-only files in a writable
+            # folder can be removed)
+            shutil.rmtree(staging, ignore_errors=True)
     if record.kind == DATASET_FOLDER:
         return folder
     if manifest is not None:
         return folder / manifest.files[0].path
     return next(p for p in folder.iterdir() if not p.name.startswith("."))
-
-
-def _make_writable(root: Path) -> None:
-    for path in [root, *root.rglob("*")]:
-        path.chmod(path.stat().st_mode | stat.S_IWUSR)
 
 
 def load_dataset(ref: str, *, as_path: bool = False, store: Store | None = None) -> Any:

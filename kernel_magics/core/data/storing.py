@@ -20,7 +20,7 @@ import tomllib
 
 from ...errors import FileMissingError, ValidationError
 from ..names import DATASET_FILE, DATASET_FOLDER, DATASET_FRAME
-from .chunks import FileStream, StoredStream, StreamFile, store_bytes, store_stream
+from .chunks import StoredStream, StreamFile, store_bytes, store_files
 from .describe import (
     DatasetInfo,
     describe_dataset,
@@ -139,19 +139,18 @@ def _size(data: Any, kind: str) -> int:
     if kind == DATASET_FILE:
         return Path(data).stat().st_size
     if kind == DATASET_FOLDER:
-        return sum(p.stat().st_size for _, p in folder_files(Path(data)))
+        return sum(size for _, _, size in folder_files(Path(data)))
     return int(data.memory_usage(deep=False).sum())
 
 
 def _store_files(store: Store, data: Any, kind: str) -> tuple[DatasetInfo, Manifest, StoredStream]:
     source = Path(data).resolve()
     if kind == DATASET_FILE:
-        files = [StreamFile(source.name, source)]
+        files = [StreamFile(source.name, str(source), source.stat().st_size)]
     else:
-        files = [StreamFile(rel, path) for rel, path in folder_files(source)]
-    stream = FileStream(files)
-    stored = store_stream(store.blobs, stream)
-    entries = [ManifestFile(f.path, f.size, f.mode, f.hash) for f in stream.files]
+        files = [StreamFile(rel, path, size) for rel, path, size in folder_files(source)]
+    stored = store_files(store.blobs, files)
+    entries = [ManifestFile(f.path, f.size, f.mode, f.hash) for f in files]
     manifest = Manifest(kind, entries, stored.chunks)
     if kind == DATASET_FILE:
         rows, schema = file_schema(source)

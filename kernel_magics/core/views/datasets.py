@@ -62,7 +62,9 @@ def versions_table(records: list[Any]) -> Table:
     )  # fmt: skip
 
 
-def version_page(record: Any, files: list[Any], runs: list[dict[str, str]]) -> Page:
+def version_page(
+    record: Any, files: list[Any], runs: list[dict[str, str]], checks: Any = None
+) -> Page:
     """One version: what it is, where it came from, its schema, files and runs.
 
     Parameters
@@ -72,6 +74,8 @@ def version_page(record: Any, files: list[Any], runs: list[dict[str, str]]) -> P
         The stored files (empty for a reference).
     runs : list of dict
         ``{"run_id", "role"}`` of the runs that read or wrote it.
+    checks : CheckResult, optional
+        Its latest quality check result (:mod:`.datasets_diff` builds the table).
     """
     shared = ""
     if record.stored and record.content_bytes:
@@ -100,9 +104,13 @@ def version_page(record: Any, files: list[Any], runs: list[dict[str, str]]) -> P
             [Column("Path", priority=100), Column("Size", "number", 60), Column("Hash", "id", 50)],
             [(f.path, size(f.size), f.hash[:12]) for f in shown], "Files", note,
         ))  # fmt: skip
+    if checks is not None:
+        from .datasets_diff import checks_table
+
+        tables.append(checks_table(checks))
     if runs:
-        tables.append(table([Column("Run", "id", 100), "Role"],
-                            [(short_id(r["run_id"]), r["role"]) for r in runs], "Runs"))  # fmt: skip
+        used = [(short_id(r["run_id"]), r["role"]) for r in runs]
+        tables.append(table([Column("Run", "id", 100), "Role"], used, "Runs"))
     return Page(
         title=f"Dataset {record.ref}",
         fields=[(label, text) for label, text in fields if text],
