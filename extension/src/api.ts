@@ -1779,7 +1779,9 @@ export function updateModelCard(
 }
 
 /** The URL of the rendered card (`GET .../card/html`), for a link that opens it in a tab. */
-export function modelCardUrl(card: MlopsAPI.IDescribeModelCardResponse): string {
+export function modelCardUrl(
+  card: MlopsAPI.IDescribeModelCardResponse
+): string {
   return buildUrl(card.html_path);
 }
 

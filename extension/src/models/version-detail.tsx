@@ -8,8 +8,10 @@ import { MlopsAPI } from '../api';
 import type { ExecuteCommand } from '../panel/view-props';
 import { formatValue } from '../runs/runs-model';
 import { CommandIDs } from '../tokens';
+import { NotesSection } from '../notes/notes-section';
 import { relativeTime } from '../versions/versions-model';
 import { AliasChips } from './alias-chips';
+import { CardSection } from './card-section';
 
 /** Props of {@link VersionDetail}. */
 export interface IVersionDetailProps {
@@ -194,6 +196,12 @@ export function VersionDetail(props: IVersionDetailProps): JSX.Element {
           <Signature signature={detail.signature} />
           <h4>Lineage</h4>
           <Lineage lineage={detail.lineage} onOpenRun={props.onOpenRun} />
+          <CardSection name={name} version={detail.version} />
+          <NotesSection
+            kind="model_version"
+            target={`${name}/${detail.version}`}
+            refreshKey={detail.aliases.length}
+          />
         </>
       )}
     </div>
