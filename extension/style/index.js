@@ -2,3 +2,4 @@ import 'uplot/dist/uPlot.min.css';
 import './base.css';
 import './lifecycle.css';
 import './compare.css';
+import './notes.css';

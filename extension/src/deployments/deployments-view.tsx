@@ -18,6 +18,7 @@ import {
   isLive,
   trafficTotals
 } from './deployments-model';
+import { NotesSection } from '../notes/notes-section';
 import { MonitoringSection } from './monitoring-view';
 import { TrafficChart } from './traffic-chart';
 
@@ -252,6 +253,11 @@ function Detail(props: IDeploymentsViewProps & { dep: MlopsAPI.IDeployment }) {
         <p className="jp-mlops-muted">Loading…</p>
       )}
       <MonitoringSection deploymentId={dep.id} />
+      <NotesSection
+        kind="deployment"
+        target={String(dep.id)}
+        refreshKey={dep.updated_at}
+      />
       <h4>Log</h4>
       <pre className="jp-mlops-log" aria-label="deployment log">
         {log.length ? log.join('\n') : 'The log is empty.'}

@@ -5,9 +5,10 @@
 import React, { useEffect, useMemo, useState } from 'react';
 
 import { MlopsAPI, getArtifactBlob, getMetric, getRun } from '../api';
+import { NotesSection } from '../notes/notes-section';
 import { MetricChart } from './metric-chart';
 import { NOTE_TAG } from './run-edits-model';
-import { confirmDeleteRun, editNote, editTags } from './run-edits';
+import { confirmDeleteRun, editTags } from './run-edits';
 import { errorSummary, formatDuration, formatValue } from './runs-model';
 
 /** Props of {@link RunDetail}. */
@@ -231,20 +232,7 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
           </details>
         </>
       )}
-      <h4>
-        Note{' '}
-        <button
-          className="jp-mlops-link jp-mlops-edit-note"
-          onClick={() => void editNote(run).then(afterEdit)}
-        >
-          edit
-        </button>
-      </h4>
-      {run.tags[NOTE_TAG] ? (
-        <p className="jp-mlops-note">{run.tags[NOTE_TAG]}</p>
-      ) : (
-        <p className="jp-mlops-muted">none</p>
-      )}
+      <NotesSection kind="run" target={run.id} refreshKey={props.refreshKey} />
       <h4>Parameters</h4>
       <KeyValues values={run.params} />
       <h4>Metrics</h4>
