@@ -83,6 +83,9 @@ class DriftWatch:
             message = f"{self.path.name} cannot be compared with the store: {exc}"
             log.warning(message)
             return message
+        except Exception:  # a drift check must never stop the scheduler from scheduling
+            log.exception("comparing %s with the store failed", self.path.name)
+            return None
         if self.last.empty:
             return None
         message = drift_message(self.last, self.path)

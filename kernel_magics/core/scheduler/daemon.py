@@ -173,6 +173,9 @@ class Scheduler(BaseScheduler):
         from ..automations.ticker import AutomationTicker
 
         self.automations = AutomationTicker(self)
+        from ..gitops.drift import DriftWatch
+
+        self.drift = DriftWatch(store)  # warns when the store drifted from mlops.yaml
 
     # -- one pass -------------------------------------------------------------------------------
     def tick(self) -> TickReport:
@@ -195,6 +198,7 @@ class Scheduler(BaseScheduler):
         else:
             self._set_role("shared")
         self._renew(now)
+        self.drift.check(now)  # at start, then every few minutes: a warning, never a change
         crashed = self.slots.reap(now, self.store.runs)
         self._reap_runs()
         for end in crashed:
@@ -253,6 +257,9 @@ class Scheduler(BaseScheduler):
             for t in evaluate_due(self.store, now, self.alert_summarize):
                 if t.change != "none":
                     log.info("alert %s: %s (%s)", t.rule, t.change, t.verdict.state)
+            from ..serving.guards import evaluate_guards  # deploy/promotion guards, same leader
+
+            evaluate_guards(self.store, now)
         except Exception:  # a broken rule or store hiccup must not stop the schedules
             log.exception("alert evaluation failed; retrying next minute")
 
