@@ -49,11 +49,13 @@ def datasets_show(ref: str, as_json: bool) -> None:
     record = resolve_version(store, ref)
     files = read_manifest(store, record).files if record.stored else []
     runs = store.dataset_versions.runs_of(record.id)
+    checks = store.dataset_checks.results([record.id]).get(record.id)
     if as_json:
         print_json({**record.to_dict(), "runs": runs,
-                    "files": [f.__dict__ for f in files]})  # fmt: skip
+                    "files": [f.__dict__ for f in files],
+                    "checks": checks.to_dict() if checks else None})  # fmt: skip
         return
-    page(version_page(record, files, runs))
+    page(version_page(record, files, runs, checks))
 
 
 @datasets.command("get")
@@ -70,3 +72,6 @@ def datasets_get(ref: str, dest: str, overwrite: bool) -> None:
 
     written = materialize(open_store(), ref, dest, overwrite=overwrite)
     click.echo(f"Wrote {ref} to {written}")
+
+
+from . import datasets_diff  # noqa: E402, F401  (registers diff and check on the group)

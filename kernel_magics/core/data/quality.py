@@ -97,8 +97,12 @@ def infer_expectations(frame: Any) -> dict[str, Any]:
 
 
 def _shown(values: Any) -> str:
-    picked = list(dict.fromkeys(str(v) for v in values))[:SHOWN_VALUES]
-    return ", ".join(repr(v) for v in picked)
+    """The first few distinct values: numbers as numbers (6 digits), text quoted."""
+    texts = []
+    for v in values:
+        number = isinstance(v, (int, float)) or getattr(v, "dtype", None) is not None
+        texts.append(f"{float(v):.6g}" if number and not isinstance(v, bool) else repr(str(v)))
+    return ", ".join(list(dict.fromkeys(texts))[:SHOWN_VALUES])
 
 
 def _failure(check: str, column: str | None, message: str) -> dict[str, Any]:

@@ -120,6 +120,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         f"{_M}.monitor:handle_monitor", f"{_M}.monitor:monitor_parser",
         "Requests, latency, drift and accuracy of a deployed model per window, with plots.",
     ),
+    "datasets": Subcommand(
+        f"{_M}.datasets:handle_datasets", f"{_M}.datasets:datasets_parser",
+        "What changed between two dataset versions (%mlops datasets diff train@2 train@3).",
+    ),
     "lineage": Subcommand(
         f"{_M}.lineage:handle_lineage", f"{_M}.lineage:lineage_parser",
         "Where a dataset version, run or model came from and what it fed (--up, --down).",
