@@ -6,6 +6,7 @@ import json
 
 import click
 
+from .challenger_commands import check_guards, echo_guard, guard_options
 from .output import print_json, render
 
 # -- serving ----------------------------------------------------------------------------------
@@ -96,13 +97,20 @@ def serve(
 @click.argument("ref")
 @click.option("--port", type=int, help="Port (the first free one from 5005 when omitted).")
 @serve_options
+@guard_options
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def deploy(
-    ref, port, host, allow_pickle, sample_rate, max_body_mb, token, lenient, expose_example, as_json
-) -> None:
-    """Start a background server for REF; deploying a served alias again swaps it in place."""
+    ref, port, host, allow_pickle, sample_rate, max_body_mb, token, lenient, expose_example,
+    guards, guard_for, notify, as_json,
+) -> None:  # fmt: skip
+    """Start a background server for REF; deploying a served alias again swaps it in place.
+
+    With --guard, the scheduler watches the deployed alias for --for and rolls it back when
+    a guard breaks.
+    """
     from ..core.serving.deployments import deploy as run
 
+    check_guards(guards, guard_for, notify)
     dep = run(
         ref,
         host=host,
@@ -114,10 +122,16 @@ def deploy(
         lenient=lenient,
         expose_example=expose_example,
     )
+    guard = None
+    if guards:
+        from ..core.serving.guards import guard_alias
+
+        guard = guard_alias(dep.model, dep.alias, list(guards), guard_for, list(notify))
     if as_json:
-        print_json(dep.to_dict())
+        print_json({**dep.to_dict(), "guard": guard.to_dict()} if guard else dep.to_dict())
         return
     click.echo(f"Deployment {dep.id}: {dep.ref} at {dep.url} (pid {dep.pid}).")
+    echo_guard(guard)
 
 
 @click.command()

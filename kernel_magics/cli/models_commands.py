@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .challenger_commands import guard_options
 from .output import page, print_json, render
 
 
@@ -168,6 +169,7 @@ models.add_command(models_card)
 )
 @click.option("--deploy", is_flag=True, help="Redeploy what the alias serves (zero downtime).")
 @click.option("--dry-run", is_flag=True, help="Evaluate the gate without moving the alias.")
+@guard_options
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def promote(
     name,
@@ -181,12 +183,21 @@ def promote(
     require_tests,
     deploy,
     dry_run,
+    guards,
+    guard_for,
+    notify,
     as_json,
 ) -> None:
-    """Move NAME@ALIAS to a version only if every condition holds (exit 1 otherwise)."""
+    """Move NAME@ALIAS to a version only if every condition holds (exit 1 otherwise).
+
+    With --guard, the scheduler watches NAME@ALIAS for --for after the move and rolls it back
+    when a guard breaks.
+    """
     from ..core.promotion import promote as run_gate
     from ..core.views.models import gate_table
+    from .challenger_commands import check_guards, echo_guard
 
+    check_guards(guards, guard_for, notify)
     result = run_gate(
         name,
         version,
@@ -200,10 +211,17 @@ def promote(
         deploy=deploy,
         dry_run=dry_run,
     )
+    guard = None
+    if guards and result.passed and not dry_run and result.move is not None:
+        from ..core.serving.guards import guard_alias
+
+        guard = guard_alias(name, to, list(guards), guard_for, list(notify),
+                            previous_version=result.move.from_version)  # fmt: skip
     if as_json:
-        print_json(result.to_dict())
+        print_json({**result.to_dict(), "guard": guard.to_dict()} if guard else result.to_dict())
     else:
         render(gate_table(result))
+        echo_guard(guard)
         if not result.passed:
             click.secho(f"Gate failed: {name}@{to} was not moved.", fg="red", err=True)
         elif dry_run:

@@ -1,7 +1,9 @@
 """Challenger deployments on real model servers (uvicorn processes on free ports): shadow
 answers with the champion and records both, canary splits by request id (sticky), a broken
 challenger trips its guard and is rolled back while a client keeps sending requests, and the
-readiness check tells two stores' servers on one port apart (the /health nonce).
+readiness check tells two stores' servers on one port apart (the /health nonce). Guards on
+full promotions: the scheduler's tick judges the served version's monitoring and rolls the
+alias back.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ import cloudpickle
 import httpx
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 import kernel_magics as mlops
+from kernel_magics.cli import cli
 from kernel_magics.core.registry import parse_ref
+from kernel_magics.core.scheduler.daemon import Scheduler
 from kernel_magics.core.serving.challengers import (
     challenger_status,
     deploy_challenger,
     promote_challenger,
-    stop_challenger,
 )
 from kernel_magics.errors import (
     ConflictError,
@@ -127,10 +131,13 @@ def test_shadow_answers_with_the_champion_and_records_both(store, churn_versions
 
     with pytest.raises(ConflictError, match="already runs challenger"):
         deploy_challenger("churn@production", "churn/2")
-    stopped = stop_challenger("churn@production")
-    assert (
-        stopped.status == "stopped" and httpx.get(f"{dep.url}/health").json()["challenger"] is None
-    )
+    out = CliRunner().invoke(cli, ["challenger", "status", "churn@production"])
+    assert out.exit_code == 0, out.output
+    assert "churn/2" in out.output and f"Agreement {expected:.1%} over 80 rows" in out.output
+    out = CliRunner().invoke(cli, ["challenger", "stop", "churn@production"])
+    assert out.exit_code == 0 and "stopped" in out.output, out.output
+    assert challenger_status("churn@production").challenger.status == "stopped"
+    assert httpx.get(f"{dep.url}/health").json()["challenger"] is None
 
 
 def test_canary_share_is_sticky_per_request_id_and_promotes(store, churn_versions):
@@ -245,3 +252,66 @@ def test_readiness_check_tells_two_stores_servers_apart(store, churn_versions, m
     assert [d.status for d in other.deployments.find()] == ["failed"]
     health = httpx.get(f"{first.url}/health").json()
     assert (health["model"], health["pid"]) == ("churn", first.pid)
+
+
+def test_broken_promotion_is_rolled_back_by_the_scheduler(
+    store, churn_versions, monkeypatch, tmp_path
+):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    monkeypatch.setenv("MLOPS_MONITORING_BUCKET_S", "1")  # the servers write a bucket a second
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    frame = churn_versions
+    broken = make_pipeline(
+        FunctionTransformer(_raise_on_bad_charges), LogisticRegression(max_iter=500)
+    ).fit(frame, frame["support_calls"] > 4)
+    mlops.log_model(broken, "churn", input_example=frame, format="cloudpickle", allow_pickle=True)
+    dep = mlops.deploy("churn@production", port=free_port(), allow_pickle=True)
+    notified = tmp_path / "guard.json"
+    runner = CliRunner()
+
+    out = runner.invoke(cli, ["promote", "churn", "--version", "3", "--to", "production",
+                              "--deploy", "--guard", "errors.rate < 0.01", "--for", "10m",
+                              "--notify", f"command:tee {notified}"])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "Guard 1: errors.rate < 0.01 on churn@production v3" in out.output
+    assert httpx.get(f"{dep.url}/health").json()["version"] == 3
+
+    statuses = []
+    with httpx.Client(timeout=10) as client:
+        for i in range(150):
+            row = rows_for(i)[0]
+            if i % 10 == 0:
+                row["charges"] = BAD_CHARGES * 2
+            statuses.append(client.post(f"{dep.url}/predict", json=[row]).status_code)
+    assert statuses.count(500) == 15  # the promoted version fails on those rows
+    wait_for(  # the server writes each bucket once it closed
+        lambda: sum(b.requests for b in store.monitoring.buckets("churn", 3)) == 150,
+        what="the monitoring buckets of v3",
+    )
+
+    scheduler = Scheduler(store, alerts=True)
+    try:
+        scheduler.tick()
+    finally:
+        scheduler.close()
+    (guard,) = store.challengers.guards()
+    assert guard.status == "rolled_back" and "errors.rate < 0.01 broke (0.1)" in guard.reason
+    assert store.models.get_version(parse_ref("churn@production")).version == 1
+    assert httpx.get(f"{dep.url}/health").json()["version"] == 1
+    assert '"guard_broken"' in Path(notified).read_text()
+
+    out = runner.invoke(cli, ["guards"])
+    assert out.exit_code == 0 and "rolled_back" in out.output
+
+
+def test_bad_guard_options_fail_before_the_alias_moves(store, churn_versions):
+    runner = CliRunner()
+    out = runner.invoke(cli, ["promote", "churn", "--version", "2", "--guard", "accuracy >> 1"])
+    assert out.exit_code != 0 and "METRIC OP NUMBER" in out.output
+    out = runner.invoke(cli, ["promote", "churn", "--version", "2", "--guard",
+                              "errors.rate < 0.01", "--for", "soon"])  # fmt: skip
+    assert out.exit_code != 0 and "is not a duration" in out.output
+    assert store.models.get_version(parse_ref("churn@production")).version == 1

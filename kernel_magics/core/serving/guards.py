@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ..names import GUARD_FAILED, GUARD_PASSED, GUARD_ROLLED_BACK
+from ..names import GUARD_BROKEN, GUARD_FAILED, GUARD_PASSED, GUARD_ROLLED_BACK
 from ..store import Store, open_store
 from ..store.challengers import DeploymentGuard
 
@@ -40,7 +40,7 @@ def guard_deployment(
 ) -> DeploymentGuard:
     """Start guarding ``model@alias`` at ``version`` (conditions already checked).
 
-    Use :func:`guard_from_options` from user input; this records what it is given.
+    Use :func:`guard_alias` from user input; this records what it is given.
     """
     store = store or open_store()
     guard_id = store.challengers.add_guard(
@@ -50,25 +50,28 @@ def guard_deployment(
     return store.challengers.guard(guard_id)
 
 
-def guard_from_options(
-    model: str,
+def guard_alias(
+    name: str,
     alias: str | None,
-    version: int,
-    previous_version: int | None,
     guards: Any,
-    guard_for: str | float,
+    guard_for: str | float = "15m",
     notify: Any = (),
     *,
+    previous_version: int | None = None,
     store: Store | None = None,
 ) -> DeploymentGuard | None:
-    """Check ``--guard``/``--for``/``--notify`` and guard the deploy (None without guards).
+    """Guard what ``name@alias`` serves now (None when ``guards`` is empty).
+
+    ``previous_version`` is where a broken guard rolls back to (the alias history's previous
+    version when omitted; with none, a broken guard only notifies and is recorded).
 
     Raises
     ------
     InvalidGuardError
         For a malformed guard, period or channel, or guards on a deploy of no alias.
     """
-    from ...errors import InvalidGuardError
+    from ...errors import ConflictError, InvalidGuardError
+    from ..registry import parse_ref, registry
     from .challengers import parse_guard_for, parse_guards, parse_notify
 
     conditions = parse_guards(guards)
@@ -80,7 +83,15 @@ def guard_from_options(
         raise InvalidGuardError(
             "A guard rolls an alias back: deploy an alias (e.g. churn@production) to guard it."
         )
-    return guard_deployment(model, alias, version, previous_version, conditions, seconds,
+    store = store or open_store()
+    models = registry(store)
+    version = models.get_version(parse_ref(f"{name}@{alias}")).version
+    if previous_version is None:
+        try:
+            previous_version = int(models.rollback_target(name, alias))
+        except ConflictError:  # the alias's first version: nothing to go back to
+            previous_version = None
+    return guard_deployment(name, alias, version, previous_version, conditions, seconds,
                             channels, store=store)  # fmt: skip
 
 
@@ -146,6 +157,13 @@ def notify_guard(channels: Sequence[str], message: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _still_serves(store: Store, guard: DeploymentGuard) -> bool:
+    from ..registry import parse_ref, registry
+
+    current = registry(store).get_version(parse_ref(f"{guard.model}@{guard.alias}"))
+    return current.version == guard.version
+
+
 def evaluate_guards(store: Store, now: float | None = None) -> list[DeploymentGuard]:
     """Judge every watching deployment guard once; roll back the broken ones.
 
@@ -166,18 +184,24 @@ def evaluate_guards(store: Store, now: float | None = None) -> list[DeploymentGu
             continue
         if verdict.state == "broken":
             reason = "; ".join(f"{c} broke ({v:g})" for c, v in verdict.broken.items())
-            if not store.challengers.end_guard(guard.id, GUARD_ROLLED_BACK, reason, now):
-                continue
-            try:
-                if guard.previous_version is not None:
+            can_roll_back = guard.previous_version is not None and _still_serves(store, guard)
+            if not can_roll_back:
+                reason += ("; no earlier version to roll back to" if guard.previous_version is None
+                           else "; the alias has moved since, so it was left alone")  # fmt: skip
+            status = GUARD_ROLLED_BACK if can_roll_back else GUARD_BROKEN
+            if not store.challengers.end_guard(guard.id, status, reason, now):
+                continue  # another scheduler claimed it
+            if can_roll_back:
+                try:
                     rollback(guard.model, guard.alias, to_version=guard.previous_version,
                              store=store)  # fmt: skip
-            except Exception as exc:
-                log.exception("guard %s: rollback failed", guard.id)
-                reason += f"; the rollback failed: {exc}"
+                except Exception as exc:
+                    log.exception("guard %s: rollback failed", guard.id)
+                    reason += f"; the rollback failed: {exc}"
             notify_guard(guard.notify, {
                 "event": "guard_broken", "target": f"{guard.model}@{guard.alias}",
-                "version": guard.version, "rolled_back_to": guard.previous_version,
+                "version": guard.version,
+                "rolled_back_to": guard.previous_version if can_roll_back else None,
                 "guard": guard.id, "broken": verdict.broken, "reason": reason,
             })  # fmt: skip
             log.warning("guard %s on %s@%s: %s", guard.id, guard.model, guard.alias, reason)
