@@ -260,7 +260,7 @@ def log_version(
     version_id, new = _record(store, run_id, dataset, info, role)
     store.dataset_versions.save_content(
         version_id, kind=kind, manifest=(manifest_ref.hash, manifest_ref.size),
-        chunks=stored.chunks, stored_bytes=stored.new_bytes, content_bytes=stored.total_bytes,
+        chunks=stored.chunks, content_bytes=stored.total_bytes,
         files=len(manifest.files),
     )  # fmt: skip
     record = store.dataset_versions.get(version_id)

@@ -152,14 +152,15 @@ class DatasetVersionRepository:
         kind: str,
         manifest: tuple[str, int],
         chunks: Sequence[tuple[str, int]],
-        stored_bytes: int,
         content_bytes: int,
         files: int,
     ) -> bool:
         """Record the stored content of a version; return whether this call stored it first.
 
         The first process to store a version's content wins: a later identical log (or a
-        second process logging the same data at once) leaves its row and counts alone.
+        second process logging the same data at once) leaves its row and counts alone. The
+        version's ``stored_bytes`` are the bytes of its chunks that no version recorded before
+        it needs: what it added, however many processes wrote the blobs at once.
 
         Parameters
         ----------
@@ -173,7 +174,18 @@ class DatasetVersionRepository:
         unique[manifest[0]] = manifest[1]
         blob_rows = [{"hash": h, "size": s, "created_at": now} for h, s in unique.items()]
         chunk_rows = [{"dataset_version_id": version_id, "blob_hash": h} for h in dict(chunks)]
+        sizes = dict(chunks)
         with self.db.write() as conn:
+            known: set[str] = set()
+            hashes = list(sizes)
+            for start in range(0, len(hashes), 500):  # bounded IN lists
+                known.update(conn.execute(
+                    select(dataset_chunks.c.blob_hash).where(
+                        dataset_chunks.c.blob_hash.in_(hashes[start : start + 500]),
+                        dataset_chunks.c.dataset_version_id != version_id,
+                    )
+                ).scalars())  # fmt: skip
+            stored_bytes = sum(size for digest, size in sizes.items() if digest not in known)
             upsert(conn, blobs, blob_rows, ["hash"], ["size", "created_at"])
             upsert(conn, dataset_chunks, chunk_rows, ["dataset_version_id", "blob_hash"], [])
             first = conn.execute(
