@@ -202,15 +202,11 @@ def _resolve_as(store: Store, kind: str, text: str, ref: str) -> str:
 
 
 def _dataset_version_id(store: Store, text: str, ref: str) -> int:
-    name, sep, version = text.rpartition("@")
-    if not sep or not version.isdigit() or int(version) < 1:
+    from .data.loading import resolve_version
+
+    if "@" not in text:
         raise NotFoundError(_FORMS.format(ref=ref))
-    found = store.lineage.find_dataset_version(name, int(version))
-    if found is None:
-        raise NotFoundError(
-            f"Dataset {name!r} has no version {version}: `mlops datasets ls` lists them."
-        )
-    return found
+    return resolve_version(store, text).id
 
 
 def _alias_key(key: str) -> tuple[str, str]:

@@ -87,7 +87,7 @@ def test_a_moved_alias_leaves_the_old_deployment_on_its_version(store, built):
 def test_bad_references_say_what_to_give(store, built):
     with pytest.raises(NotFoundError, match="train@2, churn/3, churn@production"):
         lineage(store, "nothing-here")
-    with pytest.raises(NotFoundError, match="has no version 9"):
+    with pytest.raises(NotFoundError, match="has no version '9'; its versions are 1, 2"):
         lineage(store, "train@9")
     with pytest.raises(ValidationError, match="both, up, down"):
         lineage(store, "train@2", "sideways")
@@ -130,7 +130,7 @@ def test_mlops_lineage_prints_a_tree_and_json(store, built):
     assert kinds == ["dataset", "notebook", "run", "model", "alias"]
 
     bad = subprocess.run([mlops_cli, "lineage", "nope@3"], capture_output=True, text=True, env=env)
-    assert bad.returncode == 2 and "Dataset 'nope' has no version 3" in bad.stderr
+    assert bad.returncode == 2 and "No dataset is named 'nope'" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 

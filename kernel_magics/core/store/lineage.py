@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, select
 
 from .db import Database
 from .schema import (
@@ -28,18 +28,7 @@ from .schema import (
     run_datasets,
     runs,
 )
-
-
-def _version_numbers() -> Any:
-    """A subquery: each dataset version's number (1 for the oldest version of its dataset)."""
-    older = dataset_versions.alias("older")
-    number = (
-        select(func.count())
-        .where(older.c.dataset_id == dataset_versions.c.dataset_id)
-        .where(older.c.id <= dataset_versions.c.id)
-        .scalar_subquery()
-    )
-    return number
+from .schema_datasets import dataset_contents
 
 
 class LineageRepository:
@@ -59,12 +48,13 @@ class LineageRepository:
             select(
                 dataset_versions.c.id,
                 datasets.c.name,
-                _version_numbers().label("version"),
+                dataset_contents.c.number.label("version"),
                 dataset_versions.c.hash,
                 dataset_versions.c.rows,
                 dataset_versions.c.created_at,
             )
             .join(datasets, datasets.c.id == dataset_versions.c.dataset_id)
+            .join(dataset_contents, dataset_contents.c.dataset_version_id == dataset_versions.c.id)
             .where(dataset_versions.c.id.in_(list(ids)))
         )
         return self._rows(query)
@@ -162,16 +152,3 @@ class LineageRepository:
         """Deployments (any status) serving these model versions."""
         ids = list(version_ids)
         return self._rows(self._deployment_query().where(deployments.c.model_version_id.in_(ids)))
-
-    def find_dataset_version(self, name: str, number: int) -> int | None:
-        """The id of version ``number`` (1-based, oldest first) of dataset ``name``."""
-        query = (
-            select(dataset_versions.c.id)
-            .join(datasets, datasets.c.id == dataset_versions.c.dataset_id)
-            .where(datasets.c.name == name)
-            .order_by(dataset_versions.c.id)
-            .offset(number - 1)
-            .limit(1)
-        )
-        with self.db.read() as conn:
-            return conn.execute(query).scalar()
