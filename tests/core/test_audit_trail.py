@@ -231,3 +231,30 @@ def test_a_change_through_one_store_is_listed_by_another_on_postgres(pg_url, tmp
     finally:
         first.close()
         second.close()
+
+
+def test_model_edits_and_deletions_record(store):
+    # Given two versions of churn
+    from kernel_magics.core.registry import parse_ref
+
+    register(store)
+    # When a person describes, tags and deletes
+    store.models.set_description(parse_ref("churn"), "Churn in 30 days")
+    store.models.set_description(parse_ref("churn/2"), "More data")
+    store.models.set_model_tags("churn", {"team": "growth"})
+    store.models.set_version_tags(parse_ref("churn/2"), {"reviewed": "yes"})
+    store.models.delete_version_tags(parse_ref("churn/2"), ["reviewed"])
+    store.models.delete_model_tags("churn", ["team"])
+    store.models.delete(parse_ref("churn/1"))
+    # Then
+    me = getpass.getuser()
+    assert changes(store, kind="model") == [
+        (me, "model", "churn", "describe"),
+        (me, "model", "churn/2", "describe"),
+        (me, "model", "churn", "tag"),
+        (me, "model", "churn/2", "tag"),
+        (me, "model", "churn/2", "untag"),
+        (me, "model", "churn", "untag"),
+        (me, "model", "churn/1", "delete"),
+    ]
+    assert store.audit.list(kind="model").entries[0].detail == {"versions": [1]}

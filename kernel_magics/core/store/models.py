@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ...errors import ConflictError, ModelNotFoundError
 from ..registry.records import ModelRecord, ModelRef, ModelVersionRecord
 from .artifacts import register_blob
+from .audit import record_change
 from .blobs import BlobRef, BlobStore
 from .db import Database
 from .model_aliases import ModelAliases, find_model_id, find_version
@@ -276,6 +277,8 @@ class ModelRepository(ModelAliases):
                     model_version_tags.c.key.in_(keys),
                 )
             )
+            target = f"{ref.name}/{row['version']}"
+            record_change(conn, "model", target, "untag", {"keys": sorted(keys)})
 
     def set_version_tags(self, ref: ModelRef, values: dict[str, Any]) -> None:
         """Set (or overwrite) tags of one version."""
@@ -291,6 +294,8 @@ class ModelRepository(ModelAliases):
                 ["model_version_id", "key"],
                 ["value"],
             )
+            record_change(conn, "model", f"{ref.name}/{row['version']}", "tag",
+                          {"tags": {k: str(v) for k, v in values.items()}})  # fmt: skip
 
     def set_model_tags(self, name: str, values: dict[str, Any]) -> None:
         """Set (or overwrite) tags of a model as a whole."""
@@ -306,6 +311,8 @@ class ModelRepository(ModelAliases):
             conn.execute(
                 update(models).where(models.c.id == model_id).values(updated_at=time.time())
             )
+            record_change(conn, "model", name, "tag",
+                          {"tags": {k: str(v) for k, v in values.items()}})  # fmt: skip
 
     def delete_model_tags(self, name: str, keys: list[str]) -> None:
         """Remove tags of a model (keys it does not have are ignored)."""
@@ -316,6 +323,7 @@ class ModelRepository(ModelAliases):
                     model_tags.c.model_id == model_id, model_tags.c.key.in_(keys)
                 )
             )
+            record_change(conn, "model", name, "untag", {"keys": sorted(keys)})
 
     def set_description(self, ref: ModelRef, description: str) -> None:
         """Set a version's description (or the model's, when ``ref`` is a bare name)."""
@@ -326,6 +334,7 @@ class ModelRepository(ModelAliases):
                     .where(models.c.id == find_model_id(conn, ref.name))
                     .values(description=description, updated_at=time.time())
                 )
+                target = ref.name
             else:
                 row = find_version(conn, ref)
                 conn.execute(
@@ -333,6 +342,8 @@ class ModelRepository(ModelAliases):
                     .where(model_versions.c.id == row["id"])
                     .values(description=description)
                 )
+                target = f"{ref.name}/{row['version']}"
+            record_change(conn, "model", target, "describe", {"description": description})
 
     # -- deletion ----------------------------------------------------------------------------
     def delete(self, ref: ModelRef) -> list[int]:
@@ -399,4 +410,7 @@ class ModelRepository(ModelAliases):
             conn.execute(delete(model_versions).where(model_versions.c.id.in_(ids)))
             if whole_model:
                 conn.execute(delete(models).where(models.c.id == model_id))
-        return sorted(r.version for r in rows)
+            versions = sorted(r.version for r in rows)
+            target = ref.name if whole_model else f"{ref.name}/{versions[0]}"
+            record_change(conn, "model", target, "delete", {"versions": versions})
+        return versions
