@@ -29,7 +29,8 @@ export namespace MlopsAPI {
     | 'automation';
 
   /** What happened to a cell between two notebooks. */
-  export type CellStatus = 'added' | 'removed' | 'changed' | 'unchanged';
+  export type CellStatus =
+    'added' | 'removed' | 'changed' | 'moved' | 'unchanged';
 
   /** Every error answer (Python `ErrorResponse`). */
   export interface IErrorResponse {
@@ -311,6 +312,20 @@ export namespace MlopsAPI {
     media: string[];
   }
 
+  /** One output of a cell added, removed or changed between the two notebooks. */
+  export interface IOutputChange {
+    /** What happened to it. */
+    op: 'added' | 'removed' | 'changed';
+    /** Index among the older cell's outputs. */
+    a_index: number | null;
+    /** Index among the newer cell's outputs. */
+    b_index: number | null;
+    /** stream, execute_result, display_data or error. */
+    output_type: string;
+    /** What changed: MIME types, text, evalue...; for an added or removed output its rich MIME types. */
+    parts: string[];
+  }
+
   /** One line of a source diff. */
   export interface IDiffLine {
     /** ' ' kept, '-' removed, '+' added. */
@@ -343,6 +358,8 @@ export namespace MlopsAPI {
     outputs_a: IOutputSummary[];
     /** Newer outputs. */
     outputs_b: IOutputSummary[];
+    /** Outputs added, removed or changed. */
+    output_changes: IOutputChange[];
   }
 
   /** How many cells a diff counts by status. */
@@ -353,6 +370,8 @@ export namespace MlopsAPI {
     removed: number;
     /** Cells whose source or outputs differ. */
     changed: number;
+    /** Cells at another place (nbdime's removed + added of one cell). */
+    moved: number;
     /** Cells that are the same. */
     unchanged: number;
   }
@@ -1111,6 +1130,50 @@ export namespace MlopsAPI {
     notebook_version: INotebookVersion | null;
     /** Datasets the run read or wrote. */
     datasets: IDatasetUse[];
+    /** Upstream (datasets, notebook, run) and downstream (aliases, deployments). */
+    graph: ILineageGraph;
+  }
+
+  /** A node kind, in the order data flows (Python `LineageKind`). */
+  export type LineageKind =
+    'dataset' | 'notebook' | 'run' | 'model' | 'alias' | 'deployment';
+
+  /** One thing in a lineage graph (Python `LineageNode`). */
+  export interface ILineageNode {
+    /** `kind:key`, unique in the graph (`model:12`, `alias:churn@prod`). */
+    id: string;
+    /** What it is. */
+    kind: LineageKind;
+    /** How a user names it: `train@2`, `churn/3`, a run id. */
+    ref: string;
+    /** One line for its box. */
+    label: string;
+    /** A quieter second line (status, rows, hash), maybe empty. */
+    detail: string;
+  }
+
+  /** `source` flows into `target` (Python `LineageEdge`). */
+  export interface ILineageEdge {
+    /** Node id the data comes from. */
+    source: string;
+    /** Node id it flows into. */
+    target: string;
+    /** read, wrote, ran, logged, alias or serves. */
+    role: string;
+  }
+
+  /** Everything upstream and downstream of one node (Python `LineageGraph`). */
+  export interface ILineageGraph {
+    /** The node the walk started from. */
+    root: string;
+    /** Which way it was walked. */
+    direction: 'both' | 'up' | 'down';
+    /** In kind order, then by ref. */
+    nodes: ILineageNode[];
+    /** In the direction the data flows. */
+    edges: ILineageEdge[];
+    /** The walk stopped at its node limit. */
+    truncated: boolean;
   }
 
   /** Answer of `GET models/{name}/versions/{version}` (Python `DescribeModelVersionResponse`). */

@@ -253,7 +253,8 @@ class ModelVersionItemHandler(RegistryHandler):
 
     operations = {
         "get": Operation(
-            "One version with its lineage: run -> notebook version -> datasets.",
+            "One version with its lineage: run -> notebook version -> datasets, and the graph "
+            "up to its datasets and down to its aliases and deployments.",
             DescribeModelVersionResponse,
             errors=(400, 404),
         ),
@@ -278,6 +279,7 @@ class ModelVersionItemHandler(RegistryHandler):
     @authorized
     def get(self, name: str, version: str) -> None:
         """Answer a :class:`DescribeModelVersionResponse`."""
+        from kernel_magics.core.lineage import lineage as lineage_graph
         from kernel_magics.core.notebooks import get_notebook_version
         from kernel_magics.core.store.summaries import run_summaries
 
@@ -298,6 +300,13 @@ class ModelVersionItemHandler(RegistryHandler):
                     found["jupyter_path"] = self.jupyter_path(found["path"])
                     found["short_hash"] = found["blob_hash"][:10]
                 lineage["notebook_version"] = found
+        graph = lineage_graph(self.store, f"model:{record.ref}").to_dict()
+        for node in graph["nodes"]:
+            if node["kind"] == "notebook":  # a Jupyter path (or a file name): no server paths
+                path = node["label"]
+                shown = self.jupyter_path(path) or path.replace("\\", "/").rsplit("/", 1)[-1]
+                node["label"], node["ref"] = shown, node["ref"].replace(path, shown, 1)
+        lineage["graph"] = graph
         data["lineage"] = lineage
         self.respond(DescribeModelVersionResponse, data)
 

@@ -25,6 +25,7 @@ from .deployments import (
     StopDeploymentResponse,
     TrafficMinute,
 )
+from .lineage import LineageEdge, LineageGraph, LineageNode
 from .models import (
     AliasMove,
     DescribeModelVersionResponse,
@@ -71,6 +72,7 @@ from .notebooks import (
     ListNotebookVersionsQuery,
     ListNotebookVersionsResponse,
     NotebookVersion,
+    OutputChange,
     OutputSummary,
     RestoreNotebookVersionRequest,
     RestoreNotebookVersionResponse,
@@ -199,6 +201,9 @@ __all__ = [
     "ListSchedulesQuery",
     "ListSchedulesResponse",
     "MetricPoint",
+    "LineageEdge",
+    "LineageGraph",
+    "LineageNode",
     "ModelLineage",
     "ModelSignature",
     "ModelSummary",
@@ -206,6 +211,7 @@ __all__ = [
     "NotebookParameter",
     "NotebookParametersQuery",
     "NotebookVersion",
+    "OutputChange",
     "OutputSummary",
     "PromoteModelRequest",
     "PromoteModelResponse",

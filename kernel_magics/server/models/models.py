@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, model_validator
 
 from .base import MAX_INT, Request, Response
+from .lineage import LineageGraph
 from .notebooks import NotebookVersion
 from .runs import DatasetUse, RunSummary
 
@@ -106,11 +107,14 @@ class ListModelVersionsResponse(Response):
 
 
 class ModelLineage(Response):
-    """Where a version came from: run -> notebook version -> datasets."""
+    """Where a version came from (run -> notebook version -> datasets) and the whole graph."""
 
     run: RunSummary | None = Field(description="The run that produced it (null if none/deleted)")
     notebook_version: NotebookVersion | None = Field(description="The notebook version it used")
     datasets: list[DatasetUse] = Field(description="Datasets the run read or wrote")
+    graph: LineageGraph = Field(
+        description="Upstream (datasets, notebook, run) and downstream (aliases, deployments)"
+    )
 
 
 class DescribeModelVersionResponse(ModelVersionSummary):
