@@ -38,6 +38,11 @@ def _base(signature: dict[str, Any], spec: TestFile, own: Any):
     return _frame(signature, rows) if rows else example_input(signature)
 
 
+def _plain(value: Any) -> Any:
+    # numpy scalars print as np.int64(34); a user wrote 34
+    return value.item() if hasattr(value, "item") else value
+
+
 def _call(kind: str, name: str, exc: Exception) -> ModelCheck:
     return ModelCheck(kind, name, FAIL, "", "", f"the model raised {type(exc).__name__}: {exc}")
 
@@ -87,8 +92,8 @@ def directional(model: Any, signature: dict[str, Any], spec: TestFile, check: Di
     except Exception as exc:
         return _call(DIRECTIONAL, check.name, exc)
     wrong = [
-        f"row {i + 1} ({check.column} {base[check.column].iloc[i]!r} -> "
-        f"{varied[check.column].iloc[i]!r}): {b:.3g} -> {a:.3g}"
+        f"row {i + 1} ({check.column} {_plain(base[check.column].iloc[i])!r} -> "
+        f"{_plain(varied[check.column].iloc[i])!r}): {b:.3g} -> {a:.3g}"
         for i, (b, a) in enumerate(zip(before, after, strict=True))
         if sign * (a - b) < -check.tolerance
     ]
