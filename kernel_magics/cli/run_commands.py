@@ -225,10 +225,19 @@ def _print_sweep(result, objective, as_json: bool) -> None:
     type=click.Path(file_okay=False),
     help="Folder for the executed notebook.",
 )
+@click.option(
+    "--with-current-data",
+    is_flag=True,
+    help="Use today's data files instead of restoring the versions RUN read; report changes.",
+)
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def rerun(run_id, tolerance, timeout, kernel, cwd, output_dir, no_progress, as_json) -> None:
+def rerun(run_id, tolerance, timeout, kernel, cwd, output_dir, with_current_data, no_progress,
+          as_json) -> None:  # fmt: skip
     """Re-execute RUN from its stored notebook version and parameters; report differences.
+
+    Data files and folders RUN read that changed since are restored to the exact versions it
+    read (the notebook reads them at the same paths; your files are not touched).
 
     Exit code 0 when the rerun finished (differences or not), 1 when it did not.
     """
@@ -239,11 +248,16 @@ def rerun(run_id, tolerance, timeout, kernel, cwd, output_dir, no_progress, as_j
     options = RunOptions(timeout=timeout, kernel=kernel, cwd=cwd, output_dir=output_dir,
                          progress=not (no_progress or as_json))  # fmt: skip
     with _interrupts_reported(as_json):
-        report = rerun_run(run_id, options, tolerance=tolerance)
+        report = rerun_run(run_id, options, tolerance=tolerance,
+                           with_current_data=with_current_data)  # fmt: skip
     if as_json:
         print_json(report.to_dict())
     else:
         _print_run(report.result)
+        for item in report.data:
+            if item.action != "unchanged":
+                console().print(f"Data {item.version} ({item.action}): {item.note}",
+                                markup=False)  # fmt: skip
         if report.cell is not None:
             console().print(f"Compared with run {report.cell.run_id[:8]}, made by the same "
                             f"tracked cell (matched by {report.cell.by} "

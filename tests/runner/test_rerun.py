@@ -50,7 +50,7 @@ def test_deterministic_rerun_is_identical_then_a_changed_dataset_is_named(store,
     assert again.metrics == first.metrics == {"mean": 2.0, "rows": 3.0}
 
     (dataset_notebook.parent / "data.csv").write_text("value\n1\n2\n3\n10\n")
-    changed = rerun(original.run_id[:8], tolerance=1e-6)
+    changed = rerun(original.run_id[:8], tolerance=1e-6, with_current_data=True)
     kinds = {(d.kind, d.name) for d in changed.differences}
     assert kinds == {("dataset", "measurements"), ("metric", "mean"), ("metric", "rows")}
     dataset = next(d for d in changed.differences if d.kind == "dataset")

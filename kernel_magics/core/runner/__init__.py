@@ -256,8 +256,12 @@ def rerun(
     output_dir: str | os.PathLike[str] | None = None,
     progress: bool = False,
     store: Store | None = None,
+    with_current_data: bool = False,
 ) -> RerunReport:
     """Re-execute a past run from its stored notebook version and parameters, then compare.
+
+    Files and folders the run read that changed since are restored to the exact versions it
+    read; ``with_current_data=True`` uses today's files and reports the difference.
 
     Parameters
     ----------
@@ -284,7 +288,8 @@ def rerun(
 
     options = RunOptions(timeout=timeout, kernel=kernel, cwd=_path(cwd),
                          output_dir=_path(output_dir), progress=progress)  # fmt: skip
-    return rerun_run(run_id, options, tolerance=tolerance, store=store)
+    return rerun_run(run_id, options, tolerance=tolerance, store=store,
+                     with_current_data=with_current_data)  # fmt: skip
 
 
 def _path(value: str | os.PathLike[str] | None) -> str | None:

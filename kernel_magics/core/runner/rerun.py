@@ -13,9 +13,11 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...errors import ValidationError
+from ..data.rerun_data import DataRestore, build_overlay, plan_restores, remove_overlay
 from ..names import SOURCE_CELL, SOURCE_PAPERMILL, SOURCE_SWEEP, Tag, is_timing
 from . import RunResult
 from .execute import prepare_plan
@@ -96,6 +98,9 @@ class RerunReport:
     not_compared : list of str
         Wall-clock params and metrics (``fit_time_s``...) left out of the comparison: a
         deterministic notebook reproduces its results, not its timings.
+    data : list of DataRestore
+        For each file or folder the original read: restored (it changed since), unchanged,
+        current (changed; ``with_current_data``) or not restored, with why.
     """
 
     original_run_id: str
@@ -105,6 +110,7 @@ class RerunReport:
     compared_run_id: str = ""
     cell: CellMatch | None = None
     not_compared: list[str] = field(default_factory=list)
+    data: list[DataRestore] = field(default_factory=list)
 
     @property
     def identical(self) -> bool:
@@ -124,8 +130,13 @@ def rerun_run(
     *,
     tolerance: float = 1e-9,
     store: Store | None = None,
+    with_current_data: bool = False,
 ) -> RerunReport:
     """Re-execute a run and compare (the body of :func:`kernel_magics.rerun`).
+
+    Files and folders the original read that changed since are restored to the versions it
+    read (see :mod:`kernel_magics.core.data.rerun_data`), unless ``with_current_data``: then
+    today's files are used and the comparison names each dataset whose content changed.
 
     A run made by one tracked cell (source ``cell``) is compared with the run the same cell
     makes in the clean execution (found by cell id, else by source hash), not with the whole
@@ -178,8 +189,16 @@ def rerun_run(
     )  # fmt: skip
     plan.version_id = version.id
     plan.cell_runs = is_cell
-    with LocalRunExecutor(1) as executor:
-        result = executor.run_plans([plan], store=store, progress=options.progress)[0]
+    data, swaps = plan_restores(store, original.datasets, Path(plan.cwd), with_current_data)
+    overlay = build_overlay(store, Path(plan.cwd), swaps) if swaps else None
+    if overlay is not None:
+        plan.cwd = str(overlay)
+    try:
+        with LocalRunExecutor(1) as executor:
+            result = executor.run_plans([plan], store=store, progress=options.progress)[0]
+    finally:
+        if overlay is not None:
+            remove_overlay(overlay)
     rerun = store.runs.get(result.run_id)
     cell = None
     compared = rerun
@@ -195,7 +214,7 @@ def rerun_run(
         # The certificate an interactive run (e.g. one marked ``unordered``) can show.
         store.runs.set_tags(original.id, {REPRODUCED_TAG: rerun.id})
     return RerunReport(original.id, result, differences, tolerance, compared.id, cell,
-                       timing_keys(original, compared))  # fmt: skip
+                       timing_keys(original, compared), data)  # fmt: skip
 
 
 def _check_rerunnable(store: Store, original: RunRecord) -> int:
