@@ -57,6 +57,14 @@ _LAZY = {
         "kernel_magics.core.monitoring.alerts_api",
     ),
     **dict.fromkeys(["note", "notes"], "kernel_magics.core.notes"),
+    **dict.fromkeys(
+        [
+            "add_automation", "update_automation", "automations", "get_automation",
+            "run_automation", "pause_automation", "resume_automation", "delete_automation",
+            "automation_history",
+        ],
+        "kernel_magics.core.automations.api",
+    ),
     "log_labels": "kernel_magics.core.monitoring.labels",
     "monitor": "kernel_magics.core.monitoring.batch",
     "open_store": "kernel_magics.core.store",
