@@ -49,7 +49,7 @@ def test_a_failed_run_exits_non_zero_and_says_why(store):
 
 
 def test_add_from_a_file_resolves_paths_next_to_it(store, tmp_path):
-    from conftest import write_notebook
+    from automation_helpers import write_notebook
 
     write_notebook(tmp_path / "train.ipynb", "data = ''\n", "print(data)\n")
     spec = tmp_path / "automation.yaml"

@@ -23,8 +23,8 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from automation_helpers import make_scheduler, tick
 from churn_data import churn_frame
-from conftest import make_scheduler, tick
 
 import kernel_magics as mlops
 from kernel_magics.core.automations.api import add_automation, automation_history

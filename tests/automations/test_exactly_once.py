@@ -9,7 +9,7 @@ from collections import Counter
 
 import pandas as pd
 import pytest
-from conftest import make_scheduler, tick
+from automation_helpers import make_scheduler, tick
 
 import kernel_magics as mlops
 from kernel_magics.core.automations.api import add_automation, automation_history

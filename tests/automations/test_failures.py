@@ -5,7 +5,7 @@ gate, the model tests) is not retried."""
 from __future__ import annotations
 
 import pytest
-from conftest import make_scheduler, tick
+from automation_helpers import make_scheduler, tick
 
 from kernel_magics.core.automations.api import add_automation, automation_history, run_automation
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import make_scheduler, tick
+from automation_helpers import make_scheduler, tick
 
 import kernel_magics as mlops
 from kernel_magics.core.automations.api import (
