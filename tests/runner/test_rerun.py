@@ -95,7 +95,8 @@ def test_cli_rerun_reports_differences(store, dataset_notebook, _isolated_store)
     original = run_notebook(dataset_notebook)
     (dataset_notebook.parent / "data.csv").write_text("value\n5\n")
     env = {**os.environ, "MLOPS_HOME": str(_isolated_store)}
-    done = subprocess.run([*MLOPS, "rerun", original.run_id[:8], "--no-progress"],
+    done = subprocess.run([*MLOPS, "rerun", original.run_id[:8], "--no-progress",
+                           "--with-current-data"],
                           capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "difference(s) from" in done.stdout and "measurements" in done.stdout
