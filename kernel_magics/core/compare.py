@@ -12,7 +12,7 @@ import difflib
 import json
 from typing import Any
 
-from ..errors import ArtifactNotFoundError, BlobNotFoundError, RunNotFoundError, ValidationError
+from ..errors import ArtifactNotFoundError, BlobNotFoundError, ValidationError
 from .store import Store
 
 #: The artifact where ``%%mlops track`` stores the cell's source.
@@ -29,14 +29,7 @@ def resolve_run(store: Store, ref: str) -> str:
     RunNotFoundError
         When nothing (or more than one run) matches.
     """
-    if ref.strip().lower() == "last":
-        from .store.search import search_runs
-
-        page = search_runs(store, limit=1)
-        if not page.run_ids:
-            raise RunNotFoundError("There are no runs yet; track a cell with %%mlops track.")
-        return page.run_ids[0]
-    return store.runs.resolve_id(ref)
+    return store.run_reads().resolve_ref(ref)
 
 
 def read_environment(store: Store, environment_hash: str | None) -> dict[str, Any] | None:
@@ -130,7 +123,10 @@ def _notebook_diff(store: Store, a: int | None, b: int | None) -> dict[str, Any]
         return None
     from .notebooks import diff_notebooks, get_notebook_content
 
-    diff = diff_notebooks(get_notebook_content(store, a), get_notebook_content(store, b))
+    try:
+        diff = diff_notebooks(get_notebook_content(store, a), get_notebook_content(store, b))
+    except BlobNotFoundError:  # pruned by `mlops gc`: the comparison goes on without it
+        return None
     changed = [c for c in diff["cells"] if c["status"] != "unchanged"]
     return {"from": a, "to": b, "summary": diff["summary"], "cells": changed}
 

@@ -94,7 +94,9 @@ def _notebooks(store: Store, records: list[RunRecord], compared: dict | None) ->
             version = get_notebook_version(store, version_id)
             html = notebook_html(get_notebook_content(store, version_id))
         except Exception as exc:  # pruned blob or unreadable file: the report goes on without it
-            rendered.append({"id": version_id, "runs": runs, "error": str(exc)})
+            rendered.append(
+                {"id": version_id, "runs": runs, "error": str(exc), "path": None, "hash": None}
+            )
             continue
         rendered.append({"id": version_id, "path": version.path, "runs": runs, "html": html,
                          "hash": version.blob_hash[:12], "error": None})  # fmt: skip
