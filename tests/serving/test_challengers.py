@@ -310,8 +310,8 @@ def test_broken_promotion_is_rolled_back_by_the_scheduler(
 def test_bad_guard_options_fail_before_the_alias_moves(store, churn_versions):
     runner = CliRunner()
     out = runner.invoke(cli, ["promote", "churn", "--version", "2", "--guard", "accuracy >> 1"])
-    assert out.exit_code != 0 and "METRIC OP NUMBER" in out.output
+    assert out.exit_code != 0 and "METRIC OP NUMBER" in str(out.exception)
     out = runner.invoke(cli, ["promote", "churn", "--version", "2", "--guard",
                               "errors.rate < 0.01", "--for", "soon"])  # fmt: skip
-    assert out.exit_code != 0 and "is not a duration" in out.output
+    assert out.exit_code != 0 and "is not a duration" in str(out.exception)
     assert store.models.get_version(parse_ref("churn@production")).version == 1

@@ -257,11 +257,14 @@ class Scheduler(BaseScheduler):
             for t in evaluate_due(self.store, now, self.alert_summarize):
                 if t.change != "none":
                     log.info("alert %s: %s (%s)", t.rule, t.change, t.verdict.state)
-            from ..serving.guards import evaluate_guards  # deploy/promotion guards, same leader
-
-            evaluate_guards(self.store, now)
         except Exception:  # a broken rule or store hiccup must not stop the schedules
             log.exception("alert evaluation failed; retrying next minute")
+        try:  # guards on deploys and promotions, judged by the same leader each minute
+            from ..serving.guards import evaluate_guards
+
+            evaluate_guards(self.store, now)
+        except Exception:
+            log.exception("guard evaluation failed; retrying next minute")
 
     def _reap_runs(self) -> None:
         # Real time, not the injected clock: liveness of runs is judged on the wall clock.

@@ -116,18 +116,22 @@ def judge_guard(store: Store, guard: DeploymentGuard, now: float) -> Any:
     the conditions that no longer hold), ``ok``, or ``no data`` (too few rows to judge).
     """
     from ..monitoring.alerts import Condition, Verdict, parse_condition
+    from ..monitoring.collector import DEFAULT_BUCKET_SECONDS
     from ..monitoring.drift import DriftConfig
     from ..monitoring.windows import summarize_buckets
     from ..registry.records import parse_ref
 
     version = store.models.get_version(parse_ref(f"{guard.model}/{guard.version}"))
     since, until = guard.started_at, max(now, guard.started_at + 1e-3)
-    buckets = store.monitoring.buckets(version.name, version.version, since=since, until=until)
+    # Buckets are selected by their start: the one open when the guard started began before
+    # it, and holds the version's first requests (a just-deployed version has no older rows).
+    first = since - DEFAULT_BUCKET_SECONDS
+    buckets = store.monitoring.buckets(version.name, version.version, since=first, until=until)
     labelled = store.monitoring.labelled(version.name, since, until, version=version.version)
     # One window covering the whole guard period: a window length of ``until`` puts the first
     # aligned start at 0, and only the period's buckets are counted.
     (summary,) = summarize_buckets(
-        buckets, version.profile, since=since, until=until, window_s=until,
+        buckets, version.profile, since=first, until=until, window_s=until,
         config=DriftConfig.from_tags(version.tags), labelled=labelled,
     )  # fmt: skip
     conditions: list[Condition] = [parse_condition(c) for c in guard.conditions]
