@@ -1,12 +1,13 @@
 /**
- * Editing a run from its detail: the note, the tags, and deleting the run (with its child
- * runs). Each change asks first in a JupyterLab dialog and reports through a notification.
+ * Editing a run from its detail: the tags, and deleting the run (with its child runs); notes
+ * are added in the detail's Notes section (src/notes/). Each change asks first in a
+ * JupyterLab dialog and reports through a notification.
  */
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
 import { MlopsAPI, deleteRun, updateRun } from '../api';
-import { NOTE_TAG, tagChanges, tagsText } from './run-edits-model';
+import { tagChanges, tagsText } from './run-edits-model';
 
 /** A dialog body with a text area; the dialog's value is the text. */
 class TextAreaBody extends Widget implements Dialog.IBodyWidget<string> {
@@ -43,31 +44,6 @@ async function ask(title: string, body: TextAreaBody): Promise<string | null> {
     buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Save' })]
   });
   return result.button.accept ? (result.value ?? '') : null;
-}
-
-/** Ask for a new note and save it; resolves true when the run changed. */
-export async function editNote(
-  run: MlopsAPI.IDescribeRunResponse
-): Promise<boolean> {
-  const before = run.tags[NOTE_TAG] ?? '';
-  const text = await ask(
-    `Note on ${runName(run)}`,
-    new TextAreaBody(before, 'Note (empty removes it)', 'What this run tried')
-  );
-  if (text === null || text.trim() === before.trim()) {
-    return false;
-  }
-  try {
-    await updateRun(run.id, { note: text.trim() });
-    Notification.success(
-      text.trim() ? `Saved the note on ${runName(run)}` : 'Removed the note',
-      { autoClose: 3000 }
-    );
-    return true;
-  } catch (error) {
-    Notification.error(`Could not save the note: ${(error as Error).message}`);
-    return false;
-  }
 }
 
 /** Ask for the tags as `key=value` lines and save the difference. */
