@@ -219,3 +219,25 @@ def test_promote_require_tests_refuses_untested_and_failed_versions(store, churn
     result = promote("churn", 2, require_tests=True, store=store)
     assert result.passed and result.move is not None and result.move.to_version == 2
     assert store.models.get_version(parse_ref("churn@production")).version == 2
+
+
+def test_a_dataset_version_is_a_holdout(store, churn_project):
+    import pandas as pd
+
+    from kernel_magics.core.data import store_dataset
+
+    # Given the holdout stored as a dataset version, then a newer version with other rows
+    frame = pd.read_csv("holdout.csv")
+    store_dataset(store, frame, "churn-holdout")
+    store_dataset(store, frame.head(40), "churn-holdout")
+
+    # When a version is tested on the first one, and on the latest
+    first = run_model_tests(store, "churn/2", holdout="churn-holdout@1",
+                            conditions=["accuracy >= 0.8"])  # fmt: skip
+    latest = run_model_tests(store, "churn/2", holdout="churn-holdout@latest",
+                             conditions=["accuracy >= 0.0"])  # fmt: skip
+
+    # Then each reads its own rows, and the report names the version
+    assert first.checks[0].detail == "on 300 rows of churn-holdout@1"
+    assert latest.checks[0].detail == "on 40 rows of churn-holdout@latest"
+    assert first.options["holdout"] == "churn-holdout@1"

@@ -11,7 +11,7 @@ from ...errors import ValidationError
 from ..store import Store
 
 FILE_SUFFIXES = (".csv", ".tsv", ".parquet")
-DATASET_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*@\d+$")
+DATASET_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*@[A-Za-z0-9]+$")  # train@3, @latest
 
 
 @dataclass
@@ -57,16 +57,12 @@ def _read(store: Store, source: Any) -> tuple[Any, str]:
         return _read_file(path), path.name
     if not DATASET_REF.match(text):
         raise ValidationError(
-            f"Holdout {text!r} is neither a dataset version (NAME@VERSION, e.g. holdout@2) nor "
+            f"Holdout {text!r} is neither a dataset version (NAME@VERSION, e.g. holdout@2 or "
+            f"holdout@latest) nor "
             f"a data file ({', '.join(FILE_SUFFIXES)})."
         )
-    try:
-        from ..data import load_dataset  # type: ignore[attr-defined]
-    except ImportError:
-        raise ValidationError(
-            f"Dataset version {text!r} cannot be read here: this install keeps no dataset "
-            "content. Pass the holdout as a CSV/Parquet file instead."
-        ) from None
+    from ..data import load_dataset
+
     loaded = load_dataset(text, store=store)
     if isinstance(loaded, (str, Path)):
         loaded_path = Path(loaded)
