@@ -23,13 +23,18 @@ def runs() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def runs_ls(experiment, filter_, order_by, limit, as_json) -> None:
     """List runs, newest first (or as --order-by says)."""
-    from ..core.store import open_store
     from ..core.views.runs import list_runs, runs_json, runs_table
 
     notes: list[str] = []
-    rows = list_runs(
-        open_store(), list(experiment) or None, filter_, list(order_by) or None, limit, notes
-    )
+    quick = None if (experiment or filter_ or order_by) else _quick_reads()
+    if quick is not None:  # the plain listing people type all day: no SQLAlchemy import
+        rows = quick.summaries(quick.newest_ids(limit))
+    else:
+        from ..core.store import open_store
+
+        rows = list_runs(
+            open_store(), list(experiment) or None, filter_, list(order_by) or None, limit, notes
+        )
     for note in notes:  # on stderr, so --json output stays parseable
         click.secho(f"Warning: {note}", fg="yellow", err=True)
     if as_json:
@@ -47,16 +52,32 @@ def runs_show(run_id: str, as_json: bool) -> None:
     RUN_ID is an id, its first 4+ characters, or `last`. A sweep's child runs are listed with
     their status and the sweep's objective metric.
     """
-    from ..core.compare import resolve_run
-    from ..core.store import open_store
     from ..core.views.runs import run_view
 
-    store = open_store()
-    record = store.runs.get(resolve_run(store, run_id))
+    reads = _quick_reads()
+    if reads is None:
+        from ..core.store import open_store
+
+        reads = open_store().run_reads()
+    record = reads.run(reads.resolve_ref(run_id))
     if as_json:
         print_json(record.to_dict())
         return
-    page(run_view(store, record))
+    page(run_view(reads, record))
+
+
+def _quick_reads():
+    """Run reads through sqlite3 without SQLAlchemy when the store allows (else None).
+
+    ``MLOPS_QUICK_READS=0`` turns them off (to compare both paths).
+    """
+    import os
+
+    if os.environ.get("MLOPS_QUICK_READS", "1") == "0":
+        return None
+    from ..core.store.quick_reads import quick_reads
+
+    return quick_reads()
 
 
 @runs.command("rm")

@@ -79,7 +79,7 @@ def sweep(store):
 
 def test_child_runs_show_status_swept_params_and_the_objective(sweep, store):
     parent, children = sweep
-    view = child_runs(store, parent)
+    view = child_runs(store.run_reads(), parent)
     assert view.title == "Child runs (3)" and view.note == "objective: max metrics.score"
     assert view.headers == ["Run", "Status", "params.C", "metrics.score", "Duration", "Best"]
     assert [row[:4] for row in view.rows] == [
@@ -88,10 +88,10 @@ def test_child_runs_show_status_swept_params_and_the_objective(sweep, store):
         [children[2][:8], "finished", "0.5", "0.7"],
     ]
     assert [row[-1] for row in view.rows] == ["", "best", ""]
-    page = run_view(store, parent)
+    page = run_view(store.run_reads(), parent)
     assert [t.title for t in page.tables] == ["Tags", "Child runs (3)"]
     # A child has no children, and shows its parent.
-    child = run_view(store, store.runs.get(children[0]))
+    child = run_view(store.run_reads(), store.runs.get(children[0]))
     assert ("Parent run", parent.id[:8]) in child.fields
     assert all(not t.title.startswith("Child runs") for t in child.tables)
 

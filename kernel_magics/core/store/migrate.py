@@ -14,10 +14,9 @@ from sqlalchemy import Connection, text
 
 from ...errors import StoreError
 from .db import Database
+from .revision import HEAD_REVISION
 from .schema import metadata
 
-#: The newest migration in ``migrations/versions``; a test checks it is alembic's head.
-HEAD_REVISION = "0014"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _PG_LOCK_KEY = 0x6D6C6F7073  # "mlops"
 

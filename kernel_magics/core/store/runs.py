@@ -24,15 +24,14 @@ from ..names import CRASHED, RUN_SOURCES, RUNNING, SOURCE_API, TERMINAL_STATUSES
 from .artifacts import register_blob
 from .blobs import BlobRef
 from .db import Database
-from .liveness import CRASHED_ERROR, HOSTNAME, STALE_AFTER_S, process_gone, show_crashed
+from .liveness import CRASHED_ERROR, HOSTNAME, STALE_AFTER_S, process_gone
+from .read_statements import sqlalchemy_fetch
 from .records import RunRecord
 from .run_metrics import RunMetricsMixin
+from .run_reads import RunReads
 from .run_values import RunValuesMixin, require_run
 from .schema import (
     artifacts,
-    dataset_versions,
-    datasets,
-    experiments,
     latest_metrics,
     metrics,
     params,
@@ -243,14 +242,11 @@ class RunRepository(RunValuesMixin, RunMetricsMixin):
             Run id -> when it stopped living (its last heartbeat), the end time a read shows.
         """
         now = time.time() if now is None else now
+        if run_ids is not None:
+            return self._reads(conn).dead(run_ids, now, stale_after)
         query = select(
             runs.c.id, runs.c.pid, runs.c.hostname, runs.c.heartbeat_at, runs.c.start_time
         ).where(runs.c.status == RUNNING)
-        if run_ids is not None:
-            ids = list(run_ids)
-            if not ids:
-                return {}
-            query = query.where(runs.c.id.in_(ids))
         if conn is None:
             with self.db.read() as own:
                 candidates = own.execute(query).all()
@@ -302,95 +298,16 @@ class RunRepository(RunValuesMixin, RunMetricsMixin):
     # -- read ----------------------------------------------------------------------------------
     def resolve_id(self, run_id: str) -> str:
         """Expand a unique id prefix (at least 4 characters) to the full run id."""
-        run_id = (run_id or "").strip().lower()
-        if len(run_id) == 32:
-            with self.db.read() as conn:
-                require_run(conn, run_id)
-            return run_id
-        if len(run_id) < 4 or not all(c in "0123456789abcdef" for c in run_id):
-            raise RunNotFoundError(
-                f"{run_id!r} is not a run id: give the full id or its first 4+ hex characters."
-            )
-        with self.db.read() as conn:
-            found = (
-                conn.execute(select(runs.c.id).where(runs.c.id.like(run_id + "%")).limit(2))
-                .scalars()
-                .all()
-            )
-        if len(found) != 1:
-            raise RunNotFoundError(
-                f"No run id starts with {run_id!r}."
-                if not found
-                else f"Several runs start with {run_id!r}; give more characters."
-            )
-        return found[0]
+        return self._reads().resolve(run_id)
 
     def get(self, run_id: str) -> RunRecord:
         """Return one run with its params, latest metrics, tags, artifacts and datasets."""
         run_id = self.resolve_id(run_id)
         with self.db.read() as conn:
-            row = (
-                conn.execute(
-                    select(runs, experiments.c.name.label("experiment"))
-                    .join(experiments, experiments.c.id == runs.c.experiment_id)
-                    .where(runs.c.id == run_id)
-                )
-                .mappings()
-                .first()
-            )
-            if row is None:
-                raise RunNotFoundError(f"No run with id {run_id!r}.")
-            values = dict(row)
-            if values["status"] == RUNNING and process_gone(row, time.time()):
-                show_crashed(values, values["heartbeat_at"] or values["start_time"])
-            record = RunRecord(**values)
-            record.params = dict(
-                conn.execute(
-                    select(params.c.key, params.c.value).where(params.c.run_id == run_id)
-                ).all()
-            )
-            record.tags = dict(
-                conn.execute(select(tags.c.key, tags.c.value).where(tags.c.run_id == run_id)).all()
-            )
-            record.metrics = dict(
-                conn.execute(
-                    select(latest_metrics.c.key, latest_metrics.c.value).where(
-                        latest_metrics.c.run_id == run_id
-                    )
-                ).all()
-            )
-            record.artifacts = [
-                dict(r)
-                for r in conn.execute(
-                    select(
-                        artifacts.c.path,
-                        artifacts.c.size,
-                        artifacts.c.media_type,
-                        artifacts.c.blob_hash,
-                    )
-                    .where(artifacts.c.run_id == run_id)
-                    .order_by(artifacts.c.path)
-                ).mappings()
-            ]
-            record.datasets = [
-                dict(r)
-                for r in conn.execute(
-                    select(
-                        datasets.c.name,
-                        dataset_versions.c.id.label("version_id"),
-                        dataset_versions.c.hash,
-                        dataset_versions.c.rows,
-                        dataset_versions.c.size,
-                        dataset_versions.c.schema,
-                        dataset_versions.c.source,
-                        run_datasets.c.role,
-                    )
-                    .select_from(run_datasets.join(dataset_versions).join(datasets))
-                    .where(run_datasets.c.run_id == run_id)
-                    .order_by(datasets.c.name)
-                ).mappings()
-            ]
-        return record
+            return self._reads(conn).run(run_id)
+
+    def _reads(self, conn: Connection | None = None) -> RunReads:
+        return RunReads(sqlalchemy_fetch(self.db, conn))
 
     def delete(self, run_id: str, *, force: bool = False) -> list[str]:
         """Delete a run and its child runs with everything they logged; return the ids removed.

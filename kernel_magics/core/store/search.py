@@ -17,6 +17,7 @@ from sqlalchemy import and_, case, func, literal, select
 
 from ..names import CRASHED
 from .filters import ATTRIBUTES, ENTITIES, Field, parse_filter, parse_order_by
+from .read_statements import NEWEST_FIRST, run_search_base
 from .schema import experiments, runs
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def search_runs(
     fields: list[Field] = []
     clause = parse_filter(filter, attributes=attributes, fields=fields)
     where = [clause] if clause is not None else []
-    query = select(runs.c.id).join(experiments, experiments.c.id == runs.c.experiment_id)
+    query = run_search_base()
     if experiments_:
         query = query.where(experiments.c.name.in_(experiments_))
     if notebook_paths:
@@ -110,7 +111,7 @@ def search_runs(
             )
             col = table.c.value
         orderings.append(col.desc().nulls_last() if descending else col.asc().nulls_last())
-    orderings += [runs.c.start_time.desc(), runs.c.id]
+    orderings += NEWEST_FIRST
     query = query.order_by(*orderings).offset(offset or None)
     if limit is not None:
         query = query.limit(limit)

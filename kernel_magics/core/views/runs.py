@@ -17,6 +17,7 @@ from .table import Column, Page, Table, key_value, table
 if TYPE_CHECKING:
     from ..store import Store
     from ..store.records import RunRecord
+    from ..store.run_reads import RunReads
 
 #: The run attributes of a listing's JSON records, in order (``mlflow.search_runs`` style).
 BASE_FIELDS = ("run_id", "experiment", "name", "status", "source", "start_time", "end_time",
@@ -123,8 +124,11 @@ def runs_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return records
 
 
-def run_view(store: Store, record: RunRecord) -> Page:
+def run_view(reads: RunReads, record: RunRecord) -> Page:
     """Lay one run out for ``mlops runs show`` and ``%mlops show``.
+
+    ``reads`` (``store.run_reads()``, or the quick reads of ``mlops runs show``) finds the
+    child runs.
 
     The tables are Params, Metrics, Tags, Artifacts, Datasets and, for a parent run (a sweep),
     Child runs with their status and the sweep's objective metric; empty ones are left out.
@@ -142,7 +146,7 @@ def run_view(store: Store, record: RunRecord) -> Page:
               table(["Name", "Role", "Rows", Column("Hash", "id")],
                     [(d["name"], d["role"], d["rows"], d["hash"][:12]) for d in r.datasets],
                     "Datasets"),
-              child_runs(store, r)]  # fmt: skip
+              child_runs(reads, r)]  # fmt: skip
     return Page(
         title=f"Run {r.id}  {r.name or ''}".rstrip(),
         fields=[(k, v) for k, v in fields if v],
@@ -159,17 +163,14 @@ def objective_metric(tags: dict[str, str]) -> str | None:
     return name or None
 
 
-def child_runs(store: Store, parent: RunRecord, keys: int = 4) -> Table:
+def child_runs(reads: RunReads, parent: RunRecord, keys: int = 4) -> Table:
     """The children of ``parent`` (a sweep's runs), in start order.
 
     Columns: status, the params that differ between children, the sweep's objective metric
     (else the children's first metrics), duration, and which child is the best.
     """
-    from ..store.search import search_runs
-    from ..store.summaries import run_summaries
-
     # Newest first from the search, shown in start order (a sweep's grid order).
-    rows = run_summaries(store, search_runs(store, parent_run_ids=[parent.id]).run_ids[::-1])
+    rows = reads.summaries(reads.child_ids(parent.id)[::-1])
     if not rows:
         return Table([], title="Child runs")
     objective = objective_metric(parent.tags)

@@ -52,7 +52,7 @@ def handle_show(magics: Any, args: parsers.ShowRun) -> Any:
 
     store = current_store()
     details = run_details(store, args.run)
-    view = run_view(store, store.runs.get(details["run"]["id"]))
+    view = run_view(store.run_reads(), store.runs.get(details["run"]["id"]))
     return show_report(details, view, _image_artifacts(store, details["run"]))
 
 
