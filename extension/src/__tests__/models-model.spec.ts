@@ -204,7 +204,18 @@ describe('ModelsModel', () => {
     mocked.getModelVersion.mockResolvedValue({
       ...version(1, ['production']),
       blob_hash: 'f'.repeat(64),
-      lineage: { run: null, notebook_version: null, datasets: [] }
+      lineage: {
+        run: null,
+        notebook_version: null,
+        datasets: [],
+        graph: {
+          root: 'model:1',
+          direction: 'both',
+          nodes: [],
+          edges: [],
+          truncated: false
+        }
+      }
     });
     await m.openVersion(1);
     expect(mocked.getModelVersion).toHaveBeenCalledWith('churn', 1);

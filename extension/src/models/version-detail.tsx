@@ -10,6 +10,7 @@ import { formatValue } from '../runs/runs-model';
 import { CommandIDs } from '../tokens';
 import { NotesSection } from '../notes/notes-section';
 import { relativeTime } from '../versions/versions-model';
+import { LineageGraph } from '../lineage/lineage-graph';
 import { AliasChips } from './alias-chips';
 import { CardSection } from './card-section';
 
@@ -196,6 +197,10 @@ export function VersionDetail(props: IVersionDetailProps): JSX.Element {
           <Signature signature={detail.signature} />
           <h4>Lineage</h4>
           <Lineage lineage={detail.lineage} onOpenRun={props.onOpenRun} />
+          <LineageGraph
+            graph={detail.lineage.graph}
+            onOpenRun={props.onOpenRun}
+          />
           <CardSection name={name} version={detail.version} />
           <NotesSection
             kind="model_version"
