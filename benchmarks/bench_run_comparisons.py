@@ -34,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_server import free_port, summarize  # noqa: E402
 
 METRICS = ("loss", "acc", "f1")
+#: Points a curve the panel's compare view asks for (extension/src/compare CURVE_POINTS).
+PANEL_POINTS = 300
 
 
 def seed(home: Path, runs: int, points: int) -> list[str]:
@@ -62,16 +64,51 @@ def seed(home: Path, runs: int, points: int) -> list[str]:
     return ids
 
 
+def read_everything_then_slice(store, ids: list[str], key: str, max_points: int) -> dict:
+    """The read before thinning moved into the query: every point, thinned in Python after."""
+    from itertools import groupby
+    from operator import itemgetter
+
+    from sqlalchemy import select
+
+    from kernel_magics.core.store.run_metrics import slice_evenly
+    from kernel_magics.core.store.schema import latest_metrics, metrics
+
+    with store.db.read() as conn:
+        owners = dict(
+            conn.execute(
+                select(latest_metrics.c.id, latest_metrics.c.run_id).where(
+                    latest_metrics.c.run_id.in_(ids), latest_metrics.c.key == key
+                )
+            ).all()
+        )
+        rows = conn.execute(
+            select(metrics.c.series_id, metrics.c.step, metrics.c.value)
+            .where(metrics.c.series_id.in_(list(owners)))
+            .order_by(metrics.c.series_id, metrics.c.step, metrics.c.timestamp)
+        ).all()
+    return {owners[s]: slice_evenly(list(p), max_points) for s, p in groupby(rows, itemgetter(0))}
+
+
 def in_process(home: Path, ids: list[str], repeat: int) -> dict[str, dict[str, float]]:
     from kernel_magics.core.compare import compare_runs, side_by_side
     from kernel_magics.core.config import resolve_location
     from kernel_magics.core.store import open_store
 
     store = open_store(resolve_location(environ={"MLOPS_HOME": str(home)}))
+
+    def thinned_in_sql(store, ids):
+        return [store.runs.metric_histories(ids, k, max_points=PANEL_POINTS) for k in METRICS]
+
+    def thinned_after(store, ids):
+        return [read_everything_then_slice(store, ids, k, PANEL_POINTS) for k in METRICS]
+
     found = {}
     for label, fn in (
         ("side_by_side (the panel's table)", side_by_side),
         ("compare_runs (%mlops compare)", compare_runs),
+        (f"curves at {PANEL_POINTS} points: thinned in the query", thinned_in_sql),
+        (f"curves at {PANEL_POINTS} points: every row read, thinned after", thinned_after),
     ):
         timings = []
         for _ in range(repeat):
@@ -111,8 +148,13 @@ def over_http(home: Path, root: Path, ids: list[str], repeat: int) -> dict[str, 
                 time.sleep(0.2)
         table_url = "run_comparisons?" + urllib.parse.urlencode({"ids": ",".join(ids)})
         batched_url = table_url + "&curves=" + ",".join(METRICS)
-        table, series, opened, batched = [], [], [], []
+        panel_url = batched_url + f"&max_points={PANEL_POINTS}"
+        table, series, opened, batched, panel = [], [], [], [], []
         for _ in range(repeat):
+            t0 = time.perf_counter()
+            answer = get(panel_url)
+            panel.append((time.perf_counter() - t0) * 1000)
+            assert all(len(c["steps"]) <= PANEL_POINTS for c in answer["curves"])
             t0 = time.perf_counter()
             answer = get(batched_url)
             batched.append((time.perf_counter() - t0) * 1000)
@@ -132,6 +174,9 @@ def over_http(home: Path, root: Path, ids: list[str], repeat: int) -> dict[str, 
             f"{len(ids) * len(METRICS)} series requests, one after another": summarize(series),
             "table + every series": summarize(opened),
             "GET run_comparisons&curves=loss,acc,f1 (table and every series)": summarize(batched),
+            f"the same with max_points={PANEL_POINTS} (what the compare view asks)": summarize(
+                panel
+            ),
         }
     finally:
         server.terminate()
@@ -160,6 +205,9 @@ def main() -> None:
         / side["side_by_side (the panel's table)"]["median_ms"]
     )
     results["ratio compare_runs / side_by_side"] = round(ratio, 1)
+    after = side[f"curves at {PANEL_POINTS} points: every row read, thinned after"]["median_ms"]
+    in_sql = side[f"curves at {PANEL_POINTS} points: thinned in the query"]["median_ms"]
+    results["ratio curves thinned after / in the query"] = round(after / in_sql, 1)
     print(json.dumps(results, indent=2))
 
 

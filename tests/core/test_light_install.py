@@ -56,7 +56,9 @@ def test_require_passes_when_the_extra_is_installed():
 
 
 def test_an_unknown_extra_is_a_programming_error():
-    with pytest.raises(ValueError, match="unknown extra 'gpu'; known: lab, mlflow, quality, report, serve, sklearn"):
+    with pytest.raises(
+        ValueError, match="unknown extra 'gpu'; known: lab, mlflow, quality, report, serve, sklearn"
+    ):
         extras.missing("gpu")
 
 

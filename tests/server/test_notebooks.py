@@ -86,7 +86,7 @@ async def test_diff_of_two_versions_cell_by_cell(jp_fetch, seed):
     # Then
     statuses = [c["status"] for c in diff["cells"]]
     assert statuses == ["unchanged", "changed", "removed", "added"]
-    assert diff["summary"] == {"added": 1, "removed": 1, "changed": 1, "unchanged": 1}
+    assert diff["summary"] == {"added": 1, "removed": 1, "changed": 1, "moved": 0, "unchanged": 1}
     changed = diff["cells"][1]
     assert changed["source_changed"] and changed["outputs_changed"]
     assert {"op": "-", "text": "C = 0.1"} in changed["source_diff"]
@@ -117,6 +117,87 @@ async def test_diff_without_cell_ids_aligns_by_source(jp_fetch, seed):
         jp_fetch, "mlops", "api", "notebook_diffs", params={"a": str(a), "b": str(b)}
     )
     assert [c["status"] for c in diff["cells"]] == ["unchanged", "removed", "unchanged"]
+
+
+async def test_diff_shows_a_moved_cell_an_edited_line_and_what_output_changed(jp_fetch, seed):
+    # Given a notebook as JupyterLab saves it (sources as lists of lines), then the same
+    # notebook with the seed cell moved to the top, one line edited, a figure added to the
+    # training cell's outputs and every cell re-run (new execution counts)
+    def cell(cid, lines, outputs=(), count=None):
+        return {"cell_type": "code", "id": cid, "metadata": {}, "execution_count": count,
+                "source": lines, "outputs": list(outputs)}  # fmt: skip
+
+    def stream(text):
+        return {"output_type": "stream", "name": "stdout", "text": [text]}
+
+    figure = {"output_type": "display_data", "metadata": {},
+              "data": {"image/png": "iVBORw0KGgo=", "text/plain": ["<Figure size 640x480>"]}}  # fmt: skip
+    old = notebook_json()
+    old["cells"] = [
+        cell("imports", ["import numpy\n", "import pandas"], count=1),
+        cell("train", ["C = 0.1\n", "model = fit(C)\n", "print(score(model))"],
+             [stream("0.81\n")], count=2),
+        cell("seed", ["seed = 0"], count=3),
+    ]  # fmt: skip
+    new = notebook_json()
+    new["cells"] = [
+        cell("seed", ["seed = 0"], count=1),
+        cell("imports", ["import numpy\n", "import pandas"], count=2),
+        cell("train", ["C = 1.0\n", "model = fit(C)\n", "print(score(model))"],
+             [stream("0.86\n"), figure], count=3),
+    ]  # fmt: skip
+    a, b = seed.version("nb.ipynb", old), seed.version("nb.ipynb", new)
+    # When
+    diff = await fetch_json(
+        jp_fetch, "mlops", "api", "notebook_diffs", params={"a": str(a), "b": str(b)}
+    )
+    # Then the seed cell is one moved cell (not a removal and an addition), the imports are
+    # unchanged although re-run, and the training cell changed
+    cells = diff["cells"]
+    assert [(c["status"], c["a_index"], c["b_index"]) for c in cells] == [
+        ("moved", 2, 0), ("unchanged", 0, 1), ("changed", 1, 2)
+    ]  # fmt: skip
+    assert diff["summary"] == {"added": 0, "removed": 0, "changed": 1, "moved": 1, "unchanged": 1}
+    assert not cells[0]["source_changed"] and cells[0]["source_b"] == "seed = 0"
+    # And the edited line reads as removed then added, the rest kept
+    train = cells[2]
+    assert train["source_diff"] == [
+        {"op": "-", "text": "C = 0.1"},
+        {"op": "+", "text": "C = 1.0"},
+        {"op": " ", "text": "model = fit(C)"},
+        {"op": " ", "text": "print(score(model))"},
+    ]
+    # And the output changes say which output changed in what, and that a figure was added
+    assert train["outputs_changed"]
+    assert train["output_changes"] == [
+        {"op": "changed", "a_index": 0, "b_index": 0, "output_type": "stream", "parts": ["text"]},
+        {"op": "added", "a_index": None, "b_index": 1, "output_type": "display_data",
+         "parts": ["image/png"]},
+    ]  # fmt: skip
+    assert [o["text"] for o in train["outputs_a"]] == ["0.81\n"]
+    assert train["outputs_b"][1]["text"].startswith("[image/png ")
+    assert cells[1]["source_diff"] == [
+        {"op": " ", "text": "import numpy"}, {"op": " ", "text": "import pandas"}
+    ]  # fmt: skip
+
+
+def test_the_diff_names_the_missing_nbdime_and_the_fix(monkeypatch):
+    # Given an install without nbdime
+    import importlib.util
+
+    from kernel_magics.core.notebooks import diff_notebooks
+    from kernel_magics.errors import MissingExtraError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "nbdime" else real(name, *a)
+    )
+    # When / Then: the diff stops before any work with the extra to install
+    with pytest.raises(MissingExtraError) as info:
+        diff_notebooks(notebook_json("a"), notebook_json("b"))
+    message = str(info.value)
+    assert "The notebook diff needs the [lab] extra" in message
+    assert "missing: nbdime" in message and 'pip install "jupyter-mlops[lab]"' in message
 
 
 @pytest.mark.parametrize(

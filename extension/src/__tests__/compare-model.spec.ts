@@ -188,7 +188,7 @@ describe('CompareModel', () => {
       a: '3',
       b: '4',
       cells: [],
-      summary: { added: 0, removed: 0, changed: 1, unchanged: 0 }
+      summary: { added: 0, removed: 0, changed: 1, moved: 0, unchanged: 0 }
     });
   });
 

@@ -40,7 +40,7 @@ const emptyDiff: MlopsAPI.IDiffNotebooksResponse = {
   a: '1',
   b: '2',
   cells: [],
-  summary: { added: 0, removed: 0, changed: 0, unchanged: 0 }
+  summary: { added: 0, removed: 0, changed: 0, moved: 0, unchanged: 0 }
 };
 
 describe('versions helpers', () => {

@@ -1,7 +1,8 @@
 /**
- * A readable cell-by-cell diff: each aligned cell with its status, a line diff of its source,
- * and its outputs before and after when they changed. Runs of unchanged cells fold into one
- * line that opens on a click, so the changes are what the eye lands on.
+ * A readable cell-by-cell diff (nbdime's, shaped by the server): each aligned cell with its
+ * status, a line diff of its source, a line saying which outputs changed, and its outputs
+ * before and after. A moved cell says where it came from. Runs of unchanged cells fold into
+ * one line that opens on a click, so the changes are what the eye lands on.
  */
 import React from 'react';
 
@@ -79,29 +80,49 @@ export function foldUnchanged(
   return groups;
 }
 
+/** One output change in words: "output 2 added (image/png)", "output 1 changed: text". */
+export function describeOutputChange(change: MlopsAPI.IOutputChange): string {
+  const index = (change.b_index ?? change.a_index ?? 0) + 1;
+  const parts = change.parts.join(', ');
+  if (change.op === 'changed') {
+    return `output ${index} (${change.output_type}) changed: ${parts}`;
+  }
+  return `output ${index} (${change.output_type}) ${change.op}${parts ? ` (${parts})` : ''}`;
+}
+
+/** The header line of a cell: what changed, and for a moved cell where it was. */
+export function describeCell(cell: MlopsAPI.ICellDiff): string {
+  const index = cell.b_index ?? cell.a_index;
+  let text = `${cell.cell_type} cell ${index !== null ? index + 1 : ''}`;
+  if (cell.status === 'moved' && cell.a_index !== null) {
+    text += ` · was cell ${cell.a_index + 1}`;
+  }
+  const what = [
+    cell.source_changed && 'source',
+    cell.outputs_changed && 'outputs'
+  ].filter(Boolean);
+  if (what.length > 0) {
+    text += ` · ${what.join(' and ')} changed`;
+  }
+  return text;
+}
+
 function CellDiff(props: { cell: MlopsAPI.ICellDiff }): JSX.Element {
   const { cell } = props;
-  const lines: MlopsAPI.IDiffLine[] =
-    cell.status === 'unchanged'
-      ? cell.source_b.split('\n').map(text => ({ op: ' ', text }))
-      : cell.source_diff;
-  const index = cell.b_index ?? cell.a_index;
   return (
     <div className={`jp-mlops-diff-cell jp-mlops-diff-${cell.status}`}>
       <div className="jp-mlops-diff-cell-header">
         <span className="jp-mlops-diff-badge">{cell.status}</span>
-        <span className="jp-mlops-muted">
-          {cell.cell_type} cell {index !== null ? index + 1 : ''}
-          {cell.status === 'changed' &&
-            ` · ${[
-              cell.source_changed && 'source',
-              cell.outputs_changed && 'outputs'
-            ]
-              .filter(Boolean)
-              .join(' and ')} changed`}
-        </span>
+        <span className="jp-mlops-muted">{describeCell(cell)}</span>
       </div>
-      <DiffLines lines={lines} />
+      <DiffLines lines={cell.source_diff} />
+      {cell.output_changes.length > 0 && (
+        <ul className="jp-mlops-diff-output-changes">
+          {cell.output_changes.map((change, i) => (
+            <li key={i}>{describeOutputChange(change)}</li>
+          ))}
+        </ul>
+      )}
       {cell.outputs_changed && (
         <div className="jp-mlops-diff-output-pair">
           <Outputs label="outputs before" outputs={cell.outputs_a} />
@@ -129,8 +150,8 @@ export function NotebookDiff(props: INotebookDiffProps): JSX.Element {
         </h3>
       </div>
       <p className="jp-mlops-diff-summary">
-        {s.changed} changed · {s.added} added · {s.removed} removed ·{' '}
-        {s.unchanged} unchanged
+        {s.changed} changed · {s.added} added · {s.removed} removed · {s.moved}{' '}
+        moved · {s.unchanged} unchanged
       </p>
       {foldUnchanged(diff.cells).map((group, i) =>
         group[0].status === 'unchanged' ? (

@@ -26,6 +26,12 @@ from .deployments import (
     TrafficMinute,
 )
 from .lineage import LineageEdge, LineageGraph, LineageNode
+from .model_cards import (
+    DescribeModelCardResponse,
+    ImportanceFeature,
+    ModelCardImportance,
+    UpdateModelCardRequest,
+)
 from .models import (
     AliasMove,
     DescribeModelVersionResponse,
@@ -46,12 +52,6 @@ from .models import (
     SignatureField,
     UpdateModelRequest,
     UpdateModelVersionRequest,
-)
-from .model_cards import (
-    DescribeModelCardResponse,
-    ImportanceFeature,
-    ModelCardImportance,
-    UpdateModelCardRequest,
 )
 from .monitoring import (
     DeploymentMonitoringQuery,

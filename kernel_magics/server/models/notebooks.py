@@ -70,11 +70,24 @@ class DiffLine(Response):
     text: str = Field(description="The line")
 
 
-CellStatus = Literal["added", "removed", "changed", "unchanged"]
+CellStatus = Literal["added", "removed", "changed", "moved", "unchanged"]
+
+
+class OutputChange(Response):
+    """One output of a cell added, removed or changed between the two notebooks."""
+
+    op: Literal["added", "removed", "changed"] = Field(description="What happened to it")
+    a_index: int | None = Field(description="Index among the older cell's outputs")
+    b_index: int | None = Field(description="Index among the newer cell's outputs")
+    output_type: str = Field(description="stream, execute_result, display_data or error")
+    parts: list[str] = Field(
+        description="What changed: MIME types, text, evalue...; for an added or removed "
+        "output its rich MIME types"
+    )
 
 
 class CellDiff(Response):
-    """One aligned cell of a notebook diff."""
+    """One aligned cell of a notebook diff (nbdime's, shaped by ``core/notebook_diff.py``)."""
 
     status: CellStatus = Field(description="What happened to the cell")
     cell_type: str = Field(description="code, markdown or raw")
@@ -87,6 +100,7 @@ class CellDiff(Response):
     source_diff: list[DiffLine] = Field(description="Line diff of the source")
     outputs_a: list[OutputSummary] = Field(description="Older outputs")
     outputs_b: list[OutputSummary] = Field(description="Newer outputs")
+    output_changes: list[OutputChange] = Field(description="Outputs added, removed or changed")
 
 
 class DiffSummary(Response):
@@ -95,6 +109,7 @@ class DiffSummary(Response):
     added: int
     removed: int
     changed: int
+    moved: int
     unchanged: int
 
 

@@ -1,0 +1,269 @@
+"""The diff of two notebooks, computed by nbdime and shaped into what a reader compares.
+
+nbdime (:func:`nbdime.diff_notebooks`) aligns the cells (by cell id when both notebooks carry
+ids, what JupyterLab writes since nbformat 4.5, else by similar content), diffs each matched
+cell's source line by line and its outputs one by one, and answers a JSON patch. This module
+turns that patch into one entry per cell: ``unchanged``, ``changed`` (source and/or outputs),
+``added``, ``removed``, or ``moved`` (nbdime reports a moved cell as removed at one place and
+added at another; a pair with the same cell id, or the same type and source when there are no
+ids, is one moved cell). Execution counts and metadata are not differences a reader looks for
+and are left out.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+from .extras import require
+from .store.blobs import hash_bytes
+
+__all__ = ["MAX_OUTPUT_TEXT", "diff_notebooks", "summarize_output"]
+
+#: Outputs longer than this (characters) are cut in diffs: a diff is for reading, not storage.
+MAX_OUTPUT_TEXT = 2000
+
+#: Keys of a cell or an output whose changes a diff does not report.
+_IGNORED = {"execution_count", "metadata", "id", "attachments"}
+
+
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value or "")
+
+
+def summarize_output(output: dict[str, Any]) -> dict[str, Any]:
+    """Reduce one cell output to what a reader compares: its type, text and media types."""
+    kind = output.get("output_type", "unknown")
+    media: list[str] = []
+    if kind == "stream":
+        text = _text(output.get("text"))
+    elif kind == "error":
+        text = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
+    else:
+        data = output.get("data") or {}
+        media = sorted(k for k in data if k != "text/plain")
+        text = _text(data.get("text/plain", ""))
+        if any(m.startswith("image/") for m in media) and text.startswith("<"):
+            text = ""  # "<Figure size ...>" / "<IPython...Image object>" says nothing
+        for mime in media:
+            if mime.startswith("image/"):
+                digest = hash_bytes(_text(data[mime]).encode())[:10]
+                text = f"{text}\n[{mime} {digest}]" if text else f"[{mime} {digest}]"
+    if len(text) > MAX_OUTPUT_TEXT:
+        text = text[:MAX_OUTPUT_TEXT] + f"... ({len(text) - MAX_OUTPUT_TEXT} more characters)"
+    return {"output_type": kind, "text": text, "media": media}
+
+
+def _align(ops: list[dict[str, Any]], length: int) -> Iterator[tuple[int | None, int | None, Any]]:
+    """Walk an nbdime sequence diff: yield ``(a_index, b_index, patch)`` per item.
+
+    ``a_index`` is None for an added item, ``b_index`` None for a removed one; ``patch`` is
+    nbdime's diff of a matched pair (None when the pair is equal).
+    """
+    inserts: dict[int, list[Any]] = {}
+    removed: set[int] = set()
+    patches: dict[int, Any] = {}
+    for op in ops:
+        if op["op"] == "addrange":
+            inserts.setdefault(op["key"], []).extend(op["valuelist"])
+        elif op["op"] == "removerange":
+            removed.update(range(op["key"], op["key"] + op["length"]))
+        elif op["op"] == "patch":
+            patches[op["key"]] = op["diff"]
+        else:  # nbdime answers only these three for sequences
+            raise ValueError(f"unexpected sequence diff operation {op['op']!r}")
+    b = 0
+    for a in range(length + 1):
+        # Items inserted before a removed one read as its replacement: removed first.
+        if a in removed:
+            yield a, None, None
+        for _ in inserts.get(a, ()):
+            yield None, b, None
+            b += 1
+        if a < length and a not in removed:
+            yield a, b, patches.get(a)
+            b += 1
+
+
+def _line_diff(a: str, b: str, ops: list[dict[str, Any]] | None) -> list[dict[str, str]]:
+    """Return nbdime's line diff of a source as ``{"op": " "|"-"|"+", "text"}`` lines.
+
+    Within a block of changes the removed lines come before the added ones, as in a unified
+    diff (nbdime reports an edited line as a patch of that line).
+    """
+    a_lines, b_lines = a.splitlines(keepends=True), b.splitlines(keepends=True)
+    lines: list[dict[str, str]] = []
+    minus: list[dict[str, str]] = []
+    plus: list[dict[str, str]] = []
+    for i, j, patch in _align(ops or [], len(a_lines)):
+        if i is not None and j is not None and patch is None:
+            lines += minus + plus
+            minus, plus = [], []
+            lines.append({"op": " ", "text": a_lines[i].rstrip("\r\n")})
+            continue
+        if i is not None:
+            minus.append({"op": "-", "text": a_lines[i].rstrip("\r\n")})
+        if j is not None:
+            plus.append({"op": "+", "text": b_lines[j].rstrip("\r\n")})
+    return lines + minus + plus
+
+
+def _output_changes(
+    a: list[dict[str, Any]], b: list[dict[str, Any]], ops: list[dict[str, Any]] | None
+) -> list[dict[str, Any]]:
+    """One entry per output added, removed or changed (by what changed in it)."""
+    changes = []
+    for i, j, patch in _align(ops or [], len(a)):
+        if i is not None and j is not None:
+            parts: set[str] = set()
+            for op in patch or []:
+                if op["key"] in _IGNORED:
+                    continue
+                if op["key"] == "data" and op["op"] == "patch":
+                    parts.update(sub["key"] for sub in op["diff"])  # the MIME types changed
+                else:
+                    parts.add(op["key"])
+            if parts:
+                changes.append({"op": "changed", "a_index": i, "b_index": j,
+                                "output_type": b[j].get("output_type", "unknown"),
+                                "parts": sorted(parts)})  # fmt: skip
+            continue
+        output = a[i] if i is not None else b[j or 0]
+        changes.append({"op": "removed" if j is None else "added", "a_index": i, "b_index": j,
+                        "output_type": output.get("output_type", "unknown"),
+                        "parts": summarize_output(output)["media"]})  # fmt: skip
+    return changes
+
+
+def _entry(
+    status: str, a: dict | None, b: dict | None, ai: int | None, bi: int | None,
+    patch: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    by_key = {op["key"]: op for op in patch or []}
+    source_a, source_b = _text(a and a.get("source")), _text(b and b.get("source"))
+    outputs_a, outputs_b = (a or {}).get("outputs") or [], (b or {}).get("outputs") or []
+    source_op = by_key.get("source")
+    if source_op is not None and source_op["op"] == "patch":
+        source_ops = source_op["diff"]
+    elif a is None or b is None or source_op is not None:  # one side only, or a replaced value
+        source_ops = [
+            {"op": "removerange", "key": 0, "length": len(source_a.splitlines())},
+            {"op": "addrange", "key": 0, "valuelist": source_b.splitlines()},
+        ]
+    else:
+        source_ops = []
+    outputs_op = by_key.get("outputs")
+    output_changes = []
+    if a is not None and b is not None:
+        output_changes = _output_changes(
+            outputs_a, outputs_b, outputs_op["diff"] if outputs_op else []
+        )
+    source_changed = a is not None and b is not None and source_a != source_b
+    outputs_changed = bool(output_changes)
+    if status == "matched":
+        changed = source_changed or outputs_changed or "cell_type" in by_key
+        status = "changed" if changed else "unchanged"
+    return {
+        "status": status,
+        "cell_type": (b or a or {}).get("cell_type", "code"),
+        "a_index": ai,
+        "b_index": bi,
+        "source_changed": source_changed,
+        "outputs_changed": outputs_changed,
+        "source_a": source_a,
+        "source_b": source_b,
+        "source_diff": _line_diff(source_a, source_b, source_ops),
+        "outputs_a": [summarize_output(o) for o in outputs_a],
+        "outputs_b": [summarize_output(o) for o in outputs_b],
+        "output_changes": output_changes,
+    }
+
+
+def _prepare(content: dict[str, Any]) -> Any:
+    """An nbformat v4 node with sources and texts as strings (files store lists of lines)."""
+    import nbformat
+    from nbformat.v4.rwbase import rejoin_lines
+
+    node = nbformat.from_dict(copy.deepcopy(content))
+    return rejoin_lines(node)
+
+
+def _same_cell(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    if a.get("id") and b.get("id"):
+        return bool(a["id"] == b["id"])
+    return bool(a.get("cell_type") == b.get("cell_type") and a.get("source") == b.get("source"))
+
+
+def _pair_moves(entries: list[dict[str, Any]], cells_a: list, cells_b: list) -> list[dict]:
+    """Merge a removed and an added entry of the same cell into one ``moved`` entry."""
+    from nbdime.diffing.notebooks import diff_item_at_path
+
+    removed = [e for e in entries if e["status"] == "removed"]
+    moved: dict[int, dict[str, Any]] = {}  # id() of the added entry -> the moved entry
+    gone: set[int] = set()  # id() of the removed entries that became moves
+    for entry in entries:
+        if entry["status"] != "added":
+            continue
+        new = cells_b[entry["b_index"]]
+        match = next((r for r in removed if _same_cell(cells_a[r["a_index"]], new)), None)
+        if match is None:
+            continue
+        removed.remove(match)
+        old = cells_a[match["a_index"]]
+        patch = diff_item_at_path(old, new, "/cells/*")
+        moved[id(entry)] = _entry("moved", old, new, match["a_index"], entry["b_index"], patch)
+        gone.add(id(match))
+    return [moved.get(id(e), e) for e in entries if id(e) not in gone]
+
+
+def diff_notebooks(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Compare two notebooks cell by cell with nbdime.
+
+    Parameters
+    ----------
+    a, b : dict
+        Notebook contents (nbformat v4 dicts, as read from the file), ``a`` the older one.
+
+    Returns
+    -------
+    dict
+        ``{"cells": [...], "summary": {"added", "removed", "changed", "moved", "unchanged"}}``;
+        each cell entry has ``status``, ``cell_type``, ``a_index``/``b_index``,
+        ``source_changed``, ``outputs_changed``, both sources, a line diff of the source
+        (``op`` is ``" "``, ``"-"`` or ``"+"``), both output summaries and ``output_changes``
+        (each output ``added``, ``removed`` or ``changed``, with the parts that changed: MIME
+        types, ``text`` of a stream, ``evalue`` of an error...).
+
+    Raises
+    ------
+    MissingExtraError
+        When nbdime (the ``lab`` extra) is not installed.
+    """
+    require("lab", "nbdime", "nbformat", feature="The notebook diff")
+    import nbdime
+
+    nb_a, nb_b = _prepare(a), _prepare(b)
+    cells_a, cells_b = nb_a.get("cells", []), nb_b.get("cells", [])
+    cell_ops: list[dict[str, Any]] = []
+    for op in nbdime.diff_notebooks(nb_a, nb_b):
+        if op["key"] != "cells":
+            continue  # notebook metadata
+        if op["op"] == "patch":
+            cell_ops = op["diff"]
+        else:  # nbdime replaces the whole list when a side has no cells
+            cell_ops = [{"op": "removerange", "key": 0, "length": len(cells_a)},
+                        {"op": "addrange", "key": 0, "valuelist": cells_b}]  # fmt: skip
+    entries = []
+    for ai, bi, patch in _align(cell_ops, len(cells_a)):
+        if ai is None:
+            entries.append(_entry("added", None, cells_b[bi], None, bi))
+        elif bi is None:
+            entries.append(_entry("removed", cells_a[ai], None, ai, None))
+        else:
+            entries.append(_entry("matched", cells_a[ai], cells_b[bi], ai, bi, patch))
+    entries = _pair_moves(entries, cells_a, cells_b)
+    summary = {k: 0 for k in ("added", "removed", "changed", "moved", "unchanged")}
+    for entry in entries:
+        summary[entry["status"]] += 1
+    return {"cells": entries, "summary": summary}
