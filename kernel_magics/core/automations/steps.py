@@ -196,6 +196,7 @@ class _RunFailed(StepFailed):
 def test_step(ctx: StepContext, step: Step) -> str:
     """Run the model tests on the version; fail when a check fails."""
     from ..model_tests import run_model_tests
+    from ..model_tests.report import PASS, SKIP
 
     name, version = _version(ctx, step)
     opts = step.options
@@ -208,15 +209,15 @@ def test_step(ctx: StepContext, step: Step) -> str:
         )  # fmt: skip
     except KernelMagicsError as exc:
         raise StepFailed(f"The model tests could not run: {exc}", retry=False) from None
-    counts = report.counts()
     if not report.passed:
         failed = "; ".join(f"{c.name}: {c.detail or c.measured}" for c in report.failures)
         raise StepFailed(
-            f"Model tests of {report.ref} failed ({counts['fail']} of {len(report.checks)}): "
+            f"Model tests of {report.ref} failed ({len(report.failures)} of {len(report.checks)}): "
             f"{failed or 'no check ran'}",
             retry=False,
         )
-    return f"tests of {report.ref} passed: {counts['pass']} passed, {counts['skip']} skipped"
+    counts = report.counts()
+    return f"tests of {report.ref} passed: {counts[PASS]} passed, {counts[SKIP]} skipped"
 
 
 def promote_step(ctx: StepContext, step: Step) -> str:
