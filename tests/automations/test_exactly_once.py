@@ -13,7 +13,7 @@ from automation_helpers import make_scheduler, tick
 
 import kernel_magics as mlops
 from kernel_magics.core.automations.api import add_automation, automation_history
-from kernel_magics.core.store.automations import NewEvent
+from kernel_magics.core.store.automation_events import NewEvent
 
 
 def _tick_twice(scheduler) -> None:

@@ -20,13 +20,13 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..names import FAILED, FINISHED, SOURCE_AUTOMATION, Tag
-from ..store.automations import attempt_tag
+from ..store.automation_events import attempt_tag
 from .spec import MODEL, RUN_NOTEBOOK
 from .steps import STEPS, StepContext, StepFailed, _RunFailed, run_notebook_step
 
 if TYPE_CHECKING:
     from ..store import Store
-    from ..store.automations import EventClaim, EventEnd
+    from ..store.automation_events import EventClaim, EventEnd
 
 log = logging.getLogger("kernel_magics.automations")
 

@@ -19,7 +19,8 @@ from .triggers import new_events
 
 if TYPE_CHECKING:
     from ..scheduler.daemon import Scheduler
-    from ..store.automations import AutomationRecord, EventClaim
+    from ..store.automation_events import EventClaim
+    from ..store.automations import AutomationRecord
 
 log = logging.getLogger("kernel_magics.automations")
 

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from ...errors import NotFoundError
 from ..names import Tag
-from ..store.automations import NewEvent
+from ..store.automation_events import NewEvent
 from .spec import ALERT, CRON, DATASET, MANUAL, MODEL, Trigger
 
 if TYPE_CHECKING:
