@@ -273,20 +273,14 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     ValidationError
         When the file is missing, is not YAML, or an entry is malformed.
     """
-    import yaml
+    from ..yaml_files import read_yaml_file
 
     file = Path(path)
-    if not file.is_file():
-        raise ValidationError(
-            f"{file.name} not found; write one (see README, 'GitOps'), or start from today's "
-            "setup with `mlops export config -o mlops.yaml`."
-        )
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ValidationError(f"{file.name} is not valid YAML{where}; fix the syntax.") from None
+    missing = ValidationError(
+        f"{file.name} not found; write one (see README, 'GitOps'), or start from today's "
+        "setup with `mlops export config -o mlops.yaml`."
+    )
+    data = read_yaml_file(file, missing)
     return parse_config(data, file.resolve().parent, file.name)
 
 

@@ -184,20 +184,14 @@ def load_test_file(path: str | os.PathLike[str]) -> TestFile:
     ValidationError
         When the file is missing, is not YAML, or an entry is malformed (file, entry and fix).
     """
-    import yaml
+    from ..yaml_files import read_yaml_file
 
     file = Path(path)
-    if not file.is_file():
-        raise ValidationError(
-            f"Test file {file.name!r} not found; pass --tests with the path of the model's "
-            "YAML test file (see README, 'Model tests')."
-        )
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ValidationError(f"{file.name} is not valid YAML{where}; fix the syntax.") from None
+    missing = ValidationError(
+        f"Test file {file.name!r} not found; pass --tests with the path of the model's "
+        "YAML test file (see README, 'Model tests')."
+    )
+    data = read_yaml_file(file, missing)
     return parse_test_file(data if data is not None else {}, file.name)
 
 

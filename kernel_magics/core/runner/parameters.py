@@ -394,15 +394,10 @@ def load_parameters_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     ValidationError
         When it is not a mapping of names to values.
     """
-    import yaml
+    from ..yaml_files import read_yaml_file
 
     file = Path(path)
-    if not file.is_file():
-        raise FileMissingError(f"No parameters file at {os.fspath(path)!r}.")
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ValidationError(f"{file.name} is not valid YAML: {exc}") from None
+    data = read_yaml_file(file, FileMissingError(f"No parameters file at {os.fspath(path)!r}."))
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
