@@ -21,12 +21,7 @@ export namespace MlopsAPI {
 
   /** Run sources (core/names.py RUN_SOURCES, in order). */
   export type RunSource =
-    | 'api'
-    | 'cell'
-    | 'papermill'
-    | 'schedule'
-    | 'sweep'
-    | 'automation';
+    'api' | 'cell' | 'papermill' | 'schedule' | 'sweep' | 'automation';
 
   /** What happened to a cell between two notebooks. */
   export type CellStatus =
