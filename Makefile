@@ -21,7 +21,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 2
 # Everything, for development and the test suite; `pip install jupyter-mlops` alone is the kernel
 # side (tracking, magics, CLI) and the extras add the rest (README, "Install").
-EXTRAS := test,lab,serve,sklearn,postgres,dask,s3,mlflow,dev
+EXTRAS := test,lab,serve,sklearn,postgres,dask,s3,mlflow,report,quality,dev
 
 # The venv's tools first: jlpm (from jupyter-builder), jupyter, mlops.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
