@@ -268,8 +268,13 @@ class ChallengerRouter:
     def flush(self, now: float | None = None) -> None:
         """Judge the guards, write the counts, and follow the challenger's stored status."""
         now = time.time() if now is None else now
-        if self.active and not self._guard_done:
-            broken = self.broken_guards()
+        judging = self.active and not self._guard_done
+        broken = self.broken_guards() if judging else {}
+        if self.store is not None and self.deployment_id is not None:
+            # Written before a rollback is recorded: whoever sees "rolled back" in the store
+            # also finds the counts that broke the guard.
+            self.store.challengers.save_stats(self.record.id, self.deployment_id, self.stats())
+        if judging:
             if broken and now < self.guard_until:
                 self.trip(broken)
             elif now >= self.guard_until:
@@ -278,8 +283,6 @@ class ChallengerRouter:
                     self.store.challengers.guard_passed(self.record.id)
         if self.store is None:
             return
-        if self.deployment_id is not None:
-            self.store.challengers.save_stats(self.record.id, self.deployment_id, self.stats())
         if self.active and self.store.challengers.status(self.record.id) not in CHALLENGER_ACTIVE:
             self.active = False  # stopped or promoted elsewhere: the champion answers all
             log.info("Challenger %s no longer active: routing stopped", self.record.id)
