@@ -290,7 +290,13 @@ def promote(
         )
     if require_tests:
         result.checks.append(_check_tests(store, candidate))
-    if not result.passed or dry_run:
+    if dry_run:
+        return result
+    # Every real attempt is kept, failed ones too: a model card shows a reviewer what was tried.
+    store.promotion_gates.record(
+        candidate.id, to, result.passed, [asdict(c) for c in result.checks]
+    )
+    if not result.passed:
         return result
     summary = "; ".join(c.condition for c in result.checks) or "no conditions"
     result.move = repo.set_alias(name, to, candidate.version, reason=f"promote: {summary}")

@@ -118,3 +118,30 @@ async def test_route_round_trips_the_card_and_serves_its_html(jp_fetch, store):
     with pytest.raises(HTTPClientError) as info:
         await jp_fetch(*API, headers={"Authorization": ""})
     assert info.value.code == 403
+
+
+def test_card_shows_every_gate_attempt_with_the_values_checked(store, tmp_path):
+    # Given a version whose first promotion fails its gate and whose second passes
+    from kernel_magics.core.promotion import promote
+
+    register_model(store)
+    failed = promote("churn", 1, require=["metrics.accuracy >= 0.99"], store=store)
+    passed = promote("churn", 1, require=["metrics.accuracy >= 0.9"], store=store)
+    promote("churn", 1, require=["metrics.accuracy >= 0.5"], dry_run=True, store=store)
+    assert not failed.passed and passed.passed
+    # When its card is written
+    out = tmp_path / "card.md"
+    run_cli("models", "card", "churn/1", "-o", str(out))
+    text = out.read_text()
+    # Then both real attempts are there, newest first, each with the value it was checked on
+    # and who ran it; the dry run is not an attempt
+    section = text[text.index("## Promotion gates") :]
+    assert "metrics.accuracy >= 0.9: 0.97 (against 0.9) passed" in section
+    assert "metrics.accuracy >= 0.99: 0.97 (against 0.99) FAILED" in section
+    assert section.index(">= 0.9:") < section.index(">= 0.99:")
+    assert "0.5" not in section.split("### ")[1]
+    from kernel_magics.core.actor import os_user
+
+    assert [e.passed for e in store.promotion_gates.history(1)] == [True, False]
+    assert {e.actor for e in store.promotion_gates.history(1)} == {os_user()}
+    assert os_user() in section

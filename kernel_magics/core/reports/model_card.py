@@ -135,24 +135,40 @@ def _importance(store: Store, version: ModelVersionRecord, card: ModelCardRecord
     return found
 
 
+def _check_text(check: dict[str, Any]) -> str:
+    # "metrics.auc >= 0.8: 0.83 (needs 0.8) passed": the value checked, not only the rule.
+    outcome = "passed" if check.get("passed") else "FAILED"
+    text = f"{check.get('condition')}: {value(check.get('candidate'))}"
+    if check.get("reference") is not None:
+        text += f" (against {value(check.get('reference'))})"
+    text += f" {outcome}"
+    return text + (f" ({check['detail']})" if check.get("detail") else "")
+
+
 def _gates_and_aliases(store: Store, version: ModelVersionRecord) -> tuple[Table, Table]:
     from ..views.models import alias_history_table
 
     moves = [m for m in store.models.alias_history(version.name)
              if version.version in (m.to_version, m.from_version)]  # fmt: skip
-    gates = [
-        m
-        for m in moves
-        if m.to_version == version.version and (m.reason or "").startswith(GATE_REASON)
-    ]
+    evaluations = store.promotion_gates.history(version.id)
+    columns = [Column("When", "time", 90), Column("Alias", priority=100),
+               Column("Outcome", priority=100), Column("Conditions", priority=80),
+               Column("Who", priority=40)]  # fmt: skip
+    if evaluations:
+        rows = [[when(e.evaluated_at), e.alias, "passed" if e.passed else "failed",
+                 "; ".join(_check_text(c) for c in e.checks) or "no conditions", e.actor]
+                for e in evaluations]  # fmt: skip
+    else:  # a store from before gate results were kept: the passed gates' alias moves
+        mine = [m for m in moves if m.to_version == version.version]
+        passed = [m for m in mine if (m.reason or "").startswith(GATE_REASON)]
+        rows = [[when(m.changed_at), m.alias, "passed",
+                 (m.reason or "")[len(GATE_REASON):].strip(), ""] for m in passed]  # fmt: skip
     gate_table = table(
-        [Column("When", "time", 90), Column("Alias", priority=100),
-         Column("Conditions passed", priority=80)],
-        [[when(m.changed_at), m.alias, (m.reason or "")[len(GATE_REASON):].strip()]
-         for m in gates],
-        "Promotion gates passed",
-        "" if gates else "This version was never promoted through `mlops promote`.",
-    )  # fmt: skip
+        columns,
+        rows,
+        "Promotion gates",
+        "" if rows else "This version was never put through `mlops promote`.",
+    )
     history = alias_history_table(version.name, moves)
     history.note = "" if moves else "No alias ever pointed at this version."
     return gate_table, history

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the repositories import SQLAlchemy: load each on first use 
     from .notebooks import NotebookRepository
     from .notes import NoteRepository
     from .predictions import PredictionRepository
+    from .promotion_gates import PromotionGateRepository
     from .run_reads import RunReads
     from .runs import RunRepository
     from .schedules import ScheduleRepository
@@ -183,6 +184,13 @@ class Store:
         from .model_tests import ModelTestRepository
 
         return ModelTestRepository(self.db)
+
+    @cached_property
+    def promotion_gates(self) -> PromotionGateRepository:
+        """Every evaluation of ``mlops promote``'s gate per version, passed or failed."""
+        from .promotion_gates import PromotionGateRepository
+
+        return PromotionGateRepository(self.db)
 
     @cached_property
     def alerts(self) -> AlertRepository:

@@ -401,6 +401,7 @@ from . import (  # noqa: E402, F401
     schema_cards,
     schema_challengers,
     schema_datasets,
+    schema_gates,
     schema_model_tests,
     schema_monitoring,
     schema_quality,
