@@ -258,3 +258,26 @@ def test_model_edits_and_deletions_record(store):
         (me, "model", "churn/1", "delete"),
     ]
     assert store.audit.list(kind="model").entries[0].detail == {"versions": [1]}
+
+
+def test_notes_go_with_what_they_are_on(store):
+    # Given notes on churn/2 (typed as churn/02), on a run, and on its child run
+    from kernel_magics.core.registry import parse_ref
+
+    register(store)
+    store.notes.add("model_version", "churn/02", "Leaks the label: do not ship")
+    exp = store.experiments.get_or_create("churn")
+    parent = store.runs.create(exp, name="sweep", source="api")
+    child = store.runs.create(exp, name="trial", source="api", parent_run_id=parent)
+    for run_id in (parent, child):
+        store.runs.finish(run_id, "finished")
+        store.notes.add("run", run_id, f"note on {run_id}")
+    assert [n.target for n in store.notes.list("model_version", "churn/2")] == ["churn/2"]
+    # When churn/2 is deleted and a new version takes its number, and the sweep is deleted
+    store.models.delete(parse_ref("churn/2"))
+    register(store, versions=1)
+    store.runs.delete(parent)
+    # Then the new churn/2 has no notes of the deleted one, and no note outlives its run
+    assert store.models.get_version(parse_ref("churn/2")).version == 2
+    assert store.notes.list("model_version", "churn/2") == []
+    assert store.notes.list("run", parent) == store.notes.list("run", child) == []

@@ -15,12 +15,14 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...errors import ConflictError, ModelNotFoundError
+from ..names import NOTE_DEPLOYMENT, NOTE_MODEL_VERSION
 from ..registry.records import ModelRecord, ModelRef, ModelVersionRecord
 from .artifacts import register_blob
 from .audit import record_change
 from .blobs import BlobRef, BlobStore
 from .db import Database
 from .model_aliases import ModelAliases, find_model_id, find_version
+from .notes import delete_notes_of
 from .schema import (
     deployments,
     model_alias_history,
@@ -406,6 +408,11 @@ class ModelRepository(ModelAliases):
                 .where(prediction_log.c.model_version_id.in_(ids))
                 .values(model_version_id=None)
             )
+            gone = conn.execute(
+                select(deployments.c.id).where(deployments.c.model_version_id.in_(ids))
+            ).scalars()
+            delete_notes_of(conn, NOTE_DEPLOYMENT, [str(i) for i in gone])
+            delete_notes_of(conn, NOTE_MODEL_VERSION, [f"{ref.name}/{r.version}" for r in rows])
             conn.execute(delete(deployments).where(deployments.c.model_version_id.in_(ids)))
             conn.execute(delete(model_versions).where(model_versions.c.id.in_(ids)))
             if whole_model:

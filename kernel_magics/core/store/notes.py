@@ -8,10 +8,11 @@ history is listed by: ``run <id>``, ``churn/7``, ``deployment 3``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from ...errors import DeploymentNotFoundError, ValidationError
 from ..actor import current_actor
@@ -73,11 +74,25 @@ def check_note(kind: str, text: str) -> str:
     return text
 
 
-def _require_target(conn: Connection, kind: str, target: str) -> None:
+def delete_notes_of(conn: Connection, kind: str, targets: Iterable[str]) -> None:
+    """Delete the notes on these items, inside the transaction that deletes the items.
+
+    Notes name their item (a run id, ``churn/7``, a deployment id) rather than reference its
+    row, so whoever deletes an item deletes its notes too: a later ``churn/7`` (version numbers
+    restart after the newest is deleted) must not inherit the deleted one's notes.
+    """
+    targets = list(targets)
+    if targets:
+        conn.execute(delete(notes).where(notes.c.kind == kind, notes.c.target.in_(targets)))
+
+
+def _require_target(conn: Connection, kind: str, target: str) -> str:
+    # Returns the item's canonical name (churn/07 -> churn/7), the one deletions match.
     if kind == NOTE_RUN:
         require_run(conn, target)
     elif kind == NOTE_MODEL_VERSION:
-        find_version(conn, parse_ref(target))
+        ref = parse_ref(target)
+        return f"{ref.name}/{find_version(conn, ref)['version']}"
     elif (
         not target.isdigit()
         or conn.execute(select(deployments.c.id).where(deployments.c.id == int(target))).first()
@@ -86,6 +101,7 @@ def _require_target(conn: Connection, kind: str, target: str) -> None:
         raise DeploymentNotFoundError(
             f"No deployment {target}; list them with `mlops deployments ls --all`."
         )
+    return target
 
 
 class NoteRepository:
@@ -118,7 +134,7 @@ class NoteRepository:
         text = check_note(kind, text)
         author, now = current_actor(), time.time()
         with self.db.write() as conn:
-            _require_target(conn, kind, target)
+            target = _require_target(conn, kind, target)
             note_id = conn.execute(
                 insert(notes).values(
                     kind=kind, target=target, author=author, created_at=now, text=text

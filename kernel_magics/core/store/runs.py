@@ -20,11 +20,12 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select, update
 
 from ...errors import RunNotFoundError, RunStillRunningError, ValidationError
-from ..names import CRASHED, RUN_SOURCES, RUNNING, SOURCE_API, TERMINAL_STATUSES
+from ..names import CRASHED, NOTE_RUN, RUN_SOURCES, RUNNING, SOURCE_API, TERMINAL_STATUSES
 from .artifacts import register_blob
 from .blobs import BlobRef
 from .db import Database
 from .liveness import CRASHED_ERROR, HOSTNAME, STALE_AFTER_S, process_gone
+from .notes import delete_notes_of
 from .read_statements import sqlalchemy_fetch
 from .records import RunRecord
 from .run_metrics import RunMetricsMixin
@@ -347,6 +348,7 @@ class RunRepository(RunValuesMixin, RunMetricsMixin):
             conn.execute(
                 update(runs).where(runs.c.parent_run_id.in_(ids)).values(parent_run_id=None)
             )
+            delete_notes_of(conn, NOTE_RUN, ids)
             conn.execute(delete(runs).where(runs.c.id.in_(ids)))
         return ids
 
