@@ -62,7 +62,11 @@ def wants_help(tokens: list[str]) -> bool:
 
 def help_asked(parser_factory: Callable[[], MagicArgumentParser], line: str) -> bool:
     """Print a subcommand's help and return True when its line has ``-h`` or ``--help``."""
-    if wants_help(split_line(line)):
+    try:
+        tokens = split_line(line)
+    except ValidationError:  # a subcommand that takes free text (a note) may hold one quote
+        tokens = (line or "").split()
+    if wants_help(tokens):
         print(parser_factory().format_help())
         return True
     return False

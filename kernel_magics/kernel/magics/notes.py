@@ -7,9 +7,10 @@ it, it writes one as the OS user and shows the item's notes with the new one las
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
-from ..parsers import MagicArgumentParser, parsed_with
+from ..parsers import MagicArgumentParser, parsed_with, split_line
 from ..widgets.report import Report, table_report
 
 
@@ -24,12 +25,30 @@ def note_parser() -> MagicArgumentParser:
         help="A run id (or 4+ character prefix), churn/7, churn@production or deployment:3.",
     )
     p.add_argument(
-        "text", nargs="*", help="The note (quote it, or write it unquoted to the line's end)."
+        "text",
+        nargs="*",
+        help="The note: the rest of the line as written (quotes around it are removed).",
     )
     return p
 
 
-@parsed_with(note_parser)
+def parse_note(line: str) -> SimpleNamespace:
+    """Split ``TARGET text to the end of the line`` into ``target`` and ``text``.
+
+    The text is taken as written, not split like a shell line, so an apostrophe
+    (``it's``) or a ``#`` needs no quoting; quotes around the whole text are removed.
+    """
+    target, _, rest = (line or "").strip().partition(" ")
+    target = " ".join(split_line(target)) if target else ""
+    if not target:
+        note_parser().error("the following arguments are required: target")
+    text = rest.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"" and text.count(text[0]) == 2:
+        text = text[1:-1]
+    return SimpleNamespace(target=target, text=text)
+
+
+@parsed_with(note_parser, parse_note)
 def handle_note(magics: Any, ns: Any) -> Report:
     """Write the note (when text is given), then show the item's notes."""
     from ...core.notes import note, notes, parse_target
@@ -39,6 +58,6 @@ def handle_note(magics: Any, ns: Any) -> Report:
     store = open_store()
     resolved = parse_target(ns.target, store)
     if ns.text:
-        note(ns.target, " ".join(ns.text), store=store)
+        note(ns.target, ns.text, store=store)
     found = notes(ns.target, store=store)
     return table_report([n.to_dict() for n in found], notes_table(resolved.label, found))

@@ -122,7 +122,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     ),
     "datasets": Subcommand(
         f"{_M}.datasets:handle_datasets", f"{_M}.datasets:datasets_parser",
-        "What changed between two dataset versions (%mlops datasets diff train@2 train@3).",
+        "Stored datasets: ls, show train@2, diff train@2 train@3.",
     ),
     "lineage": Subcommand(
         f"{_M}.lineage:handle_lineage", f"{_M}.lineage:lineage_parser",

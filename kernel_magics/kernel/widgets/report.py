@@ -88,7 +88,8 @@ def table_text(view: Table) -> str:
     ]
     lines = [view.title] if view.title else []
     if view.rows:
-        lines.append("  ".join(c.name.ljust(w) for c, w in zip(view.columns, widths, strict=True)))
+        header = "  ".join(c.name.ljust(w) for c, w in zip(view.columns, widths, strict=True))
+        lines.append(header.rstrip())
         lines += ["  ".join(t.ljust(w) for t, w in zip(r, widths, strict=True)).rstrip()
                   for r in view.rows]  # fmt: skip
     if view.note:
