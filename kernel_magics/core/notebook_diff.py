@@ -114,7 +114,9 @@ def _output_changes(
 ) -> list[dict[str, Any]]:
     """One entry per output added, removed or changed (by what changed in it)."""
     changes = []
+    just_removed: dict[str, Any] | None = None  # the removal right before this item, if any
     for i, j, patch in _align(ops or [], len(a)):
+        replaced, just_removed = just_removed, None
         if i is not None and j is not None:
             parts: set[str] = set()
             for op in patch or []:
@@ -130,10 +132,32 @@ def _output_changes(
                                 "parts": sorted(parts)})  # fmt: skip
             continue
         output = a[i] if i is not None else b[j or 0]
-        changes.append({"op": "removed" if j is None else "added", "a_index": i, "b_index": j,
-                        "output_type": output.get("output_type", "unknown"),
-                        "parts": summarize_output(output)["media"]})  # fmt: skip
+        kind = output.get("output_type", "unknown")
+        if j is not None and replaced and replaced["output_type"] == kind:
+            # nbdime pairs outputs by similarity, so a re-drawn figure (all new image bytes)
+            # comes as a removal and an addition; in the same place and of the same type it
+            # is one output that changed, which is how a reader describes it.
+            old = a[replaced["a_index"]]
+            replaced.update(op="changed", b_index=j, parts=_changed_parts(old, output))
+            continue
+        change = {"op": "removed" if j is None else "added", "a_index": i, "b_index": j,
+                  "output_type": kind, "parts": summarize_output(output)["media"]}  # fmt: skip
+        changes.append(change)
+        if j is None:
+            just_removed = change
     return changes
+
+
+def _changed_parts(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """The keys that differ between two outputs, with ``data`` spelled as its MIME types."""
+    parts: set[str] = set()
+    for key in (set(a) | set(b)) - _IGNORED:
+        if key == "data":
+            data_a, data_b = a.get("data") or {}, b.get("data") or {}
+            parts.update(m for m in set(data_a) | set(data_b) if data_a.get(m) != data_b.get(m))
+        elif a.get(key) != b.get(key):
+            parts.add(key)
+    return sorted(parts)
 
 
 def _entry(
