@@ -21,28 +21,64 @@ def _compared(title: str, head: list[str], rows: list[list[Any]], differs: list[
     return table_html(table(head, rows, title), highlight=differs)
 
 
+#: Inches of figure width one legend entry takes (a short run id at 7 pt and its line).
+_LEGEND_ENTRY_WIDTH = 1.3
+#: Inches of figure height one row of legend entries takes at 7 pt.
+_LEGEND_ROW_HEIGHT = 0.17
+
+
+def _run_colours(run_ids: list[str]) -> dict[str, Any]:
+    """One colour per run, the same in every panel (a run missing from one keeps its colour)."""
+    from matplotlib import colormaps
+
+    if len(run_ids) <= 10:
+        palette = colormaps["tab10"].colors
+    elif len(run_ids) <= 20:
+        palette = colormaps["tab20"].colors
+    else:  # more runs than a qualitative palette has colours: spread them along one map
+        turbo = colormaps["turbo"]
+        palette = [turbo(0.05 + 0.9 * i / (len(run_ids) - 1)) for i in range(len(run_ids))]
+    return {run_id: palette[i % len(palette)] for i, run_id in enumerate(run_ids)}
+
+
 def overlay_png(curves: dict[str, dict[str, list]], labels: dict[str, str]) -> bytes | None:
-    """One panel per metric, one line per run."""
+    """One panel per metric, one line per run, and one legend for all panels below them.
+
+    The figure grows with the legend (its rows are laid out by matplotlib's constrained
+    layout), so 50 runs get a taller figure instead of legends spilling over the panels.
+    """
     panels = {k: v for k, v in curves.items() if any(len(p) >= 2 for p in v.values())}
     if not panels:
         return None
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    runs = list(dict.fromkeys(run_id for by_run in panels.values() for run_id in by_run))
+    colours = _run_colours(runs)
     cols = 1 if len(panels) == 1 else 2
     rows = -(-len(panels) // cols)
-    figure = Figure(figsize=(5.5 * cols, 2.8 * rows), dpi=80)
+    width = 5.5 * cols
+    legend_cols = max(1, min(len(runs), int(width // _LEGEND_ENTRY_WIDTH)))
+    legend_rows = -(-len(runs) // legend_cols) if len(runs) > 1 else 0
+    height = 2.8 * rows + _LEGEND_ROW_HEIGHT * legend_rows + (0.2 if legend_rows else 0)
+    figure = Figure(figsize=(width, height), dpi=80, layout="constrained")
     FigureCanvasAgg(figure)
     for index, (key, by_run) in enumerate(panels.items(), start=1):
         axes = figure.add_subplot(rows, cols, index)
         for run_id, points in by_run.items():
             if points:
                 steps, values = zip(*points, strict=True)
-                axes.plot(steps, values, linewidth=1.2, label=labels.get(run_id, run_id[:8]))
+                axes.plot(steps, values, linewidth=1.2, color=colours[run_id],
+                          label=labels.get(run_id, run_id[:8]))  # fmt: skip
         axes.set_title(key, fontsize=9)
-        axes.legend(fontsize=7)
         axes.grid(alpha=0.3)
-    figure.tight_layout()
+    if legend_rows:
+        handles = {}
+        for axes in figure.axes:
+            for line in axes.get_lines():
+                handles.setdefault(line.get_label(), line)
+        figure.legend(list(handles.values()), list(handles), loc="outside lower center",
+                      ncols=legend_cols, fontsize=7, frameon=False)  # fmt: skip
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
