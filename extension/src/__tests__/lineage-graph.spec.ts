@@ -2,8 +2,12 @@ import { MlopsAPI } from '../api';
 import {
   BOX_HEIGHT,
   BOX_WIDTH,
+  GAP_LAYER,
   GAP_X,
+  GAP_Y,
   HEADER_HEIGHT,
+  boxLabel,
+  horizontalWidth,
   layoutLineage
 } from '../lineage/graph-layout';
 
@@ -149,5 +153,46 @@ describe('layoutLineage', () => {
       0,
       0
     ]);
+  });
+
+  it('lays the layers out as rows for a narrow panel, links from bottom edge to top edge', () => {
+    const layout = layoutLineage(graph, 'down');
+    const at = (id: string) => layout.nodes.find(n => n.id === id)!;
+    // one row per kind, in flow order; a kind's nodes side by side
+    expect(at('dataset:7').y).toBe(HEADER_HEIGHT);
+    expect(at('dataset:5').y).toBe(HEADER_HEIGHT);
+    expect(at('dataset:5').x).toBe(BOX_WIDTH + GAP_Y);
+    expect(at('run:r2').y).toBe(HEADER_HEIGHT + 2 * (BOX_HEIGHT + GAP_LAYER));
+    // each row's heading sits right above it
+    expect(layout.columns[2]).toMatchObject({ kind: 'run', x: 0 });
+    expect(layout.columns[2].y).toBe(at('run:r2').y - HEADER_HEIGHT);
+    const logged = layout.edges.find(e => e.role === 'logged')!;
+    const run = at('run:r2');
+    const model = at('model:2');
+    expect(
+      logged.path.startsWith(
+        `M ${run.x + BOX_WIDTH / 2} ${run.y + BOX_HEIGHT} C`
+      )
+    ).toBe(true);
+    expect(logged.path.endsWith(`${model.x + BOX_WIDTH / 2} ${model.y}`)).toBe(
+      true
+    );
+    // two boxes wide (datasets, deployments), six rows tall
+    expect(layout.width).toBe(2 * BOX_WIDTH + GAP_Y);
+    expect(layout.height).toBe(HEADER_HEIGHT + 6 * BOX_HEIGHT + 5 * GAP_LAYER);
+    // what a left-to-right layout would need, to choose between the two
+    expect(horizontalWidth(graph)).toBe(layoutLineage(graph).width);
+  });
+
+  it("labels a notebook's box with its file name, not its absolute path", () => {
+    const notebook: MlopsAPI.ILineageNode = {
+      ...node('notebook', '1', '/home/ada/work/train.ipynb@abc'),
+      label: '/home/ada/work/train.ipynb'
+    };
+    expect(boxLabel(notebook)).toBe('train.ipynb');
+    expect(boxLabel({ ...notebook, label: 'C:\\work\\x.ipynb' })).toBe(
+      'x.ipynb'
+    );
+    expect(boxLabel(node('dataset', '5', 'train@2'))).toBe('train@2');
   });
 });

@@ -1,9 +1,11 @@
 /**
- * Lays a lineage graph (`ILineageGraph`) out left to right: one column per node kind, in the
- * order data flows (datasets, notebooks, runs, models, aliases, deployments), nodes in a column
- * ordered by where their parents sit (a barycentre pass, so links cross as little as a single
- * pass can make them), and each link as a curve from its source's right edge to its target's
- * left edge. Pure data: `lineage-graph.tsx` only draws it.
+ * Lays a lineage graph (`ILineageGraph`) out in layers: one layer per node kind, in the order
+ * data flows (datasets, notebooks, runs, models, aliases, deployments), nodes in a layer ordered
+ * by where their parents sit (a barycentre pass, so links cross as little as a single pass can
+ * make them), and each link as a curve from its source to its target. Layers are columns left
+ * to right (`right`, for a wide panel) or rows top to bottom (`down`: the side panel is narrow,
+ * and six columns would put all but the datasets out of sight). Pure data: `lineage-graph.tsx`
+ * only draws it.
  */
 import { MlopsAPI } from '../api';
 
@@ -34,12 +36,34 @@ export const GAP_X = 48;
 export const GAP_Y = 12;
 /** Room above the boxes for the column headings. */
 export const HEADER_HEIGHT = 22;
+/** Vertical gap between two layers drawn top to bottom (the heading sits in it). */
+export const GAP_LAYER = 34;
+
+/** Which way the layers go: columns left to right, or rows top to bottom. */
+export type LineageDirection = 'right' | 'down';
+
+/** The width a left-to-right layout of `graph` needs, pixels (to choose a direction). */
+export function horizontalWidth(graph: MlopsAPI.ILineageGraph): number {
+  const kinds = KIND_ORDER.filter(k => graph.nodes.some(n => n.kind === k));
+  return kinds.length * (BOX_WIDTH + GAP_X) - (kinds.length ? GAP_X : 0);
+}
+
+/**
+ * The line a box shows: a notebook's file name rather than its absolute path (whose start,
+ * all a 150-pixel box has room for, is the same `/home/...` for every notebook).
+ */
+export function boxLabel(node: MlopsAPI.ILineageNode): string {
+  if (node.kind === 'notebook') {
+    return node.label.split(/[\\/]/).pop() || node.label;
+  }
+  return node.label;
+}
 
 /** A node with its place. */
 export interface IPlacedNode extends MlopsAPI.ILineageNode {
   /** Column index (0 = leftmost column shown). */
   column: number;
-  /** Row index within its column. */
+  /** Index within its layer. */
   row: number;
   /** Left edge, pixels. */
   x: number;
@@ -53,25 +77,27 @@ export interface IPlacedNode extends MlopsAPI.ILineageNode {
 export interface IPlacedEdge extends MlopsAPI.ILineageEdge {
   /** SVG path data (`M … C …`). */
   path: string;
-  /** True when the link runs right to left (a run writing a dataset). */
+  /** True when the link runs against the flow (a run writing a dataset). */
   backward: boolean;
 }
 
-/** A column heading. */
+/** A layer's heading (a column's, or a row's when drawn top to bottom). */
 export interface IPlacedColumn {
-  /** The kind the column holds. */
+  /** The kind the layer holds. */
   kind: MlopsAPI.LineageKind;
   /** Its heading. */
   title: string;
   /** Left edge, pixels. */
   x: number;
+  /** Top edge, pixels. */
+  y: number;
 }
 
 /** Everything `LineageGraph` draws. */
 export interface ILineageLayout {
-  /** Columns that hold at least one node, left to right. */
+  /** Layers that hold at least one node, in flow order. */
   columns: IPlacedColumn[];
-  /** Every node, column by column, top to bottom. */
+  /** Every node, layer by layer. */
   nodes: IPlacedNode[];
   /** Every link whose two ends are in the graph. */
   edges: IPlacedEdge[];
@@ -85,8 +111,50 @@ function byRef(a: MlopsAPI.ILineageNode, b: MlopsAPI.ILineageNode): number {
   return a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
 }
 
-/** Lay `graph` out (see the module comment). */
-export function layoutLineage(graph: MlopsAPI.ILineageGraph): ILineageLayout {
+function place(
+  direction: LineageDirection,
+  layer: number,
+  index: number
+): { x: number; y: number } {
+  if (direction === 'down') {
+    return {
+      x: index * (BOX_WIDTH + GAP_Y),
+      y: HEADER_HEIGHT + layer * (BOX_HEIGHT + GAP_LAYER)
+    };
+  }
+  return {
+    x: layer * (BOX_WIDTH + GAP_X),
+    y: HEADER_HEIGHT + index * (BOX_HEIGHT + GAP_Y)
+  };
+}
+
+function curve(
+  direction: LineageDirection,
+  from: IPlacedNode,
+  to: IPlacedNode,
+  backward: boolean
+): string {
+  if (direction === 'down') {
+    const x1 = from.x + BOX_WIDTH / 2;
+    const x2 = to.x + BOX_WIDTH / 2;
+    const y1 = backward ? from.y : from.y + BOX_HEIGHT;
+    const y2 = backward ? to.y + BOX_HEIGHT : to.y;
+    const bend = backward ? -GAP_LAYER : GAP_LAYER / 2;
+    return `M ${x1} ${y1} C ${x1} ${y1 + bend}, ${x2} ${y2 - bend}, ${x2} ${y2}`;
+  }
+  const x1 = backward ? from.x : from.x + BOX_WIDTH;
+  const x2 = backward ? to.x + BOX_WIDTH : to.x;
+  const y1 = from.y + BOX_HEIGHT / 2;
+  const y2 = to.y + BOX_HEIGHT / 2;
+  const bend = backward ? -GAP_X : GAP_X / 2;
+  return `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}`;
+}
+
+/** Lay `graph` out (see the module comment); `right` unless told `down`. */
+export function layoutLineage(
+  graph: MlopsAPI.ILineageGraph,
+  direction: LineageDirection = 'right'
+): ILineageLayout {
   const known = new Set(graph.nodes.map(n => n.id));
   const edges = graph.edges.filter(
     e => known.has(e.source) && known.has(e.target)
@@ -117,8 +185,7 @@ export function layoutLineage(graph: MlopsAPI.ILineageGraph): ILineageLayout {
         ...node,
         column,
         row,
-        x: column * (BOX_WIDTH + GAP_X),
-        y: HEADER_HEIGHT + row * (BOX_HEIGHT + GAP_Y),
+        ...place(direction, column, row),
         isRoot: node.id === graph.root
       });
     });
@@ -128,27 +195,29 @@ export function layoutLineage(graph: MlopsAPI.ILineageGraph): ILineageLayout {
     const from = at.get(edge.source)!;
     const to = at.get(edge.target)!;
     const backward = to.column <= from.column;
-    const x1 = backward ? from.x : from.x + BOX_WIDTH;
-    const x2 = backward ? to.x + BOX_WIDTH : to.x;
-    const y1 = from.y + BOX_HEIGHT / 2;
-    const y2 = to.y + BOX_HEIGHT / 2;
-    const bend = backward ? -GAP_X : GAP_X / 2;
-    return {
-      ...edge,
-      backward,
-      path: `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}`
-    };
+    return { ...edge, backward, path: curve(direction, from, to, backward) };
   });
   const rows = Math.max(0, ...placed.map(n => n.row + 1));
+  const columns = kinds.map((kind, i) => {
+    const at = place(direction, i, 0);
+    return { kind, title: KIND_TITLES[kind], x: at.x, y: at.y - HEADER_HEIGHT };
+  });
+  if (direction === 'down') {
+    return {
+      columns,
+      nodes: placed,
+      edges: placedEdges,
+      width: rows ? rows * (BOX_WIDTH + GAP_Y) - GAP_Y : 0,
+      height: kinds.length
+        ? HEADER_HEIGHT + kinds.length * (BOX_HEIGHT + GAP_LAYER) - GAP_LAYER
+        : 0
+    };
+  }
   return {
-    columns: kinds.map((kind, i) => ({
-      kind,
-      title: KIND_TITLES[kind],
-      x: i * (BOX_WIDTH + GAP_X)
-    })),
+    columns,
     nodes: placed,
     edges: placedEdges,
-    width: kinds.length * (BOX_WIDTH + GAP_X) - (kinds.length ? GAP_X : 0),
+    width: horizontalWidth(graph),
     height: rows ? HEADER_HEIGHT + rows * (BOX_HEIGHT + GAP_Y) - GAP_Y : 0
   };
 }

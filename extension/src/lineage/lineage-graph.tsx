@@ -1,11 +1,39 @@
 /**
- * The lineage graph of a model version: boxes in one column per kind, links drawn as SVG
- * curves under them (layout in `graph-layout.ts`). A run's box opens the run.
+ * The lineage graph of a model version: boxes in one layer per kind, links drawn as SVG
+ * curves under them (layout in `graph-layout.ts`). Columns left to right when the panel is wide
+ * enough for them, else rows top to bottom (the side panel's usual width). A run's box opens
+ * the run.
  */
 import React from 'react';
 
 import { MlopsAPI } from '../api';
-import { BOX_HEIGHT, BOX_WIDTH, layoutLineage } from './graph-layout';
+import {
+  BOX_HEIGHT,
+  BOX_WIDTH,
+  LineageDirection,
+  boxLabel,
+  horizontalWidth,
+  layoutLineage
+} from './graph-layout';
+
+/** Follow the width of `ref`'s element (0 until it is laid out; `shown` says it is drawn). */
+function useWidth(ref: React.RefObject<HTMLElement>, shown: boolean): number {
+  const [width, setWidth] = React.useState(0);
+  React.useEffect(() => {
+    const element = ref.current;
+    if (!element) {
+      return;
+    }
+    setWidth(element.clientWidth);
+    if (typeof ResizeObserver === 'undefined') {
+      return;
+    }
+    const observer = new ResizeObserver(() => setWidth(element.clientWidth));
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [ref, shown]);
+  return width;
+}
 
 /** Props of {@link LineageGraph}. */
 export interface ILineageGraphProps {
@@ -17,8 +45,15 @@ export interface ILineageGraphProps {
 
 /** Draw the graph; a one-node graph says there is nothing around it. */
 export function LineageGraph(props: ILineageGraphProps): JSX.Element {
-  const layout = React.useMemo(() => layoutLineage(props.graph), [props.graph]);
-  if (layout.nodes.length <= 1) {
+  const frame = React.useRef<HTMLDivElement>(null);
+  const width = useWidth(frame, props.graph.nodes.length > 1);
+  const direction: LineageDirection =
+    width > 0 && width < horizontalWidth(props.graph) ? 'down' : 'right';
+  const layout = React.useMemo(
+    () => layoutLineage(props.graph, direction),
+    [props.graph, direction]
+  );
+  if (props.graph.nodes.length <= 1) {
     return (
       <p className="jp-mlops-muted">
         No datasets, runs, aliases or deployments linked to this version.
@@ -26,7 +61,12 @@ export function LineageGraph(props: ILineageGraphProps): JSX.Element {
     );
   }
   return (
-    <div className="jp-mlops-lineage-graph" aria-label="Lineage graph">
+    <div
+      ref={frame}
+      className="jp-mlops-lineage-graph"
+      aria-label="Lineage graph"
+      data-direction={direction}
+    >
       <div
         className="jp-mlops-lineage-canvas"
         style={{ width: layout.width, height: layout.height }}
@@ -54,7 +94,11 @@ export function LineageGraph(props: ILineageGraphProps): JSX.Element {
           <div
             key={c.kind}
             className="jp-mlops-lineage-heading"
-            style={{ left: c.x, width: BOX_WIDTH }}
+            style={{
+              left: c.x,
+              top: c.y,
+              width: direction === 'down' ? layout.width : BOX_WIDTH
+            }}
           >
             {c.title}
           </div>
@@ -73,7 +117,7 @@ export function LineageGraph(props: ILineageGraphProps): JSX.Element {
           };
           const body = (
             <>
-              <span className="jp-mlops-lineage-label">{n.label}</span>
+              <span className="jp-mlops-lineage-label">{boxLabel(n)}</span>
               {n.detail && (
                 <span className="jp-mlops-lineage-detail">{n.detail}</span>
               )}
