@@ -257,6 +257,14 @@ def test_lineage_card_notes_history_in_the_panel(page, lab, shot):
     # and the panel links the rendered card
     href = card.locator(".jp-mlops-open-card").get_attribute("href")
     assert href and "/mlops/api/models/churn/versions/1/card/html" in href
+    # (which opens the rendered card, edits included, in a tab of its own)
+    with page.context.expect_page() as opened:
+        card.locator(".jp-mlops-open-card").click()
+    rendered = opened.value
+    rendered.wait_for_load_state()
+    assert "churn" in rendered.title()
+    assert INTENDED in rendered.inner_text("body") and LIMITS in rendered.inner_text("body")
+    rendered.close()
 
     # When a note is added on the version
     user = jupyter_user(page)
