@@ -167,7 +167,14 @@ def compare_runs(store: Store, refs: list[str]) -> dict[str, Any]:
     common = set(records[0].metrics).intersection(*(set(r.metrics) for r in records[1:]))
     curves: dict[str, dict[str, list]] = {}
     for key in sorted(common)[:6]:
-        curves[key] = {r.id: metric_curves(store, r.id, [key])[key] for r in records}
+        # One read per metric for every run (not one per run and metric: 150 reads for 50 runs)
+        series = store.runs.metric_histories(ids, key, max_points=CURVE_POINTS)
+        curves[key] = {
+            r.id: list(zip(series[r.id]["steps"], series[r.id]["values"], strict=True))
+            if r.id in series
+            else []
+            for r in records
+        }
     result: dict[str, Any] = {
         "runs": [
             {"id": r.id, "name": r.name, "status": r.status, "experiment": r.experiment,
