@@ -77,9 +77,11 @@ $(STAMP)/frontend: $(STAMP)/node-modules $(FRONTEND_SOURCES)
 	touch $@
 
 $(STAMP)/python: $(STAMP)/python-deps $(STAMP)/frontend
-	# The front end is already built into kernel_magics/labextension, so the jupyter-builder
-	# hook skips (skip-if-exists) and the editable install copies it into the venv's share/jupyter.
-	$(PIP) install -q -e ".[$(EXTRAS)]"
+	# The front end is already built into kernel_magics/labextension (the step above), so the
+	# install skips the jupyter-builder hook (an editable install ignores skip-if-exists, runs its
+	# own `jlpm install` in pip's build environment and prints a build error when that fails) and
+	# copies the built extension into the venv's share/jupyter.
+	SKIP_JUPYTER_BUILDER=1 $(PIP) install -q -e ".[$(EXTRAS)]"
 	test -f $(VENV)/share/jupyter/labextensions/jupyter-mlops/package.json || { echo "The labextension was not installed"; exit 1; }
 	touch $@
 
@@ -97,6 +99,9 @@ lab: setup
 	export MLOPS_HOME="$(CURDIR)/$(DEMO)/.mlops"
 	$(BIN)/mlops db upgrade
 	echo "Store: $$MLOPS_HOME"
+	# The templates read their parameters and log into the run `mlops run` gives them; run
+	# cell by cell in the lab they stop at the first log call (no active run).
+	echo "Open demo.ipynb and run its cells. train, evaluate, batch_predict and monitor.ipynb are templates: run them from a terminal in the lab, e.g. mlops run train.ipynb"
 	exec $(BIN)/jupyter lab --notebook-dir=$(DEMO) $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
 # The lint step first: CI runs `make test`, so a lint failure blocks like a failing test.
