@@ -43,13 +43,18 @@ def _write(path: str, text: str, what: str) -> None:
     "--alias",
     help="The inputs must stay compatible with what this alias serves (default: production).",
 )
+@click.option(
+    "--allow-pickle",
+    is_flag=True,
+    help="Allow a version stored with pickle/cloudpickle (runs code from it).",
+)
 @click.option("--junit", "junit_path", help="Write the report as JUnit XML to this file.")
 @click.option("--markdown", "markdown_path", help="Write a Markdown summary (for a PR comment).")
 @click.option("--last", is_flag=True, help="Show the last stored report instead of testing.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def test(
-    ref, holdout, target, conditions, test_file, latency_budget_ms, alias, junit_path,
-    markdown_path, last, as_json,
+    ref, holdout, target, conditions, test_file, latency_budget_ms, alias, allow_pickle,
+    junit_path, markdown_path, last, as_json,
 ) -> None:  # fmt: skip
     """Test a model version (churn/7, churn@staging) and record the result (exit 1 on failure).
 
@@ -72,6 +77,7 @@ def test(
         report = run_model_tests(
             store, ref, holdout=holdout, conditions=conditions, test_file=test_file,
             latency_budget_ms=latency_budget_ms, target=target, alias=alias,
+            allow_pickle=allow_pickle, pickle_opt_in="--allow-pickle",
         )  # fmt: skip
     if junit_path:
         _write(junit_path, report.to_junit(), "JUnit report")

@@ -241,7 +241,7 @@ _CHECKS: dict[str, dict[str, tuple[Any, bool]]] = {
     TEST: {
         "model": (_model_ref, False), "holdout": (_str, False), "conditions": (_strings, False),
         "test_file": (_str, False), "latency_budget_ms": (lambda w, v: _number(w, v, 0), False),
-        "target": (_str, False), "alias": (_alias, False),
+        "target": (_str, False), "alias": (_alias, False), "allow_pickle": (_bool, False),
     },
     PROMOTE: {
         "model": (_model_ref, False), "to": (_alias, False), "better_than": (_alias, False),

@@ -205,7 +205,8 @@ def test_step(ctx: StepContext, step: Step) -> str:
             ctx.store, f"{name}/{version}", holdout=opts.get("holdout"),
             conditions=opts.get("conditions", ()), test_file=opts.get("test_file"),
             latency_budget_ms=opts.get("latency_budget_ms"), target=opts.get("target"),
-            alias=opts.get("alias"),
+            alias=opts.get("alias"), allow_pickle=opts.get("allow_pickle", False),
+            pickle_opt_in="allow_pickle: true in the test step",
         )  # fmt: skip
     except KernelMagicsError as exc:
         raise StepFailed(f"The model tests could not run: {exc}", retry=False) from None

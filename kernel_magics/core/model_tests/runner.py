@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ...errors import ValidationError
+from ...errors import UnsafeModelError, ValidationError
 from ..registry import parse_ref
+from ..registry.formats import PICKLE_FORMATS
 from ..store import Store
 from .behaviour import run_behaviour_checks
 from .checks import latency_check, performance_checks, signature_check
@@ -38,6 +39,8 @@ def run_model_tests(
     target: str | None = None,
     alias: str | None = None,
     record: bool = True,
+    allow_pickle: bool = False,
+    pickle_opt_in: str = "allow_pickle=True",
 ) -> ModelTestReport:
     """Test a model version and record the report with the version.
 
@@ -67,6 +70,12 @@ def run_model_tests(
         test file's, else ``production``).
     record : bool
         Store the report with the version (``store.model_tests``), for promote and model cards.
+    allow_pickle : bool
+        Needed to test a version stored with pickle/cloudpickle (loading it runs its code), as
+        everywhere else in the product (``mlops deploy --allow-pickle``).
+    pickle_opt_in : str
+        How the caller's user gives that opt-in, for the refusal's message
+        (``--allow-pickle`` from the CLI, ``allow_pickle: true`` in an automation step).
 
     Returns
     -------
@@ -78,6 +87,8 @@ def run_model_tests(
     ValidationError
         For a malformed condition or test file, an unknown column, conditions without a holdout,
         or a holdout that cannot be read, before any prediction.
+    UnsafeModelError
+        For a pickle/cloudpickle version without ``allow_pickle``, before anything is read.
     ModelNotFoundError
         When the version does not exist.
     """
@@ -96,6 +107,12 @@ def run_model_tests(
         )
     compare_alias = alias or spec.alias or DEFAULT_ALIAS
     version = store.models.get_version(parse_ref(ref))
+    if version.format in PICKLE_FORMATS and not allow_pickle:
+        raise UnsafeModelError(
+            f"{version.ref} is stored with {version.format}, which runs code from the file when "
+            f"loaded; testing it needs the explicit opt-in {pickle_opt_in} (only if you trust "
+            "whoever logged it), or log the model again with format='skops'."
+        )
     signature = version.signature
     spec.check_columns(signature)
     data: Holdout | None = None
@@ -106,7 +123,7 @@ def run_model_tests(
 
     started = time.time()
     clock = time.perf_counter()
-    model = load_model_version(version.ref, store=store).model
+    model = load_model_version(version.ref, allow_pickle=allow_pickle, store=store).model
     checks: list[ModelCheck] = []
     if data is not None:
         checks += performance_checks(model, data, parsed)
