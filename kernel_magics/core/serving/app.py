@@ -240,19 +240,19 @@ async def score(
             rows, params = scorer.parse_request(route, ctype, raw)
         predictions = None
         if params is None and len(rows) <= INLINE_ROWS:
+            # A canary answers through the champion's path: the rows parsed above (the
+            # signatures match), its own MicroBatcher, the same encoder. None: it failed.
             if router is not None and router.canary:
                 rid = rid or request_id(headers)
                 if router.routes(rid):
                     predictions = await router.answer(rows)
-            if predictions is not None:
-                answered_by = router.version_header  # type: ignore[union-attr]
-                body = router.scorer.encode(predictions)  # type: ignore[union-attr]
-            else:
+                    if predictions is not None:
+                        answered_by = router.version_header
+            if predictions is None:
                 predictions = await state.batcher.predict(rows)
         else:  # requests with params are predicted alone: params apply to their rows only
             predictions = await run_in_threadpool(scorer.predict_rows, rows, params)
-        if answered_by is state.version_header:
-            body = scorer.encode(predictions)
+        body = Scorer.encode(predictions)
     except RequestError as exc:
         elapsed = time.perf_counter() - start
         status = _status(route, exc)
