@@ -325,6 +325,14 @@ def test_lineage_card_notes_history_in_the_panel(page, lab, shot):
     actors = {(e["action"], e["actor"]) for e in audit if e["kind"] == "alias"}
     assert actors >= {("set", cli_user), ("move", user)}, audit
 
+    # When a colleague moves it back at a terminal while v1's detail is open
+    cli(lab, "models", "alias", "churn", "production", "1")
+    # Then v1's History shows it by itself (no reload, no click), signed by the OS user
+    back = history.locator("li", has_text=f"{cli_user} moved churn@production v2 → v1")
+    back.wait_for(timeout=TIMEOUT)
+    detail = panel.locator(".jp-mlops-version-detail")
+    detail.locator('.jp-mlops-chip-alias[data-alias="production"]').wait_for(timeout=TIMEOUT)
+
     # When the theme switches to dark
     menu(page, "Settings", "Theme", "JupyterLab Dark")
     page.wait_for_selector('body[data-jp-theme-light="false"]', state="attached", timeout=TIMEOUT)
