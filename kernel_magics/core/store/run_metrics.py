@@ -189,7 +189,9 @@ def read_series(
     found: dict[int, list[Any]] = {}
 
     def collect(query: Any) -> None:
-        for series_id, rows in groupby(conn.execute(query), key=itemgetter(0)):
+        # .all() fetches the rows in one driver call: iterating the result fetches them one
+        # by one through SQLAlchemy, ~1.25x slower for the 37,650 rows of a 50-run comparison.
+        for series_id, rows in groupby(conn.execute(query).all(), key=itemgetter(0)):
             found[series_id] = list(rows)
 
     if whole:
