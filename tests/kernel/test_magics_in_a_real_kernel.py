@@ -40,8 +40,12 @@ baseline = mlops.active_run().id
 
 SECOND_RUN = """\
 %%mlops track --experiment churn --metric auc
+from sklearn.linear_model import LogisticRegression
+
 C = 1.0
 mlops.log_dataset(df, name="train")
+model = LogisticRegression(C=C).fit(df[["x"]], df["plan"] == "c")
+version = mlops.log_model(model, "churn", input_example=df[["x"]].head(5))
 auc = 0.84
 challenger = mlops.active_run().id
 """
@@ -60,10 +64,15 @@ CELLS = {
     "lineage": "%mlops lineage train@2",
     "lineage_up": "%mlops lineage train@2 --up",
     "lineage_down": "%mlops lineage train@2 --down",
+    "lineage_model": "%mlops lineage churn/1 --up",
+    "lineage_data": 'graph = %mlops lineage train@2\nsorted({n["kind"] for n in graph.data["nodes"]})',
+    "diff_data": 'diff = %mlops datasets diff train@1 train@2\ndiff.data["row_changes"]["added"]',
+    "show_unknown": "%mlops datasets show train@9",
     # the README: "%mlops note TARGET text to the end of the line" (no quoting needed)
     "note": "%mlops note {baseline} It's the baseline for the Q3 campaign, see #112",
     "note_quoted": '%mlops note {baseline[:8]} "Features frozen on 2026-11-30"',
     "notes": "%mlops note {baseline}",
+    "note_model": "%mlops note churn/1 Approved by risk review (ticket RISK-112)",
     "report": "%mlops report {baseline} {challenger} -o report.html",
     "report_md": "%mlops report last -o report.md",
     "leaderboard": "%mlops report --experiment churn --top 10 --by metrics.auc -o leaderboard.html",
@@ -117,11 +126,15 @@ def test_every_cell_ran_and_only_the_usage_mistake_says_so(notebook):
         errors = [o for o in cell if o.output_type == "error"]
         assert not errors, f"cell {name!r} raised {errors[0].ename}: {errors[0].evalue}"
         shown = text_of(cell)
-        if name != "diff_usage":
+        if name not in ("diff_usage", "show_unknown"):
             assert "UsageError" not in shown and "Error:" not in shown, (name, shown)
     assert text_of(outputs["diff_usage"]).strip() == (
         "UsageError: %mlops datasets diff takes 2 version name(s), not 1: e.g. "
         "%mlops datasets diff train@1 train@2."
+    )
+    assert text_of(outputs["show_unknown"]).strip() == (
+        "UsageError: Dataset 'train' has no version '9'; its versions are 1, 2 (or use "
+        "train@latest, or a hash prefix)."
     )
 
 
@@ -161,6 +174,7 @@ def test_datasets_diff_shows_rows_columns_and_drift(notebook):
     assert plan[-1] == "drift" and plan[2:4] == ["2 values, top 'a'", "3 values, top 'a'"]
     html = html_of(outputs["diff"])
     assert "<h5>Schema changes</h5>" in html and "<h5>Rows added</h5>" in html
+    assert text_of(outputs["diff_data"]) == "15"  # the value's .data, for code
 
 
 def test_lineage_shows_the_runs_the_version_fed(notebook):
@@ -174,6 +188,18 @@ def test_lineage_shows_the_runs_the_version_fed(notebook):
     assert "came from" not in down and all(run in down for run in runs)
     html = html_of(outputs["lineage"])
     assert html.count("<li>") >= 5 and "dataset train@2" in html
+    assert "model churn/1  [logged]" in both  # the second run registered it
+    # downstream of the data: runs and the model (the notebook is upstream of the runs)
+    assert text_of(outputs["lineage_data"]) == "['dataset', 'model', 'run']"
+
+
+def test_lineage_of_a_model_version_goes_back_to_its_data(notebook):
+    _, outputs = notebook
+    up = text_of(outputs["lineage_model"])
+    assert up.splitlines()[0].startswith("model churn/1")
+    assert "dataset train@2" in up and "[read]" in up
+    assert "dataset train@1" not in up  # the second run read only train@2
+    assert re.search(r"notebook \S*/magics\.ipynb\s+\[ran\]", up)  # where the cell ran
 
 
 def test_notes_are_written_to_the_end_of_the_line_and_listed(notebook):
@@ -186,6 +212,9 @@ def test_notes_are_written_to_the_end_of_the_line_and_listed(notebook):
     # writing one shows the item's notes with the new one last
     assert lines_of(text_of(outputs["note_quoted"]))[-1][-1] == "Features frozen on 2026-11-30"
     assert "It&#x27;s the baseline" in html_of(outputs["notes"])
+    on_model = lines_of(text_of(outputs["note_model"]))
+    assert on_model[0] == ["Notes on churn/1"]
+    assert on_model[-1][-1] == "Approved by risk review (ticket RISK-112)"
 
 
 def test_report_is_written_with_the_runs_params_and_notes(notebook):
