@@ -76,9 +76,11 @@ class RunsHandler(MlopsHandler):
         notebooks = self.notebook_keys(query.notebook) if query.notebook else None
         if query.experiment:
             self.store.experiments.id_of(query.experiment)  # 404 for an unknown experiment
+        parents = [find_run(self.store, query.parent, "parent")] if query.parent else None
         page = self.store.search_runs(
             experiments_=[query.experiment] if query.experiment else None,
             notebook_paths=notebooks,
+            parent_run_ids=parents,
             filter=query.filter,
             order_by=query.order_by or None,
             limit=query.limit,

@@ -25,6 +25,11 @@ class ListRunsQuery(Request):
     notebook: str | None = Field(
         None, max_length=4096, description="Only this notebook's runs (Jupyter path)"
     )
+    parent: str | None = Field(
+        None,
+        max_length=64,
+        description="Only this run's child runs: a sweep's trials, an automation's steps",
+    )
     filter: str | None = Field(
         None, max_length=4000, description="Filter, e.g. metrics.acc > 0.9 and params.C = '0.1'"
     )
