@@ -117,7 +117,20 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
         if user is not None:
             from kernel_magics.core.actor import set_actor
 
-            set_actor(getattr(user, "username", None) or str(user))
+            set_actor(self._actor_name(user))
+
+    def _actor_name(self, user: Any) -> str:
+        # Jupyter's stock identity providers know a shared token or password, not a person: the
+        # user they return is a random anonymous id per browser ("774de947c4..."), meaningless
+        # in an audit trail. The person is then whoever runs this server, the OS user, as for
+        # the CLI. A real identity provider (JupyterHub, a custom one) names its users.
+        from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
+
+        from kernel_magics.core.actor import os_user
+
+        if type(self.identity_provider) in (IdentityProvider, PasswordIdentityProvider):
+            return os_user()
+        return getattr(user, "username", None) or str(user)
 
     @property
     def store(self):
