@@ -91,9 +91,10 @@ def read_everything_then_slice(store, ids: list[str], key: str, max_points: int)
 
 
 def in_process(home: Path, ids: list[str], repeat: int) -> dict[str, dict[str, float]]:
-    from kernel_magics.core.compare import compare_runs, side_by_side
+    from kernel_magics.core.compare import CURVE_POINTS, compare_runs, metric_curves, side_by_side
     from kernel_magics.core.config import resolve_location
     from kernel_magics.core.store import open_store
+    from kernel_magics.kernel.widgets.run_reports import compare_report
 
     store = open_store(resolve_location(environ={"MLOPS_HOME": str(home)}))
 
@@ -103,12 +104,32 @@ def in_process(home: Path, ids: list[str], repeat: int) -> dict[str, dict[str, f
     def thinned_after(store, ids):
         return [read_everything_then_slice(store, ids, k, PANEL_POINTS) for k in METRICS]
 
+    def report_curves_per_metric(store, ids):  # what compare_runs reads now
+        return [store.runs.metric_histories(ids, k, max_points=CURVE_POINTS) for k in METRICS]
+
+    def report_curves_per_run(store, ids):  # what compare_runs read before: 150 reads
+        return [metric_curves(store, r, [k]) for k in METRICS for r in ids]
+
+    result = compare_runs(store, ids)
+
+    def render_report(store, ids):  # %mlops compare's figure and HTML, from a ready result
+        return compare_report(result)._repr_html_()
+
     found = {}
     for label, fn in (
         ("side_by_side (the panel's table)", side_by_side),
         ("compare_runs (%mlops compare)", compare_runs),
         (f"curves at {PANEL_POINTS} points: thinned in the query", thinned_in_sql),
         (f"curves at {PANEL_POINTS} points: every row read, thinned after", thinned_after),
+        (
+            f"compare_runs' curves at {CURVE_POINTS} points: one read per metric",
+            report_curves_per_metric,
+        ),
+        (
+            f"compare_runs' curves at {CURVE_POINTS} points: one read per run and metric",
+            report_curves_per_run,
+        ),
+        ("compare_report: %mlops compare's figure and HTML", render_report),
     ):
         timings = []
         for _ in range(repeat):
@@ -208,6 +229,13 @@ def main() -> None:
     after = side[f"curves at {PANEL_POINTS} points: every row read, thinned after"]["median_ms"]
     in_sql = side[f"curves at {PANEL_POINTS} points: thinned in the query"]["median_ms"]
     results["ratio curves thinned after / in the query"] = round(after / in_sql, 1)
+    from kernel_magics.core.compare import CURVE_POINTS
+
+    per_run = side[f"compare_runs' curves at {CURVE_POINTS} points: one read per run and metric"]
+    per_metric = side[f"compare_runs' curves at {CURVE_POINTS} points: one read per metric"]
+    results["ratio compare_runs' curves per run / per metric"] = round(
+        per_run["median_ms"] / per_metric["median_ms"], 1
+    )
     print(json.dumps(results, indent=2))
 
 
