@@ -46,7 +46,7 @@ def parse_target(text: str, store: Store | None = None) -> NoteTarget:
     Parameters
     ----------
     text : str
-        A run id or unique prefix, ``churn/7``, ``churn@production`` or ``deployment:3``.
+        A run id, a unique prefix or ``last``, ``churn/7``, ``churn@production`` or ``deployment:3``.
     store : Store, optional
         The default store when omitted.
 
@@ -63,7 +63,7 @@ def parse_target(text: str, store: Store | None = None) -> NoteTarget:
     text = (text or "").strip()
     if not text:
         raise ValidationError(
-            "Say what the note is on: a run id, churn/7, churn@production or deployment:3."
+            "Say what the note is on: a run id, last, churn/7, churn@production or deployment:3."
         )
     if text.lower().startswith(DEPLOYMENT_PREFIX):
         dep = text[len(DEPLOYMENT_PREFIX) :].strip()
@@ -78,7 +78,7 @@ def parse_target(text: str, store: Store | None = None) -> NoteTarget:
 
         version = registry(store).get_version(parse_ref(text))
         return NoteTarget(NOTE_MODEL_VERSION, f"{version.name}/{version.version}")
-    return NoteTarget(NOTE_RUN, store.runs.resolve_id(text))
+    return NoteTarget(NOTE_RUN, store.run_reads().resolve_ref(text))  # an id, a prefix, last
 
 
 def note(target: str, text: str, *, store: Store | None = None) -> NoteRecord:

@@ -281,3 +281,19 @@ def test_notes_go_with_what_they_are_on(store):
     assert store.models.get_version(parse_ref("churn/2")).version == 2
     assert store.notes.list("model_version", "churn/2") == []
     assert store.notes.list("run", parent) == store.notes.list("run", child) == []
+
+
+def test_a_note_on_last_goes_on_the_newest_run(store):
+    # Given two runs, the second the newest
+    from kernel_magics.core.notes import note, notes
+
+    exp = store.experiments.get_or_create("churn")
+    older = store.runs.create(exp, name="a", source="api")
+    store.runs.finish(older, "finished")
+    newest = store.runs.create(exp, name="b", source="api")
+    store.runs.finish(newest, "finished")
+    # When a note is put on `last`, as `mlops show last` and `mlops report last` name it
+    note("last", "the one to ship", store=store)
+    # Then it is on the newest run
+    assert [n.text for n in notes(newest, store=store)] == ["the one to ship"]
+    assert notes(older, store=store) == []
