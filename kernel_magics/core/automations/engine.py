@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -113,8 +114,13 @@ def _step_params(options: dict[str, Any]) -> dict[str, Any]:
             for k, v in options.items()}  # fmt: skip
 
 
-def execute(store: Store, claim: EventClaim) -> tuple[Execution, bool]:
-    """Run every step of a claimed attempt; return the execution and whether to allow a retry."""
+def execute(
+    store: Store, claim: EventClaim, now: Callable[[], float] = time.time
+) -> tuple[Execution, bool]:
+    """Run every step of a claimed attempt; return the execution and whether to allow a retry.
+
+    ``now`` is the claimer's clock (guard periods of the steps run on it).
+    """
     record = claim.automation
     spec = record.spec
     # The parent lives where the notebook's run goes, so the run and its parent list together.
@@ -131,7 +137,7 @@ def execute(store: Store, claim: EventClaim) -> tuple[Execution, bool]:
     store.automations.set_run(claim, parent)
     writer = store.writer
     writer.add_run(parent, environment=False)  # heartbeats: a live execution never looks dead
-    ctx = StepContext(store, record, dict(claim.payload), parent, tag)
+    ctx = StepContext(store, record, dict(claim.payload), parent, tag, now=now)
     if spec.timeout:
         ctx.deadline = time.monotonic() + spec.timeout
     if spec.trigger.kind == MODEL:
@@ -226,7 +232,7 @@ def execute_claim(store: Store, claim: EventClaim, owner: str, now) -> Execution
     execution: Execution | None = None
     end: EventEnd | None
     try:
-        execution, retry = execute(store, claim)
+        execution, retry = execute(store, claim, now)
         end = store.automations.complete(
             claim, owner, execution.status, now(), run_id=execution.run_id,
             step=execution.steps[-1].kind if execution.error else None, error=execution.error,

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 #: Seconds between two looks at a challenger while its guard period runs.
 CHALLENGER_POLL_S = 0.25
+#: Seconds between two judgements of a promotion's guard by its step.
+GUARD_POLL_S = 0.5
 
 
 class StepFailed(KernelMagicsError):
@@ -77,6 +79,8 @@ class StepContext:
         The ``mlops.automation.attempt`` value every run of this attempt carries.
     deadline : float or None
         ``time.monotonic()`` by which the execution must end (the automation's timeout).
+    now : callable
+        The claimer's clock (the scheduler's, injected in tests): a guard's period runs on it.
     version : tuple of (str, int) or None
         The model version the next step works on (the trigger's, or the one a run registered).
     challenger : str or None
@@ -89,6 +93,7 @@ class StepContext:
     parent_run_id: str
     attempt_tag: str
     deadline: float | None = None
+    now: Callable[[], float] = time.time
     version: tuple[str, int] | None = None
     challenger: str | None = None
     results: list[str] = field(default_factory=list)
@@ -296,7 +301,13 @@ def deploy_challenger_step(ctx: StepContext, step: Step) -> str:
 
 
 def promote_challenger_step(ctx: StepContext, step: Step) -> str:
-    """Point the alias at the challenger and redeploy (optionally guarded)."""
+    """Point the alias at the challenger and redeploy; with guards, wait for their verdict.
+
+    The step ends when the guard does: ``finished`` when it held for its period, ``failed``
+    (not retried) when it rolled the alias back, so the execution's run and ``mlops automation
+    history`` say whether the promotion held. Meanwhile the step judges its own guard with the
+    scheduler's function (each ending is claimed in the store: only one judge rolls back).
+    """
     from ..serving.challengers import promote_challenger
 
     target = step.options.get("target") or ctx.challenger
@@ -306,13 +317,44 @@ def promote_challenger_step(ctx: StepContext, step: Step) -> str:
     try:
         done = promote_challenger(target, ctx.store, guards=opts.get("guards", ()),
                                   guard_for=opts.get("for", "15m"),
-                                  notify=opts.get("notify", ()))  # fmt: skip
+                                  notify=opts.get("notify", ()), now=ctx.now())  # fmt: skip
     except KernelMagicsError as exc:
         raise StepFailed(f"The challenger could not be promoted: {exc}") from None
     ctx.challenger = None
     record = done.challenger
     ctx.version = (record.challenger_model, record.challenger_version)
-    return f"{record.model}@{record.alias} -> {ctx.version_ref}"
+    moved = f"{record.model}@{record.alias} -> {ctx.version_ref}"
+    if done.guard is None:
+        return moved
+    guard = _await_guard(ctx, done.guard, moved)
+    period = guard.until - guard.started_at
+    return f"{moved}; guard {' and '.join(guard.conditions)} held for {period:g} s"
+
+
+def _await_guard(ctx: StepContext, guard: Any, moved: str) -> Any:
+    """Judge ``guard`` until it ends; return it when it passed, raise when it did not."""
+    from ..names import GUARD_BROKEN, GUARD_PASSED, GUARD_ROLLED_BACK, GUARD_WATCHING
+    from ..serving.guards import evaluate_guard
+
+    current = guard
+    while True:
+        current = evaluate_guard(ctx.store, current, ctx.now()) or ctx.store.challengers.guard(
+            guard.id
+        )
+        if current.status != GUARD_WATCHING:
+            break
+        ctx.check_time(f"guard {guard.id} on {moved} ended (the scheduler keeps judging it)")
+        time.sleep(GUARD_POLL_S)
+    if current.status == GUARD_PASSED:
+        return current
+    # The verdict first: `mlops automation history` shows the start of the reason.
+    if current.status == GUARD_ROLLED_BACK:
+        verdict = f"rolled back to {current.model}/{current.previous_version}"
+    elif current.status == GUARD_BROKEN:
+        verdict = "the guard broke (not rolled back)"
+    else:
+        verdict = "the guard could not be judged"
+    raise StepFailed(f"{verdict}, guard {current.reason} ({moved})", retry=False)
 
 
 def notify_step(ctx: StepContext, step: Step) -> str:

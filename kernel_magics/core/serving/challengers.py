@@ -44,7 +44,7 @@ from ..names import (
     CHALLENGER_STOPPED,
 )
 from ..store import Store, open_store
-from ..store.challengers import ChallengerRecord, ChallengerStats
+from ..store.challengers import ChallengerRecord, ChallengerStats, DeploymentGuard
 from ..store.deployments import DeploymentRecord
 from .local import BaseServingBackend
 
@@ -360,11 +360,13 @@ class PromotedChallenger:
     challenger: ChallengerRecord
     move: Any
     deployments: list[DeploymentRecord] = field(default_factory=list)
+    guard: DeploymentGuard | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dictionary."""
         return {"challenger": self.challenger.to_dict(), "move": self.move.to_dict(),
-                "deployments": [d.to_dict() for d in self.deployments]}  # fmt: skip
+                "deployments": [d.to_dict() for d in self.deployments],
+                "guard": self.guard.to_dict() if self.guard else None}  # fmt: skip
 
 
 def promote_challenger(
@@ -375,12 +377,14 @@ def promote_challenger(
     guards: Any = (),
     guard_for: str | float = "15m",
     notify: Any = (),
+    now: float | None = None,
 ) -> PromotedChallenger:
     """Point ``target``'s alias at its challenger's version and hand over without downtime.
 
     The challenger stops being routed to first (the champion answers meanwhile), the alias
     moves, and every server of the alias is replaced by one serving the new version. With
-    ``guards``, the promotion is guarded like ``mlops promote --guard`` (:mod:`.guards`).
+    ``guards``, the promotion is guarded like ``mlops promote --guard`` (:mod:`.guards`); the
+    guard's period starts at ``now`` (the caller's clock; the time of day when omitted).
 
     Raises
     ------
@@ -410,10 +414,13 @@ def promote_challenger(
         reason=f"challenger {record.id} promoted",
     )  # fmt: skip
     deployments = redeploy_alias(record.model, record.alias, store=store, backend=backend)
+    guard = None
     if guard_list:
-        guard_deployment(record.model, record.alias, record.challenger_version, previous,
-                         guard_list, guard_for_s, channels, store=store)  # fmt: skip
-    return PromotedChallenger(store.challengers.get(record.id), move, deployments)
+        guard = guard_deployment(
+            record.model, record.alias, record.challenger_version, previous, guard_list,
+            guard_for_s, channels, store=store, now=now,
+        )  # fmt: skip
+    return PromotedChallenger(store.challengers.get(record.id), move, deployments, guard)
 
 
 @dataclass

@@ -171,48 +171,67 @@ def _still_serves(store: Store, guard: DeploymentGuard) -> bool:
 def evaluate_guards(store: Store, now: float | None = None) -> list[DeploymentGuard]:
     """Judge every watching deployment guard once; roll back the broken ones.
 
-    Called by the scheduler's tick. Each ending is claimed in the store first
-    (:meth:`~kernel_magics.core.store.challengers.ChallengerRepository.end_guard`), so of two
-    schedulers only one rolls back. Returns the guards that ended.
+    Called by the scheduler's tick. Returns the guards that ended.
     """
-    from .deployments import rollback
-
     now = time.time() if now is None else now
     ended = []
     for guard in store.challengers.guards(watching_only=True):
-        try:
-            verdict = judge_guard(store, guard, now)
-        except Exception as exc:  # a deleted model: end the guard rather than retry forever
-            if store.challengers.end_guard(guard.id, GUARD_FAILED, f"cannot judge: {exc}", now):
-                ended.append(store.challengers.guard(guard.id))
-            continue
-        if verdict.state == "broken":
-            reason = "; ".join(f"{c} broke ({v:g})" for c, v in verdict.broken.items())
-            can_roll_back = guard.previous_version is not None and _still_serves(store, guard)
-            if not can_roll_back:
-                reason += ("; no earlier version to roll back to" if guard.previous_version is None
-                           else "; the alias has moved since, so it was left alone")  # fmt: skip
-            status = GUARD_ROLLED_BACK if can_roll_back else GUARD_BROKEN
-            if not store.challengers.end_guard(guard.id, status, reason, now):
-                continue  # another scheduler claimed it
-            if can_roll_back:
-                try:
-                    rollback(guard.model, guard.alias, to_version=guard.previous_version,
-                             store=store)  # fmt: skip
-                except Exception as exc:
-                    log.exception("guard %s: rollback failed", guard.id)
-                    reason += f"; the rollback failed: {exc}"
-            notify_guard(guard.notify, {
-                "event": "guard_broken", "target": f"{guard.model}@{guard.alias}",
-                "version": guard.version,
-                "rolled_back_to": guard.previous_version if can_roll_back else None,
-                "guard": guard.id, "broken": verdict.broken, "reason": reason,
-            })  # fmt: skip
-            log.warning("guard %s on %s@%s: %s", guard.id, guard.model, guard.alias, reason)
-            ended.append(store.challengers.guard(guard.id))
-        elif now >= guard.until:
-            if store.challengers.end_guard(guard.id, GUARD_PASSED, "held for its period", now):
-                ended.append(store.challengers.guard(guard.id))
-        else:
-            store.challengers.checked(guard.id, now)
+        done = evaluate_guard(store, guard, now)
+        if done is not None:
+            ended.append(done)
     return ended
+
+
+def evaluate_guard(store: Store, guard: DeploymentGuard, now: float) -> DeploymentGuard | None:
+    """Judge one watching guard at ``now``; roll back when broken. The guard once it ended.
+
+    The scheduler's tick calls it for every guard, and an automation's guarded
+    ``promote_challenger`` step for its own while it waits for the verdict. Each ending is
+    claimed in the store first
+    (:meth:`~kernel_magics.core.store.challengers.ChallengerRepository.end_guard`), so of two
+    judges (two schedulers, or a scheduler and the step) only one rolls back.
+
+    Returns
+    -------
+    DeploymentGuard or None
+        The ended guard (``passed``, ``rolled_back``, ``broken``, ``failed``); None while it is
+        still watching, or when another judge ended it first.
+    """
+    from .deployments import rollback
+
+    try:
+        verdict = judge_guard(store, guard, now)
+    except Exception as exc:  # a deleted model: end the guard rather than retry forever
+        if store.challengers.end_guard(guard.id, GUARD_FAILED, f"cannot judge: {exc}", now):
+            return store.challengers.guard(guard.id)
+        return None
+    if verdict.state == "broken":
+        reason = "; ".join(f"{c} broke ({v:g})" for c, v in verdict.broken.items())
+        can_roll_back = guard.previous_version is not None and _still_serves(store, guard)
+        if not can_roll_back:
+            reason += ("; no earlier version to roll back to" if guard.previous_version is None
+                       else "; the alias has moved since, so it was left alone")  # fmt: skip
+        status = GUARD_ROLLED_BACK if can_roll_back else GUARD_BROKEN
+        if not store.challengers.end_guard(guard.id, status, reason, now):
+            return None  # another judge claimed it
+        if can_roll_back:
+            try:
+                rollback(guard.model, guard.alias, to_version=guard.previous_version,
+                         store=store)  # fmt: skip
+            except Exception as exc:
+                log.exception("guard %s: rollback failed", guard.id)
+                reason += f"; the rollback failed: {exc}"
+        notify_guard(guard.notify, {
+            "event": "guard_broken", "target": f"{guard.model}@{guard.alias}",
+            "version": guard.version,
+            "rolled_back_to": guard.previous_version if can_roll_back else None,
+            "guard": guard.id, "broken": verdict.broken, "reason": reason,
+        })  # fmt: skip
+        log.warning("guard %s on %s@%s: %s", guard.id, guard.model, guard.alias, reason)
+        return store.challengers.guard(guard.id)
+    if now >= guard.until:
+        if store.challengers.end_guard(guard.id, GUARD_PASSED, "held for its period", now):
+            return store.challengers.guard(guard.id)
+        return None
+    store.challengers.checked(guard.id, now)
+    return None
