@@ -12,7 +12,7 @@ import difflib
 import json
 from typing import Any
 
-from ..errors import ArtifactNotFoundError, BlobNotFoundError, ValidationError
+from ..errors import ArtifactNotFoundError, BlobNotFoundError, MissingExtraError, ValidationError
 from .store import Store
 
 #: The artifact where ``%%mlops track`` stores the cell's source.
@@ -118,7 +118,9 @@ def _code_diff(a: str | None, b: str | None, name_a: str, name_b: str) -> list[s
     )
 
 
-def _notebook_diff(store: Store, a: int | None, b: int | None) -> dict[str, Any] | None:
+def _notebook_diff(
+    store: Store, a: int | None, b: int | None, problems: list[str]
+) -> dict[str, Any] | None:
     if a is None or b is None or a == b:
         return None
     from .notebooks import diff_notebooks, get_notebook_content
@@ -126,6 +128,9 @@ def _notebook_diff(store: Store, a: int | None, b: int | None) -> dict[str, Any]
     try:
         diff = diff_notebooks(get_notebook_content(store, a), get_notebook_content(store, b))
     except BlobNotFoundError:  # pruned by `mlops gc`: the comparison goes on without it
+        return None
+    except MissingExtraError as exc:  # a kernel without nbdime: the rest still compares
+        problems.append(f"The runs used different notebook versions, not diffed here. {exc}")
         return None
     changed = [c for c in diff["cells"] if c["status"] != "unchanged"]
     return {"from": a, "to": b, "summary": diff["summary"], "cells": changed}
@@ -166,6 +171,7 @@ def compare_runs(store: Store, refs: list[str]) -> dict[str, Any]:
     sources = [cell_source(store, r.id) for r in records]
     common = set(records[0].metrics).intersection(*(set(r.metrics) for r in records[1:]))
     curves: dict[str, dict[str, list]] = {}
+    problems: list[str] = []  # what could not be compared, and the fix
     for key in sorted(common)[:6]:
         # One read per metric for every run (not one per run and metric: 150 reads for 50 runs)
         series = store.runs.metric_histories(ids, key, max_points=CURVE_POINTS)
@@ -190,10 +196,10 @@ def compare_runs(store: Store, refs: list[str]) -> dict[str, Any]:
         "code": {short[i]: _code_diff(sources[0], sources[i], short[0], short[i])
                  for i in range(1, len(records))},
         "notebook": {short[i]: _notebook_diff(store, records[0].notebook_version_id,
-                                              records[i].notebook_version_id)
+                                              records[i].notebook_version_id, problems)
                      for i in range(1, len(records))},
     }  # fmt: skip
-    result["summary"] = _summary(result, envs)
+    result["summary"] = _summary(result, envs, problems)
     return result
 
 
@@ -203,7 +209,7 @@ def _names(rows: list[dict], limit: int = 6) -> str:
     return text + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def _summary(result: dict[str, Any], envs: list) -> list[str]:
+def _summary(result: dict[str, Any], envs: list, problems: list[str]) -> list[str]:
     lines = []
     for section, label in (("params", "Params"), ("datasets", "Datasets"), ("metrics", "Metrics")):
         if any(r["differs"] for r in result[section]):
@@ -227,6 +233,7 @@ def _summary(result: dict[str, Any], envs: list) -> list[str]:
             for d in notebook
         )
         lines.append(f"The notebook differs ({changed} cells changed, added or removed).")
+    lines += dict.fromkeys(problems)
     if not lines:
         lines.append("No recorded difference: same params, data, environment and code.")
     return lines

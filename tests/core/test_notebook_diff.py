@@ -283,3 +283,35 @@ def test_an_output_dropped_in_one_place_and_one_added_elsewhere_stay_two_changes
     assert [(c["op"], c["a_index"], c["b_index"]) for c in cell["output_changes"]] == [
         ("removed", 0, None), ("added", None, 1)
     ]  # fmt: skip
+
+
+def test_compare_without_nbdime_still_compares_and_names_the_fix(store, tmp_path, monkeypatch):
+    # Given two runs made from two versions of one notebook, with different params
+    from kernel_magics.core.compare import compare_runs
+    from kernel_magics.core.notebooks import record_notebook_version
+    from kernel_magics.kernel.widgets.run_reports import compare_report
+
+    path = tmp_path / "train.ipynb"
+    exp = store.experiments.get_or_create("e")
+    ids = []
+    for c in ("0.1", "1.0"):
+        path.write_text(nbformat.writes(new_notebook(cells=[new_code_cell(f"C = {c}", id="c")])))
+        version = record_notebook_version(store, path)
+        run_id = store.runs.create(exp, source="cell", params={"C": float(c)})
+        store.runs.set_fields(run_id, notebook_version_id=version)
+        store.runs.finish(run_id, "finished")
+        ids.append(run_id)
+    # And a kernel whose Python has no nbdime
+    monkeypatch.setitem(sys.modules, "nbdime", None)
+    # When %mlops compare computes and renders the comparison
+    result = compare_runs(store, ids)
+    html = compare_report(result)._repr_html_()
+    # Then the params are still compared, and the summary says what is missing and the fix
+    assert [row["key"] for row in result["params"] if row["differs"]] == ["C"]
+    assert result["notebook"] == {ids[1][:8]: None}
+    assert result["summary"][-1] == (
+        "The runs used different notebook versions, not diffed here. The notebook diff needs "
+        "the [lab] extra, "
+        'which is not installed (missing: nbdime). Fix: pip install "jupyter-mlops[lab]"'
+    )
+    assert "pip install &quot;jupyter-mlops[lab]&quot;" in html
