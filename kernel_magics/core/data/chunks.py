@@ -6,42 +6,58 @@ follow the content: an append, or an edit in the middle, changes the chunks arou
 leaves every other chunk, and its blob, as it was. Small files share chunks with their
 neighbours instead of costing one blob (and one write) each.
 
-Chunks are content-addressed blobs in the store's :class:`~kernel_magics.core.store.blobs.BlobStore`
-layout. Local chunks are written to a temporary name and renamed, like every blob, and the
-whole version is made durable with one ``syncfs`` before any row points at it (one fsync per
-chunk costs ~10 ms each here: 100 s for a folder of 10,000 files). Remote chunks are single
-PUTs through the blob store, which is atomic.
+A stream is read in windows of :data:`WINDOW` bytes into a few reused buffers and each window
+is cut with ``cut_buf`` (which releases the GIL); the window's last chunk, when the window's
+end may have cut it short, is carried into the next window, so the cuts are exactly those of
+the whole stream at once. Each window's chunks are hashed and written by
+:class:`~.chunk_writer.ChunkWriter` on a thread pool, and a large file's own BLAKE3 is computed
+on one more thread, so reading, cutting, hashing and writing overlap.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
-import threading
-import uuid
+import queue
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from io import BufferedReader
-from pathlib import Path
 
 import blake3
 
 from ..store.blobs import BlobStore
+from .chunk_writer import ChunkWriter, Releaser, StoredStream
+
+__all__ = ["StoredStream", "StreamFile", "read_chunks", "segments", "store_bytes", "store_files"]
 
 #: FastCDC's target chunk size. Its real average is this plus the minimum (32 KiB): ~6,500
 #: chunks per GB, and an edit costs about one chunk (~160 KiB) of new bytes.
 AVG_CHUNK = 128 * 1024
 MIN_CHUNK = 32 * 1024
 MAX_CHUNK = 512 * 1024
-#: Chunks hashed and written at once by the pool (bounds memory to about 32 x 512 KiB).
+#: A file at least this large is cut into chunks 8 times larger (about 1.25 MiB: ~800 per GB,
+#: as restic's). Each chunk is a file, and creating a file costs ~0.1-0.3 ms of kernel time on
+#: ext4 here, more than hashing and writing its 160 KiB: at ~6,500 chunks per GB that was a
+#: second per GB. An edit then costs a chunk or two (~2.5 MiB), under 4 % of such a file.
+LARGE_FILE = 64 * 1024 * 1024
+LARGE_AVG, LARGE_MIN, LARGE_MAX = 8 * AVG_CHUNK, 8 * MIN_CHUNK, 8 * MAX_CHUNK
+#: Bytes read and cut at once, and how many such buffers may be in flight (read, being hashed
+#: or being written): memory stays under BUFFERS x (WINDOW + LARGE_MAX) (80 MiB) whatever the
+#: data's size. A buffer holds the carried-over chunk (under LARGE_MAX) and WINDOW new bytes.
+WINDOW = 16 * 1024 * 1024
+BUFFERS = 4
+#: Chunks read ahead when restoring.
 IN_FLIGHT = 32
-WORKERS = 4
+#: Files at least this large are hashed on their own thread (smaller ones as they are read).
+HASH_APART = 1024 * 1024
 
 
-def _chunker():
+def _chunker(size: int):
+    """The FastCDC cutter for a stream of ``size`` bytes (larger chunks for a large file)."""
     from pyfastcdc import FastCDC
 
+    if size >= LARGE_FILE:
+        return FastCDC(LARGE_AVG, min_size=LARGE_MIN, max_size=LARGE_MAX)
     return FastCDC(AVG_CHUNK, min_size=MIN_CHUNK, max_size=MAX_CHUNK)
 
 
@@ -66,17 +82,26 @@ class StreamFile:
     hash: str = ""
 
 
+def _set_hash(entry: StreamFile, hasher: blake3.blake3) -> None:
+    entry.hash = hasher.hexdigest()
+
+
 class FileStream:
     """A readable stream of several files one after the other, hashing each as it is read.
 
-    ``readinto`` is what FastCDC's ``cut_stream`` prefers (no copy into new bytes objects).
+    A large file's hash is updated on ``hasher`` (one thread, so in order) while the stream
+    reads on; :attr:`jobs` collects the updates that still read the caller's buffer.
     """
 
-    def __init__(self, files: list[StreamFile]):
+    def __init__(self, files: list[StreamFile], hasher: ThreadPoolExecutor):
         self.files = files
+        self.jobs: list[Future[None]] = []
+        self.finals: list[Future[None]] = []
+        self._pool = hasher
         self._index = -1
         self._handle: BufferedReader | None = None
         self._hasher: blake3.blake3 | None = None
+        self._apart = False
 
     def _next_file(self) -> bool:
         self._finish_file()
@@ -84,17 +109,23 @@ class FileStream:
         if self._index >= len(self.files):
             return False
         entry = self.files[self._index]
-        self._handle = open(entry.source, "rb")  # noqa: SIM115 - closed in _finish_file
+        self._handle = open(entry.source, "rb", buffering=0)  # noqa: SIM115 - see _finish_file
         entry.mode = os.fstat(self._handle.fileno()).st_mode & 0o777
         self._hasher = blake3.blake3()
+        self._apart = entry.listed_size >= HASH_APART
         return True
 
     def _finish_file(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
-            assert self._hasher is not None
-            self.files[self._index].hash = self._hasher.hexdigest()
+        if self._handle is None:
+            return
+        self._handle.close()
+        self._handle = None
+        entry, hasher = self.files[self._index], self._hasher
+        assert hasher is not None
+        if self._apart:
+            self.finals.append(self._pool.submit(_set_hash, entry, hasher))
+        else:
+            entry.hash = hasher.hexdigest()
 
     def readinto(self, buffer: memoryview) -> int:
         """Fill ``buffer`` from the current file, moving on to the next one at its end."""
@@ -104,102 +135,127 @@ class FileStream:
             assert self._handle is not None and self._hasher is not None
             count = self._handle.readinto(buffer)
             if count:
-                self._hasher.update(buffer[:count])
+                if self._apart:
+                    self.jobs.append(self._pool.submit(self._hasher.update, buffer[:count]))
+                else:
+                    self._hasher.update(buffer[:count])
                 self.files[self._index].size += count
                 return count
             self._finish_file()
 
-
-@dataclass
-class StoredStream:
-    """What storing a stream produced: its chunks in order and how many bytes were new."""
-
-    chunks: list[tuple[str, int]] = field(default_factory=list)
-    new_bytes: int = 0
-    total_bytes: int = 0
+    def close(self) -> None:
+        """Close the open file, if any (after a failure)."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
 
-def _syncfs(folder: Path) -> None:
-    """Flush the filesystem holding ``folder`` once (Linux ``syncfs``; ``sync`` elsewhere)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    syncfs = getattr(libc, "syncfs", None)
-    if syncfs is None:  # pragma: no cover - macOS
-        os.sync()
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        syncfs(fd)
-    finally:
-        os.close(fd)
+class _Buffers:
+    """Up to :data:`BUFFERS` reusable windows; :meth:`take` waits for one to be given back."""
+
+    def __init__(self):
+        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        self._made = 0
+
+    def take(self) -> bytearray:
+        try:
+            return self._free.get_nowait()
+        except queue.Empty:
+            if self._made < BUFFERS:
+                self._made += 1
+                return bytearray(WINDOW + LARGE_MAX)
+        return self._free.get()
+
+    def give(self, buffer: bytearray) -> None:
+        self._free.put(buffer)
 
 
-class ChunkWriter:
-    """Hash and store chunks on a small thread pool (BLAKE3 and file writes release the GIL).
+def _cut_window(chunker, view: memoryview, eof: bool) -> tuple[list[tuple[int, int]], int]:
+    """Cut ``view``; return the exact chunks and where the carried-over rest starts.
 
-    Parameters
-    ----------
-    blobs : BlobStore
-        Where the chunks go.
-    write : bool
-        False only hashes (a reference-only version needs the hash, not the bytes).
+    A chunk that ends at the window's end (and is not of the maximum size) may have been cut
+    short by the window, so unless the stream ends here it is cut again with what follows.
     """
+    cuts = [(chunk.offset, chunk.length) for chunk in chunker.cut_buf(view)]
+    if not eof and cuts:
+        offset, length = cuts[-1]
+        if offset + length == len(view) and length < chunker.max_size:
+            cuts.pop()
+            return cuts, offset
+    return cuts, len(view)
 
-    def __init__(self, blobs: BlobStore, write: bool = True):
-        self.blobs = blobs
-        self.write = write
-        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="mlops-chunks")
-        self._slots = threading.BoundedSemaphore(IN_FLIGHT)
-        self._futures: list[Future[tuple[str, int, bool]]] = []
-        self._folders: set[Path] = set()
 
-    def submit(self, data: bytes) -> None:
-        """Queue one chunk (kept in stream order)."""
-        self._slots.acquire()
-        future = self._pool.submit(self._put, data)
-        future.add_done_callback(lambda _: self._slots.release())
-        self._futures.append(future)
+def _store_stream(chunker, stream: FileStream, writer: ChunkWriter, buffers: _Buffers) -> None:
+    carry = b""
+    eof = False
+    while not eof:
+        buffer = buffers.take()
+        view = memoryview(buffer)
+        filled = len(carry)
+        view[:filled] = carry
+        stream.jobs = []
+        while filled < len(buffer):
+            count = stream.readinto(view[filled:])
+            if not count:
+                eof = True
+                break
+            filled += count
+        cuts, rest = _cut_window(chunker, view[:filled], eof)
+        carry = bytes(view[rest:filled])
+        # the buffer is free again once the chunks are written, the hash updates are done and
+        # the carry is copied out (this thread)
+        release = Releaser(2 + len(stream.jobs), lambda b=buffer: buffers.give(b))
+        for job in stream.jobs:
+            job.add_done_callback(lambda _, r=release: r.done())
+        writer.submit(view, cuts, release.done)
+        release.done()
 
-    def _put(self, data: bytes) -> tuple[str, int, bool]:
-        digest = blake3.blake3(data).hexdigest()
-        if not self.write:
-            return digest, len(data), False
-        if not self.blobs.is_local:
-            if self.blobs.exists(digest):
-                return digest, len(data), False
-            self.blobs.put_bytes(data)
-            return digest, len(data), True
-        target = self.blobs.local_path(digest)
-        try:
-            os.utime(target)  # reused: young again for garbage collection, like BlobStore
-            return digest, len(data), False
-        except FileNotFoundError:
-            pass
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self._folders.add(target.parent)
-        tmp = target.parent / f".tmp-{uuid.uuid4().hex}"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-        return digest, len(data), True
 
-    def finish(self) -> StoredStream:
-        """Wait for every chunk, make the written ones durable, and return them in order."""
-        out = StoredStream()
-        try:
-            for future in self._futures:
-                digest, size, new = future.result()
-                out.chunks.append((digest, size))
-                out.total_bytes += size
-                out.new_bytes += size if new else 0
-        finally:
-            self._pool.shutdown(wait=True)
-        if self._folders:
-            _syncfs(next(iter(self._folders)))
-        return out
+def store_files(blobs: BlobStore, files: list[StreamFile], write: bool = True) -> StoredStream:
+    """Read ``files`` in order, cut them into content-defined chunks, store the chunks.
 
-    def abort(self) -> None:
-        """Stop after a failure (chunks already written stay for gc to judge)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    Each :class:`StreamFile` gets its size, mode and BLAKE3 as read. Returns the chunks of all
+    streams in file order: file ``i``'s bytes follow file ``i - 1``'s.
+    """
+    writer = ChunkWriter(blobs, write)
+    hasher = ThreadPoolExecutor(1, thread_name_prefix="mlops-file-hash")
+    buffers = _Buffers()
+    streams: list[FileStream] = []
+    try:
+        for group in segments(files):
+            streams.append(FileStream(group, hasher))
+            # a large file is alone in its stream; a run of small files is cut finely
+            chunker = _chunker(group[0].listed_size if len(group) == 1 else 0)
+            try:
+                _store_stream(chunker, streams[-1], writer, buffers)
+            finally:
+                streams[-1].close()
+        for stream in streams:
+            for job in stream.finals:
+                job.result()
+    except BaseException:
+        writer.abort()
+        hasher.shutdown(wait=True, cancel_futures=True)
+        raise
+    hasher.shutdown(wait=True)
+    return writer.finish()
+
+
+def store_bytes(blobs: BlobStore, data: bytes) -> StoredStream:
+    """Cut an in-memory buffer (a frame's parquet file) into chunks and store them."""
+    writer = ChunkWriter(blobs)
+    view = memoryview(data)
+    batch: list[tuple[int, int]] = []
+    batch_bytes = 0
+    for chunk in _chunker(len(data)).cut_buf(view):
+        batch.append((chunk.offset, chunk.length))
+        batch_bytes += chunk.length
+        if batch_bytes >= WINDOW:
+            writer.submit(view, batch, lambda: None)
+            batch, batch_bytes = [], 0
+    if batch:
+        writer.submit(view, batch, lambda: None)
+    return writer.finish()
 
 
 def segments(files: list[StreamFile]) -> list[list[StreamFile]]:
@@ -219,36 +275,9 @@ def segments(files: list[StreamFile]) -> list[list[StreamFile]]:
     return groups
 
 
-def store_files(blobs: BlobStore, files: list[StreamFile], write: bool = True) -> StoredStream:
-    """Read ``files`` in order, cut them into content-defined chunks, store the chunks.
-
-    Each :class:`StreamFile` gets its size, mode and BLAKE3 as read. Returns the chunks of all
-    streams in file order: file ``i``'s bytes follow file ``i - 1``'s.
-    """
-    writer = ChunkWriter(blobs, write)
-    chunker = _chunker()
-    try:
-        for group in segments(files):
-            for chunk in chunker.cut_stream(FileStream(group)):
-                writer.submit(bytes(chunk.data))  # the view is reused for the next chunk
-    except BaseException:
-        writer.abort()
-        raise
-    return writer.finish()
-
-
-def store_bytes(blobs: BlobStore, data: bytes) -> StoredStream:
-    """Cut an in-memory buffer (a frame's parquet file) into chunks and store them."""
-    writer = ChunkWriter(blobs)
-    view = memoryview(data)
-    for chunk in _chunker().cut_buf(view):
-        writer.submit(bytes(chunk.data))
-    return writer.finish()
-
-
 def read_chunks(blobs: BlobStore, chunks: list[tuple[str, int]]) -> Iterator[bytes]:
     """Yield each chunk's bytes in order, hash-checked, reading a few ahead on threads."""
-    with ThreadPoolExecutor(WORKERS, thread_name_prefix="mlops-chunks") as pool:
+    with ThreadPoolExecutor(4, thread_name_prefix="mlops-chunks") as pool:
         window: list[Future[bytes]] = []
         pending = iter(chunks)
         for digest, _ in pending:
