@@ -61,3 +61,28 @@ def test_every_template_runs_with_its_defaults(store, tmp_path, monkeypatch):
     assert batch.metrics["rows_scored"] == 143
     assert "predictions.csv" in {a["path"] for a in batch.artifacts}
     assert (tmp_path / "predictions.csv").read_text().splitlines()[0].endswith(",prediction")
+
+
+@pytest.mark.slow
+def test_every_template_runs_cell_by_cell_in_a_kernel_without_mlops_run(store, tmp_path,
+                                                                        monkeypatch):  # fmt: skip
+    # A make lab user opened the demo's templates and ran their cells: every logging call
+    # failed with "No active run". Each template now starts its own run when none is given.
+    import nbclient
+    import nbformat
+
+    monkeypatch.delenv("MLOPS_RUN_ID", raising=False)
+    for name in TEMPLATES:
+        assert invoke("templates", "copy", name, str(tmp_path)).exit_code == 0
+    for name in TEMPLATES:  # in order: train registers the model the others use
+        path = tmp_path / f"{name}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                                resources={"metadata": {"path": str(tmp_path)}}).execute()  # fmt: skip
+    runs = [store.runs.get(i) for i in store.run_reads().newest_ids(20)]
+    by_name = {r.name: r for r in runs}
+    assert sorted(by_name) == sorted(TEMPLATES)
+    for name, run in by_name.items():
+        assert run.status == "finished", f"{name}: {run.error}"
+    assert by_name["train"].metrics["accuracy"] > 0.9
+    assert by_name["batch_predict"].metrics["rows_scored"] == 143
