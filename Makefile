@@ -99,9 +99,7 @@ lab: setup
 	export MLOPS_HOME="$(CURDIR)/$(DEMO)/.mlops"
 	$(BIN)/mlops db upgrade
 	echo "Store: $$MLOPS_HOME"
-	# The templates read their parameters and log into the run `mlops run` gives them; run
-	# cell by cell in the lab they stop at the first log call (no active run).
-	echo "Open demo.ipynb and run its cells. train, evaluate, batch_predict and monitor.ipynb are templates: run them from a terminal in the lab, e.g. mlops run train.ipynb"
+	echo "Open demo.ipynb and run its cells. train, evaluate, batch_predict and monitor.ipynb are templates: run them cell by cell, or with parameters from a terminal in the lab, e.g. mlops run train.ipynb -p C=0.1"
 	exec $(BIN)/jupyter lab --notebook-dir=$(DEMO) $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
 # The lint step first: CI runs `make test`, so a lint failure blocks like a failing test.
