@@ -7,7 +7,7 @@ dataset → notebook → run → model version → alias; its model card is edit
 page reload and is carried by ``mlops models card``; notes go on the run and the version and show
 their author and time; moving the alias from the panel shows in the version's History with the
 Jupyter user next to the CLI's OS user; the new sections stay readable in the dark theme.
-One lab start for all of it.
+The lab names its browser user ``ada``, as JupyterHub would. One lab start for all of it.
 """
 
 from __future__ import annotations
@@ -76,6 +76,22 @@ def write_notebook(path: Path) -> None:
     nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": kernel}), path)
 
 
+#: The lab names its users the way JupyterHub or a team's identity provider does (the stock
+#: token login only knows an anonymous browser, whose changes are signed by the OS user).
+IDENTITY = """\
+from jupyter_server.auth.identity import IdentityProvider, User
+
+
+class TeamIdentityProvider(IdentityProvider):
+    def generate_anonymous_user(self, handler):
+        return User("ada", "Ada Lovelace", "Ada Lovelace", "AL", None, None)
+
+
+c.ServerApp.identity_provider_class = TeamIdentityProvider
+"""
+JUPYTER_USER = "ada"
+
+
 def cli(lab: LabServer, *args: str) -> str:
     """Run the ``mlops`` CLI on the lab's store, as the OS user at a terminal would."""
     done = subprocess.run(
@@ -93,6 +109,8 @@ def lab(tmp_path_factory):
     The notebook runs while the lab starts (the machine is shared: keep the wall time down).
     """
     server = LabServer(tmp_path_factory.mktemp("lab"))
+    (server.base / "config").mkdir()
+    (server.base / "config" / "jupyter_server_config.py").write_text(IDENTITY)
     failure: list[BaseException] = []
 
     def start() -> None:
@@ -238,8 +256,14 @@ def test_lineage_card_notes_history_in_the_panel(page, lab, shot):
         "() => document.querySelector('.jp-mlops-save-card')?.disabled === true", timeout=TIMEOUT
     )
     assert not card.locator(".jp-mlops-error").count()
+    # (the importance is not made yet: the section says when it will be)
+    assert "computed the first time the whole card is made" in card.inner_text()
     shot("card-saved")
-    # Then after a page reload the card still says so
+    # Then the card the CLI writes carries the edits (and makes the whole card, importance too)
+    cli(lab, "models", "card", "churn/1", "-o", "card.md")
+    markdown = (lab.root / "card.md").read_text()
+    assert INTENDED in markdown and LIMITS in markdown
+    # and after a page reload the panel's card still says so, and what drives the predictions
     page.reload()
     show_panel(page)
     open_version(page, 1)
@@ -250,14 +274,12 @@ def test_lineage_card_notes_history_in_the_panel(page, lab, shot):
         timeout=TIMEOUT,
     )
     assert card.get_by_label("Known limitations").input_value() == LIMITS
-    # and the card the CLI writes carries the edits
-    cli(lab, "models", "card", "churn/1", "-o", "card.md")
-    markdown = (lab.root / "card.md").read_text()
-    assert INTENDED in markdown and LIMITS in markdown
-    # and the panel links the rendered card
+    importance = card.locator(".jp-mlops-card-importance")
+    importance.wait_for(timeout=TIMEOUT)
+    assert sorted(importance.locator("th").all_inner_texts()) == ["charges", "tenure"]
+    # and the panel links the rendered card, which opens, edits included, in a tab of its own
     href = card.locator(".jp-mlops-open-card").get_attribute("href")
     assert href and "/mlops/api/models/churn/versions/1/card/html" in href
-    # (which opens the rendered card, edits included, in a tab of its own)
     with page.context.expect_page() as opened:
         card.locator(".jp-mlops-open-card").click()
     rendered = opened.value
@@ -268,6 +290,7 @@ def test_lineage_card_notes_history_in_the_panel(page, lab, shot):
 
     # When a note is added on the version
     user = jupyter_user(page)
+    assert user == JUPYTER_USER
     notes = panel.locator(".jp-mlops-version-detail .jp-mlops-notes")
     notes.scroll_into_view_if_needed()
     notes.get_by_label("new note").fill(VERSION_NOTE)

@@ -92,7 +92,8 @@ export function CardSection(props: ICardSectionProps): JSX.Element {
       )}
       {card && !card.importance && (
         <p className="jp-mlops-muted">
-          Importance is computed when the card is first opened.
+          What drives its predictions is computed the first time the whole card
+          is made (Open model card, or `mlops models card`).
         </p>
       )}
       {error && (
