@@ -74,17 +74,34 @@ def gc(dry_run: bool, keep_last: int | None) -> None:
     Blobs written in the last hour are kept, in case a process is about to reference them.
     With --keep-last N, dataset versions beyond each dataset's N newest are dropped first,
     unless a run read or wrote them (and so a model trained by that run may need them).
+    Restored dataset versions of versions no longer stored leave the restore cache, and the
+    cache is brought under its limit (MLOPS_DATASET_CACHE_LIMIT, 10 GiB by default).
     """
     from ..core.store import open_store
 
     store = open_store()
     verb = "Would delete" if dry_run else "Deleted"
+    dropped: list[str] = []
     if keep_last is not None:
         dropped = store.dataset_versions.prune(keep_last, dry_run=dry_run)
         listed = f": {', '.join(dropped)}" if dropped else ""
         click.echo(f"{verb} {len(dropped)} old dataset version(s){listed}.")
     removed = store.artifacts.collect_garbage(dry_run=dry_run)
     click.echo(f"{verb} {len(removed)} unreferenced blob(s).")
+    from ..core.data.restore_cache import collect_cache
+
+    # a dry run has not dropped the old versions: their restored copies would go too
+    doomed = (
+        {store.dataset_versions.resolve(*ref.rsplit("@", 1)).hash for ref in dropped}
+        if dry_run
+        else set()
+    )
+    cache = collect_cache(store, dry_run=dry_run, without=doomed)
+    click.echo(
+        f"{verb} {len(cache.gone) + len(cache.evicted)} restore-cache entr(ies): "
+        f"{len(cache.gone)} of versions no longer stored, {len(cache.evicted)} over the cache "
+        f"limit ({cache.freed_bytes:,} bytes; {cache.kept_bytes:,} bytes kept)."
+    )
 
 
 @click.group()

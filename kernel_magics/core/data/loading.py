@@ -3,6 +3,7 @@
 Files and folders are restored into a cache folder under the store home
 (``.mlops/cache/datasets/<hash>``), written under a temporary name and renamed into place, so a
 reader never sees half a restore and two processes restoring the same version at once are safe.
+The cache is bounded, least recently used first (:mod:`.restore_cache`).
 Cached files are read-only: a path handed out by :func:`load_dataset` keeps naming the version's
 content. Every chunk is hash-checked on read and every file is checked against its BLAKE3.
 """
@@ -22,6 +23,7 @@ from ...errors import BlobIntegrityError, ConflictError, ValidationError
 from ..names import DATASET_FILE, DATASET_FOLDER, DATASET_FRAME
 from .chunks import read_chunks
 from .manifest import Manifest, check_relative
+from .restore_cache import cache_root, mark_used, prune_cache
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -125,13 +127,6 @@ def write_files(store: Store, manifest: Manifest, root: Path, read_only: bool = 
         os.chmod(target, (entry.mode & 0o777 or 0o644) & ~clear)
 
 
-def cache_root(store: Store) -> Path:
-    """Where restored versions are kept: ``<store home>/cache/datasets``."""
-    home = store.location.home
-    base = home if home is not None else Path.home() / ".cache" / "jupyter-mlops"
-    return base / "cache" / "datasets"
-
-
 def restore(store: Store, record: DatasetVersionRecord) -> Path:
     """Restore a file or folder version into the cache (once) and return its local path.
 
@@ -155,6 +150,9 @@ def restore(store: Store, record: DatasetVersionRecord) -> Path:
             # left over when another process restored it first (read-only files in a writable
             # folder can be removed)
             shutil.rmtree(staging, ignore_errors=True)
+        prune_cache(store, keep=record.hash)  # bounded: the least recently used go first
+    else:
+        mark_used(folder)
     if record.kind == DATASET_FOLDER:
         return folder
     if manifest is not None:

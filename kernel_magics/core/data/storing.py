@@ -71,17 +71,28 @@ def store_limit(store: Store) -> int:
     """
     if os.environ.get(LIMIT_ENV):
         return parse_size(os.environ[LIMIT_ENV], LIMIT_ENV)
+    value, where = dataset_setting(store, "store_limit")
+    return DEFAULT_STORE_LIMIT if value is None else parse_size(value, where)
+
+
+def dataset_setting(store: Store, key: str) -> tuple[Any, str]:
+    """``[datasets] key`` from the store's ``.mlops/config.toml``: ``(value or None, where)``.
+
+    Raises
+    ------
+    ValidationError
+        When the file is not valid TOML.
+    """
     home = store.location.home
     config = home / CONFIG_NAME if home is not None else None
-    if config is not None and config.is_file():
-        try:
-            settings = tomllib.loads(config.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise ValidationError(f"{config} is not valid TOML: {exc}. Fix the file.") from exc
-        value = settings.get("datasets", {}).get("store_limit")
-        if value is not None:
-            return parse_size(value, f"[datasets] store_limit in {config}")
-    return DEFAULT_STORE_LIMIT
+    where = f"[datasets] {key} in {config}"
+    if config is None or not config.is_file():
+        return None, where
+    try:
+        settings = tomllib.loads(config.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationError(f"{config} is not valid TOML: {exc}. Fix the file.") from exc
+    return settings.get("datasets", {}).get(key), where
 
 
 def _frame_parquet(frame: Any) -> bytes:
