@@ -130,7 +130,8 @@ def served(store, monkeypatch):
                            LogisticRegression(max_iter=500)).fit(frame, target)  # fmt: skip
     mlops.log_model(broken, "churn", input_example=frame.head(20), format="cloudpickle",
                     allow_pickle=True)  # fmt: skip
-    dep = mlops.deploy("churn@production", port=free_port(), allow_pickle=True)
+    # The champion needs no pickle: promoting the pickled churn/3 carries its own opt-in over.
+    dep = mlops.deploy("churn@production", port=free_port())
     client = Client(dep.url)
     client.start()
     yield dep, client

@@ -139,7 +139,10 @@ class ChallengerRouter:
         self.compared = self.agreed = self.dropped = 0
         self.abs_diff_sum = 0.0
         self.guards = [parse_condition(g) for g in record.guards]
-        self.guard_until = record.started_at + record.guard_for_s
+        # The period counts from when this server routes, not from when the challenger was
+        # recorded: a server that took 15 s to start on a busy machine otherwise judged a 20 s
+        # guard for 5 s, and let a broken challenger through on too few requests.
+        self.guard_until = max(record.started_at, time.time()) + record.guard_for_s
         self._guard_done = not self.guards
         self.batcher = MicroBatcher(scorer) if self.canary else None
         self._queue: collections.deque = collections.deque()

@@ -413,7 +413,10 @@ def promote_challenger(
         record.model, record.alias, record.challenger_version,
         reason=f"challenger {record.id} promoted",
     )  # fmt: skip
-    deployments = redeploy_alias(record.model, record.alias, store=store, backend=backend)
+    # The challenger's own opt-in goes with it: the champion's servers may not have had one.
+    options = {"allow_pickle": True} if record.allow_pickle else None
+    deployments = redeploy_alias(record.model, record.alias, store=store, backend=backend,
+                                 options=options)  # fmt: skip
     guard = None
     if guard_list:
         guard = guard_deployment(

@@ -203,8 +203,12 @@ def redeploy_alias(
     store: Store | None = None,
     start_if_none: bool = False,
     backend: type[BaseServingBackend] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> list[DeploymentRecord]:
     """Point every running server of ``name@alias`` at the alias's current version.
+
+    ``options`` override the replaced servers' own (``{"allow_pickle": True}`` for a promoted
+    challenger stored with pickle, which the champion's servers did not need).
 
     Returns
     -------
@@ -218,7 +222,9 @@ def redeploy_alias(
     version = registry(store).get_version(parse_ref(f"{name}@{alias}"))
     out = []
     for dep in chosen.repo.find(name, alias, live_only=True):
-        out.append(dep if dep.model_version_id == version.id else _replace(chosen, dep, version))
+        out.append(
+            dep if dep.model_version_id == version.id else _replace(chosen, dep, version, options)
+        )
     if not out and start_if_none:
         out.append(deploy(f"{name}@{alias}", store=store, backend=backend))
     return out
