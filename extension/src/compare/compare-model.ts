@@ -37,6 +37,11 @@ export interface ICompareState {
   diffPair: [string, string] | null;
   /** Their notebook versions' diff, when both have one and they differ. */
   notebookDiff: MlopsAPI.IDiffNotebooksResponse | null;
+  /**
+   * The server's message when that diff could not be made (a pruned version, nbdime missing
+   * on the server): shown in the diff section, while the rest of the comparison stays.
+   */
+  notebookDiffError: string | null;
   /** The last error, if loading failed. */
   error: string | null;
   /** Whether a load is running. */
@@ -178,6 +183,7 @@ export class CompareModel {
       scatter: null,
       diffPair: ids.length >= 2 ? [ids[0], ids[1]] : null,
       notebookDiff: null,
+      notebookDiffError: null,
       error: null,
       loading: false
     };
@@ -249,7 +255,11 @@ export class CompareModel {
 
   /** Diff two other runs. */
   async setDiffPair(a: string, b: string): Promise<void> {
-    this.update({ diffPair: [a, b], notebookDiff: null });
+    this.update({
+      diffPair: [a, b],
+      notebookDiff: null,
+      notebookDiffError: null
+    });
     await this.loadNotebookDiff();
   }
 
@@ -303,9 +313,17 @@ export class CompareModel {
     if (a === null || b === null || a === b) {
       return;
     }
-    const diff = await diffNotebooks(a, b);
+    // A diff that fails says so in its own section: the params, metrics and curves of the
+    // comparison are still worth reading.
+    let diff: MlopsAPI.IDiffNotebooksResponse | null = null;
+    let message: string | null = null;
+    try {
+      diff = await diffNotebooks(a, b);
+    } catch (error) {
+      message = (error as Error).message;
+    }
     if (this.state.diffPair === pair) {
-      this.update({ notebookDiff: diff });
+      this.update({ notebookDiff: diff, notebookDiffError: message });
     }
   }
 

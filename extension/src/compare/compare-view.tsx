@@ -219,6 +219,7 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
             labels={labels}
             pair={state.diffPair}
             notebookDiff={state.notebookDiff}
+            notebookDiffError={state.notebookDiffError}
             onPair={(a, b) => void model.setDiffPair(a, b)}
           />
         </section>

@@ -18,6 +18,8 @@ export interface IRunDiffProps {
   pair: [string, string];
   /** Their notebook versions' diff, if both have one and they differ. */
   notebookDiff: MlopsAPI.IDiffNotebooksResponse | null;
+  /** The server's message when their notebook diff could not be made. */
+  notebookDiffError?: string | null;
   /** Diff two other runs. */
   onPair: (a: string, b: string) => void;
 }
@@ -103,6 +105,10 @@ export function RunDiff(props: IRunDiffProps): JSX.Element {
           diff={props.notebookDiff}
           sides={[runA!.notebook_version_id!, runB!.notebook_version_id!]}
         />
+      ) : props.notebookDiffError && !note ? (
+        <div className="jp-mlops-error" role="alert">
+          The notebook diff could not be made: {props.notebookDiffError}
+        </div>
       ) : (
         <p className="jp-mlops-muted">{note || 'Loading the diff…'}</p>
       )}
