@@ -1,4 +1,4 @@
-"""The panel's notebook diff on a server without nbdime: a JSON answer naming the fix."""
+"""The panel's notebook diff when it cannot be made: nbdime missing, a version's content pruned."""
 
 from __future__ import annotations
 
@@ -40,3 +40,21 @@ async def test_the_rest_of_the_panel_still_answers_without_nbdime(jp_fetch, seed
     # Then
     assert response.code == 200
     assert len(json.loads(response.body)["versions"]) == 1
+
+
+async def test_a_diff_with_a_pruned_version_answers_what_is_missing(jp_fetch, seed, store):
+    # Given two versions, the older one's content since removed from the artifact store
+    # (as `mlops gc` does to unreferenced blobs)
+    a = seed.version("nb.ipynb", notebook_json("C = 0.1"))
+    b = seed.version("nb.ipynb", notebook_json("C = 1.0"))
+    from kernel_magics.core.notebooks import get_notebook_version
+
+    store.blobs.delete(get_notebook_version(store, a).blob_hash)
+    # When
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch("mlops", "api", "notebook_diffs", params={"a": str(a), "b": str(b)})
+    # Then a JSON message saying what is missing (the Compare view shows it in its diff
+    # section), no traceback
+    body = info.value.response.body.decode()
+    assert "Traceback" not in body
+    assert "is missing from the artifact store" in json.loads(body)["message"]
