@@ -16,7 +16,8 @@ anything else                                           500 (logged; the client 
 
 Filesystem errors map by kind: a missing file or folder is 404, an existing one 409, a folder
 where a file was expected (or a name too long, a symlink loop) 400, no permission 403. Messages
-never show the server's absolute root: paths in them are relative to the Jupyter root.
+never show the server's absolute root: paths in them are relative to the Jupyter root, and
+the store's folders are named by their variables (``$MLOPS_HOME/artifacts``).
 """
 
 from __future__ import annotations
@@ -234,6 +235,9 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
         self.clear()
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
+        location = self.settings.get("km_location")
+        if location is not None:
+            message = paths.scrub_store(message, location)
         answer = ErrorResponse(message=paths.scrub(message, self.root_dir), reason=self._reason)
         self.finish(answer.model_dump_json())
 

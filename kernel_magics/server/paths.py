@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 from kernel_magics.errors import ValidationError
 
@@ -79,3 +80,18 @@ def scrub(message: str, root: str) -> str:
     if root in ("", os.sep):
         return message
     return message.replace(root + os.sep, "").replace(root, ".")
+
+
+def scrub_store(message: str, location: Any) -> str:
+    """Replace the store's local folders in a message by the variables that name them.
+
+    The store usually lives outside the Jupyter root (``~/.mlops``), so :func:`scrub` leaves its
+    paths whole; a client is told ``$MLOPS_HOME/artifacts``, never the server's absolute path.
+    """
+    home = str(location.home).rstrip(os.sep) if location.home is not None else ""
+    artifacts = str(location.artifacts_uri or "").rstrip(os.sep)
+    if artifacts.startswith(os.sep) and not (home and artifacts.startswith(home + os.sep)):
+        message = message.replace(artifacts, "$MLOPS_ARTIFACTS_URI")
+    if home:  # also the artifacts inside it: $MLOPS_HOME/artifacts
+        message = message.replace(home, "$MLOPS_HOME")
+    return message

@@ -57,4 +57,7 @@ async def test_a_diff_with_a_pruned_version_answers_what_is_missing(jp_fetch, se
     # section), no traceback
     body = info.value.response.body.decode()
     assert "Traceback" not in body
-    assert "is missing from the artifact store" in json.loads(body)["message"]
+    message = json.loads(body)["message"]
+    assert "is missing from the artifact store $MLOPS_HOME/artifacts" in message
+    # and no absolute path of the server: the store lives outside the Jupyter root
+    assert str(store.location.home) not in body and store.location.artifacts_uri not in body
