@@ -7,7 +7,8 @@ dataset → notebook → run → model version → alias; its model card is edit
 page reload and is carried by ``mlops models card``; notes go on the run and the version and show
 their author and time; moving the alias from the panel shows in the version's History with the
 Jupyter user next to the CLI's OS user; the new sections stay readable in the dark theme.
-The lab names its browser user ``ada``, as JupyterHub would. One lab start for all of it.
+The lab names its browser user ``ada``, as JupyterHub would. One lab start for all of it;
+screenshots go to tests/ui/artifacts/.
 """
 
 from __future__ import annotations
@@ -143,22 +144,6 @@ def lab(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture
-def shot(page, tmp_path):
-    """Save a numbered screenshot to the test's tmp folder."""
-    counter = iter(range(1, 100))
-    folder = tmp_path / "screenshots"
-    folder.mkdir()
-
-    def take(name: str) -> Path:
-        path = folder / f"{next(counter):02d}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
-
-    yield take
-    print(f"screenshots: {folder}")
-
-
 def show_panel(page) -> None:
     """Show the MLOps panel (a reloaded lab may have restored it open: a click would hide it)."""
     page.locator(PANEL_TAB).wait_for(timeout=TIMEOUT)
@@ -228,10 +213,15 @@ def test_lineage_card_notes_history_in_the_panel(page, lab, shot):
     (run,) = [r for r in lab.api("runs?experiment=churn")["runs"] if r["name"] != "retrain"]
     assert labels["dataset"] == ["train@1"]
     assert labels["notebook"] == [NOTEBOOK]
-    assert labels["run"] == [f"run {run['id'][:8]} {run['name']}"]
+    assert labels["run"] == [f"{run['id'][:8]} {run['name']}"]
     assert "churn/1" in labels["model"]
     assert labels["alias"] == ["churn@production"]
     assert "200 rows" in graph.locator(".jp-mlops-lineage-dataset").inner_text()
+    # (and each label fits its box: none ends in …)
+    clipped = graph.locator(".jp-mlops-lineage-label").evaluate_all(
+        "labels => labels.filter(l => l.scrollWidth > l.clientWidth).map(l => l.textContent)"
+    )
+    assert clipped == [], clipped
     root = graph.locator(".jp-mlops-lineage-root")
     assert root.locator(".jp-mlops-lineage-label").inner_text() == "churn/1"
     # (each link is drawn, and every box is in sight: the narrow side panel stacks the layers)

@@ -6,6 +6,7 @@ import {
   GAP_X,
   GAP_Y,
   HEADER_HEIGHT,
+  MAX_BOX_WIDTH,
   boxLabel,
   horizontalWidth,
   layoutLineage
@@ -184,6 +185,19 @@ describe('layoutLineage', () => {
     expect(horizontalWidth(graph)).toBe(layoutLineage(graph).width);
   });
 
+  it('widens the boxes to fill a narrow panel, within bounds', () => {
+    // the widest layer (datasets, deployments) holds two boxes
+    const fits = layoutLineage(graph, 'down', 412);
+    expect(fits.boxWidth).toBe(200);
+    expect(fits.width).toBe(412);
+    const logged = fits.edges.find(e => e.role === 'logged')!;
+    const run = fits.nodes.find(n => n.id === 'run:r2')!;
+    expect(logged.path.startsWith(`M ${run.x + 100} `)).toBe(true);
+    expect(layoutLineage(graph, 'down', 200).boxWidth).toBe(BOX_WIDTH);
+    expect(layoutLineage(graph, 'down', 5000).boxWidth).toBe(MAX_BOX_WIDTH);
+    expect(layoutLineage(graph, 'right', 5000).boxWidth).toBe(BOX_WIDTH);
+  });
+
   it("labels a notebook's box with its file name, not its absolute path", () => {
     const notebook: MlopsAPI.ILineageNode = {
       ...node('notebook', '1', '/home/ada/work/train.ipynb@abc'),
@@ -194,5 +208,8 @@ describe('layoutLineage', () => {
       'x.ipynb'
     );
     expect(boxLabel(node('dataset', '5', 'train@2'))).toBe('train@2');
+    // the layer's heading already says "Runs"
+    const run = { ...node('run', 'e8ece8a8'), label: 'run e8ece8a8 train' };
+    expect(boxLabel(run)).toBe('e8ece8a8 train');
   });
 });

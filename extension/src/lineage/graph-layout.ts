@@ -31,6 +31,8 @@ export const KIND_TITLES: Record<MlopsAPI.LineageKind, string> = {
 
 /** Box and gap sizes in pixels. */
 export const BOX_WIDTH = 150;
+/** The widest a box grows to fill a narrow panel (drawn top to bottom). */
+export const MAX_BOX_WIDTH = 320;
 export const BOX_HEIGHT = 40;
 export const GAP_X = 48;
 export const GAP_Y = 12;
@@ -49,12 +51,16 @@ export function horizontalWidth(graph: MlopsAPI.ILineageGraph): number {
 }
 
 /**
- * The line a box shows: a notebook's file name rather than its absolute path (whose start,
- * all a 150-pixel box has room for, is the same `/home/...` for every notebook).
+ * The line a box shows, in the 150 pixels it has: a notebook's file name rather than its
+ * absolute path (whose start is the same `/home/...` for every notebook), and a run without
+ * the word its layer's heading already says (`e8ece8a8 train_churn`, not `run e8ece8a8 tr…`).
  */
 export function boxLabel(node: MlopsAPI.ILineageNode): string {
   if (node.kind === 'notebook') {
     return node.label.split(/[\\/]/).pop() || node.label;
+  }
+  if (node.kind === 'run' && node.label.startsWith('run ')) {
+    return node.label.slice('run '.length);
   }
   return node.label;
 }
@@ -95,6 +101,8 @@ export interface IPlacedColumn {
 
 /** Everything `LineageGraph` draws. */
 export interface ILineageLayout {
+  /** Width of every box, pixels. */
+  boxWidth: number;
   /** Layers that hold at least one node, in flow order. */
   columns: IPlacedColumn[];
   /** Every node, layer by layer. */
@@ -114,11 +122,12 @@ function byRef(a: MlopsAPI.ILineageNode, b: MlopsAPI.ILineageNode): number {
 function place(
   direction: LineageDirection,
   layer: number,
-  index: number
+  index: number,
+  boxWidth: number
 ): { x: number; y: number } {
   if (direction === 'down') {
     return {
-      x: index * (BOX_WIDTH + GAP_Y),
+      x: index * (boxWidth + GAP_Y),
       y: HEADER_HEIGHT + layer * (BOX_HEIGHT + GAP_LAYER)
     };
   }
@@ -132,11 +141,12 @@ function curve(
   direction: LineageDirection,
   from: IPlacedNode,
   to: IPlacedNode,
-  backward: boolean
+  backward: boolean,
+  boxWidth: number
 ): string {
   if (direction === 'down') {
-    const x1 = from.x + BOX_WIDTH / 2;
-    const x2 = to.x + BOX_WIDTH / 2;
+    const x1 = from.x + boxWidth / 2;
+    const x2 = to.x + boxWidth / 2;
     const y1 = backward ? from.y : from.y + BOX_HEIGHT;
     const y2 = backward ? to.y + BOX_HEIGHT : to.y;
     const bend = backward ? -GAP_LAYER : GAP_LAYER / 2;
@@ -150,11 +160,31 @@ function curve(
   return `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}`;
 }
 
-/** Lay `graph` out (see the module comment); `right` unless told `down`. */
+/**
+ * Lay `graph` out (see the module comment); `right` unless told `down`. Drawn `down` in a box
+ * `available` pixels wide, the boxes widen to fill it (up to {@link MAX_BOX_WIDTH}), so a run's
+ * name is not cut at 150 pixels when the panel has room for more.
+ */
 export function layoutLineage(
   graph: MlopsAPI.ILineageGraph,
-  direction: LineageDirection = 'right'
+  direction: LineageDirection = 'right',
+  available = 0
 ): ILineageLayout {
+  const perLayer = new Map<string, number>();
+  for (const n of graph.nodes) {
+    perLayer.set(n.kind, (perLayer.get(n.kind) ?? 0) + 1);
+  }
+  const widest = Math.max(1, ...perLayer.values());
+  const boxWidth =
+    direction === 'down' && available > 0
+      ? Math.max(
+          BOX_WIDTH,
+          Math.min(
+            MAX_BOX_WIDTH,
+            Math.floor((available - (widest - 1) * GAP_Y) / widest)
+          )
+        )
+      : BOX_WIDTH;
   const known = new Set(graph.nodes.map(n => n.id));
   const edges = graph.edges.filter(
     e => known.has(e.source) && known.has(e.target)
@@ -185,7 +215,7 @@ export function layoutLineage(
         ...node,
         column,
         row,
-        ...place(direction, column, row),
+        ...place(direction, column, row, boxWidth),
         isRoot: node.id === graph.root
       });
     });
@@ -195,25 +225,31 @@ export function layoutLineage(
     const from = at.get(edge.source)!;
     const to = at.get(edge.target)!;
     const backward = to.column <= from.column;
-    return { ...edge, backward, path: curve(direction, from, to, backward) };
+    return {
+      ...edge,
+      backward,
+      path: curve(direction, from, to, backward, boxWidth)
+    };
   });
   const rows = Math.max(0, ...placed.map(n => n.row + 1));
   const columns = kinds.map((kind, i) => {
-    const at = place(direction, i, 0);
+    const at = place(direction, i, 0, boxWidth);
     return { kind, title: KIND_TITLES[kind], x: at.x, y: at.y - HEADER_HEIGHT };
   });
   if (direction === 'down') {
     return {
+      boxWidth,
       columns,
       nodes: placed,
       edges: placedEdges,
-      width: rows ? rows * (BOX_WIDTH + GAP_Y) - GAP_Y : 0,
+      width: rows ? rows * (boxWidth + GAP_Y) - GAP_Y : 0,
       height: kinds.length
         ? HEADER_HEIGHT + kinds.length * (BOX_HEIGHT + GAP_LAYER) - GAP_LAYER
         : 0
     };
   }
   return {
+    boxWidth,
     columns,
     nodes: placed,
     edges: placedEdges,

@@ -9,7 +9,6 @@ import React from 'react';
 import { MlopsAPI } from '../api';
 import {
   BOX_HEIGHT,
-  BOX_WIDTH,
   LineageDirection,
   boxLabel,
   horizontalWidth,
@@ -50,8 +49,8 @@ export function LineageGraph(props: ILineageGraphProps): JSX.Element {
   const direction: LineageDirection =
     width > 0 && width < horizontalWidth(props.graph) ? 'down' : 'right';
   const layout = React.useMemo(
-    () => layoutLineage(props.graph, direction),
-    [props.graph, direction]
+    () => layoutLineage(props.graph, direction, width),
+    [props.graph, direction, width]
   );
   if (props.graph.nodes.length <= 1) {
     return (
@@ -97,7 +96,7 @@ export function LineageGraph(props: ILineageGraphProps): JSX.Element {
             style={{
               left: c.x,
               top: c.y,
-              width: direction === 'down' ? layout.width : BOX_WIDTH
+              width: direction === 'down' ? layout.width : layout.boxWidth
             }}
           >
             {c.title}
@@ -112,7 +111,7 @@ export function LineageGraph(props: ILineageGraphProps): JSX.Element {
           const style = {
             left: n.x,
             top: n.y,
-            width: BOX_WIDTH,
+            width: layout.boxWidth,
             height: BOX_HEIGHT
           };
           const body = (
