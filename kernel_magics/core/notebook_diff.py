@@ -12,6 +12,8 @@ and are left out.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 from collections.abc import Iterator
 from typing import Any
@@ -19,10 +21,24 @@ from typing import Any
 from .extras import require
 from .store.blobs import hash_bytes
 
-__all__ = ["MAX_OUTPUT_TEXT", "diff_notebooks", "summarize_output"]
+__all__ = [
+    "IMAGE_TYPES",
+    "MAX_IMAGE_BYTES",
+    "MAX_OUTPUT_TEXT",
+    "diff_notebooks",
+    "output_images",
+    "summarize_output",
+]
 
 #: Outputs longer than this (characters) are cut in diffs: a diff is for reading, not storage.
 MAX_OUTPUT_TEXT = 2000
+
+#: Image MIME types a diff carries for the panel to draw, and how nbformat stores each one.
+IMAGE_TYPES = {"image/png": "base64", "image/jpeg": "base64", "image/gif": "base64",
+               "image/svg+xml": "text"}  # fmt: skip
+
+#: Images bigger than this (decoded bytes) keep their placeholder: a diff is read, not archived.
+MAX_IMAGE_BYTES = 1_000_000
 
 #: Keys of a cell or an output whose changes a diff does not report.
 _IGNORED = {"execution_count", "metadata", "id", "attachments"}
@@ -53,6 +69,39 @@ def summarize_output(output: dict[str, Any]) -> dict[str, Any]:
     if len(text) > MAX_OUTPUT_TEXT:
         text = text[:MAX_OUTPUT_TEXT] + f"... ({len(text) - MAX_OUTPUT_TEXT} more characters)"
     return {"output_type": kind, "text": text, "media": media}
+
+
+def output_images(output: dict[str, Any]) -> list[dict[str, Any]]:
+    """The images of one output, as the panel draws them.
+
+    Each is ``{"mime", "encoding", "data", "size", "note"}``: ``encoding`` is ``base64`` (PNG,
+    JPEG, GIF: ``data`` is the base64 nbformat stores, whitespace removed) or ``text`` (SVG:
+    ``data`` is the SVG source); ``size`` is the image's bytes. An image over
+    :data:`MAX_IMAGE_BYTES` or whose base64 does not decode has ``data`` None and a ``note``
+    saying why, so the reader sees the reason instead of a blank.
+    """
+    data = output.get("data") or {}
+    images = []
+    for mime in sorted(m for m in data if m in IMAGE_TYPES):
+        encoding, raw = IMAGE_TYPES[mime], _text(data[mime])
+        image: dict[str, Any] = {"mime": mime, "encoding": encoding, "data": None, "note": None}
+        if encoding == "base64":
+            raw = "".join(raw.split())  # nbformat may wrap base64 in lines
+            try:
+                image["size"] = len(base64.b64decode(raw, validate=True))
+            except (binascii.Error, ValueError):
+                images.append({**image, "size": 0, "note": "not valid base64, not shown"})
+                continue
+        else:
+            image["size"] = len(raw.encode())
+        if image["size"] > MAX_IMAGE_BYTES:
+            kb = round(image["size"] / 1024)
+            image["note"] = f"image too large to show ({kb:,} kB; the diff shows up to "
+            image["note"] += f"{MAX_IMAGE_BYTES // 1000:,} kB)"
+        else:
+            image["data"] = raw
+        images.append(image)
+    return images
 
 
 def _align(ops: list[dict[str, Any]], length: int) -> Iterator[tuple[int | None, int | None, Any]]:
@@ -129,7 +178,8 @@ def _output_changes(
             if parts:
                 changes.append({"op": "changed", "a_index": i, "b_index": j,
                                 "output_type": b[j].get("output_type", "unknown"),
-                                "parts": sorted(parts)})  # fmt: skip
+                                "parts": sorted(parts), "images_a": output_images(a[i]),
+                                "images_b": output_images(b[j])})  # fmt: skip
             continue
         output = a[i] if i is not None else b[j or 0]
         kind = output.get("output_type", "unknown")
@@ -138,10 +188,14 @@ def _output_changes(
             # comes as a removal and an addition; in the same place and of the same type it
             # is one output that changed, which is how a reader describes it.
             old = a[replaced["a_index"]]
-            replaced.update(op="changed", b_index=j, parts=_changed_parts(old, output))
+            replaced.update(op="changed", b_index=j, parts=_changed_parts(old, output),
+                            images_b=output_images(output))  # fmt: skip
             continue
+        images = output_images(output)
         change = {"op": "removed" if j is None else "added", "a_index": i, "b_index": j,
-                  "output_type": kind, "parts": summarize_output(output)["media"]}  # fmt: skip
+                  "output_type": kind, "parts": summarize_output(output)["media"],
+                  "images_a": images if j is None else [],
+                  "images_b": [] if j is None else images}  # fmt: skip
         changes.append(change)
         if j is None:
             just_removed = change
@@ -257,7 +311,8 @@ def diff_notebooks(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         ``source_changed``, ``outputs_changed``, both sources, a line diff of the source
         (``op`` is ``" "``, ``"-"`` or ``"+"``), both output summaries and ``output_changes``
         (each output ``added``, ``removed`` or ``changed``, with the parts that changed: MIME
-        types, ``text`` of a stream, ``evalue`` of an error...).
+        types, ``text`` of a stream, ``evalue`` of an error...; and its images on the older
+        and the newer side, ``images_a``/``images_b``, see :func:`output_images`).
 
     Raises
     ------

@@ -170,10 +170,11 @@ def test_a_changed_figure_is_reported_as_a_changed_image():
     assert (cell["status"], cell["source_changed"], cell["outputs_changed"]) == (
         "changed", False, True
     )  # fmt: skip
-    assert cell["output_changes"] == [
-        {"op": "changed", "a_index": 0, "b_index": 0, "output_type": "display_data",
-         "parts": ["image/png"]}
-    ]  # fmt: skip
+    (change,) = cell["output_changes"]
+    assert {k: v for k, v in change.items() if not k.startswith("images_")} == {
+        "op": "changed", "a_index": 0, "b_index": 0, "output_type": "display_data",
+        "parts": ["image/png"]
+    }  # fmt: skip
     # And each side shows the image (its media type), not the "<Figure ...>" repr
     (before,), (after,) = cell["outputs_a"], cell["outputs_b"]
     assert before["media"] == after["media"] == ["image/png"]
@@ -315,3 +316,89 @@ def test_compare_without_nbdime_still_compares_and_names_the_fix(store, tmp_path
         'which is not installed (missing: nbdime). Fix: pip install "jupyter-mlops[lab]"'
     )
     assert "pip install &quot;jupyter-mlops[lab]&quot;" in html
+
+
+def plot_png(colour: str, pixels: int = 40, noise: bool = False) -> bytes:
+    """The PNG bytes of a real matplotlib plot (random noise makes one that does not compress)."""
+    import io
+
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(pixels / 20, pixels / 20), dpi=20)
+    ax = fig.add_axes((0, 0, 1, 1))
+    if noise:
+        ax.imshow(np.random.default_rng(0).random((pixels, pixels, 3)))
+    else:
+        ax.plot([0, 1, 2], [0, 2, 1], color=colour)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def api_diff(old: dict, new: dict) -> dict:
+    """The diff as the server answers it: through the response model, which drops what it
+    does not declare."""
+    from kernel_magics.server.models.notebooks import DiffNotebooksResponse
+
+    diff = diff_notebooks(old, new)
+    return DiffNotebooksResponse.model_validate({"a": "1", "b": "2", **diff}).model_dump()
+
+
+def test_a_changed_figure_carries_both_images_as_the_notebooks_hold_them():
+    # Given a plotting cell re-run with another colour: two real matplotlib PNGs
+    red, blue = plot_png("red"), plot_png("blue")
+    old = saved(new_code_cell("plot()", id="p", outputs=[figure(base64.b64encode(red).decode())]))
+    new = saved(new_code_cell("plot()", id="p", outputs=[figure(base64.b64encode(blue).decode())]))
+    # When the server answers the diff
+    (cell,) = api_diff(old, new)["cells"]
+    # Then the changed output carries the old and the new image, each decoding to its bytes
+    (change,) = cell["output_changes"]
+    (before,), (after,) = change["images_a"], change["images_b"]
+    assert (before["mime"], before["encoding"], before["note"]) == ("image/png", "base64", None)
+    assert base64.b64decode(before["data"], validate=True) == red
+    assert base64.b64decode(after["data"], validate=True) == blue
+    assert (before["size"], after["size"]) == (len(red), len(blue))
+
+
+def test_an_image_over_the_cap_keeps_its_placeholder_with_its_size():
+    from kernel_magics.core.notebook_diff import MAX_IMAGE_BYTES
+
+    # Given a figure of random noise (PNG cannot shrink it) bigger than the cap
+    big = plot_png("black", pixels=700, noise=True)
+    assert len(big) > MAX_IMAGE_BYTES
+    old = saved(new_code_cell("show()", id="s", outputs=[]))
+    new = saved(new_code_cell("show()", id="s", outputs=[figure(base64.b64encode(big).decode())]))
+    # When
+    (cell,) = api_diff(old, new)["cells"]
+    # Then the added output names the image and why it is not shown, without its bytes
+    (change,) = cell["output_changes"]
+    assert (change["op"], change["images_a"]) == ("added", [])
+    (image,) = change["images_b"]
+    assert image["data"] is None and image["size"] == len(big)
+    assert image["note"] == (
+        f"image too large to show ({round(len(big) / 1024):,} kB; the diff shows up to 1,000 kB)"
+    )
+    assert cell["outputs_b"][0]["text"].startswith("[image/png ")  # the text placeholder stays
+
+
+def test_an_svg_comes_as_its_text_and_bad_base64_as_a_note():
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4"/></svg>'
+    drawing = new_output("display_data", data={"image/svg+xml": svg, "text/plain": "<Drawing>"})
+    broken = new_output("display_data", data={"image/jpeg": "not*base64", "text/plain": "<J>"})
+    # Given an SVG drawing replaced by a JPEG whose base64 is corrupt
+    old = saved(new_code_cell("draw()", id="d", outputs=[drawing]))
+    new = saved(new_code_cell("draw()", id="d", outputs=[broken]))
+    # When
+    (cell,) = api_diff(old, new)["cells"]
+    # Then the SVG comes as its source, and the JPEG as a note instead of bytes
+    (change,) = cell["output_changes"]
+    assert change["images_a"] == [{"mime": "image/svg+xml", "encoding": "text", "data": svg,
+                                   "size": len(svg), "note": None}]  # fmt: skip
+    assert change["images_b"] == [{"mime": "image/jpeg", "encoding": "base64", "data": None,
+                                   "size": 0, "note": "not valid base64, not shown"}]  # fmt: skip
+    # And a removed output carries its image on the older side
+    (cell,) = api_diff(old, saved(new_code_cell("draw()", id="d")))["cells"]
+    (change,) = cell["output_changes"]
+    assert (change["op"], change["images_b"]) == ("removed", [])
+    assert [image["data"] for image in change["images_a"]] == [svg]

@@ -70,6 +70,22 @@ class DiffLine(Response):
     text: str = Field(description="The line")
 
 
+class OutputImage(Response):
+    """An image of an output, for the panel to draw (it builds the data: URL itself)."""
+
+    mime: Literal["image/png", "image/jpeg", "image/gif", "image/svg+xml"] = Field(
+        description="The image's MIME type"
+    )
+    encoding: Literal["base64", "text"] = Field(
+        description="base64 (PNG, JPEG, GIF) or text (the SVG source)"
+    )
+    data: str | None = Field(
+        description="The image as nbformat stores it; null when too large or not decodable"
+    )
+    size: int = Field(description="Bytes of the image")
+    note: str | None = Field(description="Why data is null, in words")
+
+
 CellStatus = Literal["added", "removed", "changed", "moved", "unchanged"]
 
 
@@ -84,6 +100,8 @@ class OutputChange(Response):
         description="What changed: MIME types, text, evalue...; for an added or removed "
         "output its rich MIME types"
     )
+    images_a: list[OutputImage] = Field(description="Its images in the older notebook")
+    images_b: list[OutputImage] = Field(description="Its images in the newer notebook")
 
 
 class CellDiff(Response):
