@@ -140,8 +140,8 @@ class ChallengerRouter:
         self.abs_diff_sum = 0.0
         self.guards = [parse_condition(g) for g in record.guards]
         # The period counts from when this server routes, not from when the challenger was
-        # recorded: a server that took 15 s to start on a busy machine otherwise judged a 20 s
-        # guard for 5 s, and let a broken challenger through on too few requests.
+        # recorded: otherwise a server slow to start (a busy machine) judges only what is left
+        # of a short guard period, and may let a broken challenger through.
         self.guard_until = max(record.started_at, time.time()) + record.guard_for_s
         self._guard_done = not self.guards
         self.batcher = MicroBatcher(scorer) if self.canary else None
