@@ -34,6 +34,7 @@ PANEL_TAB = '.jp-SideBar .lm-TabBar-tab[data-id="jp-mlops-panel"]'
 NOTEBOOK = "train_churn.ipynb"
 TIMEOUT = 60_000
 BIN = Path(sys.executable).parent
+DESCRIPTION = "Logistic regression on tenure and charges."
 INTENDED = "Rank customers for the retention team's weekly calls."
 LIMITS = "Trained on 200 synthetic rows; not checked on customers under 18."
 RUN_NOTE = "Reviewed by Ada: the dataset is the March extract."
@@ -239,6 +240,7 @@ def test_lineage_card_notes_history_in_the_panel(page, lab, shot):
     page.wait_for_function(
         "() => !document.querySelector('.jp-mlops-card textarea[disabled]')", timeout=TIMEOUT
     )
+    card.get_by_label("Description").fill(DESCRIPTION)
     intended.fill(INTENDED)
     card.get_by_label("Known limitations").fill(LIMITS)
     card.get_by_role("button", name="Save card").click()
@@ -246,13 +248,16 @@ def test_lineage_card_notes_history_in_the_panel(page, lab, shot):
         "() => document.querySelector('.jp-mlops-save-card')?.disabled === true", timeout=TIMEOUT
     )
     assert not card.locator(".jp-mlops-error").count()
+    # (the card's description is the version's own: the detail above shows it at once)
+    described = detail.locator("tr", has=page.locator("th", has_text="Description"))
+    described.filter(has_text=DESCRIPTION).wait_for(timeout=TIMEOUT)
     # (the importance is not made yet: the section says when it will be)
     assert "computed the first time the whole card is made" in card.inner_text()
     shot("card-saved")
     # Then the card the CLI writes carries the edits (and makes the whole card, importance too)
     cli(lab, "models", "card", "churn/1", "-o", "card.md")
     markdown = (lab.root / "card.md").read_text()
-    assert INTENDED in markdown and LIMITS in markdown
+    assert INTENDED in markdown and LIMITS in markdown and DESCRIPTION in markdown
     # and after a page reload the panel's card still says so, and what drives the predictions
     page.reload()
     show_panel(page)

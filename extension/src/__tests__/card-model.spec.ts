@@ -99,6 +99,22 @@ describe('CardModel', () => {
     expect(model.state.error).toContain('Description is longer than 10000');
   });
 
+  it("follows the version's description changed elsewhere, unless it is being edited", async () => {
+    getCard.mockResolvedValue(card());
+    const model = new CardModel('churn', 7);
+    model.syncDescription('ignored before the card loads');
+    await model.load();
+    model.syncDescription('Logistic regression, L2');
+    expect(model.state.draft.description).toBe('Logistic regression, L2');
+    expect(model.dirty).toBe(false);
+    // someone else's change never overwrites what is being typed
+    model.edit('description', 'My own words');
+    model.syncDescription('Another change');
+    expect(model.state.draft.description).toBe('My own words');
+    expect(model.state.card?.description).toBe('Another change');
+    expect(model.dirty).toBe(true);
+  });
+
   it('links the rendered card', async () => {
     getCard.mockResolvedValue(card());
     cardUrl.mockImplementation(c => `/mlops/api/${c.html_path}`);

@@ -99,6 +99,23 @@ export class CardModel {
     }
   }
 
+  /**
+   * Take the version's description as changed elsewhere (*Edit*, `mlops models describe`): the
+   * card's description is the version's own. The draft follows unless it was being edited.
+   */
+  syncDescription(description: string | null): void {
+    const { card, draft } = this.state;
+    if (!card || (card.description ?? '') === (description ?? '')) {
+      return;
+    }
+    const untouched =
+      draft.description.trim() === (card.description ?? '').trim();
+    this.set({
+      card: { ...card, description },
+      draft: untouched ? { ...draft, description: description ?? '' } : draft
+    });
+  }
+
   /** Change one field of the draft. */
   edit(field: CardField, text: string): void {
     this.set({ draft: { ...this.state.draft, [field]: text } });

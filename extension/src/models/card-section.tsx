@@ -17,6 +17,10 @@ export interface ICardSectionProps {
   name: string;
   /** Version number. */
   version: number;
+  /** The version's description as the detail shows it (the card's description is the same). */
+  description: string | null;
+  /** Called after a save, so the detail shows the new description too. */
+  onSaved?: () => void;
 }
 
 /** A version's model card, editable in place. */
@@ -33,7 +37,15 @@ export function CardSection(props: ICardSectionProps): JSX.Element {
       model.onChange = null;
     };
   }, [model]);
+  useEffect(() => {
+    model.syncDescription(props.description);
+  }, [model, props.description]);
   const { card, draft, saving, error } = model.state;
+  const save = async () => {
+    if (await model.save()) {
+      props.onSaved?.();
+    }
+  };
   const features = card?.importance?.features ?? [];
   const url = model.htmlUrl;
   return (
@@ -56,7 +68,7 @@ export function CardSection(props: ICardSectionProps): JSX.Element {
         <button
           className="jp-mlops-button jp-mlops-primary jp-mlops-save-card"
           disabled={!model.dirty || saving}
-          onClick={() => void model.save()}
+          onClick={() => void save()}
         >
           Save card
         </button>

@@ -200,6 +200,7 @@ export function ModelsView(props: IModelsViewProps): JSX.Element {
           }
           execute={props.execute}
           onOpenRun={props.onOpenRun}
+          onChanged={() => void props.model.refresh().catch(() => undefined)}
         />
       )}
     </>

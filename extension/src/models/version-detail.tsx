@@ -26,6 +26,8 @@ export interface IVersionDetailProps {
   execute: ExecuteCommand;
   /** Open a run in the runs view. */
   onOpenRun: (runId: string) => void;
+  /** Reload the version (its card changed its description). */
+  onChanged?: () => void;
 }
 
 function Signature(props: {
@@ -201,7 +203,12 @@ export function VersionDetail(props: IVersionDetailProps): JSX.Element {
             graph={detail.lineage.graph}
             onOpenRun={props.onOpenRun}
           />
-          <CardSection name={name} version={detail.version} />
+          <CardSection
+            name={name}
+            version={detail.version}
+            description={detail.description}
+            onSaved={props.onChanged}
+          />
           <NotesSection
             kind="model_version"
             target={`${name}/${detail.version}`}
