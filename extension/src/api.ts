@@ -319,6 +319,24 @@ export namespace MlopsAPI {
     output_type: string;
     /** What changed: MIME types, text, evalue...; for an added or removed output its rich MIME types. */
     parts: string[];
+    /** Its images in the older notebook. */
+    images_a: IOutputImage[];
+    /** Its images in the newer notebook. */
+    images_b: IOutputImage[];
+  }
+
+  /** An image of an output, for the panel to draw (it builds the data: URL itself). */
+  export interface IOutputImage {
+    /** The image's MIME type. */
+    mime: 'image/png' | 'image/jpeg' | 'image/gif' | 'image/svg+xml';
+    /** base64 (PNG, JPEG, GIF) or text (the SVG source). */
+    encoding: 'base64' | 'text';
+    /** The image as nbformat stores it; null when too large or not decodable. */
+    data: string | null;
+    /** Bytes of the image. */
+    size: number;
+    /** Why data is null, in words. */
+    note: string | null;
   }
 
   /** One line of a source diff. */

@@ -11,7 +11,8 @@ import type { MlopsAPI } from '../api';
 import {
   NotebookDiff,
   describeCell,
-  describeOutputChange
+  describeOutputChange,
+  imageSource
 } from '../versions/notebook-diff';
 
 const renderToStaticMarkup = render as (element: React.ReactElement) => string;
@@ -85,14 +86,18 @@ function diff(): MlopsAPI.IDiffNotebooksResponse {
             a_index: 0,
             b_index: 0,
             output_type: 'stream',
-            parts: ['text']
+            parts: ['text'],
+            images_a: [],
+            images_b: []
           },
           {
             op: 'added',
             a_index: null,
             b_index: 1,
             output_type: 'display_data',
-            parts: ['image/png']
+            parts: ['image/png'],
+            images_a: [],
+            images_b: []
           }
         ]
       })
@@ -147,5 +152,88 @@ describe('NotebookDiff', () => {
     // The moved cell is shown (not folded), the unchanged one folds into a summary line
     expect(html).toContain('jp-mlops-diff-moved');
     expect(shown).toContain('1 unchanged cell');
+  });
+
+  // A 1x1 PNG, as nbformat stores it (base64)
+  const RED =
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+  const BLUE =
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+  const png = (data: string | null, note: string | null = null) =>
+    ({
+      mime: 'image/png',
+      encoding: 'base64',
+      data,
+      size: 70,
+      note
+    }) as MlopsAPI.IOutputImage;
+
+  function withImages(
+    images_a: MlopsAPI.IOutputImage[],
+    images_b: MlopsAPI.IOutputImage[]
+  ): string {
+    const d = diff();
+    d.cells[2].output_changes = [
+      {
+        op: 'changed',
+        a_index: 0,
+        b_index: 0,
+        output_type: 'display_data',
+        parts: ['image/png'],
+        images_a,
+        images_b
+      }
+    ];
+    return renderToStaticMarkup(
+      React.createElement(NotebookDiff, { diff: d, sides: [1, 2] })
+    );
+  }
+
+  it('draws a changed figure as two images, before and after, captioned by type', () => {
+    const html = withImages([png(RED)], [png(BLUE)]);
+    const sources = [...html.matchAll(/<img src="([^"]*)"/g)].map(m => m[1]);
+    expect(sources).toEqual([
+      `data:image/png;base64,${RED}`,
+      `data:image/png;base64,${BLUE}`
+    ]);
+    const shown = text(html);
+    expect(shown).toContain('before · image/png');
+    expect(shown).toContain('after · image/png');
+    // before sits left of after, in one side-by-side pair
+    expect(html.indexOf(RED)).toBeLessThan(html.indexOf(BLUE));
+    expect(html).toContain('jp-mlops-diff-image-pair');
+  });
+
+  it('draws an SVG through <img> as a data URL, never as markup', () => {
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><text>é</text></svg>';
+    const image: MlopsAPI.IOutputImage = {
+      mime: 'image/svg+xml',
+      encoding: 'text',
+      data: svg,
+      size: svg.length,
+      note: null
+    };
+    const html = withImages([], [image]);
+    expect(html).not.toContain('<svg');
+    expect(html).not.toContain('<script');
+    const src = /<img src="([^"]*)"/.exec(html)![1];
+    expect(src.startsWith('data:image/svg+xml;base64,')).toBe(true);
+    const decoded = Buffer.from(src.split(',')[1], 'base64').toString('utf8');
+    expect(decoded).toBe(svg);
+    expect(text(html)).toContain('(no image before)');
+  });
+
+  it('shows the note of an image too large to show instead of an <img>', () => {
+    const note =
+      'image too large to show (1,465 kB; the diff shows up to 1,000 kB)';
+    const html = withImages([png(null, note)], [png(RED)]);
+    expect([...html.matchAll(/<img /g)]).toHaveLength(1);
+    expect(text(html)).toContain(`[image/png] ${note}`);
+  });
+
+  it('draws nothing from data that is not base64 or a type not allowed', () => {
+    expect(imageSource(png('x" onerror="alert(1)'))).toBeNull();
+    expect(imageSource({ ...png(RED), mime: 'text/html' } as never)).toBeNull();
   });
 });

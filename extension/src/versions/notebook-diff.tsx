@@ -1,7 +1,7 @@
 /**
  * A readable cell-by-cell diff (nbdime's, shaped by the server): each aligned cell with its
- * status, a line diff of its source, a line saying which outputs changed, and its outputs
- * before and after. A moved cell says where it came from. Runs of unchanged cells fold into
+ * status, a line diff of its source, a line saying which outputs changed (with its images
+ * before and after, side by side), and its outputs' text before and after. A moved cell says where it came from. Runs of unchanged cells fold into
  * one line that opens on a click, so the changes are what the eye lands on.
  */
 import React from 'react';
@@ -90,6 +90,85 @@ export function describeOutputChange(change: MlopsAPI.IOutputChange): string {
   return `output ${index} (${change.output_type}) ${change.op}${parts ? ` (${parts})` : ''}`;
 }
 
+/** MIME types an <img> may show; anything else the server sends is not drawn. */
+const IMAGE_TYPES = new Set([
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/svg+xml'
+]);
+
+/**
+ * The data: URL of an output image, or null when there is nothing to draw. An SVG is
+ * base64-encoded here and shown through <img>, never inserted as markup: an image document
+ * runs no script and loads nothing.
+ */
+export function imageSource(image: MlopsAPI.IOutputImage): string | null {
+  if (image.data === null || !IMAGE_TYPES.has(image.mime)) {
+    return null;
+  }
+  let base64 = image.data;
+  if (image.encoding === 'text') {
+    const bytes = new TextEncoder().encode(image.data);
+    let binary = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+      binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    }
+    base64 = btoa(binary);
+  } else if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64)) {
+    return null; // not base64: it could break out of the URL
+  }
+  return `data:${image.mime};base64,${base64}`;
+}
+
+function OutputImage(props: {
+  image: MlopsAPI.IOutputImage;
+  side: string;
+}): JSX.Element {
+  const { image, side } = props;
+  const src = imageSource(image);
+  return (
+    <figure className="jp-mlops-diff-image">
+      {src !== null ? (
+        <img src={src} alt={`${image.mime} ${side}`} />
+      ) : (
+        <div className="jp-mlops-muted jp-mlops-diff-image-note">
+          [{image.mime}] {image.note ?? 'not shown'}
+        </div>
+      )}
+      <figcaption className="jp-mlops-muted">
+        {side} · {image.mime}
+      </figcaption>
+    </figure>
+  );
+}
+
+/** The images of one output change: before on the left, after on the right. */
+function ChangeImages(props: {
+  change: MlopsAPI.IOutputChange;
+}): JSX.Element | null {
+  const { change } = props;
+  if (change.images_a.length === 0 && change.images_b.length === 0) {
+    return null;
+  }
+  const side = (images: MlopsAPI.IOutputImage[], label: string) => (
+    <div>
+      {images.length === 0 && (
+        <div className="jp-mlops-muted">(no image {label})</div>
+      )}
+      {images.map((image, i) => (
+        <OutputImage key={i} image={image} side={label} />
+      ))}
+    </div>
+  );
+  return (
+    <div className="jp-mlops-diff-output-pair jp-mlops-diff-image-pair">
+      {side(change.images_a, 'before')}
+      {side(change.images_b, 'after')}
+    </div>
+  );
+}
+
 /** The header line of a cell: what changed, and for a moved cell where it was. */
 export function describeCell(cell: MlopsAPI.ICellDiff): string {
   const index = cell.b_index ?? cell.a_index;
@@ -119,7 +198,10 @@ function CellDiff(props: { cell: MlopsAPI.ICellDiff }): JSX.Element {
       {cell.output_changes.length > 0 && (
         <ul className="jp-mlops-diff-output-changes">
           {cell.output_changes.map((change, i) => (
-            <li key={i}>{describeOutputChange(change)}</li>
+            <li key={i}>
+              {describeOutputChange(change)}
+              <ChangeImages change={change} />
+            </li>
           ))}
         </ul>
       )}
