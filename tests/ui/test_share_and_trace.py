@@ -321,8 +321,9 @@ def test_lineage_card_notes_history_in_the_panel(page, lab, shot):
     detail = panel.locator(".jp-mlops-version-detail")
     detail.get_by_role("button", name="Set alias").click()
     dialog(page).get_by_label("Alias").fill("production")
+    dialog(page).get_by_label("Reason").fill("won the A/B test")
     accept(page, "Next")
-    assert "v1 → v2" in dialog(page).inner_text() or "v1" in dialog(page).inner_text()
+    assert "churn@production points at v1 now" in dialog(page).inner_text()
     accept(page, "Set alias")
     detail.locator('.jp-mlops-chip-alias[data-alias="production"]').wait_for(timeout=TIMEOUT)
     # Then v1's History shows both changes: who (the OS user at the CLI, the Jupyter user in the
@@ -332,7 +333,8 @@ def test_lineage_card_notes_history_in_the_panel(page, lab, shot):
     history.locator("li", has_text="moved").wait_for(timeout=TIMEOUT)
     lines = history.locator("li").all_inner_texts()
     moved = [t for t in lines if "moved churn@production" in t]
-    assert len(moved) == 1 and moved[0].startswith(f"{user} moved churn@production v1 → v2"), lines
+    expected = f"{user} moved churn@production v1 → v2 (won the A/B test)"
+    assert len(moved) == 1 and moved[0].startswith(expected), lines
     assert re.search(r"(just now|\d+ s ago|now)$", moved[0]), moved[0]
     cli_user = getpass.getuser()
     assert any(t.startswith(f"{cli_user} set churn@production none → v1") for t in lines), lines
