@@ -170,9 +170,12 @@ async def test_diff_shows_a_moved_cell_an_edited_line_and_what_output_changed(jp
     # And the output changes say which output changed in what, and that a figure was added
     assert train["outputs_changed"]
     assert train["output_changes"] == [
-        {"op": "changed", "a_index": 0, "b_index": 0, "output_type": "stream", "parts": ["text"]},
+        {"op": "changed", "a_index": 0, "b_index": 0, "output_type": "stream", "parts": ["text"],
+         "images_a": [], "images_b": []},
         {"op": "added", "a_index": None, "b_index": 1, "output_type": "display_data",
-         "parts": ["image/png"]},
+         "parts": ["image/png"], "images_a": [],
+         "images_b": [{"mime": "image/png", "encoding": "base64", "data": "iVBORw0KGgo=",
+                       "size": 8, "note": None}]},
     ]  # fmt: skip
     assert [o["text"] for o in train["outputs_a"]] == ["0.81\n"]
     assert train["outputs_b"][1]["text"].startswith("[image/png ")
