@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import blake3
 
@@ -31,7 +32,7 @@ _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 _SYNC_FILE_RANGE_WRITE = 2  # start writeback of dirty pages, do not wait for it
 
 
-def _libc_call(name: str) -> Callable[..., int] | None:
+def _libc_call(name: str) -> Any:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
     except OSError:  # pragma: no cover - no C library to load
@@ -164,8 +165,8 @@ class Releaser:
         self._release = release
         self._lock = threading.Lock()
 
-    def done(self) -> None:
-        """One party is finished with the shared buffer."""
+    def done(self, _future: object = None) -> None:
+        """One party is finished with the shared buffer (also a future's done callback)."""
         with self._lock:
             self._count -= 1
             last = self._count == 0

@@ -21,7 +21,9 @@ import queue
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from io import BufferedReader
+from functools import partial
+from io import FileIO
+from typing import Any
 
 import blake3
 
@@ -90,16 +92,17 @@ class FileStream:
     """A readable stream of several files one after the other, hashing each as it is read.
 
     A large file's hash is updated on ``hasher`` (one thread, so in order) while the stream
-    reads on; :attr:`jobs` collects the updates that still read the caller's buffer.
+    reads on; :attr:`jobs` collects the updates that still read the caller's current buffer,
+    :attr:`finals` every update and digest, for the caller to wait on (and see any failure).
     """
 
     def __init__(self, files: list[StreamFile], hasher: ThreadPoolExecutor):
         self.files = files
-        self.jobs: list[Future[None]] = []
-        self.finals: list[Future[None]] = []
+        self.jobs: list[Future[Any]] = []
+        self.finals: list[Future[Any]] = []
         self._pool = hasher
         self._index = -1
-        self._handle: BufferedReader | None = None
+        self._handle: FileIO | None = None
         self._hasher: blake3.blake3 | None = None
         self._apart = False
 
@@ -109,8 +112,8 @@ class FileStream:
         if self._index >= len(self.files):
             return False
         entry = self.files[self._index]
-        self._handle = open(entry.source, "rb", buffering=0)  # noqa: SIM115 - see _finish_file
-        entry.mode = os.fstat(self._handle.fileno()).st_mode & 0o777
+        handle = self._handle = FileIO(entry.source, "rb")
+        entry.mode = os.fstat(handle.fileno()).st_mode & 0o777
         self._hasher = blake3.blake3()
         self._apart = entry.listed_size >= HASH_APART
         return True
@@ -136,7 +139,9 @@ class FileStream:
             count = self._handle.readinto(buffer)
             if count:
                 if self._apart:
-                    self.jobs.append(self._pool.submit(self._hasher.update, buffer[:count]))
+                    job = self._pool.submit(self._hasher.update, buffer[:count])
+                    self.jobs.append(job)
+                    self.finals.append(job)  # checked at the end, like the digests
                 else:
                     self._hasher.update(buffer[:count])
                 self.files[self._index].size += count
@@ -204,9 +209,9 @@ def _store_stream(chunker, stream: FileStream, writer: ChunkWriter, buffers: _Bu
         carry = bytes(view[rest:filled])
         # the buffer is free again once the chunks are written, the hash updates are done and
         # the carry is copied out (this thread)
-        release = Releaser(2 + len(stream.jobs), lambda b=buffer: buffers.give(b))
+        release = Releaser(2 + len(stream.jobs), partial(buffers.give, buffer))
         for job in stream.jobs:
-            job.add_done_callback(lambda _, r=release: r.done())
+            job.add_done_callback(release.done)
         writer.submit(view, cuts, release.done)
         release.done()
 

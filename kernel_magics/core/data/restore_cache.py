@@ -142,7 +142,7 @@ def prune_cache(
 
 def stored_hashes(store: Store) -> set[str]:
     """The hashes of every stored dataset version (what the cache may keep)."""
-    hashes = set()
+    hashes: set[str] = set()
     for latest, _, _ in store.dataset_versions.latest_per_dataset():
         hashes.update(r.hash for r in store.dataset_versions.versions(latest.dataset) if r.stored)
     return hashes
