@@ -137,12 +137,13 @@ def lab(tmp_path_factory):
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         cli(server, "models", "alias", "churn", "production", "1")
+        starting.join()
+        if failure:
+            raise failure[0]
+        yield server
     finally:
         starting.join()
-    if failure:
-        raise failure[0]
-    yield server
-    server.stop()
+        server.stop()  # (also when the seeding failed: never leave a lab behind)
 
 
 def show_panel(page) -> None:
