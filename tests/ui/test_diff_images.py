@@ -1,0 +1,107 @@
+"""A notebook diff in a real JupyterLab and headless Chromium draws a re-drawn figure.
+
+Two versions of a notebook whose plotting cell drew a red, then a blue matplotlib line are
+recorded into the lab's store. In the browser: open the notebook, Versions, tick both,
+Compare; the changed output shows two decoded images, before and after, captioned by type,
+and in the dark theme they sit in a neutral frame, not a light box of the panel's own.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+pytestmark = [pytest.mark.ui, pytest.mark.slow]
+
+PANEL_TAB = '.jp-SideBar .lm-TabBar-tab[data-id="jp-mlops-panel"]'
+TIMEOUT = 60_000
+NOTEBOOK = "figures.ipynb"
+
+#: Writes the notebook twice (a red, then a blue figure) and records each as a version.
+SEED = textwrap.dedent(
+    """
+    import base64, io, sys
+    import nbformat
+    from matplotlib.figure import Figure
+    from kernel_magics.core.notebooks import record_notebook_version
+    from kernel_magics.core.store import open_store
+
+    path = sys.argv[1]
+    store = open_store()
+    for colour in ("red", "blue"):
+        fig = Figure(figsize=(3, 2), dpi=40)
+        fig.add_subplot().plot([0, 1, 2], [0, 2, 1], color=colour)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        output = nbformat.v4.new_output("display_data", data={
+            "image/png": base64.b64encode(buffer.getvalue()).decode(),
+            "text/plain": "<Figure size 120x80 with 1 Axes>"})
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("plot()", outputs=[output])])
+        nbformat.write(nb, path)
+        record_notebook_version(store, path)
+    store.writer.flush()
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def versions(lab):
+    env = {**os.environ, "MLOPS_HOME": str(lab.home)}
+    for var in ("MLOPS_STORE_URI", "MLOPS_ARTIFACTS_URI", "MLOPS_RUN_ID"):
+        env.pop(var, None)
+    subprocess.run([sys.executable, "-c", SEED, str(lab.root / NOTEBOOK)], env=env,
+                   cwd=lab.root, capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+
+
+def test_a_re_drawn_figure_shows_as_two_images_in_both_themes(page, lab, versions, shot):
+    # Given the notebook open with two recorded versions
+    page.goto(f"{lab.url}/lab/tree/{NOTEBOOK}?token={lab.token}&reset")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=TIMEOUT)
+    # JupyterLab sometimes asks which kernel to start for a fresh session: take the default.
+    try:
+        page.wait_for_selector(".jp-Dialog", timeout=5_000)
+        page.locator(".jp-Dialog .jp-mod-accept").click()
+    except Exception:  # no dialog this time
+        pass
+    page.wait_for_selector(".jp-Dialog", state="detached", timeout=TIMEOUT)
+    page.wait_for_selector(".jp-Toolbar-kernelName", timeout=TIMEOUT)
+    page.locator(PANEL_TAB).click()
+    panel = page.locator(".jp-mlops-panel")
+    panel.locator(".jp-mlops-tab", has_text="Versions").click()
+    rows = panel.locator(".jp-mlops-version:not([data-version='current'])")
+    rows.nth(1).wait_for(timeout=TIMEOUT)
+    # When both are ticked and compared
+    rows.nth(0).locator("input[type=checkbox]").check()
+    rows.nth(1).locator("input[type=checkbox]").check()
+    panel.get_by_role("button", name="Compare").click()
+    # Then the changed output shows the old and the new figure, decoded by the browser
+    pair = page.locator(".jp-mlops-diff-widget .jp-mlops-diff-image-pair")
+    pair.wait_for(timeout=TIMEOUT)
+    images = pair.locator("img")
+    assert images.count() == 2
+    for i in range(2):
+        images.nth(i).wait_for(state="visible", timeout=TIMEOUT)
+        assert images.nth(i).evaluate("img => img.complete && img.naturalWidth") == 120
+    assert pair.locator("figcaption").all_inner_texts() == ["before · image/png",
+                                                            "after · image/png"]  # fmt: skip
+    before, after = (images.nth(i).get_attribute("src") for i in range(2))
+    assert before.startswith("data:image/png;base64,") and before != after
+    shot("diff-images")
+    # When the theme is dark
+    page.locator(".lm-MenuBar-itemLabel", has_text="Settings").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Theme").first.hover()
+    page.locator(".lm-Menu-itemLabel", has_text="JupyterLab Dark").first.click()
+    page.wait_for_selector('body[data-jp-theme-light="false"]', state="attached", timeout=TIMEOUT)
+    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=TIMEOUT)
+    # Then the images keep a neutral frame and add no background of their own
+    style = images.first.evaluate(
+        "img => { const s = getComputedStyle(img);"
+        " return [s.backgroundColor, s.borderTopStyle, s.borderTopColor]; }"
+    )
+    assert style[0] == "rgba(0, 0, 0, 0)" and style[1] == "solid", style
+    assert style[2] not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), style
+    shot("diff-images-dark")
