@@ -23,6 +23,7 @@ from .store.blobs import hash_bytes
 
 __all__ = [
     "IMAGE_TYPES",
+    "MAX_DIFF_IMAGE_BYTES",
     "MAX_IMAGE_BYTES",
     "MAX_OUTPUT_TEXT",
     "diff_notebooks",
@@ -39,6 +40,10 @@ IMAGE_TYPES = {"image/png": "base64", "image/jpeg": "base64", "image/gif": "base
 
 #: Images bigger than this (decoded bytes) keep their placeholder: a diff is read, not archived.
 MAX_IMAGE_BYTES = 1_000_000
+
+#: All the images of one diff together stay under this (bytes), so a notebook of many re-drawn
+#: figures answers a diff the browser can hold; the images past it keep their placeholder.
+MAX_DIFF_IMAGE_BYTES = 8_000_000
 
 #: Keys of a cell or an output whose changes a diff does not report.
 _IGNORED = {"execution_count", "metadata", "id", "attachments"}
@@ -102,6 +107,23 @@ def output_images(output: dict[str, Any]) -> list[dict[str, Any]]:
             image["data"] = raw
         images.append(image)
     return images
+
+
+def _cap_images(entries: list[dict[str, Any]]) -> None:
+    """Leave out the images past :data:`MAX_DIFF_IMAGE_BYTES`, in reading order, with a note."""
+    total = 0
+    for entry in entries:
+        for change in entry["output_changes"]:
+            for image in change["images_a"] + change["images_b"]:
+                if image["data"] is None:
+                    continue
+                total += image["size"]
+                if total > MAX_DIFF_IMAGE_BYTES:
+                    image["data"] = None
+                    image["note"] = (
+                        f"not shown: this diff's images passed {MAX_DIFF_IMAGE_BYTES // 1000:,} kB"
+                        "; open the two notebooks to see it"
+                    )
 
 
 def _align(ops: list[dict[str, Any]], length: int) -> Iterator[tuple[int | None, int | None, Any]]:
@@ -342,6 +364,7 @@ def diff_notebooks(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         else:
             entries.append(_entry("matched", cells_a[ai], cells_b[bi], ai, bi, patch))
     entries = _pair_moves(entries, cells_a, cells_b)
+    _cap_images(entries)
     summary = {k: 0 for k in ("added", "removed", "changed", "moved", "unchanged")}
     for entry in entries:
         summary[entry["status"]] += 1

@@ -402,3 +402,28 @@ def test_an_svg_comes_as_its_text_and_bad_base64_as_a_note():
     (change,) = cell["output_changes"]
     assert (change["op"], change["images_b"]) == ("removed", [])
     assert [image["data"] for image in change["images_a"]] == [svg]
+
+
+def test_images_past_the_diff_budget_keep_their_placeholder(monkeypatch):
+    from kernel_magics.core import notebook_diff
+
+    # Given two plotting cells re-drawn, and a budget that holds the first cell's two images
+    red, blue = plot_png("red"), plot_png("blue")
+    monkeypatch.setattr(notebook_diff, "MAX_DIFF_IMAGE_BYTES", len(red) + len(blue))
+
+    def notebook(first: bytes, second: bytes) -> dict:
+        return saved(*(new_code_cell("plot()", id=f"p{i}", outputs=[figure(base64.b64encode(png).decode())])
+                       for i, png in enumerate((first, second))))  # fmt: skip
+
+    # When
+    first, second = api_diff(notebook(red, red), notebook(blue, blue))["cells"]
+    # Then the first cell's images are shown, the second's name the budget instead
+    assert [i["data"] is not None for c in first["output_changes"]
+            for i in c["images_a"] + c["images_b"]] == [True, True]  # fmt: skip
+    (change,) = second["output_changes"]
+    for image in change["images_a"] + change["images_b"]:
+        assert image["data"] is None
+        assert image["note"] == (
+            f"not shown: this diff's images passed {(len(red) + len(blue)) // 1000:,} kB; "
+            "open the two notebooks to see it"
+        )
