@@ -83,25 +83,51 @@ def _sequential(urls: dict[str, str], body: str, duration: float, ids: dict) -> 
     return {n: statistics.median(v) for n, v in latencies.items()}
 
 
-def _throughput(urls: dict[str, str], body: str, duration: float, slice_s: float) -> dict:
-    """Alternate ``slice_s`` windows of 32 connections between the servers; requests/s each."""
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _throughput(
+    urls: dict[str, str], pids: dict[str, int], body: str, duration: float, slice_s: float
+) -> dict:
+    """Alternate ``slice_s`` windows of 32 connections between the servers.
+
+    Returns requests/s of each, and the server's CPU µs per request (``cpu_us:NAME``): with
+    one Python client on the same machine, the client saturates before the server does, so
+    requests/s says little about what the server spends; its own CPU time per request does.
+    """
     import bench_serving
 
     done = {n: 0.0 for n in urls}
     spent = {n: 0.0 for n in urls}
+    cpu = {n: 0.0 for n in urls}
     deadline, i = time.monotonic() + 2 * duration, 0
     while time.monotonic() < deadline:
         names = list(urls) if i % 2 == 0 else list(urls)[::-1]
         for name in names:
-            start = time.monotonic()
+            start, used = time.monotonic(), _cpu_seconds(pids[name])
             result = bench_serving.run_httpx(urls[name], body, slice_s, 32)
             took = time.monotonic() - start
+            time.sleep(0.1)  # the shadow worker's last batch of this window
+            cpu[name] += _cpu_seconds(pids[name]) - used
             done[name] += result["rps"] * took
             spent[name] += took
             if result["errors"]:
                 raise RuntimeError(f"{name}: {result['errors']} failed requests")
         i += 1
-    return {n: done[n] / spent[n] for n in urls}
+    out = {n: done[n] / spent[n] for n in urls}
+    out.update({f"cpu_us:{n}": cpu[n] / done[n] * 1e6 for n in urls})
+    return out
+
+
+def _pid(dep) -> int:
+    """The pid of the server now serving ``dep``'s model@alias (a challenger replaced it)."""
+    from kernel_magics.core.store import open_store
+
+    [live] = open_store().deployments.find(dep.model, dep.alias, live_only=True)
+    return live.pid
 
 
 def _servers(mode: str):
@@ -148,7 +174,8 @@ def run(duration: int, rounds: int, slice_s: float) -> dict[str, list[dict]]:
                 urls = {"plain": f"{plain.url}/invocations", "shadow": f"{prod.url}/invocations"}
                 bench_serving.run_httpx(urls["plain"], body, 2, 32)  # warm-up
                 bench_serving.run_httpx(urls["shadow"], body, 2, 32)
-                result = _throughput(urls, body, duration, slice_s)
+                pids = {"plain": _pid(plain), "shadow": _pid(prod)}
+                result = _throughput(urls, pids, body, duration, slice_s)
                 status = challenger_status("bench@production")
                 result.update(dropped=status.stats.dropped, agreement=status.agreement,
                               shadowed=status.stats.challenger_requests)  # fmt: skip
@@ -242,6 +269,86 @@ def in_process_us(n: int = 3000) -> dict[str, float]:
         return asyncio.run(measure())
 
 
+def shadow_cpu_us(n: int = 4000, concurrency: int = 32, repeats: int = 3) -> dict[str, float]:
+    """Server CPU µs per request (all threads) without a challenger and with a shadow one.
+
+    Requests go ``concurrency`` at a time through the ASGI app, as on a saturated server (the
+    champion's MicroBatcher predicts each wave in one call); the shadow worker thread runs as
+    in the server. A saturated server's throughput is the inverse of this figure, and CPU time
+    moves much less with the machine's load than wall-clock throughput does.
+    """
+    import warnings
+
+    import bench_serving
+
+    import kernel_magics as mlops
+    from kernel_magics.core.registry import load_model_version
+    from kernel_magics.core.serving.app import create_app
+    from kernel_magics.core.serving.challenger_router import ChallengerRouter
+    from kernel_magics.core.serving.scoring import Scorer
+    from kernel_magics.core.serving.server import build_state
+    from kernel_magics.core.store.challengers import ChallengerRecord
+
+    warnings.filterwarnings("ignore", message="X does not have valid feature names")
+    model, frame = bench_serving.make_model()
+    body = json.dumps({"dataframe_split": {"columns": list(frame.columns),
+                                           "data": [frame.iloc[0].tolist()]}}).encode()  # fmt: skip
+    headers = [(b"content-type", b"application/json"),
+               (b"content-length", str(len(body)).encode())]  # fmt: skip
+
+    async def call(asgi) -> None:
+        async def receive():
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message):
+            if message["type"] == "http.response.start" and message["status"] != 200:
+                raise RuntimeError(f"in-process request failed: {message}")
+
+        await asgi({"type": "http", "method": "POST", "path": "/invocations",
+                    "headers": headers}, receive, send)  # fmt: skip
+
+    async def measure(shadow: bool) -> float:
+        state = build_state(load_model_version("bench/1"), feature_name_warnings_filtered=True)
+        router = None
+        if shadow:
+            record = ChallengerRecord(
+                id=1, model="bench", alias="production", champion_version_id=1,
+                challenger_version_id=2, champion_version=1, challenger_model="bench",
+                challenger_version=2, mode="shadow", share=0.0, guards=[], guard_for_s=0,
+                notify=[], allow_pickle=False, status="running", guard_state="watching",
+                reason=None, deployment_id=None, started_at=time.time(), ended_at=None,
+            )  # fmt: skip
+            scorer = Scorer(load_model_version("bench/2"), feature_name_warnings_filtered=True)
+            router = state.challenger = ChallengerRouter(record, scorer)
+        asgi = create_app(state)
+        waves = n // concurrency
+        for _ in range(10):  # warm-up
+            await asyncio.gather(*(call(asgi) for _ in range(concurrency)))
+        while router is not None and router._queue:
+            await asyncio.sleep(0.01)
+        start = time.process_time()
+        for _ in range(waves):
+            await asyncio.gather(*(call(asgi) for _ in range(concurrency)))
+            await asyncio.sleep(0)
+        while router is not None and router._queue:  # the shadow work is part of the cost
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)  # a batch still being predicted
+        used = time.process_time() - start
+        if router is not None:
+            router.close()
+        return used / (waves * concurrency) * 1e6
+
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["MLOPS_HOME"] = str(Path(home) / ".mlops")
+        mlops.log_model(model, "bench", input_example=frame, alias="production")
+        mlops.log_model(model, "bench", input_example=frame)
+        out: dict[str, list[float]] = {"none": [], "shadow": []}
+        for _ in range(repeats):
+            for name in out:
+                out[name].append(asyncio.run(measure(name == "shadow")))
+        return {k: min(v) for k, v in out.items()}
+
+
 def split_decision_us() -> float:
     """Microseconds of one canary decision (CRC32 of a request id against the threshold)."""
     from kernel_magics.core.serving.challenger_router import ChallengerRouter
@@ -259,25 +366,42 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="Rounds (fresh servers each).")
     parser.add_argument("--slice", type=float, default=1.0,
                         help="Seconds of load on one server before switching to the other.")  # fmt: skip
+    parser.add_argument("--in-process", action="store_true",
+                        help="Only the in-process figures (no servers, a minute).")  # fmt: skip
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}")
+    if args.in_process:
+        _in_process()
+        return
     res = run(args.duration, args.rounds, args.slice)
     med = lambda mode, key: statistics.median(r[key] for r in res[mode])  # noqa: E731
     cost = 1 - med("shadow", "shadow") / med("shadow", "plain")
+    cpu_cost = 1 - med("shadow", "cpu_us:plain") / med("shadow", "cpu_us:shadow")
     added = med("canary", "canary") - med("canary", "plain")
     print(f"\nshadow throughput: {med('shadow', 'plain'):.0f} req/s without, "
           f"{med('shadow', 'shadow'):.0f} with the same model as shadow challenger: costs "
           f"{cost:.1%} (target <= 10 %)")  # fmt: skip
+    print(f"server CPU per request: {med('shadow', 'cpu_us:plain'):.0f} µs without, "
+          f"{med('shadow', 'cpu_us:shadow'):.0f} µs with the shadow: a saturated server would "
+          f"lose {cpu_cost:.1%} of its throughput")  # fmt: skip
     print(f"canary p50 (1 connection each, interleaved): {med('canary', 'plain'):.3f} ms "
           f"without, {med('canary', 'canary'):.3f} ms with a 50 % canary: adds {added:.3f} ms "
           f"(target <= 0.2 ms); in the canary server, requests its champion answers "
           f"{med('canary', 'canary-champion'):.3f} ms, its challenger "
           f"{med('canary', 'canary-challenger'):.3f} ms")  # fmt: skip
+    _in_process()
+
+
+def _in_process() -> None:
     inproc = in_process_us()
     print(
         "request path in process (µs per request, interleaved): "
         + ", ".join(f"{k} {v:.1f}" for k, v in inproc.items())
     )
+    cpu = shadow_cpu_us()
+    print(f"server CPU per request, 32 at a time: {cpu['none']:.0f} µs without, "
+          f"{cpu['shadow']:.0f} µs with the same model as shadow: shadow costs "
+          f"{1 - cpu['none'] / cpu['shadow']:.1%} of a saturated server's throughput")  # fmt: skip
     print(f"split decision in process: {split_decision_us():.3f} us per request")
     print(f"load average after: {os.getloadavg()}")
 
