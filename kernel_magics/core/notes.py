@@ -46,7 +46,8 @@ def parse_target(text: str, store: Store | None = None) -> NoteTarget:
     Parameters
     ----------
     text : str
-        A run id, a unique prefix or ``last``, ``churn/7``, ``churn@production`` or ``deployment:3``.
+        A run id, a unique prefix or ``last``; ``churn/7``, ``churn@production``; or
+        ``deployment:3``.
     store : Store, optional
         The default store when omitted.
 
