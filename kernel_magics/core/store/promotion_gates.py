@@ -81,7 +81,14 @@ class PromotionGateRepository:
         )
         with self.db.read() as conn:
             return [
-                GateEvaluation(r.id, r.model_version_id, r.alias, bool(r.passed),
-                               json.loads(r.checks), r.actor, r.evaluated_at)  # fmt: skip
+                GateEvaluation(
+                    r.id,
+                    r.model_version_id,
+                    r.alias,
+                    bool(r.passed),
+                    json.loads(r.checks),
+                    r.actor,
+                    r.evaluated_at,
+                )
                 for r in conn.execute(query)
             ]

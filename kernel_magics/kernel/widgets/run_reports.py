@@ -31,10 +31,10 @@ def _run_colours(run_ids: list[str]) -> dict[str, Any]:
     """One colour per run, the same in every panel (a run missing from one keeps its colour)."""
     from matplotlib import colormaps
 
-    if len(run_ids) <= 10:
-        palette = colormaps["tab10"].colors
-    elif len(run_ids) <= 20:
-        palette = colormaps["tab20"].colors
+    if len(run_ids) <= 20:  # a qualitative palette: its N listed colours, in order
+        size = 10 if len(run_ids) <= 10 else 20
+        listed = colormaps[f"tab{size}"]
+        palette = [listed(i) for i in range(size)]
     else:  # more runs than a qualitative palette has colours: spread them along one map
         turbo = colormaps["turbo"]
         palette = [turbo(0.05 + 0.9 * i / (len(run_ids) - 1)) for i in range(len(run_ids))]
