@@ -109,6 +109,8 @@ export namespace MlopsAPI {
     experiment?: string;
     /** Only this notebook's runs (Jupyter path). */
     notebook?: string;
+    /** Only this run's child runs: a sweep's trials, an automation's steps. */
+    parent?: string;
     /** Filter expression, e.g. `metrics.acc > 0.9`. */
     filter?: string;
     /** Sort keys, e.g. `metrics.acc DESC`. */
