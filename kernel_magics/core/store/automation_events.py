@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -83,14 +83,10 @@ class AutomationEvents:
     """Events of automations; :class:`~.automations.AutomationRepository` inherits them."""
 
     db: Database
-
-    # Provided by AutomationRepository: an automation by name or id, and by id in ``conn``.
-    def get(self, name_or_id: str | int) -> AutomationRecord:
-        """One automation by name or id (:meth:`.automations.AutomationRepository.get`)."""
-        raise NotImplementedError
-
-    def _record_of(self, conn: Connection, automation_id: int) -> AutomationRecord:
-        raise NotImplementedError
+    # Declared for the type checker only: AutomationRepository, the one class that inherits
+    # this mixin, defines them (an automation by name or id; by id inside ``conn``).
+    get: Callable[[str | int], AutomationRecord]
+    _record_of: Callable[[Connection, int], AutomationRecord]
 
     # -- events ------------------------------------------------------------------------------
     def cursor(self, record: AutomationRecord) -> float:
