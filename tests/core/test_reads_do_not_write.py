@@ -118,7 +118,8 @@ def test_a_logging_process_reaps_dead_runs_on_a_timer(store, three_runs, monkeyp
                 stored = dict(
                     conn.execute(runs.select().with_only_columns(runs.c.name, runs.c.status)).all()
                 )
-            if stored["dead"] == "crashed":
+            # The reaper ends each run in its own transaction: wait for both, not the first.
+            if stored["dead"] == stored["away"] == "crashed":
                 break
             time.sleep(0.1)
     assert stored["dead"] == "crashed" and stored["away"] == "crashed"
