@@ -109,3 +109,59 @@ def test_ten_thousand_runs_page_filter_and_sort(page, lab, seeded, shot):
     error.wait_for(timeout=TIMEOUT)
     assert "position" in error.inner_text()
     shot("bad-filter")
+
+
+def test_an_automation_run_lists_its_steps_and_each_step_its_parent(page, lab, shot):
+    """An automation's execution is a parent run with a child per step (issue 15)."""
+    from kernel_magics.core.config import resolve_location
+    from kernel_magics.core.store import open_store
+
+    # Given an execution whose train step finished and whose test step failed (the chain
+    # stopped there), as `mlops automation run nightly` records it
+    store = open_store(resolve_location(environ={"MLOPS_HOME": str(lab.home)}))
+    exp = store.experiments.get_or_create("automations")
+    started = time.time() - 60
+    parent = store.runs.create(
+        exp, name="automation nightly", source="automation", start_time=started
+    )
+    train = store.runs.create(exp, name="1. run_notebook", source="automation",
+                              parent_run_id=parent, start_time=started + 1)  # fmt: skip
+    store.runs.finish(train, "finished")
+    test = store.runs.create(exp, name="2. test", source="automation",
+                             parent_run_id=parent, start_time=started + 30)  # fmt: skip
+    reason = "ModelTestsFailed: accuracy 0.61 < 0.85 on holdout@3"
+    store.runs.finish(test, "failed", error=f"Traceback (most recent call last):\n{reason}")
+    store.runs.finish(parent, "failed", error=f"Step 2 (test) failed: {reason}")
+    store.close()
+
+    # When the panel lists the automation's runs and the execution is opened
+    page.goto(f"{lab.url}/lab?token={lab.token}&reset")
+    page.locator(PANEL_TAB).click()
+    panel = page.locator(".jp-mlops-panel")
+    box = panel.get_by_role("searchbox", name="Filter runs")
+    box.fill("name = 'automation nightly'")
+    box.press("Enter")
+    panel.locator(".jp-mlops-count", has_text="of 1").wait_for(timeout=TIMEOUT)
+    rows(panel).first.click()
+    steps = panel.locator(".jp-mlops-child-run")
+    steps.nth(1).wait_for(timeout=TIMEOUT)
+
+    # Then its steps show in the order they ran, the failed one with its reason
+    assert "Child runs (2)" in panel.locator(".jp-mlops-child-runs h4").inner_text()
+    shown = [(s.locator(".jp-mlops-status").inner_text(), s.locator("button").inner_text())
+             for s in steps.all()]  # fmt: skip
+    assert shown == [("finished", "1. run_notebook"), ("failed", "2. test")]
+    assert steps.nth(1).locator(".jp-mlops-row-error").inner_text() == reason
+    shot("automation-steps")
+
+    # When the failed step is opened
+    steps.nth(1).get_by_role("button", name="2. test").click()
+    panel.locator(f'.jp-mlops-detail[data-run-id="{test}"]').wait_for(timeout=TIMEOUT)
+    # Then it says which execution it is part of, and leads back to it
+    part_of = panel.locator(".jp-mlops-run-parent")
+    part_of.wait_for(timeout=TIMEOUT)
+    assert " ".join(part_of.inner_text().split()) == "Part of failed automation nightly"
+    assert panel.locator(".jp-mlops-child-runs").count() == 0  # a step has no children
+    shot("step-part-of")
+    part_of.get_by_role("button", name="automation nightly").click()
+    panel.locator(f'.jp-mlops-detail[data-run-id="{parent}"]').wait_for(timeout=TIMEOUT)

@@ -84,6 +84,7 @@ function RunsView(props: IPanelViewProps): JSX.Element {
         refreshKey={props.refreshKey}
         onClose={props.onCloseRun}
         onDiffVersion={v => props.onDiff(v.id, 'current')}
+        onOpenRun={props.onOpenRun}
       />
     );
   }

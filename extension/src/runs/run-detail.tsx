@@ -1,11 +1,13 @@
 /**
  * A run's detail: params, metrics as charts, artifacts (images inline), environment, the
- * notebook version it used, and any warning (such as cells run out of order).
+ * notebook version it used, its parent and child runs, and any warning (such as cells run out
+ * of order).
  */
 import React, { useEffect, useMemo, useState } from 'react';
 
 import { MlopsAPI, getArtifactBlob, getMetric, getRun } from '../api';
 import { NotesSection } from '../notes/notes-section';
+import { RunFamily } from './child-runs';
 import { MetricChart } from './metric-chart';
 import { NOTE_TAG } from './run-edits-model';
 import { confirmDeleteRun, editTags } from './run-edits';
@@ -21,6 +23,8 @@ export interface IRunDetailProps {
   onClose: () => void;
   /** Show the diff of this run's notebook version against the notebook now. */
   onDiffVersion: (version: MlopsAPI.INotebookVersion) => void;
+  /** Open another run's detail (its parent or one of its child runs). */
+  onOpenRun: (runId: string) => void;
 }
 
 /** How many metric charts a detail view draws, and the points per chart. */
@@ -216,6 +220,11 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
         {run.duration !== null && ` · ${formatDuration(run.duration)}`} ·{' '}
         {run.source}
       </p>
+      <RunFamily
+        run={run}
+        refreshKey={props.refreshKey}
+        onOpenRun={props.onOpenRun}
+      />
       {run.warnings.map(w => (
         <div key={w} className="jp-mlops-warning" role="alert">
           ⚠ {w}
