@@ -1283,6 +1283,8 @@ export namespace MlopsAPI {
     changed_at: number;
     /** Why: promote conditions, rollback, log_model... */
     reason: string | null;
+    /** Who: the OS user, or the Jupyter user (null: before the audit trail). */
+    actor?: string | null;
   }
 
   /** Query of `GET models/{name}/alias_history` (Python `ListAliasHistoryQuery`). */

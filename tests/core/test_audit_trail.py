@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -65,6 +66,37 @@ def test_alias_moves_record_set_move_rollback_and_delete(store):
     newest = store.audit.list(kind="alias").entries
     assert newest[1].detail == {"from_version": 2, "to_version": 1, "reason": "rollback from v2"}
     assert newest[0].detail["to_version"] is None
+
+
+def test_the_alias_history_names_who_moved_the_alias(store):
+    # Given churn@production set at the OS user's terminal, then moved by a Jupyter user
+    register(store)
+    me = getpass.getuser()
+    store.models.set_alias("churn", "production", 1)
+    with acting_as("ada"):
+        moved = store.models.set_alias("churn", "production", 2, reason="won the A/B test")
+        gone = store.models.delete_alias("churn", "production")
+    # Then each move says who made it, as returned and as stored
+    assert (moved.actor, gone.actor) == ("ada", "ada")
+    history = store.models.alias_history("churn", "production")
+    assert [(m.from_version, m.to_version, m.actor) for m in history] == [
+        (None, 1, me), (1, 2, "ada"), (2, None, "ada")
+    ]  # fmt: skip
+    # and `mlops models show churn` has a Who column with them
+    env = {**os.environ, "COLUMNS": "200"}  # MLOPS_HOME: this test's store
+    shown = mlops("models", "show", "churn", env=env)
+    assert shown.returncode == 0, shown.stderr
+    cells = [
+        [c.strip() for c in re.split("[┃│]", line)[1:-1]] for line in shown.stdout.splitlines()
+    ]
+    header = next(c for c in cells if "Alias" in c and "Who" in c)
+    assert header == ["When", "Alias", "From", "To", "Who", "Reason"], shown.stdout
+    moves = [c[1:] for c in cells if len(c) == len(header) and c[1] == "production"]
+    assert moves == [
+        ["production", "", "1", me, ""],
+        ["production", "1", "2", "ada", "won the A/B test"],
+        ["production", "2", "(deleted)", "ada", ""],
+    ], shown.stdout
 
 
 def test_deployments_schedules_alerts_and_notes_record(store):

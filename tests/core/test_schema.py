@@ -125,3 +125,48 @@ def test_sixteen_processes_open_an_empty_store_at_once(tmp_path):
     assert conn.execute("SELECT count(*) FROM runs WHERE status = 'finished'").fetchone()[0] == 16
     assert conn.execute("SELECT count(*) FROM experiments").fetchone()[0] == 1
     assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD_REVISION,)]
+
+
+def test_the_alias_history_gets_its_actors_from_the_audit_trail_on_upgrade(tmp_path, monkeypatch):
+    import getpass
+
+    import pandas as pd
+    from alembic import command
+    from sklearn.linear_model import LogisticRegression
+    from sqlalchemy import update
+
+    from kernel_magics.core.actor import acting_as
+    from kernel_magics.core.registry.api import log_model
+    from kernel_magics.core.store import open_store
+    from kernel_magics.core.store.migrate import _alembic_config
+    from kernel_magics.core.store.schema_audit import audit_log
+
+    # Given alias moves made by two people, and one move the audit trail has no entry for
+    monkeypatch.setenv("MLOPS_HOME", str(tmp_path / ".mlops"))
+    store = open_store()
+    frame = pd.DataFrame({"tenure": [1, 5, 9, 12]})
+    model = LogisticRegression().fit(frame, [0, 1, 0, 1])
+    for _ in range(2):
+        log_model(model, "churn", frame, store=store)
+    store.models.set_alias("churn", "production", 1)
+    with acting_as("ada"):
+        store.models.set_alias("churn", "production", 2)
+        store.models.set_alias("churn", "candidate", 2)
+    with store.db.write() as conn:  # as if the candidate's entry predated the audit trail
+        conn.execute(update(audit_log).where(audit_log.c.target == "churn@candidate").values(at=0))
+    store.close()
+    # When the store goes back to 0015 (no actor column) and is upgraded again
+    engine = create_engine(f"sqlite:///{tmp_path / '.mlops' / 'mlops.db'}")
+    with engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0015")
+        command.upgrade(_alembic_config(conn), "head")
+    engine.dispose()
+    # Then each move names who made it, from its audit entry; the unmatched one names nobody
+    store = open_store()
+    moves = [(m.alias, m.to_version, m.actor) for m in store.models.alias_history("churn")]
+    assert moves == [
+        ("production", 1, getpass.getuser()),
+        ("production", 2, "ada"),
+        ("candidate", 2, None),
+    ]
+    store.close()

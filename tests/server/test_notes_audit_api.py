@@ -78,6 +78,12 @@ async def test_server_changes_carry_the_jupyter_user_cli_changes_the_os_user(jp_
         (JUPYTER_USER, "set", 1),
     ]
     assert data["next_before"] is None
+    # and so does the model's alias history, which the Models view shows
+    history = await fetch_json(jp_fetch, *API, "models", "churn", "alias_history")
+    assert [(m["actor"], m["to_version"]) for m in history["moves"]] == [
+        (getpass.getuser(), 2),
+        (JUPYTER_USER, 1),
+    ]
 
 
 async def test_schedule_changes_through_the_server_record_the_jupyter_user(jp_fetch, store):

@@ -353,6 +353,19 @@ def test_lineage_card_notes_history_in_the_panel(page, lab, shot):
     back.wait_for(timeout=TIMEOUT)
     detail = panel.locator(".jp-mlops-version-detail")
     detail.locator('.jp-mlops-chip-alias[data-alias="production"]').wait_for(timeout=TIMEOUT)
+    # and the model's alias history names the same people, move by move
+    panel.get_by_role("button", name="← churn").click()
+    moves = panel.locator(".jp-mlops-alias-history li")
+    moves.filter(has_text="v2 → v1").wait_for(timeout=TIMEOUT)
+    said = [" ".join(t.split()) for t in moves.all_inner_texts()]
+    production = [t.split(" · ")[0] for t in said if t.startswith("production:")]
+    assert production == [  # newest first
+        f"production: v2 → v1 (set by hand) by {cli_user}",
+        f"production: v1 → v2 (won the A/B test) by {user}",
+        f"production: unset → v1 (set by hand) by {cli_user}",
+    ], said
+    shot("alias-history")
+    open_version(page, 1)
 
     # When the theme switches to dark
     menu(page, "Settings", "Theme", "JupyterLab Dark")

@@ -169,6 +169,7 @@ function VersionsTable(
             <li key={i}>
               {describeMove(move)}{' '}
               <span className="jp-mlops-muted">
+                {move.actor ? `by ${move.actor} · ` : ''}
                 {relativeTime(move.changed_at)}
               </span>
             </li>

@@ -155,13 +155,16 @@ class ModelRecord:
 
 @dataclass
 class AliasMove:
-    """One change of an alias: from which version to which, when and why."""
+    """One change of an alias: from which version to which, when, why and by whom."""
 
     alias: str
     from_version: int | None
     to_version: int | None
     changed_at: float
     reason: str | None
+    #: The OS user, or the Jupyter user through the server; None for moves older than the
+    #: audit trail (and for a move that changed nothing).
+    actor: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dictionary."""

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from ...errors import ConflictError, ModelNotFoundError
+from ..actor import current_actor
 from ..registry.records import AliasMove, ModelRef, check_alias
 from .audit import record_change
 from .db import Database
@@ -97,7 +98,7 @@ class ModelAliases:
     ) -> AliasMove:
         """Point ``alias`` at ``version`` and record the move (a no-op move is not recorded)."""
         check_alias(alias)
-        now = time.time()
+        now, actor = time.time(), current_actor()
         with self.db.write() as conn:
             target = find_version(conn, ModelRef(name, version=version))
             model_id = target["model_id"]
@@ -131,6 +132,7 @@ class ModelAliases:
                     to_version_id=target["id"],
                     changed_at=now,
                     reason=reason,
+                    actor=actor,
                 )
             )
             conn.execute(update(models).where(models.c.id == model_id).values(updated_at=now))
@@ -140,11 +142,11 @@ class ModelAliases:
                 action = "set" if current is None else "move"
             detail = {"from_version": from_version, "to_version": version, "reason": reason}
             record_change(conn, "alias", f"{name}@{alias}", action, detail)
-        return AliasMove(alias, from_version, version, now, reason)
+        return AliasMove(alias, from_version, version, now, reason, actor)
 
     def delete_alias(self, name: str, alias: str, reason: str | None = None) -> AliasMove:
         """Remove ``alias`` (recorded in the history as a move to no version)."""
-        now = time.time()
+        now, actor = time.time(), current_actor()
         with self.db.write() as conn:
             model_id = find_model_id(conn, name)
             current = conn.execute(
@@ -168,11 +170,12 @@ class ModelAliases:
                     to_version_id=None,
                     changed_at=now,
                     reason=reason,
+                    actor=actor,
                 )
             )
             detail = {"from_version": from_version, "to_version": None, "reason": reason}
             record_change(conn, "alias", f"{name}@{alias}", "delete", detail)
-        return AliasMove(alias, from_version, None, now, reason)
+        return AliasMove(alias, from_version, None, now, reason, actor)
 
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasMove]:
         """Every recorded move of the model's aliases (or of one alias), oldest first."""
@@ -187,6 +190,7 @@ class ModelAliases:
                     to_v.c.version.label("to_version"),
                     model_alias_history.c.changed_at,
                     model_alias_history.c.reason,
+                    model_alias_history.c.actor,
                 )
                 .select_from(
                     model_alias_history.outerjoin(

@@ -272,6 +272,7 @@ model_alias_history = Table(
     Column("to_version_id", Integer, ForeignKey("model_versions.id")),
     Column("changed_at", Float, nullable=False),
     Column("reason", Text),
+    Column("actor", String(255)),  # who moved it; NULL for moves older than the audit trail
     Index(None, "model_id", "alias", "changed_at"),
 )
 

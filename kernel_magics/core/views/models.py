@@ -51,9 +51,9 @@ def alias_history_table(name: str, moves: list[AliasMove]) -> Table:
     """Every alias move of a model, newest first (a deleted alias goes ``To (deleted)``)."""
     return table(
         [Column("When", "time", 90), Column("Alias", priority=100), "From", "To",
-         Column("Reason", priority=40)],
-        [[when(m.changed_at), m.alias, m.from_version, m.to_version or "(deleted)", m.reason]
-         for m in moves],
+         Column("Who", priority=60), Column("Reason", priority=40)],
+        [[when(m.changed_at), m.alias, m.from_version, m.to_version or "(deleted)", m.actor,
+          m.reason] for m in moves],
         f"Alias history of {name}",
     )  # fmt: skip
 

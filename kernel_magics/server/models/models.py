@@ -141,7 +141,7 @@ class UpdateModelVersionRequest(Request):
 
 
 class AliasMove(Response):
-    """One move of an alias: from which version to which, when and why."""
+    """One move of an alias: from which version to which, when, why and by whom."""
 
     name: str = Field(description="Model name")
     alias: str = Field(description="Alias, e.g. production")
@@ -149,6 +149,9 @@ class AliasMove(Response):
     to_version: int | None = Field(description="Version after (null: deleted)")
     changed_at: float = Field(description="UTC epoch seconds")
     reason: str | None = Field(description="Why: promote conditions, rollback, log_model...")
+    actor: str | None = Field(
+        None, description="Who: the OS user, or the Jupyter user (null: before the audit trail)"
+    )
 
 
 class ListAliasHistoryQuery(Request):
