@@ -1,6 +1,7 @@
 import * as api from '../api';
 import type { MlopsAPI } from '../api';
 import { MAX_CHILDREN, loadFamily, runLabel } from '../runs/child-runs-model';
+import { runSummary } from './run-summary';
 
 jest.mock('../api', () => ({ listRuns: jest.fn(), getRun: jest.fn() }));
 
@@ -11,23 +12,7 @@ function run(
   id: string,
   extra: Partial<MlopsAPI.IRunSummary> = {}
 ): MlopsAPI.IRunSummary {
-  return {
-    id,
-    name: null,
-    experiment: 'e',
-    status: 'finished',
-    source: 'automation',
-    start_time: 1000,
-    end_time: 1010,
-    duration: 10,
-    notebook_path: null,
-    notebook_version_id: null,
-    parent_run_id: null,
-    params: {},
-    metrics: {},
-    tags: {},
-    ...extra
-  };
+  return runSummary(id, { source: 'automation', ...extra });
 }
 
 function detail(

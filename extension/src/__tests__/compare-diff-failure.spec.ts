@@ -11,6 +11,7 @@ import * as api from '../api';
 import type { MlopsAPI } from '../api';
 import { CompareModel } from '../compare/compare-model';
 import { RunDiff } from '../compare/run-diff';
+import { runSummary } from './run-summary';
 
 const renderToStaticMarkup = render as (element: React.ReactElement) => string;
 
@@ -32,20 +33,7 @@ const MISSING_NBDIME =
 
 function run(id: string, version: number): MlopsAPI.IComparedRun {
   return {
-    id,
-    name: null,
-    experiment: 'e',
-    status: 'finished',
-    source: 'cell',
-    start_time: 1000,
-    end_time: 1010,
-    duration: 10,
-    notebook_path: null,
-    notebook_version_id: version,
-    parent_run_id: null,
-    params: {},
-    metrics: {},
-    tags: {},
+    ...runSummary(id, { notebook_version_id: version }),
     cell_source: 'C = 0.1',
     jupyter_path: null
   };

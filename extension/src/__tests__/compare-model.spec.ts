@@ -11,6 +11,7 @@ import {
   sourceDiff
 } from '../compare/compare-model';
 import { foldUnchanged } from '../versions/notebook-diff';
+import { runSummary } from './run-summary';
 
 jest.mock('../api', () => ({
   compareRuns: jest.fn(),
@@ -28,25 +29,7 @@ function run(
   id: string,
   extra: Partial<MlopsAPI.IComparedRun> = {}
 ): MlopsAPI.IComparedRun {
-  return {
-    id,
-    name: null,
-    experiment: 'e',
-    status: 'finished',
-    source: 'cell',
-    start_time: 1000,
-    end_time: 1010,
-    duration: 10,
-    notebook_path: null,
-    notebook_version_id: null,
-    parent_run_id: null,
-    params: {},
-    metrics: {},
-    tags: {},
-    cell_source: null,
-    jupyter_path: null,
-    ...extra
-  };
+  return { ...runSummary(id), cell_source: null, jupyter_path: null, ...extra };
 }
 
 function comparison(): MlopsAPI.ICompareRunsResponse {

@@ -12,34 +12,14 @@ import {
   orderBy,
   queryFor
 } from '../runs/runs-model';
+import { runSummary } from './run-summary';
 
 jest.mock('../api', () => ({ listRuns: jest.fn(), getRun: jest.fn() }));
 
 const listRuns = api.listRuns as jest.MockedFunction<typeof api.listRuns>;
 const getRun = api.getRun as jest.MockedFunction<typeof api.getRun>;
 
-function run(
-  id: string,
-  extra: Partial<MlopsAPI.IRunSummary> = {}
-): MlopsAPI.IRunSummary {
-  return {
-    id,
-    name: null,
-    experiment: 'e',
-    status: 'finished',
-    source: 'cell',
-    start_time: 1000,
-    end_time: 1010,
-    duration: 10,
-    notebook_path: null,
-    notebook_version_id: null,
-    parent_run_id: null,
-    params: {},
-    metrics: {},
-    tags: {},
-    ...extra
-  };
-}
+const run = runSummary;
 
 function page(
   runs: MlopsAPI.IRunSummary[],
