@@ -181,6 +181,12 @@ class Scheduler(BaseScheduler):
     def tick(self) -> TickReport:
         """Leases, crash detection, new slots and claims (see the module docstring)."""
         now = self.clock.now()
+        # On SQLite the leader lease is taken before the heartbeat is written, so whoever sees
+        # this scheduler alive also sees its role: never a "standby" that is about to lead
+        # (the first tick's alert evaluation can take a second).
+        leader = self.store.db.is_sqlite and self.leases.acquire(
+            LEADER_LEASE, self.owner, now, self.lease
+        )
         # Every scheduler says it is alive (``mlops schedule ls`` shows who runs the store);
         # now and then the heartbeats of schedulers dead for a day are deleted.
         self.leases.acquire(HEARTBEAT_PREFIX + self.owner, self.owner, now, self.lease)
@@ -189,7 +195,6 @@ class Scheduler(BaseScheduler):
             self.leases.prune(HEARTBEAT_PREFIX, now - 86400)
         self._evaluate_alerts(now)
         if self.store.db.is_sqlite:
-            leader = self.leases.acquire(LEADER_LEASE, self.owner, now, self.lease)
             if not leader:
                 self._set_role("standby")
                 self._renew(now)
