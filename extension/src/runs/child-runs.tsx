@@ -32,20 +32,26 @@ function RelatedButton(props: {
   );
 }
 
-/** The parent link (when the run has one) and the table of child runs (when it has any). */
+/** The parent link (when the run has one) and the list of child runs (when it has any). */
 export function RunFamily(props: IRunFamilyProps): JSX.Element | null {
-  const [family, setFamily] = useState<IRunFamily | null>(null);
+  // Kept with the run it was loaded for: opening another run never shows the last one's
+  // family, while a refresh of the same run keeps it on screen until the new answer.
+  const [loaded, setLoaded] = useState<{
+    runId: string;
+    family: IRunFamily | null;
+  } | null>(null);
   const { id, parent_run_id } = props.run;
   useEffect(() => {
     let cancelled = false;
     loadFamily({ id, parent_run_id }).then(
-      found => !cancelled && setFamily(found),
-      () => !cancelled && setFamily(null)
+      family => !cancelled && setLoaded({ runId: id, family }),
+      () => !cancelled && setLoaded({ runId: id, family: null })
     );
     return () => {
       cancelled = true;
     };
   }, [id, parent_run_id, props.refreshKey]);
+  const family = loaded?.runId === id ? loaded.family : null;
   if (!family) {
     return null;
   }
