@@ -1,6 +1,7 @@
 import * as api from '../api';
 import type { MlopsAPI } from '../api';
-import { MAX_CHILDREN, loadFamily, runLabel } from '../runs/child-runs-model';
+import { MAX_CHILDREN, loadFamily } from '../runs/child-runs-model';
+import { runLabel } from '../runs/runs-model';
 import { runSummary } from './run-summary';
 
 jest.mock('../api', () => ({ listRuns: jest.fn(), getRun: jest.fn() }));

@@ -3,7 +3,7 @@
  * trials, an automation's steps) in the order they started, each failed one with its error.
  */
 import { MlopsAPI, getRun, listRuns } from '../api';
-import { errorSummary } from './runs-model';
+import { fetchErrorSummaries, runLabel } from './runs-model';
 
 /** Child runs a detail lists; past this it says how many more there are. */
 export const MAX_CHILDREN = 100;
@@ -32,36 +32,24 @@ export interface IRunFamily {
   total: number;
 }
 
-/** The label of a run: its name, else the first 8 characters of its id. */
-export function runLabel(run: { id: string; name: string | null }): string {
-  return run.name || run.id.slice(0, 8);
-}
-
-function related(
-  run: MlopsAPI.IRunSummary,
-  error: string | null = null
-): IRelatedRun {
+function related(run: MlopsAPI.IRunSummary, error = ''): IRelatedRun {
   return {
     id: run.id,
     label: runLabel(run),
     status: run.status,
     duration: run.duration,
-    error: errorSummary(error)
+    error
   };
 }
 
-function ended(status: MlopsAPI.RunStatus): boolean {
-  return status === 'failed' || status === 'crashed';
-}
-
 /**
- * Load ``run``'s parent and child runs. The list answer carries no tracebacks, so each failed
- * child's error comes from its own detail (a chain stops at its first failure: few of them).
+ * Load ``run``'s parent and child runs. A failed child's error line comes from its detail
+ * once: ``knownErrors`` (kept by the caller across refreshes) gains the ones fetched.
  */
-export async function loadFamily(run: {
-  id: string;
-  parent_run_id: string | null;
-}): Promise<IRunFamily> {
+export async function loadFamily(
+  run: { id: string; parent_run_id: string | null },
+  knownErrors: Record<string, string> = {}
+): Promise<IRunFamily> {
   const [parent, page] = await Promise.all([
     run.parent_run_id
       ? getRun(run.parent_run_id).catch(() => null)
@@ -72,19 +60,10 @@ export async function loadFamily(run: {
       limit: MAX_CHILDREN
     })
   ]);
-  const children = await Promise.all(
-    page.runs.map(child =>
-      ended(child.status)
-        ? getRun(child.id).then(
-            detail => related(child, detail.error),
-            () => related(child)
-          )
-        : Promise.resolve(related(child))
-    )
-  );
+  Object.assign(knownErrors, await fetchErrorSummaries(page.runs, knownErrors));
   return {
-    parent: parent && related(parent, parent.error),
-    children,
+    parent: parent && related(parent),
+    children: page.runs.map(child => related(child, knownErrors[child.id])),
     total: page.total
   };
 }

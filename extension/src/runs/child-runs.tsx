@@ -2,7 +2,7 @@
  * The "Part of" line and the "Child runs" section of a run's detail: an automation's steps or
  * a sweep's trials, each opening its own detail.
  */
-import React, { useEffect, useState } from 'react';
+import React, { useEffect, useRef, useState } from 'react';
 
 import { IRelatedRun, IRunFamily, loadFamily } from './child-runs-model';
 import { formatDuration } from './runs-model';
@@ -40,10 +40,12 @@ export function RunFamily(props: IRunFamilyProps): JSX.Element | null {
     runId: string;
     family: IRunFamily | null;
   } | null>(null);
+  // Failed children's error lines, fetched once across refreshes (a failed run stays failed).
+  const errors = useRef<Record<string, string>>({});
   const { id, parent_run_id } = props.run;
   useEffect(() => {
     let cancelled = false;
-    loadFamily({ id, parent_run_id }).then(
+    loadFamily({ id, parent_run_id }, errors.current).then(
       family => !cancelled && setLoaded({ runId: id, family }),
       () => !cancelled && setLoaded({ runId: id, family: null })
     );

@@ -11,7 +11,12 @@ import { RunFamily } from './child-runs';
 import { MetricChart } from './metric-chart';
 import { NOTE_TAG } from './run-edits-model';
 import { confirmDeleteRun, editTags } from './run-edits';
-import { errorSummary, formatDuration, formatValue } from './runs-model';
+import {
+  errorSummary,
+  formatDuration,
+  formatValue,
+  runLabel
+} from './runs-model';
 
 /** Props of {@link RunDetail}. */
 export interface IRunDetailProps {
@@ -185,7 +190,7 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
     return <div className="jp-mlops-detail jp-mlops-muted">Loading run…</div>;
   }
   const env = run.environment as Record<string, any> | null;
-  const runLabel = run.name || run.id.slice(0, 8);
+  const label = runLabel(run);
   return (
     <div className="jp-mlops-detail" data-run-id={run.id}>
       <div className="jp-mlops-detail-header">
@@ -195,11 +200,8 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
         <span className={`jp-mlops-status jp-mlops-status-${run.status}`}>
           {run.status}
         </span>
-        <h3
-          className="jp-mlops-detail-title jp-mlops-ellipsis"
-          title={runLabel}
-        >
-          {runLabel}
+        <h3 className="jp-mlops-detail-title jp-mlops-ellipsis" title={label}>
+          {label}
         </h3>
         <button
           className="jp-mlops-button jp-mlops-delete-run"
@@ -248,7 +250,7 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
       {series.length ? (
         <div className="jp-mlops-charts">
           {series.map(s => (
-            <RunMetricChart key={s.key} label={runLabel} metric={s} />
+            <RunMetricChart key={s.key} label={label} metric={s} />
           ))}
         </div>
       ) : (

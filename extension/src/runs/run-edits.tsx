@@ -8,6 +8,7 @@ import { Widget } from '@lumino/widgets';
 
 import { MlopsAPI, deleteRun, updateRun } from '../api';
 import { tagChanges, tagsText } from './run-edits-model';
+import { runLabel } from './runs-model';
 
 /** A dialog body with a text area; the dialog's value is the text. */
 class TextAreaBody extends Widget implements Dialog.IBodyWidget<string> {
@@ -33,10 +34,6 @@ class TextAreaBody extends Widget implements Dialog.IBodyWidget<string> {
   private readonly area: HTMLTextAreaElement;
 }
 
-function runName(run: MlopsAPI.IDescribeRunResponse): string {
-  return run.name || run.id.slice(0, 8);
-}
-
 async function ask(title: string, body: TextAreaBody): Promise<string | null> {
   const result = await showDialog({
     title,
@@ -51,7 +48,7 @@ export async function editTags(
   run: MlopsAPI.IDescribeRunResponse
 ): Promise<boolean> {
   const text = await ask(
-    `Tags of ${runName(run)}`,
+    `Tags of ${runLabel(run)}`,
     new TextAreaBody(
       tagsText(run.tags),
       'One tag a line, key=value (delete a line to remove the tag)',
@@ -70,7 +67,7 @@ export async function editTags(
     const count =
       Object.keys(body.set_tags ?? {}).length + (body.remove_tags ?? []).length;
     Notification.success(
-      `Updated ${count} tag${count > 1 ? 's' : ''} of ${runName(run)}`,
+      `Updated ${count} tag${count > 1 ? 's' : ''} of ${runLabel(run)}`,
       { autoClose: 3000 }
     );
     return true;
@@ -85,7 +82,7 @@ export async function confirmDeleteRun(
   run: MlopsAPI.IDescribeRunResponse
 ): Promise<boolean> {
   const result = await showDialog({
-    title: `Delete run ${runName(run)}?`,
+    title: `Delete run ${runLabel(run)}?`,
     body:
       `The run ${run.id}, its metrics, artifacts and any child runs (a sweep's trials) ` +
       'are removed from the store. This cannot be undone.',
@@ -99,14 +96,14 @@ export async function confirmDeleteRun(
     const n = answer.deleted.length;
     Notification.success(
       n > 1
-        ? `Deleted ${runName(run)} and ${n - 1} child run${n > 2 ? 's' : ''}`
-        : `Deleted ${runName(run)}`,
+        ? `Deleted ${runLabel(run)} and ${n - 1} child run${n > 2 ? 's' : ''}`
+        : `Deleted ${runLabel(run)}`,
       { autoClose: 4000 }
     );
     return true;
   } catch (error) {
     Notification.error(
-      `Could not delete ${runName(run)}: ${(error as Error).message}`
+      `Could not delete ${runLabel(run)}: ${(error as Error).message}`
     );
     return false;
   }

@@ -15,7 +15,8 @@ import {
   RunsModel,
   elapsed,
   formatDuration,
-  formatValue
+  formatValue,
+  runLabel
 } from './runs-model';
 
 /** Props of {@link RunTable}. */
@@ -89,7 +90,7 @@ function RunRow(props: {
   model: RunsModel;
 }): JSX.Element {
   const { run, state } = props;
-  const name = run.name || run.id.slice(0, 8);
+  const name = runLabel(run);
   const error = state.errors[run.id];
   const ticked = state.selected.includes(run.id);
   return (

@@ -163,6 +163,37 @@ export function errorSummary(error: string | null, max = 120): string {
   return last.length > max ? `${last.slice(0, max - 1)}…` : last;
 }
 
+/** The label of a run: its name, else the first 8 characters of its id. */
+export function runLabel(run: { id: string; name: string | null }): string {
+  return run.name || run.id.slice(0, 8);
+}
+
+/**
+ * The error summary of each failed or crashed run of `rows` whose id is not in `known`, from
+ * its detail: list answers carry no tracebacks (they can be long), and a page has few failures.
+ */
+export async function fetchErrorSummaries(
+  rows: MlopsAPI.IRunSummary[],
+  known: Record<string, string>
+): Promise<Record<string, string>> {
+  const missing = rows.filter(
+    r => (r.status === 'failed' || r.status === 'crashed') && !(r.id in known)
+  );
+  const found = await Promise.all(
+    missing.map(r =>
+      getRun(r.id).then(
+        detail => [r.id, errorSummary(detail.error)] as const,
+        () => [r.id, ''] as const
+      )
+    )
+  );
+  const errors: Record<string, string> = {};
+  for (const [id, summary] of found) {
+    errors[id] = summary;
+  }
+  return errors;
+}
+
 /** The metric and param columns for a page, from the user's choice or the defaults. */
 export function columnsFor(
   chosen: string[] | null,
@@ -329,32 +360,12 @@ export class RunsModel {
     }
   }
 
-  /**
-   * Fetch the error of failed rows not seen yet, so each shows its summary line. The list
-   * answer carries no tracebacks (they can be long); a page has few failures.
-   */
+  /** Fetch the error summary of failed rows not seen yet, so each shows its line. */
   private async loadErrors(rows: MlopsAPI.IRunSummary[]): Promise<void> {
-    const missing = rows.filter(
-      r =>
-        (r.status === 'failed' || r.status === 'crashed') &&
-        !(r.id in this.state.errors)
-    );
-    if (!missing.length) {
-      return;
+    const found = await fetchErrorSummaries(rows, this.state.errors);
+    if (Object.keys(found).length) {
+      this.update({ errors: { ...this.state.errors, ...found } });
     }
-    const found = await Promise.all(
-      missing.map(r =>
-        getRun(r.id).then(
-          detail => [r.id, errorSummary(detail.error)] as const,
-          () => [r.id, ''] as const
-        )
-      )
-    );
-    const errors = { ...this.state.errors };
-    for (const [id, summary] of found) {
-      errors[id] = summary;
-    }
-    this.update({ errors });
   }
 
   /** Apply a filter expression from the first page. */
