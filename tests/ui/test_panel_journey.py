@@ -182,11 +182,16 @@ def test_runs_detail_versions_diff_restore_and_dark_theme(page, lab, shot):
     panel.locator(".jp-mlops-tab", has_text="Runs").click()
     run_rows(page).nth(1).wait_for(timeout=TIMEOUT)
     shot("dark-theme", mask=[panel.locator(".jp-mlops-run-row td:nth-child(4)")])
+    # And the REST API, asked directly, agrees with what the panel showed
+    assert_the_api_agrees_with_what_the_panel_showed(lab)
 
 
-def test_the_api_agrees_with_what_the_panel_showed(lab):
-    # Given the journey above ran in this module's lab
-    # When the REST API is asked directly
+def assert_the_api_agrees_with_what_the_panel_showed(lab) -> None:
+    """The REST API, asked directly, holds the runs and versions the journey saw in the panel.
+
+    Part of the journey test rather than a test of its own: it reads what the journey made in
+    the module's lab, and pytest-xdist may run a separate test on another worker's fresh lab.
+    """
     runs = lab.api(f"runs?notebook={NOTEBOOK}")
     versions = lab.api(f"notebook_versions?path={NOTEBOOK}")
     # Then there are two runs of this notebook and two versions, each used by one run
