@@ -7,6 +7,7 @@ import pytest
 from IPython.core.error import UsageError
 
 import kernel_magics as mlops
+from kernel_magics.core.actor import os_user
 
 ROW = {"tenure": 2, "charges": 80.0, "support_calls": 7}
 
@@ -34,6 +35,9 @@ def test_models_magic_lists_versions_history_and_details(shell, churn_versions):
     assert [v["version"] for v in versions.data] == [2, 1]
     history = shell.run_line_magic("mlops", "models churn --history")
     assert history.data[0]["to_version"] == 1 and history.data[0]["reason"] == "log_model"
+    # (the notebook acts as the OS user, and the history says so in its Who column)
+    assert history.data[0]["actor"] == os_user()
+    assert ">Who<" in history._repr_html_() and f">{os_user()}<" in history._repr_html_()
     detail = shell.run_line_magic("mlops", "models churn@production")
     assert detail.data["version"] == 1 and "tenure" in repr(detail)
     with pytest.raises(UsageError, match="No model named 'nope'"):
