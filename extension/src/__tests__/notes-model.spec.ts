@@ -1,8 +1,10 @@
 import * as api from '../api';
 import type { MlopsAPI } from '../api';
 import {
+  HistoryModel,
   NoteTextError,
   NotesModel,
+  auditQuery,
   auditTarget,
   checkNoteText,
   describeEntry,
@@ -134,9 +136,186 @@ describe('an audit entry as a sentence', () => {
     expect(describeEntry(entry(5, 'note', 'churn/7', 'create'))).toBe(
       'ada added a note'
     );
-    expect(describeEntry(entry(6, 'schedule', 'nightly', 'pause'))).toBe(
-      'ada: pause schedule nightly'
+    expect(describeEntry(entry(6, 'model', 'churn/7', 'tag'))).toBe(
+      'ada: tag model churn/7'
     );
+  });
+
+  it('says who created, edited, paused, resumed and deleted a schedule', () => {
+    expect(
+      describeEntry(
+        entry(1, 'schedule', 'nightly', 'create', {
+          notebook: '/home/ada/train.ipynb',
+          cron: '0 3 * * *',
+          timezone: 'Europe/Paris'
+        })
+      )
+    ).toBe('ada created schedule nightly: 0 3 * * * (Europe/Paris)');
+    expect(
+      describeEntry(
+        entry(2, 'schedule', 'nightly', 'update', {
+          notebook: '/home/ada/train.ipynb',
+          cron: '0 4 * * *'
+        })
+      )
+    ).toBe('ada edited schedule nightly: 0 4 * * *');
+    expect(
+      describeEntry(entry(3, 'schedule', 'nightly', 'pause', null, 'maria'))
+    ).toBe('maria paused schedule nightly');
+    expect(describeEntry(entry(4, 'schedule', 'nightly', 'resume'))).toBe(
+      'ada resumed schedule nightly'
+    );
+    expect(
+      describeEntry(
+        entry(5, 'schedule', 'nightly', 'delete', { notebook: '/t.ipynb' })
+      )
+    ).toBe('ada deleted schedule nightly');
+  });
+
+  it('says who created and changed an alert rule, with its model and conditions', () => {
+    expect(
+      describeEntry(
+        entry(1, 'alert', 'drift-watch', 'create', {
+          model: 'churn@production',
+          conditions: ['drift.share > 0.3', 'errors.rate > 0.05']
+        })
+      )
+    ).toBe(
+      'ada created alert drift-watch on churn@production: drift.share > 0.3 or errors.rate > 0.05'
+    );
+    expect(
+      describeEntry(entry(2, 'alert', 'drift-watch', 'pause', null, 'maria'))
+    ).toBe('maria paused alert drift-watch');
+    expect(describeEntry(entry(3, 'alert', 'drift-watch', 'resume'))).toBe(
+      'ada resumed alert drift-watch'
+    );
+    expect(
+      describeEntry(
+        entry(4, 'alert', 'drift-watch', 'delete', {
+          model: 'churn@production'
+        })
+      )
+    ).toBe('ada deleted alert drift-watch');
+  });
+});
+
+describe("a schedule's or an alert rule's history", () => {
+  it('asks the audit route for the name with its kind', () => {
+    expect(auditQuery({ kind: 'schedule', target: 'nightly' })).toEqual({
+      kind: 'schedule',
+      target: 'nightly',
+      limit: 50
+    });
+    expect(auditQuery({ kind: 'alert', target: 'drift-watch' })).toEqual({
+      kind: 'alert',
+      target: 'drift-watch',
+      limit: 50
+    });
+    // the items that take notes ask without a kind (a version's trail spans several kinds)
+    expect(auditQuery({ kind: 'model_version', target: 'churn/7' })).toEqual({
+      target: 'churn',
+      limit: 50
+    });
+  });
+
+  it('keeps its exact name only, back to its newest creation', () => {
+    const entries = [
+      entry(9, 'schedule', 'nightly', 'pause', null, 'ada'),
+      entry(8, 'schedule', 'nightly/extra', 'pause'),
+      entry(7, 'alert', 'nightly', 'pause'),
+      entry(6, 'schedule', 'nightly', 'pause', null, 'os-user'),
+      entry(5, 'schedule', 'nightly', 'create', { cron: '0 3 * * *' }),
+      entry(4, 'schedule', 'nightly', 'delete'),
+      entry(3, 'schedule', 'nightly', 'create', { cron: '0 1 * * *' })
+    ];
+    const kept = historyOf({ kind: 'schedule', target: 'nightly' }, entries);
+    expect(kept.map(e => [e.id, e.actor, e.action])).toEqual([
+      [9, 'ada', 'pause'],
+      [6, 'os-user', 'pause'],
+      [5, 'ada', 'create']
+    ]);
+    // a rule just deleted (the panel still shows it) keeps its deletion on top
+    const rule = historyOf({ kind: 'alert', target: 'nightly' }, [
+      entry(3, 'alert', 'nightly', 'delete'),
+      entry(2, 'alert', 'nightly', 'pause'),
+      entry(1, 'alert', 'nightly', 'create')
+    ]);
+    expect(rule.map(e => e.action)).toEqual(['delete', 'pause', 'create']);
+  });
+});
+
+describe('HistoryModel', () => {
+  const schedule = { kind: 'schedule' as const, target: 'nightly' };
+
+  it('loads the schedule changes only, and never asks for notes', async () => {
+    mocked.listAudit.mockResolvedValue({
+      entries: [
+        entry(3, 'schedule', 'nightly', 'pause', null, 'ada'),
+        entry(2, 'schedule', 'nightly', 'pause', null, 'maria'),
+        entry(1, 'schedule', 'nightly', 'create', { cron: '0 3 * * *' })
+      ],
+      next_before: null
+    });
+    const model = new HistoryModel(schedule);
+    let redraws = 0;
+    model.onChange = () => (redraws += 1);
+    await model.load();
+    expect(mocked.listAudit).toHaveBeenCalledWith({
+      kind: 'schedule',
+      target: 'nightly',
+      limit: 50
+    });
+    expect(mocked.listNotes).not.toHaveBeenCalled();
+    expect(model.state.history.map(e => describeEntry(e))).toEqual([
+      'ada paused schedule nightly',
+      'maria paused schedule nightly',
+      'ada created schedule nightly: 0 3 * * *'
+    ]);
+    expect(model.state.loaded).toBe(true);
+    expect(redraws).toBe(1);
+  });
+
+  it('keeps the last list and shows the error when a reload fails', async () => {
+    mocked.listAudit.mockResolvedValueOnce({
+      entries: [entry(1, 'alert', 'drift-watch', 'create')],
+      next_before: null
+    });
+    const model = new HistoryModel({ kind: 'alert', target: 'drift-watch' });
+    await model.load();
+    mocked.listAudit.mockRejectedValueOnce(
+      new Error('Cannot reach the Jupyter server')
+    );
+    await model.load();
+    expect(model.state.history.map(e => e.id)).toEqual([1]);
+    expect(model.state.error).toBe('Cannot reach the Jupyter server');
+  });
+
+  it('shows the latest reload when an older one answers last', async () => {
+    let answerFirst: (page: MlopsAPI.IListAuditResponse) => void = () =>
+      undefined;
+    mocked.listAudit
+      .mockImplementationOnce(
+        () =>
+          new Promise(resolve => {
+            answerFirst = resolve;
+          })
+      )
+      .mockResolvedValueOnce({
+        entries: [
+          entry(2, 'schedule', 'nightly', 'pause'),
+          entry(1, 'schedule', 'nightly', 'create')
+        ],
+        next_before: null
+      });
+    const model = new HistoryModel(schedule);
+    const first = model.load();
+    await model.load();
+    answerFirst({
+      entries: [entry(1, 'schedule', 'nightly', 'create')],
+      next_before: null
+    });
+    await first;
+    expect(model.state.history.map(e => e.id)).toEqual([2, 1]);
   });
 });
 

@@ -1,12 +1,14 @@
 /**
  * The Monitoring section of a deployment's detail: a drift table (a dot per feature), the
  * accuracy (or regression metric), latency and error-rate charts over windows drawn with the
- * traffic charts' uPlot helper, the alert rules with their open incidents, and "not enough
- * data" said plainly when so.
+ * traffic charts' uPlot helper, the alert rules with their open incidents and, on demand, each
+ * rule's Changes (who created, paused, resumed or edited it, and when), and "not enough data"
+ * said plainly when so.
  */
-import React, { useEffect, useMemo, useReducer } from 'react';
+import React, { useEffect, useMemo, useReducer, useState } from 'react';
 
 import { MlopsAPI } from '../api';
+import { HistorySection } from '../notes/notes-section';
 import { relativeTime } from '../versions/versions-model';
 import {
   IDriftRow,
@@ -85,7 +87,10 @@ function DriftTable(props: { rows: IDriftRow[] }): JSX.Element {
 
 function Alerts(props: {
   alerts: MlopsAPI.IMonitoringAlertRule[];
+  /** The monitoring answer: each reload reloads an open rule's Changes too. */
+  data: MlopsAPI.IDescribeDeploymentMonitoringResponse;
 }): JSX.Element {
+  const [shown, setShown] = useState<string | null>(null);
   if (!props.alerts.length) {
     return (
       <p className="jp-mlops-muted">
@@ -112,6 +117,21 @@ function Alerts(props: {
             </span>
           ) : (
             <span className="jp-mlops-muted"> — ok</span>
+          )}{' '}
+          <button
+            className="jp-mlops-link jp-mlops-alert-changes"
+            aria-expanded={shown === rule.name}
+            title={`Who created, paused, resumed or edited ${rule.name}, and when`}
+            onClick={() => setShown(shown === rule.name ? null : rule.name)}
+          >
+            {shown === rule.name ? 'hide changes' : 'changes'}
+          </button>
+          {shown === rule.name && (
+            <HistorySection
+              kind="alert"
+              target={rule.name}
+              reloadOn={props.data}
+            />
           )}
         </li>
       ))}
@@ -223,7 +243,7 @@ export function MonitoringSection(props: {
           )}
           {totalRequests(data) > 0 && <Charts data={data} />}
           <h4>Alerts</h4>
-          <Alerts alerts={data.alerts} />
+          <Alerts alerts={data.alerts} data={data} />
         </>
       )}
     </section>

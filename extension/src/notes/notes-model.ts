@@ -1,7 +1,8 @@
 /**
  * The data side of an item's Notes and History sections (a run, a model version, a
- * deployment): loading the notes and the audit entries, adding a note, which audit entries
- * belong to the item, and each entry as a sentence.
+ * deployment) and of the Changes of a schedule or an alert rule: loading the notes and the
+ * audit entries, adding a note, which audit entries belong to the item, and each entry as a
+ * sentence.
  */
 import { MlopsAPI, createNote, listAudit, listNotes } from '../api';
 
@@ -17,6 +18,24 @@ export interface INotedItem {
   kind: MlopsAPI.NoteKind;
   /** Its stored name: the full run id, `churn/7`, or the deployment id. */
   target: string;
+}
+
+/** What can have a history: what takes notes, and schedules and alert rules (by name). */
+export type HistoryKind = MlopsAPI.NoteKind | 'schedule' | 'alert';
+
+/** The item whose history (audit entries) is shown. */
+export interface IHistoryItem {
+  /** What it is. */
+  kind: HistoryKind;
+  /** Its stored name: the full run id, `churn/7`, the deployment id, or the schedule's or rule's name. */
+  target: string;
+}
+
+/** Whether the item is named by its name alone in the audit trail (a schedule, an alert rule). */
+function byName(item: IHistoryItem): item is IHistoryItem & {
+  kind: 'schedule' | 'alert';
+} {
+  return item.kind === 'schedule' || item.kind === 'alert';
 }
 
 /** Raised when a note cannot be sent as typed (the message says why and what to do). */
@@ -37,14 +56,33 @@ export function checkNoteText(text: string): string {
 }
 
 /**
- * The `target` the History asks `GET audit` for: `run <id>`, `deployment <id>`, or the
- * model's name for a version (its aliases' moves are recorded under `churn@alias`).
+ * The `target` the History asks `GET audit` for: `run <id>`, `deployment <id>`, the model's
+ * name for a version (its aliases' moves are recorded under `churn@alias`), or the name of a
+ * schedule or an alert rule.
  */
-export function auditTarget(item: INotedItem): string {
+export function auditTarget(item: IHistoryItem): string {
+  if (byName(item)) {
+    return item.target;
+  }
   if (item.kind === 'model_version') {
     return item.target.split('/')[0];
   }
   return `${item.kind === 'run' ? 'run' : 'deployment'} ${item.target}`;
+}
+
+/**
+ * The query of `GET audit` for the item's history. A schedule's or a rule's name is asked with
+ * its kind, so a model or an alert rule of the same name does not mix in.
+ */
+export function auditQuery(item: IHistoryItem): MlopsAPI.IListAuditQuery {
+  const query: MlopsAPI.IListAuditQuery = {
+    target: auditTarget(item),
+    limit: HISTORY_LIMIT
+  };
+  if (byName(item)) {
+    query.kind = item.kind;
+  }
+  return query;
 }
 
 /** Whether an entry of the model's trail concerns this version (or the model as a whole). */
@@ -63,19 +101,77 @@ function concernsVersion(entry: MlopsAPI.IAuditEntry, target: string): boolean {
   return false;
 }
 
-/** The entries of `GET audit` that belong on the item's History, newest first. */
-export function historyOf(
-  item: INotedItem,
+/**
+ * A schedule's or a rule's own entries: its name exactly, back to the newest `create` (older
+ * entries are of an earlier schedule or rule of that name, deleted since).
+ */
+function sinceCreated(
+  item: IHistoryItem,
   entries: MlopsAPI.IAuditEntry[]
 ): MlopsAPI.IAuditEntry[] {
+  const own: MlopsAPI.IAuditEntry[] = [];
+  for (const e of entries) {
+    if (e.kind !== item.kind || e.target !== item.target) {
+      continue;
+    }
+    own.push(e);
+    if (e.action === 'create') {
+      break;
+    }
+  }
+  return own;
+}
+
+/** The entries of `GET audit` that belong on the item's History, newest first. */
+export function historyOf(
+  item: IHistoryItem,
+  entries: MlopsAPI.IAuditEntry[]
+): MlopsAPI.IAuditEntry[] {
+  if (byName(item)) {
+    return sinceCreated(item, entries);
+  }
   if (item.kind !== 'model_version') {
     return entries;
   }
   return entries.filter(e => concernsVersion(e, item.target));
 }
 
+/** Load the item's history (newest first): `GET audit`, then {@link historyOf}. */
+export async function loadHistory(
+  item: IHistoryItem
+): Promise<MlopsAPI.IAuditEntry[]> {
+  const page = await listAudit(auditQuery(item));
+  return historyOf(item, page.entries);
+}
+
 function version(value: unknown): string {
   return value === null || value === undefined ? 'none' : `v${value}`;
+}
+
+/** What a schedule's or a rule's change did, after who: `paused schedule nightly`. */
+function describeNamedChange(entry: MlopsAPI.IAuditEntry): string {
+  const detail = entry.detail ?? {};
+  const verb =
+    {
+      create: 'created',
+      update: 'edited',
+      pause: 'paused',
+      resume: 'resumed',
+      delete: 'deleted'
+    }[entry.action] ?? entry.action;
+  const what = `${verb} ${entry.kind === 'alert' ? 'alert' : 'schedule'} ${entry.target}`;
+  if (entry.action !== 'create' && entry.action !== 'update') {
+    return what;
+  }
+  if (entry.kind === 'schedule') {
+    const zone = detail.timezone ? ` (${String(detail.timezone)})` : '';
+    return detail.cron ? `${what}: ${String(detail.cron)}${zone}` : what;
+  }
+  const conditions = Array.isArray(detail.conditions)
+    ? `: ${detail.conditions.map(String).join(' or ')}`
+    : '';
+  const model = detail.model ? ` on ${String(detail.model)}` : '';
+  return `${what}${model}${conditions}`;
 }
 
 /** An entry as a sentence: `ada moved churn@production v6 → v7 (set by hand)`. */
@@ -102,7 +198,54 @@ export function describeEntry(entry: MlopsAPI.IAuditEntry): string {
   if (entry.kind === 'deployment' && entry.action === 'stop') {
     return `${who} stopped ${entry.target}${detail.reason ? ` (${String(detail.reason)})` : ''}`;
   }
+  if (entry.kind === 'schedule' || entry.kind === 'alert') {
+    return `${who} ${describeNamedChange(entry)}`;
+  }
   return `${who}: ${entry.action} ${entry.kind} ${entry.target}`;
+}
+
+/** What a history-only section (a schedule's or a rule's Changes) shows. */
+export interface IHistoryState {
+  /** The item's audit entries, newest first. */
+  history: MlopsAPI.IAuditEntry[];
+  /** Whether the first load finished. */
+  loaded: boolean;
+  /** The last load error, for the user. */
+  error: string | null;
+}
+
+/** Loads an item's history alone; `onChange` is called after every change of `state`. */
+export class HistoryModel {
+  /** The current state. */
+  state: IHistoryState = { history: [], loaded: false, error: null };
+
+  /** Called after every change of `state` (the view redraws). */
+  onChange: (() => void) | null = null;
+
+  /** @param item the schedule or alert rule (or any item with a history) shown. */
+  constructor(readonly item: IHistoryItem) {}
+
+  /**
+   * Load the history; on failure the last list stays, with the error. When loads overlap
+   * (the panel refreshed again before an answer came), only the latest one's answer shows.
+   */
+  async load(): Promise<void> {
+    const ticket = ++this.loads;
+    let next: IHistoryState;
+    try {
+      const history = await loadHistory(this.item);
+      next = { history, loaded: true, error: null };
+    } catch (err) {
+      next = { ...this.state, loaded: true, error: (err as Error).message };
+    }
+    if (ticket !== this.loads) {
+      return;
+    }
+    this.state = next;
+    this.onChange?.();
+  }
+
+  private loads = 0;
 }
 
 /** What the sections show. */
@@ -144,13 +287,13 @@ export class NotesModel {
   /** Load the notes and the history (both at once). */
   async load(): Promise<void> {
     try {
-      const [notes, audit] = await Promise.all([
+      const [notes, history] = await Promise.all([
         listNotes({ kind: this.item.kind, target: this.item.target }),
-        listAudit({ target: auditTarget(this.item), limit: HISTORY_LIMIT })
+        loadHistory(this.item)
       ]);
       this.set({
         notes,
-        history: historyOf(this.item, audit.entries),
+        history,
         loaded: true,
         error: null
       });

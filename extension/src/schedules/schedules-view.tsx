@@ -1,10 +1,12 @@
 /**
  * The Schedules view: each schedule with its next fire and last outcome, "Schedule this
- * notebook", and the open schedule's history, whose rows open the run or the output notebook.
+ * notebook", and the open schedule's history, whose rows open the run or the output notebook,
+ * and its Changes: who created, paused, resumed or edited it, and when (the audit trail).
  */
 import React from 'react';
 
 import { MlopsAPI } from '../api';
+import { HistorySection } from '../notes/notes-section';
 import { EmptyState } from '../panel/empty-state';
 import type { ExecuteCommand } from '../panel/view-props';
 import { CommandIDs } from '../tokens';
@@ -177,6 +179,11 @@ function History(
           </table>
         </div>
       )}
+      <HistorySection
+        kind="schedule"
+        target={schedule.name}
+        reloadOn={model.state.schedules}
+      />
     </div>
   );
 }
