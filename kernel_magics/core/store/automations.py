@@ -91,8 +91,10 @@ class AutomationRepository(AutomationEvents):
         try:
             with self.db.write() as conn:
                 conn.execute(automations.insert(), row)
-                record_change(conn, "automation", spec.name, "create",
-                              {"trigger": spec.trigger.describe()})  # fmt: skip
+                detail = {"trigger": spec.trigger.describe()}
+                if not spec.enabled:  # added paused (mlops.yaml's enabled: false, --paused)
+                    detail["paused"] = True
+                record_change(conn, "automation", spec.name, "create", detail)
         except IntegrityError:
             raise ConflictError(
                 f"An automation named {spec.name!r} already exists. Pick another name, or "
@@ -114,10 +116,15 @@ class AutomationRepository(AutomationEvents):
         if (spec.enabled and not record.enabled) or spec.trigger != record.spec.trigger:
             values["start_at"] = max(record.start_at, now)
             values["start_mark"] = start_mark
+        before, after = record.spec.to_dict(), spec.to_dict()
+        changed = sorted(k for k in after if after[k] != before.get(k))
+        if changed == ["enabled"]:  # mlops apply pausing or resuming: say so, as the CLI does
+            action, detail = ("resume" if spec.enabled else "pause"), None
+        else:
+            action, detail = "update", {"trigger": spec.trigger.describe(), "changed": changed}
         with self.db.write() as conn:
             conn.execute(update(automations).where(automations.c.id == record.id).values(values))
-            record_change(conn, "automation", spec.name, "update",
-                          {"trigger": spec.trigger.describe()})  # fmt: skip
+            record_change(conn, "automation", spec.name, action, detail)
         return self.get(record.id)
 
     def get(self, name_or_id: str | int) -> AutomationRecord:
