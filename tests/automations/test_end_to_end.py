@@ -4,21 +4,29 @@
    model test passes, the gate passes, the new version runs in shadow then canary while a
    client sends real requests, and is promoted: ``churn@production`` moves with no failed
    request.
-2. A broken version (a model that raises on some inputs) registered by hand triggers the
-   vetting automation: tests and gate pass, but the guard sees the challenger fail and rolls it
-   back; the chain stops there, production stays, the client sees zero failed requests.
+2. The team changes the automation (as ``mlops apply`` of an edited ``mlops.yaml`` does): it
+   now runs the team's notebook (``notebooks/train_churn.ipynb``), whose new range check makes
+   the model raise on rows with charges above 500, tests it with the team's test file, and
+   sends it straight to a 50 % canary. A second version of the dataset triggers it: the model
+   tests pass (none of their rows has such charges) and so does the gate; the canary answers
+   half of the same client's requests, the champion answers the ones it raises on, the server's
+   ``errors.rate`` guard rolls the canary back, and the chain stops with that reason and a
+   notification. The client sees zero failed requests, and the champion's prediction for every
+   row the canary raised on.
 3. Shifted traffic makes the drift alert open an incident, which triggers a retrain.
+
+The scheduler runs on a manual clock. Guard periods of challengers are judged by the model
+server on its own wall clock (a separate process), and the steps wait for them in real time,
+so those periods are short, or end as soon as the guard trips.
 """
 
 from __future__ import annotations
 
 import socket
-import sys
 import threading
 import time
 from pathlib import Path
 
-import cloudpickle
 import httpx
 import numpy as np
 import pandas as pd
@@ -27,7 +35,11 @@ from automation_helpers import make_scheduler, tick
 from churn_data import churn_frame
 
 import kernel_magics as mlops
-from kernel_magics.core.automations.api import add_automation, automation_history
+from kernel_magics.core.automations.api import (
+    add_automation,
+    automation_history,
+    update_automation,
+)
 from kernel_magics.core.registry import parse_ref
 from kernel_magics.core.scheduler.clock import ManualClock
 from kernel_magics.core.serving.challengers import challenger_status
@@ -35,7 +47,9 @@ from kernel_magics.core.serving.challengers import challenger_status
 pytestmark = pytest.mark.slow
 
 TEMPLATE = Path(__file__).parents[2] / "templates" / "train.ipynb"
-BAD_CHARGES = 500.0  # the broken model raises on rows with charges above this
+TEAM_NOTEBOOK = Path(__file__).parent / "notebooks" / "train_churn.ipynb"
+TEAM_TESTS = Path(__file__).parent / "notebooks" / "churn_tests.yaml"
+BAD_CHARGES = 500.0  # the team notebook's range check: its model raises on charges above this
 GUARDS = ["errors.rate < 0.01"]
 
 
@@ -52,14 +66,6 @@ def labelled(rows: int, seed: int, noise: float) -> pd.DataFrame:
     return frame.assign(target=np.where(flip, 1 - target, target))
 
 
-def _raise_on_bad_charges(frame):
-    """The broken model's first step: it fails on rows it never saw in training."""
-    values = np.asarray(frame, dtype=float)
-    if (values[:, 1] > BAD_CHARGES).any():
-        raise ValueError("charges out of range")
-    return values
-
-
 class Client(threading.Thread):
     """Sends /predict requests (every ``bad_every``-th with out-of-range charges) until told."""
 
@@ -67,8 +73,17 @@ class Client(threading.Thread):
         super().__init__(daemon=True)
         self.url, self.bad_every, self.shift = url, bad_every, shift
         self.failures: list = []
-        self.versions: list[str] = []
+        self.answers: list[tuple[dict, str, list]] = []  # (row, X-Model-Version, predictions)
         self.stop = threading.Event()
+
+    @property
+    def versions(self) -> list[str]:
+        """The version that answered each request, in order."""
+        return [version for _, version, _ in list(self.answers)]
+
+    def raising_rows(self, since: int = 0) -> list[tuple[dict, str, list]]:
+        """The answers to rows with charges above :data:`BAD_CHARGES` (from answer ``since``)."""
+        return [a for a in list(self.answers)[since:] if a[0]["charges"] > BAD_CHARGES]
 
     def run(self) -> None:
         rng = np.random.default_rng(7)
@@ -90,7 +105,8 @@ class Client(threading.Thread):
                 if resp.status_code != 200:
                     self.failures.append(resp.status_code)
                 else:
-                    self.versions.append(resp.headers["x-model-version"])
+                    version = resp.headers["x-model-version"]
+                    self.answers.append((row, version, resp.json()["predictions"]))
                 time.sleep(0.01)
 
     def finish(self) -> None:
@@ -120,8 +136,6 @@ def _challenger_steps(mode_for: float) -> list[dict]:
 
 def test_new_data_to_safe_deployment_and_back(store, inbox, _stop_servers):
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import FunctionTransformer
 
     clock = ManualClock(time.time())
     # Given: churn/1 in production, trained by hand on noisy labels, served on a real port.
@@ -174,38 +188,80 @@ def test_new_data_to_safe_deployment_and_back(store, inbox, _stop_servers):
     assert httpx.get(f"{dep.url}/health").json()["version"] == 2
     assert inbox.messages[-1]["model"] == "churn/2"
     time.sleep(0.5)
-    answered_before = len(client.versions)
     assert client.failures == [] and {"1", "2"} <= set(client.versions)
 
-    # When: a broken version is registered by hand; the vetting automation takes it
-    # (no test step: the model tests load models without pickle, and this one is cloudpickle)
-    add_automation({"name": "vet", "trigger": {"model": "churn"}, "steps": [
+    # When: the team changes the automation, as `mlops apply` of an edited mlops.yaml does: its
+    # own notebook, whose new range check makes the model raise on charges above 500, its test
+    # file, and straight to a 50 % canary in front of the clients (the shadow stage would catch
+    # the errors too, with the champion answering anyway). Then a second dataset version comes.
+    guard_notice = f"command:{inbox.command}"
+    update_automation({"name": "retrain", "trigger": {"dataset": "churn"}, "steps": [
+        {"run_notebook": {"notebook": str(TEAM_NOTEBOOK), "parameters": {
+            "data": "${dataset_ref}", "model_name": "churn", "max_charges": BAD_CHARGES}}},
+        {"test": {"holdout": "churn-holdout@1", "conditions": ["accuracy >= 0.8"],
+                  "test_file": str(TEAM_TESTS), "latency_budget_ms": 500, "allow_pickle": True}},
         {"promote": {"to": "candidate", "better_than": "production", "metric": "accuracy"}},
-        *_challenger_steps(20.0),
+        # The step ends as soon as the server's guard trips (on the server's wall clock); the
+        # 60 s are what a canary that never trips would take before it is promoted.
+        {"deploy_challenger": {"mode": "canary", "share": 0.5, "guards": GUARDS, "for": 60.0,
+                               "allow_pickle": True, "notify": [guard_notice]}},
+        {"promote_challenger": {}},
+        inbox.step("retrained"),
     ]}, store=store, now=clock.now())  # fmt: skip
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the server cannot import us
-    clean = labelled(600, 3, noise=0.0)
+    answered_before = len(client.answers)
     with mlops.start_run():
-        broken = make_pipeline(FunctionTransformer(_raise_on_bad_charges),
-                               LogisticRegression(max_iter=1000))  # fmt: skip
-        broken.fit(clean.drop(columns=["target"]), clean["target"])
-        mlops.log_metric("accuracy", 0.999)
-        mlops.log_model(broken, "churn", input_example=clean.drop(columns=["target"]).head(20),
-                        format="cloudpickle", allow_pickle=True)  # fmt: skip
+        mlops.log_dataset(labelled(600, 3, noise=0.0), name="churn")
     clock.advance(5)
     tick(scheduler)
-
-    # Then: the guard rolled it back; the chain stopped; production did not move
-    [vet] = automation_history("vet", store=store)
-    assert vet["status"] == "failed"
-    assert "Step 2 (deploy_challenger) failed: A guard rolled back shadow churn/3" in vet["error"]
-    status = challenger_status("churn@production")
-    assert (status.challenger.challenger_version, status.challenger.status) == (3, "rolled_back")
-    assert "errors.rate < 0.01" in (status.challenger.reason or "")
-    assert store.models.get_version(parse_ref("churn@production")).version == 2
+    answered_at_rollback = len(client.answers)
     time.sleep(0.5)
-    assert client.failures == []  # zero failed client requests through all of it
-    assert len(client.versions) > answered_before and "3" not in client.versions
+
+    # Then: trained, tested and gated; the canary answered clients until its guard tripped
+    second, first = automation_history("retrain", store=store)
+    assert (first["event_key"], second["event_key"]) == ("dataset:churn@1", "dataset:churn@2")
+    assert second["status"] == "failed"
+    reason = "A guard rolled back canary 50% churn/3 in churn@production: guard errors.rate < 0.01"
+    assert second["error"].startswith(f"Step 4 (deploy_challenger) failed: {reason} broke (")
+    parent = store.runs.get(second["run_id"])
+    assert (parent.status, parent.error) == ("failed", second["error"])
+    page = store.search_runs(parent_run_ids=[parent.id])
+    steps = sorted((store.runs.get(i) for i in page.run_ids), key=lambda r: r.name)
+    assert [(r.name, r.status) for r in steps] == [
+        ("1. run_notebook", "finished"), ("2. test", "finished"), ("3. promote", "finished"),
+        ("4. deploy_challenger", "failed")]  # fmt: skip  # promote_challenger, notify: not run
+    assert steps[0].params["data"] == "churn@2"
+    results = [r.tags.get("mlops.automation.result", "") for r in steps]
+    assert "registered churn/3" in results[0]
+    # the holdout, signature and latency checks, and the test file's invariance and 3 cases
+    assert "tests of churn/3 passed: 7 passed, 0 skipped" in results[1]
+    assert "churn@candidate -> churn/3" in results[2]
+    assert steps[3].error.startswith(f"{reason} broke (")
+    status = challenger_status("churn@production")
+    record = status.challenger
+    assert (record.challenger_version, record.mode, record.status) == (3, "canary", "rolled_back")
+    assert status.stats.challenger_errors > 0  # the canary raised on real requests
+    [notice] = [m for m in inbox.messages if m.get("event") == "challenger_rolled_back"]
+    assert (notice["version"], notice["mode"]) == ("churn/3", "canary")
+    assert "errors.rate < 0.01" in notice["broken"]
+    assert [m["model"] for m in inbox.messages if m.get("event") == "automation"] == ["churn/2"]
+
+    # Then: zero failed client requests; every row the canary raised on has the champion's
+    # answer; after the rollback the champion answers everything, and production never moved
+    assert client.failures == []
+    during = client.versions[answered_before:answered_at_rollback]
+    assert "3" in during  # the canary really answered clients
+    champion = mlops.load_model("churn/2")
+    raising = client.raising_rows(answered_before)
+    assert raising and {version for _, version, _ in raising} == {"2"}
+    rows = pd.DataFrame([row for row, _, _ in raising])
+    assert [p for _, _, answer in raising for p in answer] == champion.predict(rows).tolist()
+    after = client.versions[answered_at_rollback:]
+    assert after and set(after) == {"2"}
+    assert store.models.get_version(parse_ref("churn@production")).version == 2
+    health = httpx.get(f"{dep.url}/health").json()
+    assert (health["version"], health["challenger"]) == (2, None)
+    [live] = store.deployments.find("churn", "production", live_only=True)
+    assert live.version == 2
     client.finish()
 
     # When: traffic shifts; the drift alert opens an incident, which triggers a retrain
