@@ -207,6 +207,26 @@ def _example_table(version: ModelVersionRecord) -> Table:
     return table(names, rows, "Input example", "" if rows else "No input example stored.")
 
 
+def _datasets_table(store: Store, used: list[dict[str, Any]]) -> Table:
+    """The run's datasets: each with its version (``train@3``, what ``load_dataset`` takes)."""
+    from ...errors import NotFoundError
+
+    rows = []
+    for d in used:
+        try:
+            version = store.dataset_versions.get(d["version_id"])
+        except NotFoundError:  # a store from before versions were numbered
+            version = None
+        columns = len(version.schema) if version is not None and version.schema else None
+        rows.append((d["name"], version.ref if version is not None else "", d["role"],
+                     d.get("rows"), columns, d["hash"][:12]))  # fmt: skip
+    return table(
+        [Column("Dataset", priority=100), Column("Version", "id", 95), "Role",
+         Column("Rows", "number"), Column("Columns", "number", 50), Column("Hash", "id")],
+        rows, "Training data", "" if used else "The run recorded no dataset.",
+    )  # fmt: skip
+
+
 def card_facts(
     store: Store, ref: str, *, holdout: str | None = None, target: str | None = None
 ) -> dict[str, Any]:
@@ -242,11 +262,7 @@ def card_facts(
     lineage = model_lineage(version.ref, store=store)
     run = lineage["run"]
     gates, history = _gates_and_aliases(store, version)
-    datasets = table(
-        [Column("Dataset", priority=100), "Role", Column("Rows", "number"), Column("Hash", "id")],
-        [(d["name"], d["role"], d.get("rows"), d["hash"][:12]) for d in lineage["datasets"]],
-        "Training data", "" if lineage["datasets"] else "The run recorded no dataset.",
-    )  # fmt: skip
+    datasets = _datasets_table(store, lineage["datasets"])
     run_metrics = table(
         [Column("Metric", priority=100), Column("Value", "number")],
         sorted((run or {}).get("metrics", {}).items()),
