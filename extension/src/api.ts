@@ -307,6 +307,15 @@ export namespace MlopsAPI {
     text: string;
     /** Rich MIME types present. */
     media: string[];
+    /**
+     * The output's text MIME bundle for the panel to render untrusted (text/html,
+     * text/markdown, text/latex, text/plain; a stream as application/vnd.jupyter.stdout or
+     * stderr, an error's traceback as stderr); images travel in the output change's image
+     * fields; empty when the cell's outputs did not change or the diff's budget was spent.
+     */
+    data: Record<string, string>;
+    /** What data leaves out and why, in words. */
+    data_note: string | null;
   }
 
   /** One output of a cell added, removed or changed between the two notebooks. */

@@ -7,7 +7,9 @@ turns that patch into one entry per cell: ``unchanged``, ``changed`` (source and
 ``added``, ``removed``, or ``moved`` (nbdime reports a moved cell as removed at one place and
 added at another; a pair with the same cell id, or the same type and source when there are no
 ids, is one moved cell). Execution counts and metadata are not differences a reader looks for
-and are left out.
+and are left out. The outputs of a cell whose outputs changed carry what the panel renders:
+their text MIME bundle (:func:`output_bundle`, rendered untrusted by JupyterLab's renderers)
+and their images as typed fields (:func:`output_images`), each within a size budget.
 """
 
 from __future__ import annotations
@@ -22,11 +24,15 @@ from .extras import require
 from .store.blobs import hash_bytes
 
 __all__ = [
+    "BUNDLE_TYPES",
     "IMAGE_TYPES",
+    "MAX_DIFF_DATA",
     "MAX_DIFF_IMAGE_BYTES",
     "MAX_IMAGE_BYTES",
+    "MAX_OUTPUT_DATA",
     "MAX_OUTPUT_TEXT",
     "diff_notebooks",
+    "output_bundle",
     "output_images",
     "summarize_output",
 ]
@@ -44,6 +50,24 @@ MAX_IMAGE_BYTES = 1_000_000
 #: All the images of one diff together stay under this (bytes), so a notebook of many re-drawn
 #: figures answers a diff the browser can hold; the images past it keep their placeholder.
 MAX_DIFF_IMAGE_BYTES = 8_000_000
+
+#: MIME types of an output's bundle that a diff carries for the panel to render (untrusted,
+#: through JupyterLab's own renderers: HTML sanitized, no script run). Text only: the images
+#: travel in their own typed fields (:func:`output_images`), and other types (widgets,
+#: JavaScript, JSON) are named by the output's summary.
+BUNDLE_TYPES = ("text/html", "text/markdown", "text/latex", "text/plain")
+
+#: How JupyterLab names a stream's and an error's text in a MIME bundle (its OutputModel does
+#: the same), so the panel renders them with the standard ANSI-aware text renderers.
+STDOUT, STDERR = "application/vnd.jupyter.stdout", "application/vnd.jupyter.stderr"
+
+#: A MIME type's text longer than this (characters) is not carried in a bundle: cut HTML would
+#: show a partial table as if whole. The output's summary text stands in, with a note.
+MAX_OUTPUT_DATA = 200_000
+
+#: All the bundles of one diff together stay under this (characters); the outputs past it show
+#: their summary text with a note, as the images past :data:`MAX_DIFF_IMAGE_BYTES` do.
+MAX_DIFF_DATA = 4_000_000
 
 #: Keys of a cell or an output whose changes a diff does not report.
 _IGNORED = {"execution_count", "metadata", "id", "attachments"}
@@ -74,6 +98,60 @@ def summarize_output(output: dict[str, Any]) -> dict[str, Any]:
     if len(text) > MAX_OUTPUT_TEXT:
         text = text[:MAX_OUTPUT_TEXT] + f"... ({len(text) - MAX_OUTPUT_TEXT} more characters)"
     return {"output_type": kind, "text": text, "media": media}
+
+
+def output_bundle(output: dict[str, Any]) -> tuple[dict[str, str], str | None]:
+    """The MIME bundle of one output for the panel to render, and a note on what it left out.
+
+    A ``display_data`` or ``execute_result`` gives its :data:`BUNDLE_TYPES`; a stream gives its
+    text as :data:`STDOUT` or :data:`STDERR`; an error its traceback (ANSI colours kept) as
+    :data:`STDERR`. A type whose text passes :data:`MAX_OUTPUT_DATA` is left out and the note
+    says so (None when nothing was left out).
+    """
+    kind = output.get("output_type")
+    if kind == "stream":
+        bundle = {STDERR if output.get("name") == "stderr" else STDOUT: _text(output.get("text"))}
+    elif kind == "error":
+        traceback = "\n".join(output.get("traceback") or [])
+        summary = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
+        bundle = {STDERR: traceback or summary}
+    else:
+        data = output.get("data") or {}
+        bundle = {mime: _text(data[mime]) for mime in BUNDLE_TYPES if mime in data}
+    too_long = [mime for mime, text in bundle.items() if len(text) > MAX_OUTPUT_DATA]
+    if not too_long:
+        return bundle, None
+    for mime in too_long:
+        del bundle[mime]
+    note = (f"{', '.join(too_long)} too long to render (the diff renders up to "
+            f"{MAX_OUTPUT_DATA // 1000:,} k characters); its text is cut")  # fmt: skip
+    return bundle, note
+
+
+def _with_bundle(output: dict[str, Any]) -> dict[str, Any]:
+    data, note = output_bundle(output)
+    return {**summarize_output(output), "data": data, "data_note": note}
+
+
+def _without_bundle(output: dict[str, Any]) -> dict[str, Any]:
+    return {**summarize_output(output), "data": {}, "data_note": None}
+
+
+def _cap_bundles(entries: list[dict[str, Any]]) -> None:
+    """Leave out the bundles past :data:`MAX_DIFF_DATA`, in reading order, with a note."""
+    total = 0
+    for entry in entries:
+        for summary in entry["outputs_a"] + entry["outputs_b"]:
+            size = sum(len(text) for text in summary["data"].values())
+            if not size:
+                continue
+            total += size
+            if total > MAX_DIFF_DATA:
+                summary["data"] = {}
+                summary["data_note"] = (
+                    f"not rendered: this diff's outputs passed {MAX_DIFF_DATA // 1000:,} k "
+                    "characters; its text is cut"
+                )
 
 
 def output_images(output: dict[str, Any]) -> list[dict[str, Any]]:
@@ -261,6 +339,8 @@ def _entry(
         )
     source_changed = a is not None and b is not None and source_a != source_b
     outputs_changed = bool(output_changes)
+    # Only outputs the panel shows carry their bundle: those of a cell whose outputs changed.
+    summarize = _with_bundle if outputs_changed else _without_bundle
     if status == "matched":
         changed = source_changed or outputs_changed or "cell_type" in by_key
         status = "changed" if changed else "unchanged"
@@ -274,8 +354,8 @@ def _entry(
         "source_a": source_a,
         "source_b": source_b,
         "source_diff": _line_diff(source_a, source_b, source_ops),
-        "outputs_a": [summarize_output(o) for o in outputs_a],
-        "outputs_b": [summarize_output(o) for o in outputs_b],
+        "outputs_a": [summarize(o) for o in outputs_a],
+        "outputs_b": [summarize(o) for o in outputs_b],
         "output_changes": output_changes,
     }
 
@@ -331,7 +411,9 @@ def diff_notebooks(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         ``{"cells": [...], "summary": {"added", "removed", "changed", "moved", "unchanged"}}``;
         each cell entry has ``status``, ``cell_type``, ``a_index``/``b_index``,
         ``source_changed``, ``outputs_changed``, both sources, a line diff of the source
-        (``op`` is ``" "``, ``"-"`` or ``"+"``), both output summaries and ``output_changes``
+        (``op`` is ``" "``, ``"-"`` or ``"+"``), both output summaries (for a cell whose
+        outputs changed each with its MIME bundle ``data`` and ``data_note``, see
+        :func:`output_bundle`) and ``output_changes``
         (each output ``added``, ``removed`` or ``changed``, with the parts that changed: MIME
         types, ``text`` of a stream, ``evalue`` of an error...; and its images on the older
         and the newer side, ``images_a``/``images_b``, see :func:`output_images`).
@@ -365,6 +447,7 @@ def diff_notebooks(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
             entries.append(_entry("matched", cells_a[ai], cells_b[bi], ai, bi, patch))
     entries = _pair_moves(entries, cells_a, cells_b)
     _cap_images(entries)
+    _cap_bundles(entries)
     summary = {k: 0 for k in ("added", "removed", "changed", "moved", "unchanged")}
     for entry in entries:
         summary[entry["status"]] += 1

@@ -61,6 +61,13 @@ class OutputSummary(Response):
     output_type: str = Field(description="stream, execute_result, display_data or error")
     text: str = Field(description="Text of the output")
     media: list[str] = Field(description="Rich MIME types present")
+    data: dict[str, str] = Field(
+        description="The output's text MIME bundle for the panel to render untrusted (text/html, "
+        "text/markdown, text/latex, text/plain; a stream as application/vnd.jupyter.stdout or "
+        "stderr, an error's traceback as stderr); images travel in the output change's image "
+        "fields; empty when the cell's outputs did not change or the diff's budget was spent"
+    )
+    data_note: str | None = Field(description="What data leaves out and why, in words")
 
 
 class DiffLine(Response):
