@@ -12,6 +12,7 @@ import {
   NotebookActions,
   NotebookPanel
 } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { comparePlugin } from './compare/plugin';
@@ -19,6 +20,7 @@ import { registerDeploymentCommands } from './deployments/commands';
 import { mlopsIcon } from './icons';
 import { registerModelCommands } from './models/commands';
 import { MlopsPanel } from './panel/side-panel';
+import { registerRunCommands } from './runs/commands';
 import {
   openOutputNotebook,
   registerScheduleCommands
@@ -53,14 +55,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
     INotebookTracker,
     ISettingRegistry,
     ICommandPalette,
-    ILayoutRestorer
+    ILayoutRestorer,
+    IRenderMimeRegistry
   ],
   activate: async (
     app: JupyterFrontEnd,
     tracker: INotebookTracker | null,
     registry: ISettingRegistry | null,
     palette: ICommandPalette | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    rendermime: IRenderMimeRegistry | null
   ) => {
     let settings: ISettingRegistry.ISettings | null = null;
     if (registry) {
@@ -74,7 +78,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const panel = new MlopsPanel({
       openFile: path => void app.commands.execute('docmanager:open', { path }),
       openDiff: (diff, sides, path) => {
-        const content = new NotebookDiffWidget(diff, sides, path);
+        // Outputs render untrusted through the app's registry (text without one).
+        const content = new NotebookDiffWidget(diff, sides, path, rendermime);
         const widget = new MainAreaWidget({ content });
         widget.id = `jp-mlops-diff-${++diffCount}`;
         widget.title.label = content.title.label;
@@ -181,6 +186,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     registerModelCommands(app.commands, panel);
     registerDeploymentCommands(app.commands, panel);
     registerScheduleCommands(app.commands, panel);
+    registerRunCommands(app.commands, panel);
     if (palette) {
       for (const command of Object.values(CommandIDs)) {
         palette.addItem({ command, category: 'MLOps' });

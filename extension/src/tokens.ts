@@ -54,7 +54,13 @@ export const CommandIDs = {
   /** Run a schedule's notebook now (asks for confirmation). */
   runScheduleNow: 'jupyter-mlops:run-schedule-now',
   /** Delete a schedule (asks for confirmation). */
-  deleteSchedule: 'jupyter-mlops:delete-schedule'
+  deleteSchedule: 'jupyter-mlops:delete-schedule',
+  /** Edit a run's tags (args: `id`; else the open run, else one chosen). */
+  editRunTags: 'jupyter-mlops:edit-run-tags',
+  /** Add a note to a run (args: `id`; else the open run, else one chosen). */
+  addRunNote: 'jupyter-mlops:add-run-note',
+  /** Delete a run and its child runs (asks for confirmation). */
+  deleteRun: 'jupyter-mlops:delete-run'
 } as const;
 
 /** The id of any command of {@link CommandIDs}. */

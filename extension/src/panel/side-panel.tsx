@@ -131,6 +131,27 @@ export class MlopsPanel extends ReactWidget {
     this.update();
   }
 
+  /** The id of the run whose detail the runs view shows, null when none. */
+  get shownRunId(): string | null {
+    return this.openRunId;
+  }
+
+  /**
+   * Reload what is shown after a change made outside it (a palette command edited the open
+   * run): the detail and its notes reload, then the table refreshes.
+   */
+  reloadShown(): Promise<void> {
+    this.refreshKey += 1;
+    this.update();
+    return this.refresh();
+  }
+
+  /** Close the run detail (back to the table). */
+  closeRun(): void {
+    this.openRunId = null;
+    this.update();
+  }
+
   /** Refresh now (a cell finished, the notebook was saved, the user asked). */
   refresh(): Promise<void> {
     return this.poller.poke();
@@ -242,10 +263,7 @@ export class MlopsPanel extends ReactWidget {
         execute={this.execute}
         onOpenOutput={this.openOutput}
         onOpenRun={id => this.openRun(id)}
-        onCloseRun={() => {
-          this.openRunId = null;
-          this.update();
-        }}
+        onCloseRun={() => this.closeRun()}
         onRestore={id => void this.restore(id)}
         onDiff={(a, b) => void this.diff(a, b)}
         onRefresh={() => void this.refresh()}
