@@ -161,6 +161,7 @@ def challenger_promote(target, guards, guard_for, notify, as_json) -> None:
                f"v{done.move.from_version}).")  # fmt: skip
     for dep in done.deployments:
         click.echo(f"Deployment {dep.id} serves v{dep.version} at {dep.url}.")
+    echo_guard(done.guard)
 
 
 @challenger.command("stop")

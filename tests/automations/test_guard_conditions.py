@@ -379,6 +379,9 @@ def test_guard_options_of_deploy_and_challenger_through_the_cli(versions, inbox)
     out = mlops_cli("challenger", "promote", "churn@production", "--guard", ACCURACY,
                     "--for", "10m", "--notify", f"command:{inbox.command}")  # fmt: skip
     assert "Promoted: churn@production -> v4 (was v3)." in out.stdout
+    # (it says what the guard watches and what it rolls back to, as mlops promote does)
+    assert f"{ACCURACY} on churn@production v4" in out.stdout
+    assert "rolls back to v3" in out.stdout
     promoted_at = len(client.answers)  # churn/4 answered some before, as the canary
     assert health_version(url) == 4
     guard = the_guard(store, 4)
