@@ -1,9 +1,14 @@
-"""A notebook diff in a real JupyterLab and headless Chromium draws a re-drawn figure.
+"""A notebook diff in a real JupyterLab and headless Chromium draws outputs as the notebook does.
 
 Two versions of a notebook whose plotting cell drew a red, then a blue matplotlib line are
 recorded into the lab's store. In the browser: open the notebook, Versions, tick both,
 Compare; the changed output shows two decoded images, before and after, captioned by type,
 and in the dark theme they sit in a neutral frame, not a light box of the panel's own.
+
+Two versions of another notebook change a pandas-like HTML table (the newer one with a
+``<script>`` and an ``onerror`` handler in it), a coloured stream and a traceback: the diff shows
+the tables as tables, the colours as colours, the traceback as an error, through JupyterLab's
+own renderers untrusted, and neither script runs nor stays in the page.
 """
 
 from __future__ import annotations
@@ -57,9 +62,9 @@ def versions(lab):
                    cwd=lab.root, capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
 
 
-def test_a_re_drawn_figure_shows_as_two_images_in_both_themes(page, lab, versions, shot):
-    # Given the notebook open with two recorded versions
-    page.goto(f"{lab.url}/lab/tree/{NOTEBOOK}?token={lab.token}&reset")
+def open_diff(page, lab, notebook: str) -> None:
+    """Open ``notebook``, its Versions, tick the two recorded versions and Compare them."""
+    page.goto(f"{lab.url}/lab/tree/{notebook}?token={lab.token}&reset")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=TIMEOUT)
     # JupyterLab sometimes asks which kernel to start for a fresh session: take the default.
     try:
@@ -74,10 +79,15 @@ def test_a_re_drawn_figure_shows_as_two_images_in_both_themes(page, lab, version
     panel.locator(".jp-mlops-tab", has_text="Versions").click()
     rows = panel.locator(".jp-mlops-version:not([data-version='current'])")
     rows.nth(1).wait_for(timeout=TIMEOUT)
-    # When both are ticked and compared
     rows.nth(0).locator("input[type=checkbox]").check()
     rows.nth(1).locator("input[type=checkbox]").check()
     panel.get_by_role("button", name="Compare").click()
+
+
+def test_a_re_drawn_figure_shows_as_two_images_in_both_themes(page, lab, versions, shot):
+    # Given the notebook open with two recorded versions
+    # When both are ticked and compared
+    open_diff(page, lab, NOTEBOOK)
     # Then the changed output shows the old and the new figure, decoded by the browser
     pair = page.locator(".jp-mlops-diff-widget .jp-mlops-diff-image-pair")
     pair.wait_for(timeout=TIMEOUT)
@@ -105,3 +115,77 @@ def test_a_re_drawn_figure_shows_as_two_images_in_both_themes(page, lab, version
     assert style[0] == "rgba(0, 0, 0, 0)" and style[1] == "solid", style
     assert style[2] not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), style
     shot("diff-images-dark")
+
+
+RENDERED = "rendered.ipynb"
+
+#: Writes a notebook twice (a table, a coloured stream and a traceback that change) and records
+#: each as a version; the newer table carries a script and an onerror handler.
+SEED_RENDERED = textwrap.dedent(
+    """
+    import sys
+    import nbformat
+    from kernel_magics.core.notebooks import record_notebook_version
+    from kernel_magics.core.store import open_store
+
+    path = sys.argv[1]
+    store = open_store()
+    hostile = ('<script>window.__pwned = "script"</script>'
+               '<img src="x" onerror="window.__pwned = \\'onerror\\'">')
+    for acc, colour, extra in ((0.8, 32, ""), (0.9, 31, hostile)):
+        table = nbformat.v4.new_output("execute_result", execution_count=1, data={
+            "text/html": f"<table class='dataframe'><thead><tr><th>acc</th></tr></thead>"
+                         f"<tbody><tr><td>{acc}</td></tr></tbody></table>{extra}",
+            "text/plain": f"   acc\\n0  {acc}"})
+        stream = nbformat.v4.new_output("stream", name="stdout",
+                                        text=f"\\x1b[{colour}maccuracy {acc}\\x1b[0m\\n")
+        error = nbformat.v4.new_output("error", ename="ValueError", evalue=f"acc {acc}",
+                                       traceback=[f"\\x1b[31mValueError\\x1b[0m: acc {acc}"])
+        nb = nbformat.v4.new_notebook(cells=[
+            nbformat.v4.new_code_cell("df", outputs=[table]),
+            nbformat.v4.new_code_cell("print(acc)", outputs=[stream]),
+            nbformat.v4.new_code_cell("check(acc)", outputs=[error])])
+        nbformat.write(nb, path)
+        record_notebook_version(store, path)
+    store.writer.flush()
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def rendered_versions(lab):
+    env = {**os.environ, "MLOPS_HOME": str(lab.home)}
+    for var in ("MLOPS_STORE_URI", "MLOPS_ARTIFACTS_URI", "MLOPS_RUN_ID"):
+        env.pop(var, None)
+    subprocess.run([sys.executable, "-c", SEED_RENDERED, str(lab.root / RENDERED)], env=env,
+                   cwd=lab.root, capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+
+
+def test_changed_outputs_render_as_in_an_untrusted_notebook(page, lab, rendered_versions, shot):
+    # Given a notebook whose table, coloured stream and traceback changed between two versions
+    # When the two versions are compared
+    open_diff(page, lab, RENDERED)
+    diff = page.locator(".jp-mlops-diff-widget .jp-mlops-diff")
+    changes = diff.locator(".jp-mlops-diff-output-changes > li")
+    changes.nth(2).wait_for(timeout=TIMEOUT)
+    table, stream, error = (changes.nth(i) for i in range(3))
+    # Then the table shows as a table on both sides, rendered by JupyterLab's HTML renderer
+    cells = table.locator(".jp-RenderedHTMLCommon table td")
+    cells.nth(1).wait_for(timeout=TIMEOUT)
+    assert cells.all_inner_texts() == ["0.8", "0.9"]
+    assert table.locator("table th").all_inner_texts() == ["acc", "acc"]
+    # And the stream keeps its colours: green before, red after
+    stream.locator(".ansi-red-fg").wait_for(timeout=TIMEOUT)
+    assert stream.locator(".ansi-green-fg").inner_text() == "accuracy 0.8"
+    assert stream.locator(".ansi-red-fg").inner_text() == "accuracy 0.9"
+    # And the traceback shows as an error output, its colours kept
+    rendered = error.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']")
+    rendered.nth(1).wait_for(timeout=TIMEOUT)
+    assert rendered.nth(1).locator(".ansi-red-fg").inner_text() == "ValueError"
+    assert "acc 0.9" in rendered.nth(1).inner_text()
+    # And the newer table's script and onerror handler neither ran nor stayed in the page
+    assert page.evaluate("() => window.__pwned === undefined")
+    assert diff.locator("script").count() == 0
+    assert diff.locator("[onerror]").count() == 0
+    assert "inline scripts" not in diff.inner_text()  # no offer to run them either
+    shot("diff-rendered-outputs")

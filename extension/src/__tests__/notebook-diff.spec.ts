@@ -1,7 +1,10 @@
 /**
  * The notebook diff as the compare and versions views render it: a moved cell says where it
  * was, an edited line shows as removed then added, output changes are listed in words, and
- * unchanged cells fold away. Rendered to static markup with React's server renderer.
+ * unchanged cells fold away, and outputs go to the rendermime registry as untrusted bundles.
+ * Rendered to static markup with React's server renderer. Jest here runs in Node without a
+ * DOM and cannot load @jupyterlab/rendermime (an ES module), so the registry is a recording
+ * stand-in; the real registry renders in Chromium (tests/ui/test_diff_images.py).
  */
 import React from 'react';
 // @ts-expect-error react-dom ships no type declarations here; its server renderer is untyped
@@ -14,6 +17,11 @@ import {
   describeOutputChange,
   imageSource
 } from '../versions/notebook-diff';
+import {
+  IDiffRenderMime,
+  UntrustedMimeModel,
+  chooseView
+} from '../versions/output-view';
 
 const renderToStaticMarkup = render as (element: React.ReactElement) => string;
 
@@ -35,6 +43,15 @@ function cell(extra: Partial<MlopsAPI.ICellDiff>): MlopsAPI.ICellDiff {
     output_changes: [],
     ...extra
   };
+}
+
+function summary(
+  output_type: string,
+  text: string,
+  media: string[] = [],
+  data: Record<string, string> = {}
+): MlopsAPI.IOutputSummary {
+  return { output_type, text, media, data, data_note: null };
 }
 
 /** What the server answers for: cell 3 moved to the top, cell 2 edited with a new output. */
@@ -71,14 +88,10 @@ function diff(): MlopsAPI.IDiffNotebooksResponse {
           { op: '+', text: 'C = 1.0' },
           { op: ' ', text: 'fit(C)' }
         ],
-        outputs_a: [{ output_type: 'stream', text: '0.8\n', media: [] }],
+        outputs_a: [summary('stream', '0.8\n')],
         outputs_b: [
-          { output_type: 'stream', text: '0.9\n', media: [] },
-          {
-            output_type: 'display_data',
-            text: '[image/png 1a2b3c]',
-            media: ['image/png']
-          }
+          summary('stream', '0.9\n'),
+          summary('display_data', '[image/png 1a2b3c]', ['image/png'])
         ],
         output_changes: [
           {
@@ -170,13 +183,14 @@ describe('NotebookDiff', () => {
 
   function withImages(
     images_a: MlopsAPI.IOutputImage[],
-    images_b: MlopsAPI.IOutputImage[]
+    images_b: MlopsAPI.IOutputImage[],
+    op: 'changed' | 'added' = 'changed'
   ): string {
     const d = diff();
     d.cells[2].output_changes = [
       {
-        op: 'changed',
-        a_index: 0,
+        op,
+        a_index: op === 'added' ? null : 0,
         b_index: 0,
         output_type: 'display_data',
         parts: ['image/png'],
@@ -214,14 +228,14 @@ describe('NotebookDiff', () => {
       size: svg.length,
       note: null
     };
-    const html = withImages([], [image]);
+    const html = withImages([], [image], 'added');
     expect(html).not.toContain('<svg');
     expect(html).not.toContain('<script');
     const src = /<img src="([^"]*)"/.exec(html)![1];
     expect(src.startsWith('data:image/svg+xml;base64,')).toBe(true);
     const decoded = Buffer.from(src.split(',')[1], 'base64').toString('utf8');
     expect(decoded).toBe(svg);
-    expect(text(html)).toContain('(no image before)');
+    expect(text(html)).toContain('(no output before)');
   });
 
   it('shows the note of an image too large to show instead of an <img>', () => {
@@ -235,5 +249,130 @@ describe('NotebookDiff', () => {
   it('draws nothing from data that is not base64 or a type not allowed', () => {
     expect(imageSource(png('x" onerror="alert(1)'))).toBeNull();
     expect(imageSource({ ...png(RED), mime: 'text/html' } as never)).toBeNull();
+  });
+});
+
+/** A registry stand-in that records what it is asked and answers `preferred`. */
+function recordingRegistry(preferred: string | undefined): IDiffRenderMime & {
+  asked: [Record<string, unknown>, string | undefined][];
+} {
+  const asked: [Record<string, unknown>, string | undefined][] = [];
+  return {
+    asked,
+    preferredMimeType: (bundle, safe) => {
+      asked.push([bundle as Record<string, unknown>, safe]);
+      return preferred;
+    },
+    createRenderer: () => {
+      throw new Error(
+        'a renderer is created when mounted, not in static markup'
+      );
+    }
+  };
+}
+
+describe('NotebookDiff outputs, rendered through the registry', () => {
+  const table =
+    '<table><tr><td>0.9</td></tr></table><script>window.__pwned = 1</script>';
+  const html = summary('execute_result', '   acc\n0  0.9', ['text/html'], {
+    'text/html': table,
+    'text/plain': '   acc\n0  0.9'
+  });
+  const RED =
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+  const red: MlopsAPI.IOutputImage = {
+    mime: 'image/png',
+    encoding: 'base64',
+    data: RED,
+    size: 70,
+    note: null
+  };
+
+  it('asks only for a MIME type whose renderer is safe, as for an untrusted notebook', () => {
+    const registry = recordingRegistry('text/html');
+    expect(chooseView(html, [], registry)).toEqual({
+      kind: 'mime',
+      mime: 'text/html'
+    });
+    expect(registry.asked).toEqual([[html.data, 'ensure']]);
+  });
+
+  it("draws a figure's images instead of its text/plain stand-in", () => {
+    const figure = summary('display_data', '', ['image/png'], {
+      'text/plain': '<Figure size 120x80 with 1 Axes>'
+    });
+    expect(chooseView(figure, [red], recordingRegistry('text/plain'))).toEqual({
+      kind: 'images'
+    });
+    // an output whose rich type ranks above its image shows that, as JupyterLab would
+    expect(chooseView(html, [red], recordingRegistry('text/html'))).toEqual({
+      kind: 'mime',
+      mime: 'text/html'
+    });
+  });
+
+  it('shows the summary text without a registry, a bundle or a safe type', () => {
+    expect(chooseView(html, [], null)).toEqual({ kind: 'text' });
+    const registry = recordingRegistry('text/html');
+    expect(chooseView(summary('stream', 'x'), [], registry)).toEqual({
+      kind: 'text'
+    });
+    expect(registry.asked).toEqual([]); // an empty bundle is not offered
+    expect(chooseView(html, [], recordingRegistry(undefined))).toEqual({
+      kind: 'text'
+    });
+  });
+
+  it('gives the renderer an untrusted model of the bundle', () => {
+    const model = new UntrustedMimeModel(html.data);
+    expect(model.trusted).toBe(false);
+    expect(model.data).toEqual(html.data);
+    expect(model.metadata).toEqual({});
+    model.setData({ metadata: { isolated: true } });
+    expect(model.metadata).toEqual({ isolated: true });
+    expect(model.data).toEqual(html.data);
+  });
+
+  it('leaves the markup to the renderer: no HTML of the output in the page, a host per side', () => {
+    const d = diff();
+    const cell = d.cells[2];
+    cell.outputs_a = [
+      summary('stream', '0.8\n', [], { 'text/plain': '0.8\n' })
+    ];
+    cell.outputs_b = [
+      html,
+      { ...summary('stream', 'x'.repeat(10)), data_note: 'text/html too long' }
+    ];
+    cell.output_changes = [
+      {
+        op: 'changed',
+        a_index: 0,
+        b_index: 0,
+        output_type: 'execute_result',
+        parts: ['text/html', 'text/plain'],
+        images_a: [],
+        images_b: []
+      }
+    ];
+    const markup = renderToStaticMarkup(
+      React.createElement(NotebookDiff, {
+        diff: d,
+        sides: [1, 2],
+        rendermime: recordingRegistry('text/html')
+      })
+    );
+    expect(markup).not.toContain('<table');
+    expect(markup).not.toContain('<script');
+    expect(markup).not.toContain('__pwned');
+    const hosts = [...markup.matchAll(/data-mime-type="([^"]+)"/g)].map(
+      m => m[1]
+    );
+    // before and after each get a host (the registry chose text/html for both)
+    expect(hosts).toEqual(['text/html', 'text/html']);
+    // the unchanged output, without a bundle, folds with its summary text
+    expect(text(markup)).toContain('x'.repeat(10));
+    expect(text(markup)).toContain('1 unchanged output');
+    expect(markup).toContain('jp-mlops-diff-folded-outputs');
+    expect(text(markup)).toContain('text/html too long');
   });
 });

@@ -1,13 +1,18 @@
 /**
  * A readable cell-by-cell diff (nbdime's, shaped by the server): each aligned cell with its
- * status, a line diff of its source, a line saying which outputs changed (with its images
- * before and after, side by side), and its outputs' text before and after. A moved cell says where it came from. Runs of unchanged cells fold into
- * one line that opens on a click, so the changes are what the eye lands on.
+ * status, a line diff of its source, and for each output that changed a line in words with
+ * the output before and after, side by side, rendered as JupyterLab renders an untrusted
+ * notebook (output-view.tsx); the cell's unchanged outputs fold into one line. A moved cell
+ * says where it came from. Runs of unchanged cells fold into one line that opens on a click,
+ * so the changes are what the eye lands on.
  */
 import React from 'react';
 
 import { MlopsAPI } from '../api';
+import { IDiffRenderMime, OutputView } from './output-view';
 import { DiffSide } from './versions-model';
+
+export { imageSource } from './output-image';
 
 /** Props of {@link NotebookDiff}. */
 export interface INotebookDiffProps {
@@ -17,29 +22,15 @@ export interface INotebookDiffProps {
   sides: [DiffSide, DiffSide];
   /** Close the diff (no back button when omitted, as in a main-area tab). */
   onClose?: () => void;
+  /**
+   * The app's rendermime registry: outputs are rendered through it, untrusted (HTML
+   * sanitized, no script run); without it each output shows its summary text.
+   */
+  rendermime?: IDiffRenderMime | null;
 }
 
 function sideLabel(side: DiffSide): string {
   return side === 'current' ? 'the notebook now' : `v${side}`;
-}
-
-function Outputs(props: {
-  label: string;
-  outputs: MlopsAPI.IOutputSummary[];
-}): JSX.Element {
-  return (
-    <div className="jp-mlops-diff-outputs">
-      <div className="jp-mlops-muted">{props.label}</div>
-      {props.outputs.length === 0 && (
-        <div className="jp-mlops-muted">(no output)</div>
-      )}
-      {props.outputs.map((o, i) => (
-        <pre key={i} className="jp-mlops-code">
-          {o.text || `[${o.output_type}]`}
-        </pre>
-      ))}
-    </div>
-  );
 }
 
 /** Lines of a source diff, each marked kept, removed or added. */
@@ -90,82 +81,69 @@ export function describeOutputChange(change: MlopsAPI.IOutputChange): string {
   return `output ${index} (${change.output_type}) ${change.op}${parts ? ` (${parts})` : ''}`;
 }
 
-/** MIME types an <img> may show; anything else the server sends is not drawn. */
-const IMAGE_TYPES = new Set([
-  'image/png',
-  'image/jpeg',
-  'image/gif',
-  'image/svg+xml'
-]);
-
-/**
- * The data: URL of an output image, or null when there is nothing to draw. An SVG is
- * base64-encoded here and shown through <img>, never inserted as markup: an image document
- * runs no script and loads nothing.
- */
-export function imageSource(image: MlopsAPI.IOutputImage): string | null {
-  if (image.data === null || !IMAGE_TYPES.has(image.mime)) {
-    return null;
-  }
-  let base64 = image.data;
-  if (image.encoding === 'text') {
-    const bytes = new TextEncoder().encode(image.data);
-    let binary = '';
-    for (let i = 0; i < bytes.length; i += 0x8000) {
-      binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    }
-    base64 = btoa(binary);
-  } else if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64)) {
-    return null; // not base64: it could break out of the URL
-  }
-  return `data:${image.mime};base64,${base64}`;
-}
-
-function OutputImage(props: {
-  image: MlopsAPI.IOutputImage;
-  side: string;
-}): JSX.Element {
-  const { image, side } = props;
-  const src = imageSource(image);
-  return (
-    <figure className="jp-mlops-diff-image">
-      {src !== null ? (
-        <img src={src} alt={`${image.mime} ${side}`} />
-      ) : (
-        <div className="jp-mlops-muted jp-mlops-diff-image-note">
-          [{image.mime}] {image.note ?? 'not shown'}
-        </div>
-      )}
-      <figcaption className="jp-mlops-muted">
-        {side} · {image.mime}
-      </figcaption>
-    </figure>
-  );
-}
-
-/** The images of one output change: before on the left, after on the right. */
-function ChangeImages(props: {
+/** One output change: its words, then the output before (left) and after (right). */
+function OutputChangeView(props: {
+  cell: MlopsAPI.ICellDiff;
   change: MlopsAPI.IOutputChange;
+  rendermime: IDiffRenderMime | null;
+}): JSX.Element {
+  const { cell, change, rendermime } = props;
+  const before =
+    change.a_index !== null ? (cell.outputs_a[change.a_index] ?? null) : null;
+  const after =
+    change.b_index !== null ? (cell.outputs_b[change.b_index] ?? null) : null;
+  const images = change.images_a.length + change.images_b.length > 0;
+  return (
+    <li>
+      {describeOutputChange(change)}
+      <div
+        className={`jp-mlops-diff-output-pair${images ? ' jp-mlops-diff-image-pair' : ''}`}
+      >
+        <OutputView
+          summary={before}
+          images={change.images_a}
+          side="before"
+          rendermime={rendermime}
+          labelled
+        />
+        <OutputView
+          summary={after}
+          images={change.images_b}
+          side="after"
+          rendermime={rendermime}
+          labelled
+        />
+      </div>
+    </li>
+  );
+}
+
+/** The newer outputs no change names, folded into one line that opens on a click. */
+function UnchangedOutputs(props: {
+  cell: MlopsAPI.ICellDiff;
+  rendermime: IDiffRenderMime | null;
 }): JSX.Element | null {
-  const { change } = props;
-  if (change.images_a.length === 0 && change.images_b.length === 0) {
+  const { cell, rendermime } = props;
+  const changed = new Set(cell.output_changes.map(c => c.b_index));
+  const kept = cell.outputs_b.filter((_, j) => !changed.has(j));
+  if (kept.length === 0) {
     return null;
   }
-  const side = (images: MlopsAPI.IOutputImage[], label: string) => (
-    <div>
-      {images.length === 0 && (
-        <div className="jp-mlops-muted">(no image {label})</div>
-      )}
-      {images.map((image, i) => (
-        <OutputImage key={i} image={image} side={label} />
-      ))}
-    </div>
-  );
   return (
-    <div className="jp-mlops-diff-output-pair jp-mlops-diff-image-pair">
-      {side(change.images_a, 'before')}
-      {side(change.images_b, 'after')}
-    </div>
+    <details className="jp-mlops-diff-folded-outputs">
+      <summary className="jp-mlops-muted">
+        {kept.length} unchanged output{kept.length > 1 ? 's' : ''}
+      </summary>
+      {kept.map((summary, i) => (
+        <OutputView
+          key={i}
+          summary={summary}
+          images={[]}
+          side="unchanged"
+          rendermime={rendermime}
+        />
+      ))}
+    </details>
   );
 }
 
@@ -186,8 +164,11 @@ export function describeCell(cell: MlopsAPI.ICellDiff): string {
   return text;
 }
 
-function CellDiff(props: { cell: MlopsAPI.ICellDiff }): JSX.Element {
-  const { cell } = props;
+function CellDiff(props: {
+  cell: MlopsAPI.ICellDiff;
+  rendermime: IDiffRenderMime | null;
+}): JSX.Element {
+  const { cell, rendermime } = props;
   return (
     <div className={`jp-mlops-diff-cell jp-mlops-diff-${cell.status}`}>
       <div className="jp-mlops-diff-cell-header">
@@ -196,20 +177,19 @@ function CellDiff(props: { cell: MlopsAPI.ICellDiff }): JSX.Element {
       </div>
       <DiffLines lines={cell.source_diff} />
       {cell.output_changes.length > 0 && (
-        <ul className="jp-mlops-diff-output-changes">
-          {cell.output_changes.map((change, i) => (
-            <li key={i}>
-              {describeOutputChange(change)}
-              <ChangeImages change={change} />
-            </li>
-          ))}
-        </ul>
-      )}
-      {cell.outputs_changed && (
-        <div className="jp-mlops-diff-output-pair">
-          <Outputs label="outputs before" outputs={cell.outputs_a} />
-          <Outputs label="outputs after" outputs={cell.outputs_b} />
-        </div>
+        <>
+          <ul className="jp-mlops-diff-output-changes">
+            {cell.output_changes.map((change, i) => (
+              <OutputChangeView
+                key={i}
+                cell={cell}
+                change={change}
+                rendermime={rendermime}
+              />
+            ))}
+          </ul>
+          <UnchangedOutputs cell={cell} rendermime={rendermime} />
+        </>
       )}
     </div>
   );
@@ -218,6 +198,7 @@ function CellDiff(props: { cell: MlopsAPI.ICellDiff }): JSX.Element {
 /** The whole diff with its summary line. */
 export function NotebookDiff(props: INotebookDiffProps): JSX.Element {
   const { diff } = props;
+  const rendermime = props.rendermime ?? null;
   const s = diff.summary;
   return (
     <div className="jp-mlops-diff">
@@ -242,11 +223,11 @@ export function NotebookDiff(props: INotebookDiffProps): JSX.Element {
               {group.length} unchanged cell{group.length > 1 ? 's' : ''}
             </summary>
             {group.map((cell, j) => (
-              <CellDiff key={j} cell={cell} />
+              <CellDiff key={j} cell={cell} rendermime={rendermime} />
             ))}
           </details>
         ) : (
-          <CellDiff key={i} cell={group[0]} />
+          <CellDiff key={i} cell={group[0]} rendermime={rendermime} />
         )
       )}
     </div>
