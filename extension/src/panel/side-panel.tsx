@@ -159,8 +159,7 @@ export class MlopsPanel extends ReactWidget {
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    this.poller.start();
-    void this.loadExperiments();
+    this.poller.start(); // its first poll, at once, loads the scope menu too
   }
 
   protected onAfterHide(msg: Message): void {
@@ -191,28 +190,37 @@ export class MlopsPanel extends ReactWidget {
 
   private async poll(): Promise<boolean> {
     const lifecycle = this.lifecycleModel();
-    const [runsChanged, versionsChanged, lifecycleChanged] = await Promise.all([
-      this.runs.refresh(),
-      this.versions.refresh(),
-      lifecycle ? lifecycle.refresh() : Promise.resolve(false)
-    ]);
+    // The scope menu is reloaded on every poll: a run of another experiment (a script, a
+    // schedule) changes neither the page shown nor its signature.
+    const [runsChanged, versionsChanged, lifecycleChanged, experimentsChanged] =
+      await Promise.all([
+        this.runs.refresh(),
+        this.versions.refresh(),
+        lifecycle ? lifecycle.refresh() : Promise.resolve(false),
+        this.loadExperiments()
+      ]);
     if (runsChanged || versionsChanged) {
       this.refreshKey += 1;
       this.update();
     }
-    if (runsChanged) {
-      // A new run may be a new experiment: keep the scope menu current while shown.
-      void this.loadExperiments();
-    }
-    return runsChanged || versionsChanged || lifecycleChanged;
+    return (
+      runsChanged || versionsChanged || lifecycleChanged || experimentsChanged
+    );
   }
 
-  private async loadExperiments(): Promise<void> {
+  /** Reload the experiments of the scope menu; resolves true when they changed. */
+  private async loadExperiments(): Promise<boolean> {
     try {
-      this.experiments = await listExperiments();
-      this.update();
+      const experiments = await listExperiments();
+      const changed =
+        JSON.stringify(experiments) !== JSON.stringify(this.experiments);
+      if (changed) {
+        this.experiments = experiments;
+        this.update();
+      }
+      return changed;
     } catch {
-      // The runs view shows the connection error already.
+      return false; // the runs view shows the connection error already
     }
   }
 
