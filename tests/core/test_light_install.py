@@ -253,5 +253,11 @@ def test_jupyter_starts_without_us_when_the_lab_extra_is_missing(light_venv, tmp
             urllib.request.urlopen(f"{base}/mlops/api/runs?token=t", timeout=30)
         assert missing_route.value.code == 404
     finally:
+        # (shutting down is not what this test checks: a server slow to stop on a loaded
+        # machine is killed rather than failing a test whose assertions passed)
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
