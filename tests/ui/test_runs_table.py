@@ -44,6 +44,25 @@ def first_name(panel) -> str:
     return rows(panel).first.locator(".jp-mlops-run-name").inner_text()
 
 
+def wait_until(page, condition: str, what: str) -> None:
+    """Wait for a JavaScript condition; on a timeout, fail with what the panel showed instead."""
+    try:
+        page.wait_for_function(condition, timeout=TIMEOUT)
+    except Exception as error:  # Playwright's TimeoutError
+        shown = page.evaluate(
+            """() => ({
+                count: document.querySelector('.jp-mlops-count')?.textContent,
+                first: document.querySelector('.jp-mlops-run-row .jp-mlops-run-name')?.textContent,
+                number: document.querySelector('.jp-mlops-run-row td.jp-mlops-number')?.textContent,
+                sorted: document.querySelector('th.jp-mlops-sorted')?.textContent,
+                error: document.querySelector('.jp-mlops-error')?.textContent,
+            })"""
+        )
+        raise AssertionError(
+            f"waited {TIMEOUT / 1000:.0f} s for {what}; the panel showed {shown}"
+        ) from error
+
+
 def test_ten_thousand_runs_page_filter_and_sort(page, lab, seeded, shot):
     # Given the lab with no notebook open and the panel shown
     page.goto(f"{lab.url}/lab?token={lab.token}&reset")
@@ -57,25 +76,24 @@ def test_ten_thousand_runs_page_filter_and_sort(page, lab, seeded, shot):
     shot("first-page")
 
     # When the next page is asked for
-    started = time.perf_counter()
     panel.get_by_role("button", name="Next page").click()
-    page.wait_for_function(
+    wait_until(
+        page,
         "() => document.querySelector('.jp-mlops-run-row .jp-mlops-run-name')?.textContent"
         f" === 'run-{N_RUNS - 51:05d}'",
-        timeout=TIMEOUT,
+        "the second page",
     )
-    seconds = time.perf_counter() - started
-    # Then it arrives quickly
+    # Then it shows runs 51 to 100 (how fast is benchmarks/bench_panel_api.py's business)
     assert panel.locator(".jp-mlops-count").inner_text().startswith("51–100")
-    assert seconds < 2.0, f"the next page took {seconds:.2f} s"
 
     # When a filter is typed
     box = panel.get_by_role("searchbox", name="Filter runs")
     box.fill("metrics.acc > 0.99 and params.C = '10'")
     box.press("Enter")
-    page.wait_for_function(
+    wait_until(
+        page,
         f"() => !document.querySelector('.jp-mlops-count')?.textContent?.endsWith('of {N_RUNS}')",
-        timeout=TIMEOUT,
+        "the filtered count",
     )
     # Then only matching runs remain, from the first page
     count = panel.locator(".jp-mlops-count").inner_text()
@@ -88,16 +106,18 @@ def test_ten_thousand_runs_page_filter_and_sort(page, lab, seeded, shot):
     # When the filter is cleared and the table sorted by acc (descending)
     box.fill("")
     box.press("Enter")
-    page.wait_for_function(
+    wait_until(
+        page,
         f"() => document.querySelector('.jp-mlops-count')?.textContent?.endsWith('of {N_RUNS}')",
-        timeout=TIMEOUT,
+        "every run again",
     )
     panel.locator("button.jp-mlops-sort[title='Sort by acc']").click()
     panel.locator("th.jp-mlops-sorted", has_text="acc").wait_for(timeout=TIMEOUT)
-    page.wait_for_function(
+    wait_until(
+        page,
         f"() => document.querySelector('.jp-mlops-run-row td.jp-mlops-number')?.textContent"
         f" === '{seeded}'",
-        timeout=TIMEOUT,
+        f"the best acc ({seeded}) first",
     )
     shot("sorted")
 
