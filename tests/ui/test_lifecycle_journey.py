@@ -5,8 +5,13 @@ through the panel and turns healthy; predictions sent to the real model server m
 request count; promoting v2 through a failing gate shows the reasons, a passing gate moves the
 alias and the deployment follows; Rollback serves v1 again. Then the notebook is scheduled from
 the panel (a form from its parameters cell), run now, and its run opens from the schedule's
-history. The main screens are shot again in the dark theme. One lab start for all of it;
-screenshots go to the test's tmp folder.
+history; the deployment is stopped; and the journey ends comparing its three runs (the two
+training runs and the scheduled one) in the Compare view.
+
+The same journey runs twice, in the light and in the dark theme (chosen in the lab's settings
+before it starts), each on its own lab and store. In both, the gate's reasons and the
+deployment's status text must be readable (WCAG contrast >= 4.5). Screenshots go to
+tests/ui/artifacts/, named after the test and its theme.
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from pathlib import Path
 
 import pytest
+from journey_contrast import unreadable
 from lab_server import LabServer
 from test_panel_journey import menu, wait_idle
 
@@ -28,30 +33,23 @@ TIMEOUT = 60_000
 SLOW = 180_000  # a model server start or a scheduled run on a busy 2-core machine
 ENDED = ("finished", "failed", "crashed", "killed", "missed")
 ROWS = [{"tenure": 0.5, "charges": -0.2}, {"tenure": -1.0, "charges": 0.3}]
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """A running lab on a fresh store (more time to start: this machine is shared and busy)."""
-    server = LabServer(tmp_path_factory.mktemp("lab")).start(timeout=240)
-    yield server
-    server.stop()
+THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 
 
 @pytest.fixture
-def shot(page, tmp_path):
-    """Save a numbered screenshot to the test's tmp folder (and keep it on failure)."""
-    counter = iter(range(1, 100))
-    folder = tmp_path / "screenshots"
-    folder.mkdir()
+def lab(tmp_path_factory, theme):
+    """A lab on a fresh store for one journey, its theme set as Settings → Theme would save it.
 
-    def take(name: str, *, mask: list | None = None) -> Path:
-        path = folder / f"{next(counter):02d}-{name}.png"
-        page.screenshot(path=str(path), mask=mask or [])
-        return path
-
-    yield take
-    print(f"screenshots: {folder}")
+    (Function scope: the light and the dark journey each get their own models, deployments,
+    schedules and runs. More time to start: this machine is shared and busy.)
+    """
+    server = LabServer(tmp_path_factory.mktemp(f"lab-{theme}"))
+    themes = server.base / "user-settings" / "@jupyterlab" / "apputils-extension"
+    themes.mkdir(parents=True)
+    (themes / "themes.jupyterlab-settings").write_text(json.dumps({"theme": THEMES[theme]}))
+    server.start(timeout=240)
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -153,10 +151,14 @@ def predict(url: str, rows: list[dict]) -> int:
         return error.code
 
 
-def test_register_deploy_promote_rollback_schedule(page, lab_cleanup, shot):
+@pytest.mark.parametrize("theme", list(THEMES))
+def test_register_deploy_promote_rollback_schedule_compare(theme, page, lab_cleanup, shot):
     lab = lab_cleanup
-    # Given a notebook that registers two versions of "churn", run in the lab
+    # Given a notebook that registers two versions of "churn", run in the lab, in the theme
     open_notebook(page, lab)
+    body = page.locator("body")
+    assert body.get_attribute("data-jp-theme-name") == THEMES[theme]
+    assert body.get_attribute("data-jp-theme-light") == str(theme == "light").lower()
     menu(page, "Run", "Run All Cells")
     wait_idle(page)
     page.locator(PANEL_TAB).click()
@@ -202,6 +204,8 @@ def test_register_deploy_promote_rollback_schedule(page, lab_cleanup, shot):
     assert "v1 is healthy" in done
     dot = panel.locator('.jp-mlops-deployment .jp-mlops-dot[data-health="healthy"]')
     dot.wait_for(timeout=TIMEOUT)
+    # and the status line is readable in the theme
+    assert not unreadable({"progress": panel.locator(".jp-mlops-progress")})
     shot("deployed-healthy")
     (dep,) = lab.api("deployments?live=true")["deployments"]
     url = dep["url"]
@@ -222,8 +226,19 @@ def test_register_deploy_promote_rollback_schedule(page, lab_cleanup, shot):
         timeout=TIMEOUT,
     )
     panel.locator('.jp-mlops-traffic[aria-label="requests"] canvas').wait_for(timeout=TIMEOUT)
-    assert int(panel.locator('[data-figure="errors"]').inner_text()) >= 1
+    # (a refresh may land between the good and the bad requests: wait for the errors too)
+    page.wait_for_function(
+        "() => Number(document.querySelector('[data-figure=\"errors\"]').textContent) >= 1",
+        timeout=TIMEOUT,
+    )
     assert "v1" in panel.locator(".jp-mlops-serving").inner_text()
+    status = panel.locator(".jp-mlops-deployment-detail .jp-mlops-kv tr", has_text="Status")
+    assert "running" in status.inner_text()
+    assert not unreadable({
+        "title": panel.locator(".jp-mlops-deployment-detail .jp-mlops-detail-title"),
+        "serving": panel.locator(".jp-mlops-serving"),
+        "status": status.locator("td"),
+    })  # fmt: skip
     assert "The log is empty." not in panel.locator(".jp-mlops-log").inner_text()
     shot("traffic")
 
@@ -238,6 +253,13 @@ def test_register_deploy_promote_rollback_schedule(page, lab_cleanup, shot):
     assert failed.count() == 1
     assert "metrics.accuracy >= 0.99" in failed.inner_text()
     assert "FAIL" in failed.inner_text()
+    # and the reasons are readable in the theme (the summary and every cell of the failed check)
+    cells = failed.locator("td")
+    names = ["check", "candidate", "reference", "result", "why"]
+    assert cells.count() == len(names)
+    boxes = {name: cells.nth(i) for i, name in enumerate(names)}
+    boxes["summary"] = box.locator(".jp-mlops-gate-result p")
+    assert not unreadable(boxes)
     shot("gate-failed")
     accept(page, "Close")
     assert lab.api("models/churn")["aliases"] == {"production": 1}
@@ -317,28 +339,11 @@ def test_register_deploy_promote_rollback_schedule(page, lab_cleanup, shot):
     assert scheduled[0]["params"]["register"] == "False"
     assert lab.api("models/churn")["version_count"] == 2  # register=False did register nothing
 
-    # When the theme switches to dark
-    light = panel.evaluate("e => getComputedStyle(e).backgroundColor")
-    menu(page, "Settings", "Theme", "JupyterLab Dark")
-    page.wait_for_selector('body[data-jp-theme-light="false"]', state="attached", timeout=TIMEOUT)
-    page.wait_for_timeout(500)
-    # Then the lifecycle views follow the theme
-    assert panel.evaluate("e => getComputedStyle(e).backgroundColor") != light
+    # When the deployment is stopped from the panel (confirmed)
     tab(page, "Deployments")
     back = panel.get_by_role("button", name="← Deployments")
     if back.count():
         back.click()
-    panel.locator('.jp-mlops-deployment .jp-mlops-dot[data-health="healthy"]').wait_for(
-        timeout=TIMEOUT
-    )
-    shot("dark-deployments")
-    open_version(page, 1)
-    shot("dark-version-detail")
-    tab(page, "Schedules")
-    shot("dark-schedules")
-
-    # When the deployment is stopped from the panel (confirmed)
-    tab(page, "Deployments")
     panel.locator(".jp-mlops-deployment").first.click()
     panel.locator(".jp-mlops-deployment-detail").get_by_role("button", name="Stop").click()
     accept(page, "Stop")
@@ -348,3 +353,48 @@ def test_register_deploy_promote_rollback_schedule(page, lab_cleanup, shot):
         timeout=TIMEOUT,
     )
     assert lab.api("deployments?live=true")["total"] == 0
+    shot("stopped")
+
+    # When the journey's three runs (two trainings, one scheduled) are ticked and compared
+    ids = [r["id"] for r in sorted(lab.api("runs")["runs"], key=lambda r: r["start_time"])]
+    assert len(ids) == 3, ids
+    tab(page, "Runs")
+    panel.get_by_label("Runs to show").select_option("all")
+    compare = panel.locator(".jp-mlops-compare-button")
+    for run_id in ids:
+        row = panel.locator(f'.jp-mlops-run-row[data-run-id="{run_id}"]')
+        row.locator("input[type=checkbox]").check()
+    assert compare.inner_text() == "Compare (3)"
+    shot("runs-ticked")
+    compare.click()
+    view = page.locator(".jp-mlops-compare-widget .jp-mlops-compare")
+    view.wait_for(timeout=TIMEOUT)
+    # Then a main-area tab compares them, the oldest first
+    assert page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="Compare 3 runs").count()
+    assert view.get_attribute("data-run-ids") == ",".join(ids)
+    # params side by side, one column per run, the differing ones first
+    params = view.locator('table[aria-label="param"] tbody tr')
+    params.first.wait_for(timeout=TIMEOUT)
+    # (the scheduled run also has the notebook's parameters cell; C is the same in all three)
+    assert [r.get_attribute("data-key") for r in params.all()] == ["register", "rows", "C"]
+    differs = ["jp-mlops-differs" in (r.get_attribute("class") or "") for r in params.all()]
+    assert differs == [True, True, False]
+    assert params.first.locator("td").all_inner_texts() == ["–", "–", "False"]
+    assert params.last.locator("td").all_inner_texts() == ["1.0", "1.0", "1.0"]
+    assert not unreadable({
+        "differing param": params.first.locator("th"),
+        "differing value": params.first.locator("td").last,
+    })  # fmt: skip
+    # one chart per metric every run logged, a series (legend entry, colour) per run
+    charts = view.locator(".jp-mlops-compare-chart")
+    charts.first.locator("canvas").wait_for(timeout=TIMEOUT)
+    metrics = [c.get_attribute("data-metric") for c in charts.all()]
+    assert "accuracy" in metrics, metrics
+    for chart in charts.all():
+        chart.locator("canvas").wait_for(timeout=TIMEOUT)
+        assert chart.locator(".u-legend .u-series").count() == 4  # the x axis and 3 runs
+        colours = chart.locator(".u-legend .u-series .u-marker").evaluate_all(
+            "els => els.slice(1).map(e => getComputedStyle(e).borderColor)"
+        )
+        assert len(set(colours)) == 3, colours
+    shot("compare")
