@@ -146,7 +146,13 @@ SEED_RENDERED = textwrap.dedent(
             nbformat.v4.new_code_cell("print(acc)", outputs=[stream]),
             nbformat.v4.new_code_cell("check(acc)", outputs=[error])])
         nbformat.write(nb, path)
-        record_notebook_version(store, path)
+        version = record_notebook_version(store, path)
+        # a run per version, as a tracked cell of each would have made
+        exp = store.experiments.get_or_create("rendered")
+        run = store.runs.create(exp, name=f"acc-{acc}", params={"acc": acc})
+        store.runs.set_fields(run, notebook_version_id=version, notebook_path=path)
+        store.runs.finish(run, "finished")
+        print(run)
     store.writer.flush()
     """
 )
@@ -157,8 +163,10 @@ def rendered_versions(lab):
     env = {**os.environ, "MLOPS_HOME": str(lab.home)}
     for var in ("MLOPS_STORE_URI", "MLOPS_ARTIFACTS_URI", "MLOPS_RUN_ID"):
         env.pop(var, None)
-    subprocess.run([sys.executable, "-c", SEED_RENDERED, str(lab.root / RENDERED)], env=env,
-                   cwd=lab.root, capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", SEED_RENDERED, str(lab.root / RENDERED)],
+                          env=env, cwd=lab.root, capture_output=True, text=True, timeout=120,
+                          check=True)  # fmt: skip
+    return done.stdout.split()  # the two runs, older first
 
 
 def test_changed_outputs_render_as_in_an_untrusted_notebook(page, lab, rendered_versions, shot):
@@ -189,3 +197,31 @@ def test_changed_outputs_render_as_in_an_untrusted_notebook(page, lab, rendered_
     assert diff.locator("[onerror]").count() == 0
     assert "inline scripts" not in diff.inner_text()  # no offer to run them either
     shot("diff-rendered-outputs")
+
+
+def test_the_compare_view_renders_the_runs_changed_outputs_too(page, lab, rendered_versions, shot):
+    # Given two runs, each made from one of the two versions of the rendered notebook
+    older, newer = rendered_versions
+    page.goto(f"{lab.url}/lab?token={lab.token}&reset")
+    page.locator(PANEL_TAB).click()
+    panel = page.locator(".jp-mlops-panel")
+    box = panel.get_by_role("searchbox", name="Filter runs")
+    box.fill("name LIKE 'acc-%'")
+    box.press("Enter")
+    panel.locator(".jp-mlops-count", has_text="of 2").wait_for(timeout=TIMEOUT)
+    # When both are ticked and compared
+    for run_id in (older, newer):
+        panel.locator(f'.jp-mlops-run-row[data-run-id="{run_id}"] input[type=checkbox]').check()
+    panel.locator(".jp-mlops-compare-button").click()
+    diff = page.locator(".jp-mlops-compare-widget .jp-mlops-run-diff")
+    diff.wait_for(timeout=TIMEOUT)
+    # Then the code diff's notebook part renders the table as a table, before and after
+    cells = diff.locator(".jp-RenderedHTMLCommon table td")
+    cells.nth(1).wait_for(timeout=TIMEOUT)
+    assert cells.all_inner_texts() == ["0.8", "0.9"]
+    # and keeps the stream's colours, and runs none of the newer table's scripts
+    assert diff.locator(".ansi-red-fg", has_text="accuracy 0.9").count() == 1
+    assert page.evaluate("() => window.__pwned === undefined")
+    assert diff.locator("script").count() == 0
+    diff.scroll_into_view_if_needed()
+    shot("compare-rendered-outputs")

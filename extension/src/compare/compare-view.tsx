@@ -16,6 +16,7 @@ import {
   scatterPoints
 } from './compare-model';
 import { ComparedTable } from './params-table';
+import type { IDiffRenderMime } from '../versions/output-view';
 import { RunDiff } from './run-diff';
 import { ScatterChart } from './scatter-chart';
 
@@ -27,6 +28,8 @@ export interface ICompareViewProps {
   state: ICompareState;
   /** Open a run in the side panel. */
   onOpenRun?: (runId: string) => void;
+  /** The app's registry, for the code diff's outputs (text without one). */
+  rendermime?: IDiffRenderMime | null;
 }
 
 function AxisSelect(props: {
@@ -221,6 +224,7 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
             notebookDiff={state.notebookDiff}
             notebookDiffError={state.notebookDiffError}
             onPair={(a, b) => void model.setDiffPair(a, b)}
+            rendermime={props.rendermime ?? null}
           />
         </section>
       )}

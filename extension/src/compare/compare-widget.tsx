@@ -5,6 +5,7 @@
 import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 
+import type { IDiffRenderMime } from '../versions/output-view';
 import { CompareModel } from './compare-model';
 import { CompareView } from './compare-view';
 
@@ -13,10 +14,12 @@ export class CompareWidget extends ReactWidget {
   /**
    * @param runIds the runs, baseline first.
    * @param onOpenRun open a run in the side panel.
+   * @param rendermime the app's registry: the code diff renders outputs through it, untrusted.
    */
   constructor(
     runIds: string[],
-    private readonly onOpenRun?: (runId: string) => void
+    private readonly onOpenRun?: (runId: string) => void,
+    private readonly rendermime: IDiffRenderMime | null = null
   ) {
     super();
     this.addClass('jp-mlops-compare-widget');
@@ -39,6 +42,7 @@ export class CompareWidget extends ReactWidget {
         model={this.model}
         state={this.model.state}
         onOpenRun={this.onOpenRun}
+        rendermime={this.rendermime}
       />
     );
   }

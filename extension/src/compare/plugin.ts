@@ -110,7 +110,7 @@ export const comparePlugin: JupyterFrontEndPlugin<void> = {
     });
     let count = 0;
     const open = async (ids: string[]): Promise<void> => {
-      const content = new CompareWidget(ids);
+      const content = new CompareWidget(ids, undefined, rendermime);
       const widget = new MainAreaWidget({ content });
       widget.id = `jp-mlops-compare-${++count}`;
       widget.title.label = content.title.label;

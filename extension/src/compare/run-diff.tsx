@@ -6,6 +6,7 @@ import React from 'react';
 
 import { MlopsAPI } from '../api';
 import { DiffLines, NotebookDiff } from '../versions/notebook-diff';
+import type { IDiffRenderMime } from '../versions/output-view';
 import { sourceDiff } from './compare-model';
 
 /** Props of {@link RunDiff}. */
@@ -22,6 +23,8 @@ export interface IRunDiffProps {
   notebookDiffError?: string | null;
   /** Diff two other runs. */
   onPair: (a: string, b: string) => void;
+  /** The app's registry: the notebook diff renders outputs through it, untrusted. */
+  rendermime?: IDiffRenderMime | null;
 }
 
 function RunSelect(props: {
@@ -104,6 +107,7 @@ export function RunDiff(props: IRunDiffProps): JSX.Element {
         <NotebookDiff
           diff={props.notebookDiff}
           sides={[runA!.notebook_version_id!, runB!.notebook_version_id!]}
+          rendermime={props.rendermime}
         />
       ) : props.notebookDiffError && !note ? (
         <div className="jp-mlops-error" role="alert">
