@@ -49,11 +49,16 @@ class LabServer:
         An installation prefix of the wheel (``pip install --prefix``). The lab then takes the
         package, the front end and the server config only from there, with no Node on PATH
         and nothing enabled on the command line: what an end user's install gets.
+    env : dict, optional
+        Variables set on the lab's environment after the inherited ``MLOPS_*`` ones are cleared,
+        e.g. ``MLOPS_STORE_URI`` and ``MLOPS_ARTIFACTS_URI`` for a store shared with another lab.
+        None (the default): the lab's own SQLite store under its ``MLOPS_HOME``.
     """
 
-    def __init__(self, base: Path, prefix: Path | None = None):
+    def __init__(self, base: Path, prefix: Path | None = None, env: dict[str, str] | None = None):
         self.base = base
         self.prefix = prefix
+        self.extra_env = dict(env or {})
         self.root = base / "root"
         self.home = base / ".mlops"
         self.port = _free_port()
@@ -112,7 +117,7 @@ class LabServer:
 
     def start(self, timeout: float = 60) -> LabServer:
         """Start the lab and wait until it answers."""
-        env = self._prepare()
+        env = {**self._prepare(), **self.extra_env}
         bindir = Path(sys.executable).parent
         args = [
             str(bindir / "jupyter-lab"), "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
