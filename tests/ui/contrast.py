@@ -32,8 +32,14 @@ _CONTRAST_JS = """el => {
     return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
   };
   const [a, b] = [lum(fg), lum(bg)];
-  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  return {
+    ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05),
+    text: fg.map(Math.round), background: bg.map(Math.round),
+  };
 }"""
+
+#: WCAG 2 AA for normal-size text.
+AA = 4.5
 
 
 def contrast(locator) -> float:
@@ -49,7 +55,21 @@ def contrast(locator) -> float:
     float
         From 1 (invisible) to 21 (black on white); text needs 4.5 (WCAG AA).
     """
+    return measure(locator)["ratio"]
+
+
+def measure(locator) -> dict:
+    """The contrast of ``locator``'s (first element's) text on what is behind it.
+
+    Returns ``{"ratio": float, "text": [r, g, b], "background": [r, g, b]}``.
+    """
     return locator.first.evaluate(_CONTRAST_JS)
+
+
+def unreadable(locators: dict) -> dict:
+    """The named locators whose text contrast is under :data:`AA`, with what was measured."""
+    measured = {name: measure(loc) for name, loc in locators.items()}
+    return {name: m for name, m in measured.items() if m["ratio"] < AA}
 
 
 def switch_theme(page, name: str, timeout: float = 60_000) -> None:

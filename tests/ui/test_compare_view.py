@@ -19,6 +19,7 @@ import textwrap
 
 import nbformat
 import pytest
+from contrast import contrast
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 
@@ -87,28 +88,6 @@ def menu(page, *labels: str) -> None:
         item = page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{label}$")).first
         item.hover()
         item.click()
-
-
-def contrast(page, selector: str) -> float:
-    """WCAG contrast ratio of an element's text colour on its background."""
-    return page.evaluate(
-        """sel => {
-          const el = document.querySelector(sel);
-          const s = getComputedStyle(el);
-          // rgb(r, g, b) in 0-255, or color(srgb r g b) in 0-1 (what color-mix() computes to)
-          const rgb = c => {
-            const v = c.match(/[\\d.]+/g).slice(0, 3).map(Number);
-            return c.startsWith('color(') ? v.map(x => x * 255) : v;
-          };
-          const lum = ([r, g, b]) => {
-            const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-            return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-          };
-          const [a, b] = [lum(rgb(s.color)), lum(rgb(s.backgroundColor))];
-          return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-        }""",
-        selector,
-    )
 
 
 def test_tick_runs_and_compare_params_curves_points_and_code(page, lab, runs, shot):
@@ -184,16 +163,16 @@ def test_tick_runs_and_compare_params_curves_points_and_code(page, lab, runs, sh
     ]
     diff.scroll_into_view_if_needed()
     shot("diff")
-    light = contrast(page, ".jp-mlops-run-diff .jp-mlops-line-removed")
+    light = contrast(page.locator(".jp-mlops-run-diff .jp-mlops-line-removed"))
 
     # When the theme is dark
     menu(page, "Settings", "Theme", "JupyterLab Dark")
     page.wait_for_selector('body[data-jp-theme-light="false"]', state="attached", timeout=TIMEOUT)
     page.wait_for_timeout(500)
     # Then the diff lines stay readable (WCAG AA for text: 4.5)
-    dark = contrast(page, ".jp-mlops-run-diff .jp-mlops-line-removed")
+    dark = contrast(page.locator(".jp-mlops-run-diff .jp-mlops-line-removed"))
     assert light >= 4.5 and dark >= 4.5, (light, dark)
-    assert contrast(page, ".jp-mlops-run-diff .jp-mlops-line-added") >= 4.5
+    assert contrast(page.locator(".jp-mlops-run-diff .jp-mlops-line-added")) >= 4.5
     shot("diff-dark")
     menu(page, "Settings", "Theme", "JupyterLab Light")
 

@@ -21,7 +21,7 @@ import re
 import urllib.request
 
 import pytest
-from journey_contrast import unreadable
+from contrast import unreadable
 from lab_server import LabServer
 from test_panel_journey import menu, wait_idle
 
@@ -268,7 +268,10 @@ def test_register_deploy_promote_rollback_schedule_compare(theme, page, lab_clea
     promote(page, "metrics.accuracy >= 0.5")
     box = dialog(page)
     assert "Promoted churn v2 to production" in box.inner_text()
-    assert box.locator('.jp-mlops-gate tr[data-passed="true"]').count() == 1
+    passed = box.locator('.jp-mlops-gate tr[data-passed="true"]')
+    assert passed.count() == 1
+    # and its PASS reads in the theme too
+    assert not unreadable({"result": passed.locator("td.jp-mlops-gate-pass")})
     shot("gate-passed")
     accept(page, "Close")
     assert "Redeploy churn@production?" in dialog(page).inner_text()
