@@ -91,7 +91,7 @@ class AutomationRepository(AutomationEvents):
         try:
             with self.db.write() as conn:
                 conn.execute(automations.insert(), row)
-                detail = {"trigger": spec.trigger.describe()}
+                detail: dict[str, Any] = {"trigger": spec.trigger.describe()}
                 if not spec.enabled:  # added paused (mlops.yaml's enabled: false, --paused)
                     detail["paused"] = True
                 record_change(conn, "automation", spec.name, "create", detail)
