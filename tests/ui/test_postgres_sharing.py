@@ -154,7 +154,7 @@ def test_each_persons_change_shows_in_the_others_panel_on_postgres(
     assert entry.count() == 1, history(page_b).all_inner_texts()
     assert entry.get_attribute("data-audit-kind") == "alias"
     assert entry.get_attribute("data-actor") == "ada"
-    assert entry.inner_text().startswith("ada set churn@production"), entry.inner_text()
+    assert entry.inner_text().startswith("ada set churn@production to v1"), entry.inner_text()
     detail_b.locator('.jp-mlops-chip-alias[data-alias="production"]').wait_for(
         timeout=REFRESH_BOUND
     )

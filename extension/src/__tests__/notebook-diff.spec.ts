@@ -17,11 +17,7 @@ import {
   describeOutputChange,
   imageSource
 } from '../versions/notebook-diff';
-import {
-  IDiffRenderMime,
-  UntrustedMimeModel,
-  chooseView
-} from '../versions/output-view';
+import { IDiffRenderMime, chooseView } from '../versions/output-view';
 
 const renderToStaticMarkup = render as (element: React.ReactElement) => string;
 
@@ -321,16 +317,6 @@ describe('NotebookDiff outputs, rendered through the registry', () => {
     expect(chooseView(html, [], recordingRegistry(undefined))).toEqual({
       kind: 'text'
     });
-  });
-
-  it('gives the renderer an untrusted model of the bundle', () => {
-    const model = new UntrustedMimeModel(html.data);
-    expect(model.trusted).toBe(false);
-    expect(model.data).toEqual(html.data);
-    expect(model.metadata).toEqual({});
-    model.setData({ metadata: { isolated: true } });
-    expect(model.metadata).toEqual({ isolated: true });
-    expect(model.data).toEqual(html.data);
   });
 
   it('leaves the markup to the renderer: no HTML of the output in the page, a host per side', () => {

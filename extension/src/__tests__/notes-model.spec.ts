@@ -112,7 +112,7 @@ describe('an audit entry as a sentence', () => {
           'maria'
         )
       )
-    ).toBe('maria removed churn@staging v3 → none');
+    ).toBe('maria removed churn@staging (was v3)');
   });
 
   it('names deployments, stops, notes and other kinds', () => {

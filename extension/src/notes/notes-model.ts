@@ -144,10 +144,6 @@ export async function loadHistory(
   return historyOf(item, page.entries);
 }
 
-function version(value: unknown): string {
-  return value === null || value === undefined ? 'none' : `v${value}`;
-}
-
 /** What a schedule's or a rule's change did, after who: `paused schedule nightly`. */
 function describeNamedChange(entry: MlopsAPI.IAuditEntry): string {
   const detail = entry.detail ?? {};
@@ -187,7 +183,17 @@ export function describeEntry(entry: MlopsAPI.IAuditEntry): string {
         delete: 'removed'
       }[entry.action] ?? entry.action;
     const reason = detail.reason ? ` (${String(detail.reason)})` : '';
-    return `${who} ${verb} ${entry.target} ${version(detail.from_version)} → ${version(detail.to_version)}${reason}`;
+    const [from, to] = [detail.from_version, detail.to_version].map(v =>
+      v === null || v === undefined ? null : `v${v}`
+    );
+    // a new alias has no "from", a removed one no "to": say it in words, not with "none"
+    const change =
+      from === null
+        ? `to ${to}`
+        : to === null
+          ? `(was ${from})`
+          : `${from} → ${to}`;
+    return `${who} ${verb} ${entry.target} ${change}${reason}`;
   }
   if (entry.kind === 'note') {
     return `${who} added a note`;

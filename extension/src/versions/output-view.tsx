@@ -13,9 +13,6 @@ import React, { useEffect, useRef, useState } from 'react';
 import type { MlopsAPI } from '../api';
 import { OutputImage } from './output-image';
 
-/** A MIME model's data or metadata (a read-only JSON object). */
-type ReadonlyPartialJSONObject = IRenderMime.IMimeModel['data'];
-
 /** The part of the registry a diff uses: choose a safe MIME type, create its renderer. */
 export type IDiffRenderMime = Pick<
   IRenderMimeRegistry,
@@ -25,39 +22,6 @@ export type IDiffRenderMime = Pick<
 /** How one side of an output is shown. */
 export type OutputViewKind =
   { kind: 'mime'; mime: string } | { kind: 'images' } | { kind: 'text' };
-
-/**
- * An untrusted MIME model of a bundle, as @jupyterlab/rendermime's MimeModel would make it
- * with `trusted: false` (renderers read data and metadata; setData keeps what they set).
- */
-export class UntrustedMimeModel implements IRenderMime.IMimeModel {
-  /** @param data the MIME bundle (MIME type to text). */
-  constructor(data: Readonly<Record<string, string>>) {
-    this._data = data;
-  }
-
-  /** Never trusted: a diff shows outputs it did not run. */
-  readonly trusted = false;
-
-  /** The bundle. */
-  get data(): ReadonlyPartialJSONObject {
-    return this._data;
-  }
-
-  /** No metadata travels with a diff's bundle. */
-  get metadata(): ReadonlyPartialJSONObject {
-    return this._metadata;
-  }
-
-  /** Keep the data or metadata a renderer sets. */
-  setData(options: IRenderMime.IMimeModel.ISetDataOptions): void {
-    this._data = options.data ?? this._data;
-    this._metadata = options.metadata ?? this._metadata;
-  }
-
-  private _data: ReadonlyPartialJSONObject;
-  private _metadata: ReadonlyPartialJSONObject = {};
-}
 
 /**
  * What a side shows: the MIME type JupyterLab would render for an untrusted output (only a
@@ -97,16 +61,20 @@ function RenderedMime(props: {
     }
     let renderer: IRenderMime.IRenderer | null = null;
     let gone = false;
-    // Lumino is loaded when a side is mounted (a browser is there then): at import time it
-    // reads the browser's navigator, which the diff's tests, run in Node, do not have.
-    void import('@lumino/widgets')
-      .then(({ Widget }) => {
+    // Lumino and rendermime are loaded when a side is mounted (a browser is there then): at
+    // import time they read the browser's navigator, which the diff's tests, run in Node, do
+    // not have. The model is JupyterLab's own, untrusted: a diff shows outputs it did not run.
+    void Promise.all([
+      import('@lumino/widgets'),
+      import('@jupyterlab/rendermime')
+    ])
+      .then(([{ Widget }, { MimeModel }]) => {
         if (gone) {
           return;
         }
         renderer = rendermime.createRenderer(mime);
         Widget.attach(renderer, node);
-        return renderer.renderModel(new UntrustedMimeModel(data));
+        return renderer.renderModel(new MimeModel({ data, trusted: false }));
       })
       .catch((reason: Error) => {
         if (!gone) {
