@@ -194,6 +194,25 @@ async def test_versions_newest_first_with_signature_aliases_and_run_metrics(jp_f
     assert [v["version"] for v in page["versions"]] == [1] and page["total"] == 2
 
 
+@pytest.mark.parametrize(
+    "params", [{"limit": 0}, {"limit": 501}, {"offset": -1}, {"limit": "many"}, {"offset": "x"}]
+)
+async def test_versions_refuses_bad_pages(jp_fetch, seed, store, params):
+    train(seed, store, 0.8)
+    body = await expect_error(jp_fetch, *API, "models", "churn", "versions", params=params,
+                              code=400)  # fmt: skip
+    assert "limit" in body["message"] or "offset" in body["message"], body["message"]
+
+
+async def test_versions_page_past_the_end_is_empty_with_the_total(jp_fetch, seed, store):
+    train(seed, store, 0.8)
+    train(seed, store, 0.9)
+    page = await fetch_json(
+        jp_fetch, *API, "models", "churn", "versions", params={"limit": 50, "offset": 2}
+    )
+    assert page["versions"] == [] and page["total"] == 2
+
+
 async def test_version_lineage_run_notebook_version_and_datasets(jp_fetch, seed, store):
     # Given a version trained in a run that used a notebook version and read a dataset
     nb_version = seed.version("train.ipynb", notebook_json("fit()"))
