@@ -211,6 +211,11 @@ def test_register_deploy_promote_rollback_schedule_compare(theme, page, lab_clea
     url = dep["url"]
     assert health(url)["version"] == 1
     assert url in panel.locator(".jp-mlops-deployment").inner_text()
+    # and its URL copies in one click, with a notification that says what was copied
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=lab.url)
+    panel.locator(".jp-mlops-deployment").get_by_role("button", name="Copy URL").click()
+    page.locator(".Toastify__toast", has_text=f"Copied {url}").wait_for(timeout=TIMEOUT)
+    assert page.evaluate("() => navigator.clipboard.readText()") == url
 
     # When the test sends predictions (and two bad requests) to the real model server
     panel.locator(".jp-mlops-deployment").click()
@@ -225,7 +230,8 @@ def test_register_deploy_promote_rollback_schedule_compare(theme, page, lab_clea
         f"() => Number(document.querySelector('[data-figure=\"requests\"]').textContent) > {before}",
         timeout=TIMEOUT,
     )
-    panel.locator('.jp-mlops-traffic[aria-label="requests"] canvas').wait_for(timeout=TIMEOUT)
+    for chart in ("requests", "errors", "latency"):
+        panel.locator(f'.jp-mlops-traffic[aria-label="{chart}"] canvas').wait_for(timeout=TIMEOUT)
     # (a refresh may land between the good and the bad requests: wait for the errors too)
     page.wait_for_function(
         "() => Number(document.querySelector('[data-figure=\"errors\"]').textContent) >= 1",
@@ -326,6 +332,17 @@ def test_register_deploy_promote_rollback_schedule_compare(theme, page, lab_clea
     run_link = slot.locator(".jp-mlops-link").first
     run_prefix = run_link.inner_text()
     shot("schedule-history")
+    # and the history row opens the executed notebook: papermill's injected parameters, run
+    slot.get_by_role("button", name="notebook").click()
+    current = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")
+    current.filter(has_text=f"output-{run_prefix}").wait_for(timeout=TIMEOUT)
+    executed = page.locator(".jp-NotebookPanel:visible")
+    injected = executed.locator(".jp-CodeCell", has_text="# Parameters")
+    injected.wait_for(timeout=TIMEOUT)
+    assert "register = False" in injected.inner_text()
+    prompts = executed.locator(".jp-InputPrompt").all_inner_texts()
+    assert "[1]:" in [p.strip() for p in prompts], prompts
+    shot("schedule-output-notebook")
     # and the history row opens the run in the Runs view
     run_link.click()
     run_detail = panel.locator(".jp-mlops-detail", has_text="Parameters")
