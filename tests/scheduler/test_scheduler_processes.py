@@ -266,13 +266,17 @@ def test_two_schedulers_on_sqlite_one_standby(tmp_path):
     starts = [e for e in events if e["event"] == "start"]
     kill_t = cluster.kills[0][1]
     assert {e["owner"] for e in starts if e["t"] < kill_t} == {first}
-    after = {e["owner"] for e in starts if e["t"] > kill_t + 1}
-    assert len(after) == 1 and after <= {second, third}
-    [leader] = after
-    standby = ({second, third} - after).pop()
+    # (on a loaded machine a leader may stall past its lease and the standby take over: then
+    # the one that lost the role never starts a slot again, so there is never a second leader)
+    owners = [o for _, o in sorted((e["t"], e["owner"]) for e in starts if e["t"] > kill_t + 1)]
+    leaders = [o for i, o in enumerate(owners) if i == 0 or o != owners[i - 1]]
+    assert len(leaders) == len(set(leaders)) and set(leaders) <= {second, third}, leaders
+    leader = leaders[0]
     roles = [(e["owner"], e["role"]) for e in events if e["event"] == "role"]
     assert (second, "standby") in roles and (leader, "leader") in roles
-    assert (standby, "standby") in roles and (standby, "leader") not in roles
+    if len(leaders) == 1:  # no stall: the other stood by all along
+        standby = ({second, third} - {leader}).pop()
+        assert (standby, "standby") in roles and (standby, "leader") not in roles
     took_over = min(
         e["t"]
         for e in events

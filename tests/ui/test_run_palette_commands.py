@@ -36,27 +36,41 @@ def two_runs(lab):
 
 
 def open_palette(page):
-    """Open the command palette with its shortcut, as a user would; return its search box."""
+    """Open the command palette with its shortcut, as a user would; return its search box.
+
+    The shortcut toggles the palette, so it is pressed again only when the palette is still
+    closed well after the last press (on a loaded machine a press can take seconds to show).
+    """
     search = page.locator(".jp-ModalCommandPalette .lm-CommandPalette-input")
-    # (the shortcut is bound once the application has started: press again until it opens)
-    for _ in range(20):
+    for _ in range(5):
         page.keyboard.press("Control+Shift+C")
         try:
-            search.wait_for(timeout=1_000)
+            search.wait_for(timeout=10_000)
             return search
-        except Exception:  # Playwright's TimeoutError: not open yet
-            continue
+        except Exception:  # Playwright's TimeoutError: the press was not taken yet
+            if search.is_visible():
+                return search
     search.wait_for(timeout=TIMEOUT)
     return search
 
 
 def run_command(page, label: str) -> None:
-    """Open the command palette, find the command by its label and run it."""
-    search = open_palette(page)
-    search.fill(label)
+    """Open the command palette, find the command by its label and run it.
+
+    The modal palette closes when it loses the focus (JupyterLab activating a restored tab
+    meanwhile): then it is opened again, as a user would.
+    """
     item = page.locator(".jp-ModalCommandPalette .lm-CommandPalette-item", has_text=label).first
-    item.wait_for(timeout=TIMEOUT)
-    item.click()
+    for _ in range(3):
+        search = open_palette(page)
+        search.fill(label)
+        try:
+            item.click(timeout=10_000)
+            return
+        except Exception:  # Playwright's TimeoutError: the palette closed before the click
+            continue
+    open_palette(page).fill(label)
+    item.click(timeout=TIMEOUT)
 
 
 def dialog(page):
@@ -67,6 +81,7 @@ def dialog(page):
 
 def open_run(page, lab, name: str):
     page.goto(f"{lab.url}/lab?token={lab.token}&reset")
+    page.locator(".jp-Launcher").wait_for(timeout=TIMEOUT)  # the workspace is restored
     page.locator(PANEL_TAB).click()
     panel = page.locator(".jp-mlops-panel")
     box = panel.get_by_role("searchbox", name="Filter runs")
