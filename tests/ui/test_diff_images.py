@@ -19,10 +19,10 @@ import sys
 import textwrap
 
 import pytest
+from panel_helpers import PANEL_TAB, show_runs
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 
-PANEL_TAB = '.jp-SideBar .lm-TabBar-tab[data-id="jp-mlops-panel"]'
 TIMEOUT = 60_000
 NOTEBOOK = "figures.ipynb"
 
@@ -202,13 +202,7 @@ def test_changed_outputs_render_as_in_an_untrusted_notebook(page, lab, rendered_
 def test_the_compare_view_renders_the_runs_changed_outputs_too(page, lab, rendered_versions, shot):
     # Given two runs, each made from one of the two versions of the rendered notebook
     older, newer = rendered_versions
-    page.goto(f"{lab.url}/lab?token={lab.token}&reset")
-    page.locator(PANEL_TAB).click()
-    panel = page.locator(".jp-mlops-panel")
-    box = panel.get_by_role("searchbox", name="Filter runs")
-    box.fill("name LIKE 'acc-%'")
-    box.press("Enter")
-    panel.locator(".jp-mlops-count", has_text="of 2").wait_for(timeout=TIMEOUT)
+    panel = show_runs(page, lab, "name LIKE 'acc-%'", 2)
     # When both are ticked and compared
     for run_id in (older, newer):
         panel.locator(f'.jp-mlops-run-row[data-run-id="{run_id}"] input[type=checkbox]').check()

@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from panel_helpers import PANEL_TAB, show_runs
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 
-PANEL_TAB = '.jp-SideBar .lm-TabBar-tab[data-id="jp-mlops-panel"]'
 TIMEOUT = 60_000
 NOTE = "Baseline for the Q3 review"
 
@@ -80,14 +80,7 @@ def dialog(page):
 
 
 def open_run(page, lab, name: str):
-    page.goto(f"{lab.url}/lab?token={lab.token}&reset")
-    page.locator(".jp-Launcher").wait_for(timeout=TIMEOUT)  # the workspace is restored
-    page.locator(PANEL_TAB).click()
-    panel = page.locator(".jp-mlops-panel")
-    box = panel.get_by_role("searchbox", name="Filter runs")
-    box.fill(f"name = '{name}'")
-    box.press("Enter")
-    panel.locator(".jp-mlops-count", has_text="of 1").wait_for(timeout=TIMEOUT)
+    panel = show_runs(page, lab, f"name = '{name}'", 1)
     panel.locator(".jp-mlops-run-row").first.click()
     panel.locator(".jp-mlops-detail").wait_for(timeout=TIMEOUT)
     return panel

@@ -6,11 +6,11 @@ import random
 import time
 
 import pytest
+from panel_helpers import PANEL_TAB, show_runs
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 
 N_RUNS = 10_000
-PANEL_TAB = '.jp-SideBar .lm-TabBar-tab[data-id="jp-mlops-panel"]'
 TIMEOUT = 60_000
 
 
@@ -155,13 +155,7 @@ def test_an_automation_run_lists_its_steps_and_each_step_its_parent(page, lab, s
     store.close()
 
     # When the panel lists the automation's runs and the execution is opened
-    page.goto(f"{lab.url}/lab?token={lab.token}&reset")
-    page.locator(PANEL_TAB).click()
-    panel = page.locator(".jp-mlops-panel")
-    box = panel.get_by_role("searchbox", name="Filter runs")
-    box.fill("name = 'automation nightly'")
-    box.press("Enter")
-    panel.locator(".jp-mlops-count", has_text="of 1").wait_for(timeout=TIMEOUT)
+    panel = show_runs(page, lab, "name = 'automation nightly'", 1)
     rows(panel).first.click()
     steps = panel.locator(".jp-mlops-child-run")
     steps.nth(1).wait_for(timeout=TIMEOUT)
