@@ -73,6 +73,26 @@ def run_command(page, label: str) -> None:
     item.click(timeout=TIMEOUT)
 
 
+def search_palette(page, query: str, until: str) -> list[str]:
+    """Type ``query`` into the palette and return the listed items once ``until`` shows.
+
+    The palette filters as it is typed into and JupyterLab's restore can close it meanwhile
+    (reading the list straight after typing once found it empty under load), so the list is
+    read only after the awaited item is drawn, reopening the palette when it closed.
+    """
+    items = page.locator(".jp-ModalCommandPalette .lm-CommandPalette-item")
+    for _ in range(3):
+        open_palette(page).fill(query)
+        try:
+            items.filter(has_text=until).first.wait_for(timeout=10_000)
+            return items.all_inner_texts()
+        except Exception:  # Playwright's TimeoutError: the palette closed before it drew
+            continue
+    open_palette(page).fill(query)
+    items.filter(has_text=until).first.wait_for(timeout=TIMEOUT)
+    return items.all_inner_texts()
+
+
 def dialog(page):
     box = page.locator(".jp-Dialog")
     box.wait_for(timeout=TIMEOUT)
@@ -92,10 +112,8 @@ def test_palette_lists_every_run_action(page, lab):
     page.locator(PANEL_TAB).click()
     page.locator(".jp-mlops-panel").wait_for(timeout=TIMEOUT)
     # When the palette is searched for the runs' actions
-    search = open_palette(page)
-    search.fill("run")
+    listed = search_palette(page, "run", until="Delete a run")
     # Then each is there, in the MLOps category
-    listed = page.locator(".jp-ModalCommandPalette .lm-CommandPalette-item").all_inner_texts()
     for label in ["Edit a run’s tags", "Add a note to a run", "Delete a run"]:
         assert any(label in text for text in listed), (label, listed)
     header = page.locator(".jp-ModalCommandPalette .lm-CommandPalette-header", has_text="MLOps")
