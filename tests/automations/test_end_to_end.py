@@ -22,8 +22,6 @@ so those periods are short, or end as soon as the guard trips.
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from pathlib import Path
 
@@ -33,6 +31,7 @@ import pandas as pd
 import pytest
 from automation_helpers import make_scheduler, tick
 from churn_data import churn_frame
+from prediction_client import BAD_CHARGES, PredictClient, free_port, wait_for
 
 import kernel_magics as mlops
 from kernel_magics.core.automations.api import (
@@ -49,24 +48,7 @@ pytestmark = pytest.mark.slow
 TEMPLATE = Path(__file__).parents[2] / "templates" / "train.ipynb"
 TEAM_NOTEBOOK = Path(__file__).parent / "notebooks" / "train_churn.ipynb"
 TEAM_TESTS = Path(__file__).parent / "notebooks" / "churn_tests.yaml"
-BAD_CHARGES = 500.0  # the team notebook's range check: its model raises on charges above this
 GUARDS = ["errors.rate < 0.01"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(check, what: str, timeout: float = 30.0):
-    """Poll ``check`` until it returns something true (the server writes on its own threads)."""
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Waited {timeout:g} s for {what}")
-        time.sleep(0.1)
-    return value
 
 
 def labelled(rows: int, seed: int, noise: float) -> pd.DataFrame:
@@ -74,54 +56,6 @@ def labelled(rows: int, seed: int, noise: float) -> pd.DataFrame:
     frame, target = churn_frame(rows, seed)
     flip = np.random.default_rng(seed + 100).random(rows) < noise
     return frame.assign(target=np.where(flip, 1 - target, target))
-
-
-class Client(threading.Thread):
-    """Sends /predict requests (every ``bad_every``-th with out-of-range charges) until told."""
-
-    def __init__(self, url: str, bad_every: int = 0, shift: float = 0.0):
-        super().__init__(daemon=True)
-        self.url, self.bad_every, self.shift = url, bad_every, shift
-        self.failures: list = []
-        self.answers: list[tuple[dict, str, list]] = []  # (row, X-Model-Version, predictions)
-        self.stop = threading.Event()
-
-    @property
-    def versions(self) -> list[str]:
-        """The version that answered each request, in order."""
-        return [version for _, version, _ in list(self.answers)]
-
-    def raising_rows(self, since: int = 0) -> list[tuple[dict, str, list]]:
-        """The answers to rows with charges above :data:`BAD_CHARGES` (from answer ``since``)."""
-        return [a for a in list(self.answers)[since:] if a[0]["charges"] > BAD_CHARGES]
-
-    def run(self) -> None:
-        rng = np.random.default_rng(7)
-        with httpx.Client(timeout=20) as client:
-            i = 0
-            while not self.stop.is_set():
-                i += 1
-                row = {"tenure": int(rng.integers(0, 72)) + int(self.shift),
-                       "charges": float(rng.normal(70, 20)) + self.shift * 3,
-                       "support_calls": int(rng.integers(0, 10))}  # fmt: skip
-                if self.bad_every and i % self.bad_every == 0:
-                    row["charges"] = BAD_CHARGES * 2
-                try:
-                    resp = client.post(f"{self.url}/predict", json=[row],
-                                       headers={"X-Request-Id": f"client-{i}"})  # fmt: skip
-                except httpx.HTTPError as exc:
-                    self.failures.append(repr(exc))
-                    continue
-                if resp.status_code != 200:
-                    self.failures.append(resp.status_code)
-                else:
-                    version = resp.headers["x-model-version"]
-                    self.answers.append((row, version, resp.json()["predictions"]))
-                time.sleep(0.01)
-
-    def finish(self) -> None:
-        self.stop.set()
-        self.join(timeout=60)
 
 
 @pytest.fixture
@@ -169,7 +103,7 @@ def test_new_data_to_safe_deployment_and_back(store, inbox, _stop_servers):
         inbox.step("retrained"),
     ]}, store=store, now=clock.now())  # fmt: skip
     scheduler = make_scheduler(store, clock)
-    client = Client(dep.url, bad_every=9)
+    client = PredictClient(dep.url, bad_every=9, pause=0.01)
     client.start()
 
     # When: a new version of the dataset arrives
@@ -268,9 +202,9 @@ def test_new_data_to_safe_deployment_and_back(store, inbox, _stop_servers):
     assert "3" in during  # the canary really answered clients
     champion = mlops.load_model("churn/2")
     raising = client.raising_rows(answered_before)
-    assert raising and {version for _, version, _ in raising} == {"2"}
-    rows = pd.DataFrame([row for row, _, _ in raising])
-    assert [p for _, _, answer in raising for p in answer] == champion.predict(rows).tolist()
+    assert raising and {a.version for a in raising} == {"2"}
+    rows = pd.DataFrame([a.row for a in raising])
+    assert [p for a in raising for p in a.predictions] == champion.predict(rows).tolist()
     wait_for(lambda: len(client.answers) >= rolled_back_at + 20, "answers after the rollback")
     assert set(client.versions[rolled_back_at:]) == {"2"}
     assert store.models.get_version(parse_ref("churn@production")).version == 2
@@ -287,7 +221,7 @@ def test_new_data_to_safe_deployment_and_back(store, inbox, _stop_servers):
             "data": "churn@latest", "model_name": "churn-drift-retrained",
             "n_estimators": 10, "estimator": "random_forest"}}},
     ]}, store=store, now=clock.now())  # fmt: skip
-    shifted = Client(dep.url, shift=100.0)
+    shifted = PredictClient(dep.url, shift=100.0, pause=0.01)
     shifted.start()
     time.sleep(4.0)
     shifted.finish()

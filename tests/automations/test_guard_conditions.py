@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -31,6 +29,14 @@ import numpy as np
 import pytest
 from automation_helpers import make_scheduler
 from churn_data import churn_frame
+from prediction_client import (
+    Answer,
+    PredictClient,
+    free_port,
+    pickle_by_value,
+    raise_on_bad_charges,
+    wait_for,
+)
 
 import kernel_magics as mlops
 from kernel_magics.core.registry import parse_ref
@@ -40,16 +46,9 @@ pytestmark = pytest.mark.slow
 
 MLOPS = shutil.which("mlops", path=str(Path(sys.executable).parent)) or "mlops"
 SLOW_S = 0.25  # the slow version sleeps this long on every prediction (> the 100 ms guard)
-BAD_CHARGES = 500.0  # the broken version raises on rows with charges above this
 LATENCY = "latency.p99_ms < 100"
 ACCURACY = "accuracy >= 0.85"
 ERRORS = "errors.rate < 0.01"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def mlops_cli(*args: str, code: int = 0) -> subprocess.CompletedProcess:
@@ -67,67 +66,6 @@ def _sleep_then_pass(frame):
     """The slow version's first step: every prediction waits ``SLOW_S`` seconds."""
     time.sleep(SLOW_S)
     return np.asarray(frame, dtype=float)
-
-
-def _raise_on_bad_charges(frame):
-    """The broken version's first step: it fails on rows it never saw in training."""
-    values = np.asarray(frame, dtype=float)
-    if (values[:, 1] > BAD_CHARGES).any():
-        raise ValueError("charges out of range")
-    return values
-
-
-class Client(threading.Thread):
-    """Sends /predict requests of ``rows`` rows until stopped; keeps every answer and failure.
-
-    ``answers`` holds ``(status, X-Model-Version, X-Request-Id, prediction)``; ``errors`` the
-    requests that got no HTTP answer at all (a refused or reset connection). With
-    ``bad_every``, every so many rows carry out-of-range charges.
-    """
-
-    def __init__(self, url: str, bad_every: int = 0, rows: int = 1):
-        super().__init__(daemon=True)
-        self.url, self.bad_every, self.rows = url, bad_every, rows
-        self.answers: list[tuple[int, str, str, object]] = []
-        self.errors: list[str] = []
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        rng = np.random.default_rng(7)
-        with httpx.Client(timeout=30) as client:
-            i = 0
-            while not self.stop.is_set():
-                i += 1
-                row = {"tenure": int(rng.integers(0, 72)), "charges": float(rng.normal(70, 20)),
-                       "support_calls": int(rng.integers(0, 10))}  # fmt: skip
-                if self.bad_every and i % self.bad_every == 0:
-                    row["charges"] = BAD_CHARGES * 2
-                try:
-                    resp = client.post(f"{self.url}/predict", json=[row] * self.rows)
-                except httpx.HTTPError as exc:
-                    self.errors.append(repr(exc))
-                    continue
-                prediction = resp.json()["predictions"][0] if resp.status_code == 200 else None
-                self.answers.append((resp.status_code, resp.headers.get("x-model-version", ""),
-                                     resp.headers.get("x-request-id", ""), prediction))  # fmt: skip
-                time.sleep(0.002)
-
-    def answered_by(self, version: int, status: int = 200, since: int = 0) -> list[tuple]:
-        """The answers from ``since`` on that ``version`` gave with ``status``."""
-        return [a for a in self.answers[since:] if a[1] == str(version) and a[0] == status]
-
-    def finish(self) -> None:
-        self.stop.set()
-        self.join(timeout=60)
-
-
-def wait_for(check, what: str, timeout: float = 90.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def wait_rows(store, version: int, since: float, rows: int = 150) -> None:
@@ -162,22 +100,22 @@ def health_version(url: str) -> int:
     return httpx.get(f"{url}/health", timeout=10).json()["version"]
 
 
-def send_labels(url: str, answers: list[tuple], right: bool) -> dict:
+def send_labels(url: str, answers: list[Answer], right: bool) -> dict:
     """POST the labels of ``answers`` to ``/feedback``: the predictions, or their opposites."""
-    ids = [rid for _, _, rid, _ in answers]
-    labels = [int(p) if right else 1 - int(p) for _, _, _, p in answers]
+    ids = [a.request_id for a in answers]
+    labels = [int(a.predictions[0]) if right else 1 - int(a.predictions[0]) for a in answers]
     resp = httpx.post(f"{url}/feedback", json={"ids": ids, "labels": labels}, timeout=30)
     assert resp.status_code == 200, resp.text
     return resp.json()
 
 
-def assert_no_failed_hand_over(client: Client, broken: int | None = None) -> None:
+def assert_no_failed_hand_over(client: PredictClient, broken: int | None = None) -> None:
     """Every request got an HTTP answer: 200s, and 500s only from the ``broken`` version."""
     assert client.errors == []  # no refused or reset connection through any switch
-    statuses = {a[0] for a in client.answers}
+    statuses = {a.status for a in client.answers}
     assert 502 not in statuses and 503 not in statuses
-    failed = [a for a in client.answers if a[0] != 200]
-    assert all(a[0] == 500 and a[1] == str(broken) for a in failed), failed[:5]
+    failed = [a for a in client.answers if a.status != 200]
+    assert all(a.status == 500 and a.version == str(broken) for a in failed), failed[:5]
 
 
 @pytest.fixture
@@ -189,6 +127,7 @@ def versions(store, monkeypatch):
 
     monkeypatch.setenv("MLOPS_MONITORING_BUCKET_S", "1")  # the servers write a bucket a second
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the servers cannot import us
+    pickle_by_value()
     frame, target = churn_frame(400, 0)
     mlops.log_model(LogisticRegression(max_iter=500).fit(frame, target), "churn",
                     input_example=frame.head(20), alias="production")  # fmt: skip
@@ -198,7 +137,7 @@ def versions(store, monkeypatch):
                     allow_pickle=True)  # fmt: skip
     mlops.log_model(LogisticRegression(max_iter=500, C=0.5).fit(frame, target), "churn",
                     input_example=frame.head(20))  # fmt: skip
-    broken = make_pipeline(FunctionTransformer(_raise_on_bad_charges),
+    broken = make_pipeline(FunctionTransformer(raise_on_bad_charges),
                            LogisticRegression(max_iter=500)).fit(frame, target)  # fmt: skip
     mlops.log_model(broken, "churn", input_example=frame.head(20), format="cloudpickle",
                     allow_pickle=True)  # fmt: skip
@@ -218,7 +157,8 @@ def served(versions):
 
 def test_a_latency_guard_rolls_a_slow_promotion_back_and_keeps_a_fast_one(versions, served, inbox):
     store, dep = versions, served
-    client = Client(dep.url, rows=10)  # ten rows a request: the slow version gets 100 soon
+    # ten rows a request: the slow version gets 100 soon
+    client = PredictClient(dep.url, rows=10, pause=0.002)
     client.start()
 
     # When: churn/2, which sleeps 250 ms on every prediction, is promoted with a latency guard
@@ -270,7 +210,7 @@ def test_a_latency_guard_rolls_a_slow_promotion_back_and_keeps_a_fast_one(versio
 
 def test_an_accuracy_guard_judges_the_labels_sent_to_feedback(versions, served, inbox):
     store, dep = versions, served
-    client = Client(dep.url)
+    client = PredictClient(dep.url, pause=0.002)
     client.start()
 
     # When: churn/3 is promoted with an accuracy guard, and the labels that come back to the
@@ -303,7 +243,9 @@ def test_an_accuracy_guard_judges_the_labels_sent_to_feedback(versions, served, 
     guard = max(store.challengers.guards(), key=lambda g: g.id)
     assert (guard.version, guard.status) == (3, "watching")
     wait_rows(store, 3, guard.started_at - 1)
-    fresh = [a for a in client.answered_by(3) if a[2] not in {x[2] for x in answered}]
+    fresh = [
+        a for a in client.answered_by(3) if a.request_id not in {x.request_id for x in answered}
+    ]
     assert send_labels(dep.url, fresh, right=True)["matched"] == len(fresh)
     judge(store, time.time())
     assert store.challengers.guard(guard.id).status == "watching"
@@ -374,7 +316,7 @@ def test_guard_options_of_deploy_and_challenger_through_the_cli(versions, inbox)
                     code=2)  # fmt: skip
     assert bad.stderr.startswith("Error: Bad --guard: ") and "METRIC OP NUMBER" in bad.stderr
     assert serving(store) == 3 and store.challengers.find("churn", "production", active_only=True)
-    client = Client(url, bad_every=10)
+    client = PredictClient(url, bad_every=10, pause=0.002)
     client.start()
     out = mlops_cli("challenger", "promote", "churn@production", "--guard", ACCURACY,
                     "--for", "10m", "--notify", f"command:{inbox.command}")  # fmt: skip
@@ -409,7 +351,7 @@ def test_guard_options_of_deploy_and_challenger_through_the_cli(versions, inbox)
 
 def test_a_broken_promotion_hands_back_without_a_failed_connection(versions, served, inbox):
     store, dep = versions, served
-    client = Client(dep.url, bad_every=10)
+    client = PredictClient(dep.url, bad_every=10, pause=0.002)
     client.start()
     wait_for(lambda: len(client.answered_by(1)) >= 20, "answers from churn/1")
 
@@ -430,5 +372,5 @@ def test_a_broken_promotion_hands_back_without_a_failed_connection(versions, ser
     assert client.answered_by(4, status=500)
     assert_no_failed_hand_over(client, broken=4)
     tail = client.answers[after + 10 :]
-    assert {a[1] for a in tail} == {"1"} and {a[0] for a in tail} == {200}
+    assert {a.version for a in tail} == {"1"} and {a.status for a in tail} == {200}
     assert [m["rolled_back_to"] for m in inbox.messages] == [1]

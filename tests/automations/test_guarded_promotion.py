@@ -7,17 +7,20 @@ promotion held.
 from __future__ import annotations
 
 import json
-import socket
-import sys
 import threading
 import time
 
-import cloudpickle
 import httpx
-import numpy as np
 import pytest
 from churn_data import churn_frame
 from click.testing import CliRunner
+from prediction_client import (
+    PredictClient,
+    free_port,
+    pickle_by_value,
+    raise_on_bad_charges,
+    wait_for,
+)
 
 import kernel_magics as mlops
 from kernel_magics.cli import cli
@@ -27,54 +30,7 @@ from kernel_magics.core.scheduler.clock import ManualClock
 
 pytestmark = pytest.mark.slow
 
-BAD_CHARGES = 500.0  # the broken version raises on rows with charges above this
 GUARD = "errors.rate < 0.01"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _raise_on_bad_charges(frame):
-    """The broken version's first step: it fails on rows it never saw in training."""
-    values = np.asarray(frame, dtype=float)
-    if (values[:, 1] > BAD_CHARGES).any():
-        raise ValueError("charges out of range")
-    return values
-
-
-class Client(threading.Thread):
-    """Sends /predict requests (every tenth with out-of-range charges) until told to stop."""
-
-    def __init__(self, url: str):
-        super().__init__(daemon=True)
-        self.url = url
-        self.failures: list = []
-        self.answered = 0
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        rng = np.random.default_rng(3)
-        with httpx.Client(timeout=20) as client:
-            i = 0
-            while not self.stop.is_set():
-                i += 1
-                row = {"tenure": int(rng.integers(0, 72)), "charges": float(rng.normal(70, 20)),
-                       "support_calls": int(rng.integers(0, 10))}  # fmt: skip
-                if i % 10 == 0:
-                    row["charges"] = BAD_CHARGES * 2
-                try:
-                    resp = client.post(f"{self.url}/predict", json=[row])
-                except httpx.HTTPError as exc:
-                    self.failures.append(repr(exc))
-                    continue
-                if resp.status_code == 200:
-                    self.answered += 1
-                else:
-                    self.failures.append(resp.status_code)
-                time.sleep(0.005)
 
 
 class Execution(threading.Thread):
@@ -103,15 +59,6 @@ def _children(store, parent_id):
     return sorted((store.runs.get(i) for i in page.run_ids), key=lambda r: r.name)
 
 
-def _wait(check, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture
 def served(store, monkeypatch):
     """churn/1 in production on a real port; churn/2 good; churn/3 raises on some inputs."""
@@ -120,23 +67,22 @@ def served(store, monkeypatch):
     from sklearn.preprocessing import FunctionTransformer
 
     monkeypatch.setenv("MLOPS_MONITORING_BUCKET_S", "1")  # the server writes a bucket a second
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the server cannot import us
+    pickle_by_value()  # the server cannot import the broken version's first step
     frame, target = churn_frame(400, 0)
     for seed in (0, 1):
         model = LogisticRegression(max_iter=500).fit(frame.iloc[seed:], target.iloc[seed:])
         mlops.log_model(model, "churn", input_example=frame.head(20),
                         alias="production" if seed == 0 else None)  # fmt: skip
-    broken = make_pipeline(FunctionTransformer(_raise_on_bad_charges),
+    broken = make_pipeline(FunctionTransformer(raise_on_bad_charges),
                            LogisticRegression(max_iter=500)).fit(frame, target)  # fmt: skip
     mlops.log_model(broken, "churn", input_example=frame.head(20), format="cloudpickle",
                     allow_pickle=True)  # fmt: skip
     # The champion needs no pickle: promoting the pickled churn/3 carries its own opt-in over.
     dep = mlops.deploy("churn@production", port=free_port())
-    client = Client(dep.url)
+    client = PredictClient(dep.url, bad_every=10, seed=3)
     client.start()
     yield dep, client
-    client.stop.set()
-    client.join(timeout=30)
+    client.finish()
     from kernel_magics.core.serving.deployments import get_backend, list_deployments
 
     backend = get_backend()
@@ -175,7 +121,7 @@ def test_a_guarded_promotion_step_ends_with_its_guard(store, served):
     assert (promoted.name, promoted.status) == ("2. promote_challenger", "failed")
     assert store.challengers.guards()[0].status == "rolled_back"
     assert store.models.get_version(parse_ref("churn@production")).version == 1
-    _wait(lambda: httpx.get(f"{dep.url}/health").json()["version"] == 1, "the rollback")
+    wait_for(lambda: httpx.get(f"{dep.url}/health").json()["version"] == 1, "the rollback")
     # the client saw the broken version fail on its bad rows, and only while it served
     assert client.failures and set(client.failures) == {500}
     failed_before = len(client.failures)
@@ -184,7 +130,7 @@ def test_a_guarded_promotion_step_ends_with_its_guard(store, served):
     clock.set(time.time())
     run = Execution("ship-2", store, clock)
     run.start()
-    _wait(lambda: store.challengers.guards(watching_only=True), "the promotion's guard")
+    wait_for(lambda: store.challengers.guards(watching_only=True), "the promotion's guard")
     time.sleep(1.0)
     assert run.is_alive()  # the step waits for the verdict: the execution is not over yet
     [event] = automation_history("ship-2", store=store)

@@ -8,17 +8,22 @@ alias back.
 
 from __future__ import annotations
 
-import socket
-import sys
-import threading
 import time
 from pathlib import Path
 
-import cloudpickle
 import httpx
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from prediction_client import (
+    BAD_CHARGES,
+    PredictClient,
+    churn_row,
+    free_port,
+    pickle_by_value,
+    raise_on_bad_charges,
+    wait_for,
+)
 
 import kernel_magics as mlops
 from kernel_magics.cli import cli
@@ -38,67 +43,10 @@ from kernel_magics.errors import (
 
 pytestmark = pytest.mark.slow
 
-BAD_CHARGES = 500.0  # the broken challenger raises on rows with charges above this
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def rows_for(i: int) -> list[dict]:
-    rng = np.random.default_rng(i)
-    return [{"tenure": int(rng.integers(0, 72)), "charges": float(rng.normal(70, 20)),
-             "support_calls": int(rng.integers(0, 10))}]  # fmt: skip
-
-
-def wait_for(check, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _raise_on_bad_charges(frame):
-    """The broken challenger's first step: fails on rows it was never meant to see."""
-    values = np.asarray(frame, dtype=float)
-    if (values[:, 1] > BAD_CHARGES).any():
-        raise ValueError("charges out of range")
-    return values
-
-
-class Client(threading.Thread):
-    """Sends /predict requests with ids until stopped; records every answer and failure."""
-
-    def __init__(self, url: str, bad_every: int = 0):
-        super().__init__(daemon=True)
-        self.url, self.bad_every = url, bad_every
-        self.failures: list = []
-        self.versions: list[str] = []
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        with httpx.Client(timeout=10) as client:
-            i = 0
-            while not self.stop.is_set():
-                i += 1
-                row = rows_for(i)[0]
-                if self.bad_every and i % self.bad_every == 0:
-                    row["charges"] = BAD_CHARGES * 2
-                try:
-                    resp = client.post(f"{self.url}/predict", json=[row],
-                                       headers={"X-Request-Id": f"client-{i}"})  # fmt: skip
-                except httpx.HTTPError as exc:
-                    self.failures.append(repr(exc))
-                    continue
-                if resp.status_code != 200:
-                    self.failures.append(resp.status_code)
-                else:
-                    self.versions.append(resp.headers["x-model-version"])
+    """The request rows of request ``i``, the same on every run (the canary split is sticky)."""
+    return [churn_row(np.random.default_rng(i))]
 
 
 def test_shadow_answers_with_the_champion_and_records_both(store, churn_versions):
@@ -176,16 +124,16 @@ def test_broken_challenger_trips_its_guard_with_zero_failed_requests(
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer
 
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the server cannot import us
+    pickle_by_value()  # the server cannot import the broken challenger's first step
     frame, target = churn_versions, (churn_versions["support_calls"] > 4).astype(int)
     broken = make_pipeline(
-        FunctionTransformer(_raise_on_bad_charges), LogisticRegression(max_iter=500)
+        FunctionTransformer(raise_on_bad_charges), LogisticRegression(max_iter=500)
     ).fit(frame, target)
     mlops.log_model(broken, "churn", input_example=frame, format="cloudpickle", allow_pickle=True)
     dep = mlops.deploy("churn@production", port=free_port())
     notified = tmp_path / "notified.json"
 
-    client = Client(dep.url, bad_every=10)
+    client = PredictClient(dep.url, bad_every=10, pause=0)
     client.start()
     time.sleep(0.5)
     deploy_challenger(
@@ -199,8 +147,7 @@ def test_broken_challenger_trips_its_guard_with_zero_failed_requests(
         what="the guard to roll the challenger back",
     )
     time.sleep(1.0)
-    client.stop.set()
-    client.join(timeout=30)
+    client.finish()
 
     assert client.failures == []  # through the hand-over, the canary and the rollback
     assert "2" not in client.versions and "3" in client.versions
@@ -262,10 +209,10 @@ def test_broken_promotion_is_rolled_back_by_the_scheduler(
     from sklearn.preprocessing import FunctionTransformer
 
     monkeypatch.setenv("MLOPS_MONITORING_BUCKET_S", "1")  # the servers write a bucket a second
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    pickle_by_value()
     frame = churn_versions
     broken = make_pipeline(
-        FunctionTransformer(_raise_on_bad_charges), LogisticRegression(max_iter=500)
+        FunctionTransformer(raise_on_bad_charges), LogisticRegression(max_iter=500)
     ).fit(frame, frame["support_calls"] > 4)
     mlops.log_model(broken, "churn", input_example=frame, format="cloudpickle", allow_pickle=True)
     dep = mlops.deploy("churn@production", port=free_port(), allow_pickle=True)

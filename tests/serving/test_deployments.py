@@ -9,12 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 import httpx
 import pytest
 from click.testing import CliRunner
+from prediction_client import PredictClient, free_port
 from sqlalchemy import func, select
 
 import kernel_magics as mlops
@@ -26,39 +26,6 @@ from kernel_magics.errors import DeploymentError
 pytestmark = pytest.mark.slow
 
 ROW = {"tenure": 2, "charges": 80.0, "support_calls": 7}
-
-
-class Client(threading.Thread):
-    """Sends /predict requests until stopped; counts successes and failures."""
-
-    def __init__(self, url: str, keep_alive: bool):
-        super().__init__(daemon=True)
-        self.url, self.keep_alive = url, keep_alive
-        self.ok, self.failures, self.deployments = 0, [], set()
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        client = httpx.Client(timeout=10) if self.keep_alive else None
-        while not self.stop.is_set():
-            try:
-                if client is not None:
-                    resp = client.post(f"{self.url}/predict", json=[ROW])
-                else:
-                    resp = httpx.post(f"{self.url}/predict", json=[ROW], timeout=10)
-                if resp.status_code == 200:
-                    self.ok += 1
-                else:
-                    self.failures.append(resp.status_code)
-            except httpx.HTTPError as exc:
-                self.failures.append(repr(exc))
-        if client is not None:
-            client.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_deploy_promote_rollback_without_failed_requests(store, churn_versions):
@@ -75,7 +42,7 @@ def test_deploy_promote_rollback_without_failed_requests(store, churn_versions):
     )
     assert resp.json() == {"predictions": v1}
 
-    clients = [Client(dep.url, keep_alive=True), Client(dep.url, keep_alive=False)]
+    clients = [PredictClient(dep.url, pause=0), PredictClient(dep.url, keep_alive=False, pause=0)]
     for client in clients:
         client.start()
     time.sleep(0.5)
@@ -86,8 +53,7 @@ def test_deploy_promote_rollback_without_failed_requests(store, churn_versions):
     rolled = mlops.rollback("churn")
     time.sleep(0.5)
     for client in clients:
-        client.stop.set()
-        client.join(timeout=30)
+        client.finish()
     assert (rolled.move.from_version, rolled.move.to_version) == (2, 1)
     for client in clients:
         assert client.failures == [] and client.ok > 10, (client.keep_alive, client.failures)
