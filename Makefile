@@ -105,7 +105,7 @@ lab: setup
 # The lint step first: CI runs `make test`, so a lint failure blocks like a failing test.
 test: setup lint
 	(cd extension && jlpm test)
-	$(BIN)/python -m pytest tests -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check kernel_magics tests benchmarks

@@ -67,3 +67,33 @@ def any_store(request, _isolated_store, monkeypatch):
         monkeypatch.setenv("MLOPS_STORE_URI", url)
         monkeypatch.setenv("MLOPS_ARTIFACTS_URI", str(_isolated_store / "artifacts"))
     return open_store()
+
+
+# The modules that take minutes, longest first (`make test PYTEST_ARGS=--durations=40` lists
+# them). The Makefile hands whole modules to the two workers in collection order (`--dist
+# loadscope --no-loadscope-reorder`: a module's lab server, browser or image is made once), so
+# these go first and the many short modules fill the end. xdist's own order, by test count,
+# started the four-minute binder image last while the other worker sat idle.
+LONG_MODULES = (
+    "tests/test_binder.py",
+    "tests/ui/test_lifecycle_journey.py",
+    "tests/ui/test_item_history.py",
+    "tests/core/test_light_install.py",
+    "tests/automations/test_end_to_end.py",
+    "tests/automations/test_guard_conditions.py",
+    "tests/core/test_durability.py",
+    "tests/ui/test_runs_table.py",
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Long modules first, then the other modules with a slow test, then the rest."""
+    slow_modules = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+
+    def rank(item) -> tuple[int, int]:
+        module = item.nodeid.split("::")[0]
+        if module in LONG_MODULES:
+            return (0, LONG_MODULES.index(module))
+        return (1, 0) if module in slow_modules else (2, 0)
+
+    items.sort(key=rank)  # stable: a module's tests keep their order
