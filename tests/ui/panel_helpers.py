@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 PANEL_TAB = '.jp-SideBar .lm-TabBar-tab[data-id="jp-mlops-panel"]'
+#: A Compare tab once its comparison has loaded (while loading it says so, without run ids).
+COMPARE_VIEW = ".jp-mlops-compare-widget .jp-mlops-compare[data-run-ids]"
 TIMEOUT = 60_000
 
 

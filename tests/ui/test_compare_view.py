@@ -20,6 +20,7 @@ import textwrap
 import nbformat
 import pytest
 from contrast import contrast
+from panel_helpers import COMPARE_VIEW
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 
@@ -109,7 +110,7 @@ def test_tick_runs_and_compare_params_curves_points_and_code(page, lab, runs, sh
     assert rows.locator(".jp-mlops-detail").count() == 0  # ticking does not open the run
     shot("ticked")
     compare.click()
-    view = page.locator(".jp-mlops-compare-widget .jp-mlops-compare")
+    view = page.locator(COMPARE_VIEW)
     view.wait_for(timeout=TIMEOUT)
     # Then a main-area tab compares them, the baseline first
     assert page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="Compare 3 runs").count()
@@ -203,7 +204,7 @@ def test_mlops_compare_in_a_notebook_opens_the_compare_view(page, lab, runs, sho
     # When the cell runs in the notebook's kernel
     menu(page, "Run", "Run All Cells")
     # Then the Compare view of those two runs opens in the main area
-    view = page.locator(".jp-mlops-compare-widget .jp-mlops-compare")
+    view = page.locator(COMPARE_VIEW)
     view.wait_for(timeout=TIMEOUT)
     assert view.get_attribute("data-run-ids") == f"{runs[0]},{runs[2]}"
     # and the notebook's output keeps the report and a button to open the view again

@@ -23,6 +23,7 @@ import urllib.request
 import pytest
 from contrast import unreadable
 from lab_server import LabServer
+from panel_helpers import COMPARE_VIEW
 from test_panel_journey import menu, wait_idle
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.timeout(1500)]
@@ -387,7 +388,7 @@ def test_register_deploy_promote_rollback_schedule_compare(theme, page, lab_clea
     assert compare.inner_text() == "Compare (3)"
     shot("runs-ticked")
     compare.click()
-    view = page.locator(".jp-mlops-compare-widget .jp-mlops-compare")
+    view = page.locator(COMPARE_VIEW)
     view.wait_for(timeout=TIMEOUT)
     # Then a main-area tab compares them, the oldest first
     assert page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="Compare 3 runs").count()
