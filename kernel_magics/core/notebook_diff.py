@@ -332,15 +332,17 @@ def _entry(
     else:
         source_ops = []
     outputs_op = by_key.get("outputs")
-    output_changes = []
     if a is not None and b is not None:
-        output_changes = _output_changes(
-            outputs_a, outputs_b, outputs_op["diff"] if outputs_op else []
-        )
+        output_ops = outputs_op["diff"] if outputs_op else []
+    elif b is not None:  # an added cell's outputs are all new, a removed cell's all gone
+        output_ops = [{"op": "addrange", "key": 0, "valuelist": outputs_b}]
+    else:
+        output_ops = [{"op": "removerange", "key": 0, "length": len(outputs_a)}]
+    output_changes = _output_changes(outputs_a, outputs_b, output_ops)
     source_changed = a is not None and b is not None and source_a != source_b
-    outputs_changed = bool(output_changes)
-    # Only outputs the panel shows carry their bundle: those of a cell whose outputs changed.
-    summarize = _with_bundle if outputs_changed else _without_bundle
+    outputs_changed = a is not None and b is not None and bool(output_changes)
+    # Only outputs the panel shows carry their bundle: those the output changes name.
+    summarize = _with_bundle if output_changes else _without_bundle
     if status == "matched":
         changed = source_changed or outputs_changed or "cell_type" in by_key
         status = "changed" if changed else "unchanged"
@@ -411,10 +413,11 @@ def diff_notebooks(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         ``{"cells": [...], "summary": {"added", "removed", "changed", "moved", "unchanged"}}``;
         each cell entry has ``status``, ``cell_type``, ``a_index``/``b_index``,
         ``source_changed``, ``outputs_changed``, both sources, a line diff of the source
-        (``op`` is ``" "``, ``"-"`` or ``"+"``), both output summaries (for a cell whose
-        outputs changed each with its MIME bundle ``data`` and ``data_note``, see
+        (``op`` is ``" "``, ``"-"`` or ``"+"``), both output summaries (for a cell with
+        output changes each with its MIME bundle ``data`` and ``data_note``, see
         :func:`output_bundle`) and ``output_changes``
-        (each output ``added``, ``removed`` or ``changed``, with the parts that changed: MIME
+        (each output ``added``, ``removed`` or ``changed``: every output of an added or a
+        removed cell is one; with the parts that changed: MIME
         types, ``text`` of a stream, ``evalue`` of an error...; and its images on the older
         and the newer side, ``images_a``/``images_b``, see :func:`output_images`).
 

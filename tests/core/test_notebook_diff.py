@@ -361,6 +361,44 @@ def test_a_changed_figure_carries_both_images_as_the_notebooks_hold_them():
     assert (before["size"], after["size"]) == (len(red), len(blue))
 
 
+def test_an_added_and_a_removed_cell_carry_their_outputs_to_draw():
+    # Given a plotting cell deleted and a new one appended that prints and draws a figure
+    red, blue = plot_png("red"), plot_png("blue")
+    old = saved(
+        new_code_cell("x = load()", id="load"),
+        new_code_cell("plot_raw(x)", id="old", outputs=[figure(base64.b64encode(red).decode())]),
+        new_code_cell("model = fit(x)", id="fit"),
+    )
+    printed = new_output("stream", name="stdout", text="accuracy 0.9\n")
+    new = saved(
+        new_code_cell("x = load()", id="load"),
+        new_code_cell("model = fit(x)", id="fit"),
+        new_code_cell("evaluate(model)\nreport()", id="new",
+                      outputs=[printed, figure(base64.b64encode(blue).decode())]),
+    )  # fmt: skip
+    # When the server answers the diff
+    diff = api_diff(old, new)
+    assert statuses(diff) == [
+        ("unchanged", 0, 0), ("removed", 1, None), ("unchanged", 2, 1), ("added", None, 2)
+    ]  # fmt: skip
+    removed, added = diff["cells"][1], diff["cells"][3]
+    # Then each of the added cell's outputs is an added output, with its bundle and its image
+    assert (added["status"], added["outputs_changed"]) == ("added", False)
+    assert [(c["op"], c["a_index"], c["b_index"], c["output_type"])
+            for c in added["output_changes"]] == [
+        ("added", None, 0, "stream"), ("added", None, 1, "display_data")]  # fmt: skip
+    assert added["outputs_b"][0]["data"] == {"application/vnd.jupyter.stdout": "accuracy 0.9\n"}
+    (image,) = added["output_changes"][1]["images_b"]
+    assert base64.b64decode(image["data"], validate=True) == blue
+    # And the removed cell's figure is a removed output, its image on the older side
+    assert (removed["status"], removed["outputs_changed"]) == ("removed", False)
+    (change,) = removed["output_changes"]
+    assert (change["op"], change["a_index"], change["b_index"]) == ("removed", 0, None)
+    (image,) = change["images_a"]
+    assert base64.b64decode(image["data"], validate=True) == red
+    assert removed["outputs_a"][0]["data"] == {"text/plain": "<Figure size 640x480 with 1 Axes>"}
+
+
 def test_an_image_over_the_cap_keeps_its_placeholder_with_its_size():
     from kernel_magics.core.notebook_diff import MAX_IMAGE_BYTES
 

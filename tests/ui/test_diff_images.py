@@ -1,9 +1,10 @@
 """A notebook diff in a real JupyterLab and headless Chromium draws outputs as the notebook does.
 
-Two versions of a notebook whose plotting cell drew a red, then a blue matplotlib line are
-recorded into the lab's store. In the browser: open the notebook, Versions, tick both,
-Compare; the changed output shows two decoded images, before and after, captioned by type,
-and in the dark theme they sit in a neutral frame, not a light box of the panel's own.
+Two versions of a notebook whose plotting cell drew a red, then a blue matplotlib line (and
+whose newer version has a new cell with a green figure) are recorded into the lab's store. In
+the browser: open the notebook, Versions, tick both, Compare; the changed output shows two
+decoded images, before and after, captioned by type, the added cell its figure once, and in
+the dark theme they sit in a neutral frame, not a light box of the panel's own.
 
 Two versions of another notebook change a pandas-like HTML table (the newer one with a
 ``<script>`` and an ``onerror`` handler in it), a coloured stream and a traceback: the diff shows
@@ -37,15 +38,21 @@ SEED = textwrap.dedent(
 
     path = sys.argv[1]
     store = open_store()
-    for colour in ("red", "blue"):
+    def figure(colour):
         fig = Figure(figsize=(3, 2), dpi=40)
         fig.add_subplot().plot([0, 1, 2], [0, 2, 1], color=colour)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png")
-        output = nbformat.v4.new_output("display_data", data={
+        return nbformat.v4.new_output("display_data", data={
             "image/png": base64.b64encode(buffer.getvalue()).decode(),
             "text/plain": "<Figure size 120x80 with 1 Axes>"})
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("plot()", outputs=[output])])
+
+    for colour in ("red", "blue"):
+        cells = [nbformat.v4.new_code_cell("plot()", outputs=[figure(colour)])]
+        if colour == "blue":  # the newer version also has a new cell with a green figure
+            cells.append(nbformat.v4.new_code_cell("plot_residuals()",
+                                                   outputs=[figure("green")]))
+        nb = nbformat.v4.new_notebook(cells=cells)
         nbformat.write(nb, path)
         record_notebook_version(store, path)
     store.writer.flush()
@@ -100,6 +107,14 @@ def test_a_re_drawn_figure_shows_as_two_images_in_both_themes(page, lab, version
                                                             "after · image/png"]  # fmt: skip
     before, after = (images.nth(i).get_attribute("src") for i in range(2))
     assert before.startswith("data:image/png;base64,") and before != after
+    # And the added cell's figure shows once, as the added side
+    added = page.locator(".jp-mlops-diff-widget .jp-mlops-diff-added")
+    assert "plot_residuals()" in added.locator(".jp-mlops-line-added").inner_text()
+    image = added.locator(".jp-mlops-diff-output-single img")
+    image.wait_for(state="visible", timeout=TIMEOUT)
+    assert image.evaluate("img => img.complete && img.naturalWidth") == 120
+    assert image.get_attribute("src") not in (before, after)
+    assert added.locator("figcaption").all_inner_texts() == ["added · image/png"]
     shot("diff-images")
     # When the theme is dark
     page.locator(".lm-MenuBar-itemLabel", has_text="Settings").click()

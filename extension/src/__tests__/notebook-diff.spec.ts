@@ -214,6 +214,49 @@ describe('NotebookDiff', () => {
     expect(html).toContain('jp-mlops-diff-image-pair');
   });
 
+  it("draws an added cell's figure once, as the added side, and a removed cell's too", () => {
+    for (const status of ['added', 'removed'] as const) {
+      const added = status === 'added';
+      const d = diff();
+      d.cells = [
+        cell({
+          status,
+          a_index: added ? null : 0,
+          b_index: added ? 0 : null,
+          source_a: added ? '' : 'plot()',
+          source_b: added ? 'plot()' : '',
+          source_diff: [{ op: added ? '+' : '-', text: 'plot()' }],
+          [added ? 'outputs_b' : 'outputs_a']: [
+            summary('display_data', '<Figure>', ['image/png'])
+          ],
+          output_changes: [
+            {
+              op: status,
+              a_index: added ? null : 0,
+              b_index: added ? 0 : null,
+              output_type: 'display_data',
+              parts: ['image/png'],
+              images_a: added ? [] : [png(RED)],
+              images_b: added ? [png(BLUE)] : []
+            }
+          ]
+        })
+      ];
+      d.summary = { ...d.summary, changed: 0, moved: 0, unchanged: 0, [status]: 1 };
+      const html = renderToStaticMarkup(
+        React.createElement(NotebookDiff, { diff: d, sides: [1, 2] })
+      );
+      const sources = [...html.matchAll(/<img src="([^"]*)"/g)].map(m => m[1]);
+      expect(sources).toEqual([`data:image/png;base64,${added ? BLUE : RED}`]);
+      const shown = text(html);
+      expect(shown).toContain(`output 1 (display_data) ${status} (image/png)`);
+      expect(shown).toContain(`${status} · image/png`);
+      expect(shown).not.toContain('(no output');
+      expect(html).toContain('jp-mlops-diff-output-single');
+      expect(html).not.toContain('jp-mlops-diff-output-pair');
+    }
+  });
+
   it('draws an SVG through <img> as a data URL, never as markup', () => {
     const svg =
       '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><text>é</text></svg>';

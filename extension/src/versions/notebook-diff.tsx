@@ -81,7 +81,10 @@ export function describeOutputChange(change: MlopsAPI.IOutputChange): string {
   return `output ${index} (${change.output_type}) ${change.op}${parts ? ` (${parts})` : ''}`;
 }
 
-/** One output change: its words, then the output before (left) and after (right). */
+/**
+ * One output change: its words, then the output before (left) and after (right). An added or
+ * a removed cell has one side only, so its outputs are drawn once, as that side.
+ */
 function OutputChangeView(props: {
   cell: MlopsAPI.ICellDiff;
   change: MlopsAPI.IOutputChange;
@@ -93,6 +96,21 @@ function OutputChangeView(props: {
   const after =
     change.b_index !== null ? (cell.outputs_b[change.b_index] ?? null) : null;
   const images = change.images_a.length + change.images_b.length > 0;
+  if (cell.status === 'added' || cell.status === 'removed') {
+    return (
+      <li>
+        {describeOutputChange(change)}
+        <div className="jp-mlops-diff-output-single">
+          <OutputView
+            summary={after ?? before}
+            images={[...change.images_a, ...change.images_b]}
+            side={cell.status}
+            rendermime={rendermime}
+          />
+        </div>
+      </li>
+    );
+  }
   return (
     <li>
       {describeOutputChange(change)}
