@@ -242,7 +242,13 @@ describe('NotebookDiff', () => {
           ]
         })
       ];
-      d.summary = { ...d.summary, changed: 0, moved: 0, unchanged: 0, [status]: 1 };
+      d.summary = {
+        ...d.summary,
+        changed: 0,
+        moved: 0,
+        unchanged: 0,
+        [status]: 1
+      };
       const html = renderToStaticMarkup(
         React.createElement(NotebookDiff, { diff: d, sides: [1, 2] })
       );
