@@ -75,14 +75,14 @@ def any_store(request, _isolated_store, monkeypatch):
 # these go first and the many short modules fill the end. xdist's own order, by test count,
 # started the four-minute binder image last while the other worker sat idle.
 LONG_MODULES = (
-    "tests/test_binder.py",
-    "tests/ui/test_lifecycle_journey.py",
-    "tests/ui/test_item_history.py",
-    "tests/core/test_light_install.py",
-    "tests/automations/test_end_to_end.py",
-    "tests/automations/test_guard_conditions.py",
-    "tests/core/test_durability.py",
-    "tests/ui/test_runs_table.py",
+    "tests/test_binder.py",  # 135 s, most of it the image's set-up
+    "tests/ui/test_lifecycle_journey.py",  # 130 s, light and dark
+    "tests/automations/test_guard_conditions.py",  # 90 s
+    "tests/core/test_light_install.py",  # 70 s
+    "tests/core/test_durability.py",  # 65 s
+    "tests/automations/test_end_to_end.py",  # 60 s
+    "tests/ui/test_runs_table.py",  # 50 s, most of it seeding 10,000 runs
+    "tests/ui/test_item_history.py",  # 35 s
 )
 
 

@@ -17,6 +17,7 @@ import socket
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 
 import httpx
@@ -82,8 +83,9 @@ class PredictClient(threading.Thread):
 
     ``rows`` rows a request (the same row repeated), every ``bad_every``-th request with
     out-of-range charges, ``shift`` added to the features (for drift), a fresh connection per
-    request unless ``keep_alive``, ``pause`` seconds between requests. Each request carries
-    ``X-Request-Id: client-N`` so a canary's split is sticky and answers can be told apart.
+    request unless ``keep_alive``, ``pause`` seconds between requests. Each request carries an
+    ``X-Request-Id`` of its own, unique across clients (a canary splits by it, and labels sent to
+    ``/feedback`` join the predictions by it).
     """
 
     def __init__(self, url: str, *, bad_every: int = 0, rows: int = 1, shift: float = 0.0,
@@ -91,6 +93,7 @@ class PredictClient(threading.Thread):
         super().__init__(daemon=True)
         self.url, self.bad_every, self.rows, self.shift = url, bad_every, rows, shift
         self.keep_alive, self.pause, self.seed = keep_alive, pause, seed
+        self._ids = f"client-{uuid.uuid4().hex[:8]}"
         self.answers: list[Answer] = []
         self.errors: list[str] = []  # requests with no HTTP answer: refused or reset
         self._stop_sending = threading.Event()
@@ -112,7 +115,7 @@ class PredictClient(threading.Thread):
                 row = churn_row(rng, self.shift)
                 if self.bad_every and i % self.bad_every == 0:
                     row["charges"] = BAD_CHARGES * 2
-                self._send(client, row, f"client-{i}")
+                self._send(client, row, f"{self._ids}-{i}")
                 time.sleep(self.pause)
         finally:
             if client is not None:
