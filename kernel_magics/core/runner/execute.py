@@ -271,10 +271,16 @@ def run_one(
             km = pool.acquire()
         except Exception as exc:
             return kernel_failed(store, plan, run_id, exc)
+        interrupted = False
         try:
             return execute_plan(plan, run_id, store, km, progress=options.progress)
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the user asked for the kernel to stop
+            interrupted = True
+            raise
         finally:
-            pool.release(km)
+            # Killed at once when interrupted: a graceful shutdown of a kernel still in its cell
+            # races ipykernel's own teardown, which printed a traceback on the user's terminal.
+            pool.release(km, now=interrupted)
     finally:
         pool.close(wait=False)  # stops finish in the background (joined at exit)
 
