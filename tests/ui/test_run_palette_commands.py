@@ -54,43 +54,37 @@ def open_palette(page):
     return search
 
 
-def run_command(page, label: str) -> None:
-    """Open the command palette, find the command by its label and run it.
+PALETTE_ITEMS = ".jp-ModalCommandPalette .lm-CommandPalette-item"
+
+
+def on_palette_item(page, query: str, label: str, act) -> None:
+    """Type ``query`` into the command palette, then ``act(item, timeout)`` on its item ``label``.
 
     The modal palette closes when it loses the focus (JupyterLab activating a restored tab
-    meanwhile): then it is opened again, as a user would.
+    meanwhile), and under load the list is drawn a while after the typing: when the item is
+    not there in time the palette is opened again, as a user would; the last try waits longest.
     """
-    item = page.locator(".jp-ModalCommandPalette .lm-CommandPalette-item", has_text=label).first
-    for _ in range(3):
-        search = open_palette(page)
-        search.fill(label)
+    item = page.locator(PALETTE_ITEMS, has_text=label).first
+    tries = (10_000, 10_000, 10_000, TIMEOUT)
+    for i, timeout in enumerate(tries):
+        open_palette(page).fill(query)
         try:
-            item.click(timeout=10_000)
+            act(item, timeout)
             return
-        except Exception:  # Playwright's TimeoutError: the palette closed before the click
-            continue
-    open_palette(page).fill(label)
-    item.click(timeout=TIMEOUT)
+        except Exception:  # Playwright's TimeoutError: the palette closed before it drew
+            if i == len(tries) - 1:
+                raise
+
+
+def run_command(page, label: str) -> None:
+    """Find the command by its label in the palette and run it."""
+    on_palette_item(page, label, label, lambda item, timeout: item.click(timeout=timeout))
 
 
 def search_palette(page, query: str, until: str) -> list[str]:
-    """Type ``query`` into the palette and return the listed items once ``until`` shows.
-
-    The palette filters as it is typed into and JupyterLab's restore can close it meanwhile
-    (reading the list straight after typing once found it empty under load), so the list is
-    read only after the awaited item is drawn, reopening the palette when it closed.
-    """
-    items = page.locator(".jp-ModalCommandPalette .lm-CommandPalette-item")
-    for _ in range(3):
-        open_palette(page).fill(query)
-        try:
-            items.filter(has_text=until).first.wait_for(timeout=10_000)
-            return items.all_inner_texts()
-        except Exception:  # Playwright's TimeoutError: the palette closed before it drew
-            continue
-    open_palette(page).fill(query)
-    items.filter(has_text=until).first.wait_for(timeout=TIMEOUT)
-    return items.all_inner_texts()
+    """The palette's items for ``query``, read once the item ``until`` is drawn."""
+    on_palette_item(page, query, until, lambda item, timeout: item.wait_for(timeout=timeout))
+    return page.locator(PALETTE_ITEMS).all_inner_texts()
 
 
 def dialog(page):
